@@ -1,0 +1,17 @@
+//! The spec's named constants (spec/protocol.md, "Constants"). A test checks
+//! that the table in the spec states the same values.
+
+/// How long an issued nonce (issuance or verifier) may be answered, in seconds.
+pub const NONCE_LIFETIME_SECS: u64 = 300;
+/// How old a status response may be (from its thisUpdate) and still be used, in seconds.
+pub const STATUS_FRESHNESS_SECS: u64 = 300;
+/// How far a signed time may sit from the receiver's clock, in seconds.
+pub const CLOCK_SKEW_SECS: u64 = 60;
+/// The largest message, in bytes, any decoder accepts.
+pub const MAX_MESSAGE_BYTES: usize = 65_536;
+/// The deepest nesting of arrays, maps and tags any decoder accepts.
+pub const MAX_DEPTH: usize = 16;
+/// The most items (array elements or map pairs) in one collection.
+pub const MAX_COLLECTION_ITEMS: usize = 64;
+/// The most certificates in one `x5chain`.
+pub const MAX_CHAIN_LEN: usize = 4;

@@ -1,0 +1,181 @@
+//! The error-code registry: every refusal the reference makes names exactly
+//! one of these codes, and each code names the spec requirement it enforces.
+//!
+//! The table below is the single definition. `spec/errors.md` is checked
+//! against it by a test (`spec_registry_matches_code`), so the two never drift.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Broad families of refusal, for callers that only need to know where a
+/// problem sits (the wire, a signature, a certificate, the protocol state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// The bytes are not a valid encoding of a v0 message.
+    Encoding,
+    /// COSE structure or signature problems.
+    Cose,
+    /// Public key problems.
+    Key,
+    /// Certificate and chain problems.
+    Pki,
+}
+
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, $req:literal, $cat:ident; )*) => {
+        /// A stable, machine-readable refusal code (see `spec/errors.md`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code in the registry, in registry order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The wire spelling of the code (snake_case, never changes).
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $text, )* }
+            }
+
+            /// The id of the spec requirement this code enforces.
+            pub const fn requirement(self) -> &'static str {
+                match self { $( Code::$variant => $req, )* }
+            }
+
+            /// The family the code belongs to.
+            pub const fn category(self) -> Category {
+                match self { $( Code::$variant => Category::$cat, )* }
+            }
+
+            /// Looks a code up by its wire spelling.
+            pub fn from_wire(text: &str) -> Option<Code> {
+                match text { $( $text => Some(Code::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+registry! {
+    /// Not well-formed CBOR, or not the shape the schema asks for.
+    Malformed = "malformed", "ENC-001", Encoding;
+    /// An integer (or tag number) not in its shortest form.
+    NonShortestInt = "non_shortest_int", "ENC-002", Encoding;
+    /// A string, array or map length not in its shortest form.
+    NonShortestLength = "non_shortest_length", "ENC-003", Encoding;
+    /// An indefinite-length string, array or map.
+    IndefiniteLength = "indefinite_length", "ENC-004", Encoding;
+    /// Map keys not in bytewise lexicographic order of their encodings.
+    UnsortedMapKeys = "unsorted_map_keys", "ENC-005", Encoding;
+    /// The same key twice in one map.
+    DuplicateMapKey = "duplicate_map_key", "ENC-006", Encoding;
+    /// Bytes left over after the top-level item.
+    TrailingBytes = "trailing_bytes", "ENC-007", Encoding;
+    /// Nesting deeper than `MAX_DEPTH`.
+    TooDeep = "too_deep", "ENC-008", Encoding;
+    /// A message over `MAX_MESSAGE_BYTES` or a collection over `MAX_COLLECTION_ITEMS`.
+    TooLarge = "too_large", "ENC-009", Encoding;
+    /// A text string that is not valid UTF-8.
+    InvalidUtf8 = "invalid_utf8", "ENC-010", Encoding;
+    /// A float, `undefined` or another simple value v0 does not use.
+    UnsupportedType = "unsupported_type", "ENC-011", Encoding;
+    /// A map key the v0 schema does not define.
+    UnknownField = "unknown_field", "ENC-013", Encoding;
+    /// A COSE_Sign1 without tag 18, or with another tag.
+    WrongTag = "wrong_tag", "COSE-001", Cose;
+    /// `alg` absent from the protected header (missing, or only unprotected).
+    AlgNotProtected = "alg_not_protected", "COSE-002", Cose;
+    /// An algorithm other than ES256 (-7).
+    UnsupportedAlg = "unsupported_alg", "COSE-003", Cose;
+    /// A `crit` label this version does not understand.
+    UnknownCritical = "unknown_critical", "COSE-004", Cose;
+    /// A signature that is not exactly 64 bytes (r || s).
+    BadSignatureSize = "bad_signature_size", "COSE-005", Cose;
+    /// The signature does not verify.
+    BadSignature = "bad_signature", "COSE-006", Cose;
+    /// No `x5chain` (33) in the protected header where the message needs one.
+    X5chainMissing = "x5chain_missing", "COSE-007", Cose;
+    /// `x5chain` present but not a bstr or a non-empty array of bstr.
+    X5chainMalformed = "x5chain_malformed", "COSE-008", Cose;
+    /// One header label in both the protected and the unprotected bucket.
+    DuplicateHeader = "duplicate_header", "COSE-009", Cose;
+    /// A COSE_Key of another type or curve than EC2 / P-256.
+    UnsupportedKey = "unsupported_key", "KEY-001", Key;
+    /// A P-256 key with wrong-sized coordinates or a point not on the curve.
+    InvalidKey = "invalid_key", "KEY-002", Key;
+    /// A certificate that does not parse, or is outside the v0 profile.
+    CertMalformed = "cert_malformed", "PKI-001", Pki;
+    /// No chain from the certificate to the trust anchor for its purpose.
+    UntrustedChain = "untrusted_chain", "PKI-002", Pki;
+    /// A certificate in the chain is past its notAfter at the time of use.
+    CertExpired = "cert_expired", "PKI-003", Pki;
+    /// A certificate in the chain is before its notBefore at the time of use.
+    CertNotYetValid = "cert_not_yet_valid", "PKI-004", Pki;
+    /// The leaf lacks the extended key usage for the purpose it is used for.
+    WrongPurpose = "wrong_purpose", "PKI-005", Pki;
+    /// An issuing certificate without basicConstraints cA or keyCertSign.
+    NotACa = "not_a_ca", "PKI-006", Pki;
+    /// A leaf that may sign certificates, is a CA, or lacks digitalSignature.
+    BadKeyUsage = "bad_key_usage", "PKI-007", Pki;
+    /// A critical extension the v0 profile does not know.
+    UnknownCriticalExtension = "unknown_critical_extension", "PKI-008", Pki;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal: the registry code plus a human-readable detail.
+///
+/// Equality compares the code only: tests and conformance verdicts are about
+/// the code, while the detail is for people.
+#[derive(Clone, Debug)]
+pub struct Error {
+    /// The registry code.
+    pub code: Code,
+    /// What exactly was wrong, for a person reading a log or report.
+    pub detail: Cow<'static, str>,
+}
+
+impl Error {
+    /// A refusal with a fixed detail text.
+    pub const fn new(code: Code, detail: &'static str) -> Self {
+        Error { code, detail: Cow::Borrowed(detail) }
+    }
+
+    /// A refusal with a detail built at run time.
+    pub fn with_detail(code: Code, detail: impl Into<String>) -> Self {
+        Error { code, detail: Cow::Owned(detail.into()) }
+    }
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for Error {}
+
+impl From<Code> for Error {
+    fn from(code: Code) -> Self {
+        Error { code, detail: Cow::Borrowed("") }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.detail.is_empty() {
+            write!(f, "{} ({})", self.code, self.code.requirement())
+        } else {
+            write!(f, "{} ({}): {}", self.code, self.code.requirement(), self.detail)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for results that refuse with a registry [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,17 @@
+//! jpki-mobile reference implementation: the strict codec, COSE, the crypto
+//! provider, the certificate profile and the seed-built test PKI that the
+//! role state machines and the conformance suite stand on.
+//!
+//! Everything here is sans-IO: time comes in as [`time::UnixTime`] values,
+//! randomness as a [`crypto::Entropy`], and crypto through a
+//! [`crypto::CryptoProvider`].
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod codec;
+pub mod constants;
+pub mod crypto;
+pub mod error;
+pub mod pki;
+pub mod time;
+
+pub use error::{Code, Error, Result};
