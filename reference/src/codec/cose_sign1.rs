@@ -14,7 +14,7 @@
 //! Spec: COSE-001 … COSE-009, ENC-012, ENC-013.
 
 use ciborium::Value;
-use coset::{Header, Label, RegisteredLabelWithPrivate, iana};
+use coset::{Header, Label};
 
 use super::{Limits, TAG_COSE_SIGN1, decode, encode, map};
 use crate::constants::MAX_CHAIN_LEN;
@@ -51,32 +51,9 @@ pub struct Sign1 {
     signature: Vec<u8>,
 }
 
-/// The labels a parsed header carries, in the order coset holds them.
-fn labels(header: &Header) -> Vec<Label> {
-    let mut out = Vec::new();
-    if header.alg.is_some() {
-        out.push(Label::Int(LABEL_ALG));
-    }
-    if !header.crit.is_empty() {
-        out.push(Label::Int(LABEL_CRIT));
-    }
-    if header.content_type.is_some() {
-        out.push(Label::Int(LABEL_CONTENT_TYPE));
-    }
-    if !header.key_id.is_empty() {
-        out.push(Label::Int(LABEL_KID));
-    }
-    if !header.iv.is_empty() {
-        out.push(Label::Int(5));
-    }
-    if !header.partial_iv.is_empty() {
-        out.push(Label::Int(6));
-    }
-    if !header.counter_signatures.is_empty() {
-        out.push(Label::Int(7));
-    }
-    out.extend(header.rest.iter().map(|(label, _)| label.clone()));
-    out
+/// The value under integer label `label`, if the bucket has it.
+fn entry(entries: &[(Value, Value)], label: i64) -> Option<&Value> {
+    entries.iter().find(|(k, _)| *k == Value::Integer(label.into())).map(|(_, v)| v)
 }
 
 fn header_from_value(value: Value, bucket: &str) -> Result<Header> {
@@ -84,21 +61,13 @@ fn header_from_value(value: Value, bucket: &str) -> Result<Header> {
     Header::from_cbor_value(value).map_err(|e| Error::with_detail(Code::Malformed, format!("{bucket} header: {e}")))
 }
 
-fn check_known(labels: &[Label], known: &[i64], bucket: &str) -> Result<()> {
+fn check_known(labels: &[&Value], known: &[i64], bucket: &str) -> Result<()> {
     for label in labels {
-        if !matches!(label, Label::Int(l) if known.contains(l)) {
+        if !known.iter().any(|k| **label == Value::Integer((*k).into())) {
             return Err(Error::with_detail(Code::UnknownField, format!("{bucket} header label {label:?} is not in v0")));
         }
     }
     Ok(())
-}
-
-fn label_number(label: &RegisteredLabelWithPrivate<iana::HeaderParameter>) -> Option<i64> {
-    match label {
-        RegisteredLabelWithPrivate::Assigned(p) => Some(*p as i64),
-        RegisteredLabelWithPrivate::PrivateUse(i) => Some(*i),
-        RegisteredLabelWithPrivate::Text(_) => None,
-    }
 }
 
 /// Decodes and checks a COSE_Sign1 (everything but the signature itself).
@@ -125,38 +94,47 @@ pub fn decode_sign1(bytes: &[u8], limits: &Limits) -> Result<Sign1> {
         return Err(Error::new(Code::Malformed, "unprotected header must be a map"));
     }
     // 4. the protected bucket is itself strict CBOR (ENC-012)
-    let protected = if protected_bytes.is_empty() {
-        Header::default()
-    } else {
-        header_from_value(decode(&protected_bytes, limits)?, "protected")?
+    let protected_map = if protected_bytes.is_empty() { Value::Map(vec![]) } else { decode(&protected_bytes, limits)? };
+    let (Value::Map(protected_entries), Value::Map(unprotected_entries)) = (&protected_map, &unprotected) else {
+        return Err(Error::new(Code::Malformed, "header buckets must be maps"));
     };
-    let unprotected = header_from_value(unprotected, "unprotected")?;
-    let protected_labels = labels(&protected);
-    let unprotected_labels = labels(&unprotected);
+    let protected_labels: Vec<&Value> = protected_entries.iter().map(|(k, _)| k).collect();
+    let unprotected_labels: Vec<&Value> = unprotected_entries.iter().map(|(k, _)| k).collect();
     // 5. no label in both buckets (COSE-009)
     if let Some(label) = protected_labels.iter().find(|l| unprotected_labels.contains(l)) {
         return Err(Error::with_detail(Code::DuplicateHeader, format!("label {label:?} in both buckets")));
     }
     // 6. alg protected and ES256 (COSE-002, COSE-003)
-    match &protected.alg {
+    match entry(protected_entries, LABEL_ALG) {
         None => return Err(Error::new(Code::AlgNotProtected, "alg is not in the protected header")),
-        Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::ES256)) => {}
+        Some(alg) if *alg == Value::Integer(ALG_ES256.into()) => {}
         Some(other) => return Err(Error::with_detail(Code::UnsupportedAlg, format!("alg {other:?} is not ES256"))),
     }
-    // 7. crit: only in the protected bucket, only understood labels, each present (COSE-004)
-    if !unprotected.crit.is_empty() {
+    // 7. crit: only protected, only understood labels, each present (COSE-004)
+    if entry(unprotected_entries, LABEL_CRIT).is_some() {
         return Err(Error::new(Code::UnknownCritical, "crit must be protected"));
     }
-    for label in &protected.crit {
-        let understood = label_number(label).filter(|n| UNDERSTOOD_CRITICAL.contains(n));
-        match understood {
-            Some(n) if protected_labels.contains(&Label::Int(n)) => {}
-            _ => return Err(Error::with_detail(Code::UnknownCritical, format!("crit label {label:?}"))),
+    if let Some(crit) = entry(protected_entries, LABEL_CRIT) {
+        let Value::Array(labels) = crit else {
+            return Err(Error::new(Code::Malformed, "crit must be an array"));
+        };
+        if labels.is_empty() {
+            return Err(Error::new(Code::Malformed, "crit must not be empty"));
+        }
+        for label in labels {
+            let understood = UNDERSTOOD_CRITICAL.iter().find(|n| *label == Value::Integer((**n).into()));
+            match understood {
+                Some(n) if entry(protected_entries, *n).is_some() => {}
+                _ => return Err(Error::with_detail(Code::UnknownCritical, format!("crit label {label:?}"))),
+            }
         }
     }
     // 8. no header label v0 does not define (ENC-013)
     check_known(&protected_labels, PROTECTED_LABELS, "protected")?;
     check_known(&unprotected_labels, UNPROTECTED_LABELS, "unprotected")?;
+    // the typed view of the protected bucket (value types per RFC 9052)
+    let protected = header_from_value(protected_map, "protected")?;
+    header_from_value(unprotected, "unprotected")?;
     // 9. raw r || s, 64 bytes (COSE-005)
     if signature.len() != 64 {
         return Err(Error::with_detail(

@@ -13,5 +13,5 @@ pub mod validate;
 pub use build::{CertRole, CertTemplate, IssuerRef, NameAttribute, issue_certificate};
 pub use fixtures::{Authority, CardCredentials, Credential, TestPki};
 pub use parse::ParsedCert;
-pub use profile::{HolderAttributes, KeyAttestation, Purpose, Sex};
+pub use profile::{HolderAttributes, KeyAttestation, Purpose, Sex, mobile_not_after};
 pub use validate::{TrustAnchor, validate_chain};

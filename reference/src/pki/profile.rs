@@ -170,3 +170,24 @@ pub fn verifier_authorisation_from_der(bytes: &[u8]) -> Result<bool> {
 pub(crate) fn der_error(e: der::Error) -> Error {
     Error::with_detail(Code::CertMalformed, format!("DER: {e}"))
 }
+
+/// Japan Standard Time is UTC+9 all year.
+const JST_OFFSET_SECS: u64 = 9 * 3600;
+
+/// The notAfter of a mobile certificate (PKI-010): 23:59:59 JST on the
+/// holder's 5th birthday after the issue date (a 29 February birthday falls
+/// on 28 February in common years), capped by the card certificate's notAfter.
+pub fn mobile_not_after(date_of_birth: CivilDate, issued_at: crate::time::UnixTime, card_not_after: crate::time::UnixTime) -> crate::time::UnixTime {
+    use crate::time::{DAY, days_in_month};
+    let issue_days = ((issued_at + JST_OFFSET_SECS) / DAY) as i64;
+    let issue_date = CivilDate::from_days_since_epoch(issue_days);
+    let birthday_in = |year: u16| {
+        let day = date_of_birth.day.min(days_in_month(year, date_of_birth.month));
+        CivilDate { year, month: date_of_birth.month, day }
+    };
+    // The first birthday strictly after the issue date, then four more.
+    let first = if birthday_in(issue_date.year) > issue_date { issue_date.year } else { issue_date.year + 1 };
+    let fifth = birthday_in(first + 4);
+    let end_of_day_jst = fifth.days_since_epoch() as u64 * DAY + DAY - 1 - JST_OFFSET_SECS;
+    end_of_day_jst.min(card_not_after)
+}
