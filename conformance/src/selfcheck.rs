@@ -1,0 +1,229 @@
+//! The checks the main job runs until the full runner exists: external
+//! vector sets, the strict-decoder table in `vectors/codec/`, and the test
+//! PKI's reproducibility and chains. Each names the requirements it covers.
+
+use jpki_reference::codec::decode_v0;
+use jpki_reference::crypto::CryptoProvider;
+use jpki_reference::pki::{HolderAttributes, KeyAttestation, Purpose, Sex, TestPki, validate_chain};
+use jpki_reference::time::{CivilDate, DAY};
+use serde::Deserialize;
+
+use crate::external::{self, Availability, SetReport};
+
+/// The verdict of one check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every vector or assertion held.
+    Pass,
+    /// Something did not; the report says what.
+    Fail,
+    /// Not run, and why (only when the user allowed it).
+    Skipped(String),
+}
+
+/// One check's result.
+#[derive(Debug)]
+pub struct CheckResult {
+    /// Stable, namespaced id.
+    pub id: &'static str,
+    /// Requirement ids the check covers.
+    pub requirements: &'static [&'static str],
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One line on what was checked.
+    pub summary: String,
+    /// Each failure, described.
+    pub failures: Vec<String>,
+}
+
+/// A check: id, requirements, and the function that runs it.
+pub struct Check {
+    /// Stable, namespaced id.
+    pub id: &'static str,
+    /// Requirement ids it covers.
+    pub requirements: &'static [&'static str],
+    run: fn(&dyn CryptoProvider) -> Outcome,
+}
+
+enum Outcome {
+    Report(SetReport),
+    Skipped(String),
+    Broken(String),
+}
+
+/// The injected clock of the self-checks: 2025-06-01T00:00:00Z.
+pub const CLOCK: u64 = 1_748_736_000;
+/// The seed of the self-checks' PKI.
+pub const SEED: [u8; 32] = [0x4a; 32];
+
+/// Every check, in the order the main job runs them.
+pub fn checks() -> Vec<Check> {
+    vec![
+        Check { id: "codec::strict-decoder-table", requirements: &["ENC-001", "ENC-002", "ENC-003", "ENC-004", "ENC-005",
+            "ENC-006", "ENC-007", "ENC-008", "ENC-010", "ENC-011", "ENC-015"], run: strict_decoder_table },
+        Check { id: "external::wycheproof-ecdsa-p256-p1363", requirements: &["CRY-001", "COSE-005", "COSE-006", "KEY-002"],
+            run: |p| result(external::wycheproof::run(p)) },
+        Check { id: "external::rfc8949-appendix-a", requirements: &["ENC-001", "ENC-004", "ENC-011", "ENC-014"],
+            run: |_| with_vectors(|dir| external::rfc8949::run(dir)) },
+        Check { id: "external::cose-wg-examples", requirements: &["COSE-001", "COSE-002", "COSE-003", "COSE-006", "COSE-010"],
+            run: |p| with_vectors(|dir| external::cose_wg::run(p, dir)) },
+        Check { id: "pki::fixtures-reproducible", requirements: &["PKI-011", "CRY-002"], run: fixtures_reproducible },
+        Check { id: "pki::fixture-chains", requirements: &["PKI-002", "PKI-003", "PKI-005", "PKI-009"], run: fixture_chains },
+    ]
+}
+
+fn result(r: Result<SetReport, String>) -> Outcome {
+    r.map_or_else(Outcome::Broken, Outcome::Report)
+}
+
+fn with_vectors(run: impl FnOnce(&std::path::Path) -> Result<SetReport, String>) -> Outcome {
+    match external::locate() {
+        Ok(Availability::Present(dir)) => result(run(&dir)),
+        Ok(Availability::SkipAllowed(dir)) => Outcome::Skipped(format!("{} is missing (allowed)", dir.display())),
+        Err(message) => Outcome::Broken(message),
+    }
+}
+
+#[derive(Deserialize)]
+struct DecoderCase {
+    hex: String,
+    expect: String,
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DecoderTable {
+    entries: Vec<DecoderCase>,
+}
+
+fn strict_decoder_table(_: &dyn CryptoProvider) -> Outcome {
+    let path = external::project_vectors_dir().join("codec/strict-decoder.json");
+    let table: DecoderTable = match external::rfc8949::read_json(&path) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Broken(e),
+    };
+    let mut report = SetReport::default();
+    for case in &table.entries {
+        report.total += 1;
+        let Ok(bytes) = hex::decode(&case.hex) else {
+            report.mismatches.push(format!("{}: not hex", case.hex));
+            continue;
+        };
+        let got = decode_v0(&bytes);
+        match &got {
+            Ok(_) => report.accepted += 1,
+            Err(_) => report.refused += 1,
+        }
+        let ok = match (&got, case.expect.as_str()) {
+            (Ok(_), "accept") => true,
+            (Err(e), "refuse") => Some(e.code.as_str()) == case.code.as_deref(),
+            _ => false,
+        };
+        if !ok {
+            report.mismatches.push(format!(
+                "{}: got {}, expected {} {}",
+                case.hex,
+                got.map_or_else(|e| e.code.to_string(), |_| "accept".into()),
+                case.expect,
+                case.code.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    Outcome::Report(report)
+}
+
+fn holder() -> HolderAttributes {
+    HolderAttributes {
+        name: "Test Holder".into(),
+        address: "1-1 Chiyoda, Tokyo".into(),
+        date_of_birth: CivilDate { year: 1990, month: 2, day: 28 },
+        sex: Sex::NotKnown,
+    }
+}
+
+/// Every certificate of the fixture PKI, labelled, with its anchor and purpose.
+fn fixture_certs(provider: &dyn CryptoProvider, pki: &TestPki) -> jpki_reference::Result<Vec<(&'static str, Vec<u8>, Vec<u8>, Purpose)>> {
+    let card = pki.card(provider, "selfcheck", &holder(), (CLOCK - DAY, CLOCK + 365 * DAY))?;
+    let se_key = pki.key(provider, "selfcheck/se")?;
+    let facts = KeyAttestation { in_secure_element: true, user_verification_required: true, challenge: vec![0; 32] };
+    let attestation = pki.attestation(provider, "selfcheck", &se_key.public, &facts, (CLOCK - DAY, CLOCK + DAY))?;
+    let verifier = pki.verifier(provider, "rp.selfcheck.example", true)?;
+    Ok(vec![
+        ("card sign", card.sign.cert, pki.card_root.cert.clone(), Purpose::CardSign),
+        ("card auth", card.auth.cert, pki.card_root.cert.clone(), Purpose::CardAuth),
+        ("status signer", pki.status_signer.cert.clone(), pki.mobile_root.cert.clone(), Purpose::StatusSigning),
+        ("verifier", verifier.cert, pki.mobile_root.cert.clone(), Purpose::Verifier),
+        ("key attestation", attestation, pki.platform_root.cert.clone(), Purpose::KeyAttestation),
+    ])
+}
+
+fn fixtures_reproducible(provider: &dyn CryptoProvider) -> Outcome {
+    let build = || -> jpki_reference::Result<Vec<Vec<u8>>> {
+        let pki = TestPki::from_seed(provider, SEED, CLOCK)?;
+        let mut all = vec![pki.card_root.cert.clone(), pki.mobile_root.cert.clone(), pki.platform_root.cert.clone()];
+        all.extend(fixture_certs(provider, &pki)?.into_iter().map(|(_, der, _, _)| der));
+        Ok(all)
+    };
+    let (first, second) = match (build(), build()) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Broken(e.to_string()),
+    };
+    let mut report = SetReport { total: first.len(), ..SetReport::default() };
+    for (i, (a, b)) in first.iter().zip(&second).enumerate() {
+        if a == b {
+            report.accepted += 1;
+        } else {
+            report.mismatches.push(format!("certificate {i} differs between two builds from the same seed and clock"));
+        }
+    }
+    Outcome::Report(report)
+}
+
+fn fixture_chains(provider: &dyn CryptoProvider) -> Outcome {
+    let pki = match TestPki::from_seed(provider, SEED, CLOCK) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Broken(e.to_string()),
+    };
+    let certs = match fixture_certs(provider, &pki) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Broken(e.to_string()),
+    };
+    let mut report = SetReport::default();
+    for (label, der, root, purpose) in certs {
+        let anchor = match jpki_reference::pki::TrustAnchor::from_der(provider, &root) {
+            Ok(a) => a,
+            Err(e) => return Outcome::Broken(e.to_string()),
+        };
+        report.total += 1;
+        match validate_chain(provider, &[der.clone()], &anchor, purpose, CLOCK) {
+            Ok(leaf) => {
+                report.accepted += 1;
+                if purpose == Purpose::CardSign && leaf.holder_attributes() != Some(holder()) {
+                    report.mismatches.push(format!("{label}: the four attributes do not read back"));
+                }
+            }
+            Err(e) => report.mismatches.push(format!("{label}: refused with {e}")),
+        }
+        // The same certificate used for another purpose must be refused.
+        let wrong = if purpose == Purpose::MobileAuth { Purpose::MobileSign } else { Purpose::MobileAuth };
+        match validate_chain(provider, &[der], &anchor, wrong, CLOCK) {
+            Err(e) if e.code == jpki_reference::Code::WrongPurpose => report.refused += 1,
+            other => report.mismatches.push(format!("{label} as {wrong:?}: expected wrong_purpose, got {other:?}")),
+        }
+    }
+    Outcome::Report(report)
+}
+
+/// Runs one check.
+pub fn run_check(check: &Check, provider: &dyn CryptoProvider) -> CheckResult {
+    let (verdict, summary, failures) = match (check.run)(provider) {
+        Outcome::Report(report) => {
+            let summary = format!("{} cases: {} accepted, {} refused", report.total, report.accepted, report.refused);
+            let verdict = if report.passed() { Verdict::Pass } else { Verdict::Fail };
+            (verdict, summary, report.mismatches)
+        }
+        Outcome::Skipped(why) => (Verdict::Skipped(why.clone()), why, vec![]),
+        Outcome::Broken(why) => (Verdict::Fail, "could not run".into(), vec![why]),
+    };
+    CheckResult { id: check.id, requirements: check.requirements, verdict, summary, failures }
+}
