@@ -49,7 +49,14 @@ fn run(out: &std::path::Path) -> ExitCode {
             Verdict::Fail => "FAIL",
             Verdict::Skipped(_) => "SKIP",
         };
-        println!("[{}/{}] {tag} {:<40} {}  [{}]", i + 1, all.len(), result.id, result.summary, result.requirements.join(" "));
+        println!(
+            "[{}/{}] {tag} {:<40} {}  [{}]",
+            i + 1,
+            all.len(),
+            result.id,
+            result.summary,
+            result.requirements.join(" ")
+        );
         for failure in &result.failures {
             println!("        - {failure}");
         }

@@ -59,16 +59,35 @@ pub const SEED: [u8; 32] = [0x4a; 32];
 /// Every check, in the order the main job runs them.
 pub fn checks() -> Vec<Check> {
     vec![
-        Check { id: "codec::strict-decoder-table", requirements: &["ENC-001", "ENC-002", "ENC-003", "ENC-004", "ENC-005",
-            "ENC-006", "ENC-007", "ENC-008", "ENC-010", "ENC-011", "ENC-015"], run: strict_decoder_table },
-        Check { id: "external::wycheproof-ecdsa-p256-p1363", requirements: &["CRY-001", "COSE-005", "COSE-006", "KEY-002"],
-            run: |p| result(external::wycheproof::run(p)) },
-        Check { id: "external::rfc8949-appendix-a", requirements: &["ENC-001", "ENC-004", "ENC-011", "ENC-014"],
-            run: |_| with_vectors(|dir| external::rfc8949::run(dir)) },
-        Check { id: "external::cose-wg-examples", requirements: &["COSE-001", "COSE-002", "COSE-003", "COSE-006", "COSE-010"],
-            run: |p| with_vectors(|dir| external::cose_wg::run(p, dir)) },
+        Check {
+            id: "codec::strict-decoder-table",
+            requirements: &[
+                "ENC-001", "ENC-002", "ENC-003", "ENC-004", "ENC-005", "ENC-006", "ENC-007", "ENC-008", "ENC-010",
+                "ENC-011", "ENC-015",
+            ],
+            run: strict_decoder_table,
+        },
+        Check {
+            id: "external::wycheproof-ecdsa-p256-p1363",
+            requirements: &["CRY-001", "COSE-005", "COSE-006", "KEY-002"],
+            run: |p| result(external::wycheproof::run(p)),
+        },
+        Check {
+            id: "external::rfc8949-appendix-a",
+            requirements: &["ENC-001", "ENC-004", "ENC-011", "ENC-014"],
+            run: |_| with_vectors(external::rfc8949::run),
+        },
+        Check {
+            id: "external::cose-wg-examples",
+            requirements: &["COSE-001", "COSE-002", "COSE-003", "COSE-006", "COSE-010"],
+            run: |p| with_vectors(|dir| external::cose_wg::run(p, dir)),
+        },
         Check { id: "pki::fixtures-reproducible", requirements: &["PKI-011", "CRY-002"], run: fixtures_reproducible },
-        Check { id: "pki::fixture-chains", requirements: &["PKI-002", "PKI-003", "PKI-005", "PKI-009"], run: fixture_chains },
+        Check {
+            id: "pki::fixture-chains",
+            requirements: &["PKI-002", "PKI-003", "PKI-005", "PKI-009"],
+            run: fixture_chains,
+        },
     ]
 }
 
@@ -141,8 +160,11 @@ fn holder() -> HolderAttributes {
     }
 }
 
+/// A fixture certificate: label, DER, its root's DER, its purpose.
+type FixtureCert = (&'static str, Vec<u8>, Vec<u8>, Purpose);
+
 /// Every certificate of the fixture PKI, labelled, with its anchor and purpose.
-fn fixture_certs(provider: &dyn CryptoProvider, pki: &TestPki) -> jpki_reference::Result<Vec<(&'static str, Vec<u8>, Vec<u8>, Purpose)>> {
+fn fixture_certs(provider: &dyn CryptoProvider, pki: &TestPki) -> jpki_reference::Result<Vec<FixtureCert>> {
     let card = pki.card(provider, "selfcheck", &holder(), (CLOCK - DAY, CLOCK + 365 * DAY))?;
     let se_key = pki.key(provider, "selfcheck/se")?;
     let facts = KeyAttestation { in_secure_element: true, user_verification_required: true, challenge: vec![0; 32] };
@@ -195,7 +217,7 @@ fn fixture_chains(provider: &dyn CryptoProvider) -> Outcome {
             Err(e) => return Outcome::Broken(e.to_string()),
         };
         report.total += 1;
-        match validate_chain(provider, &[der.clone()], &anchor, purpose, CLOCK) {
+        match validate_chain(provider, std::slice::from_ref(&der), &anchor, purpose, CLOCK) {
             Ok(leaf) => {
                 report.accepted += 1;
                 if purpose == Purpose::CardSign && leaf.holder_attributes() != Some(holder()) {

@@ -1,5 +1,7 @@
 //! The main job as a user runs it: exit codes, output and the report file.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use std::process::Command;
 
 fn cli() -> Command {
@@ -13,7 +15,8 @@ fn run_passes_every_check_and_writes_a_report() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("6 passed, 0 failed, 0 skipped"), "{stdout}");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let checks = report["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 6);
     assert!(checks.iter().all(|c| c["verdict"] == "pass"), "{report}");

@@ -2,6 +2,8 @@
 //! folder is missing these fail with a message naming it, unless
 //! `JPKI_ALLOW_MISSING_VECTORS=1` is set.
 
+#![allow(clippy::panic, clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use std::path::PathBuf;
 
 use jpki_conformance::external::{self, Availability, cose_wg, rfc8949, wycheproof};

@@ -1,6 +1,8 @@
 //! COSE_Sign1 and COSE_Key under the v0 profile: one test per refusal, each
 //! asserting its exact code.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use jpki_reference::Code;
 use jpki_reference::codec::cose_sign1::{SignOptions, decode_sign1, sign1};
 use jpki_reference::codec::{Limits, Value, cose_key, encode, map};
@@ -34,7 +36,8 @@ fn craft(tag: Option<u64>, protected: &[u8], unprotected: Value, payload: Value,
     ]))
     .unwrap();
     let signature = provider().sign_es256(&signer.secret, &tbs).unwrap();
-    let body = Value::Array(vec![Value::Bytes(protected.to_vec()), unprotected, payload, Value::Bytes(signature.to_vec())]);
+    let body =
+        Value::Array(vec![Value::Bytes(protected.to_vec()), unprotected, payload, Value::Bytes(signature.to_vec())]);
     let value = match tag {
         Some(t) => Value::Tag(t, Box::new(body)),
         None => body,
@@ -110,7 +113,10 @@ fn refuses_unknown_critical_labels() {
     let signer = key("signer");
     let payload = Value::Bytes(PAYLOAD.to_vec());
     let unknown = protected(vec![es256(), (2, Value::Array(vec![int(99)])), (99, int(0))]);
-    assert_eq!(refusal(&craft(Some(18), &unknown, Value::Map(vec![]), payload.clone(), &signer)), Code::UnknownCritical);
+    assert_eq!(
+        refusal(&craft(Some(18), &unknown, Value::Map(vec![]), payload.clone(), &signer)),
+        Code::UnknownCritical
+    );
     let absent = protected(vec![es256(), (2, Value::Array(vec![int(33)]))]);
     assert_eq!(refusal(&craft(Some(18), &absent, Value::Map(vec![]), payload.clone(), &signer)), Code::UnknownCritical);
     let unprotected_crit = map(vec![(2, Value::Array(vec![int(33)]))]);

@@ -1,6 +1,8 @@
 //! The seed-built test PKI and chain validation: reproducibility, the card's
 //! attributes, the validity rule, and one test per refusal with its code.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::cloned_ref_to_slice_refs)] // test helpers outside #[test] functions
+
 use jpki_reference::Code;
 use jpki_reference::crypto::{CryptoProvider, default_provider};
 use jpki_reference::pki::oids;
@@ -81,8 +83,9 @@ fn every_fixture_validates_for_its_purpose() {
     // the anchor may travel at the end of the chain
     let with_root = [card.auth.cert.clone(), pki.card_root.cert.clone()];
     validate_chain(provider(), &with_root, &card_anchor, Purpose::CardAuth, NOW).unwrap();
-    let status = validate_chain(provider(), &[pki.status_signer.cert.clone()], &mobile_anchor, Purpose::StatusSigning, NOW)
-        .unwrap();
+    let status =
+        validate_chain(provider(), &[pki.status_signer.cert.clone()], &mobile_anchor, Purpose::StatusSigning, NOW)
+            .unwrap();
     assert_eq!(status.public_key, pki.status_signer.key.public);
     let verifier = pki.verifier(provider(), "rp.example.jp", false).unwrap();
     let leaf = validate_chain(provider(), &[verifier.cert], &mobile_anchor, Purpose::Verifier, NOW).unwrap();
@@ -129,8 +132,13 @@ fn refuses_expired_and_not_yet_valid() {
     assert_eq!(check(NOW - 1).unwrap_err().code, Code::CertNotYetValid);
     // the anchor's own window counts too
     assert_eq!(
-        validate_chain(provider(), &[pki.status_signer.cert.clone()], &pki.mobile_root.anchor(provider()).unwrap(),
-            Purpose::StatusSigning, NOW + 31 * 365 * DAY)
+        validate_chain(
+            provider(),
+            &[pki.status_signer.cert.clone()],
+            &pki.mobile_root.anchor(provider()).unwrap(),
+            Purpose::StatusSigning,
+            NOW + 31 * 365 * DAY
+        )
         .unwrap_err()
         .code,
         Code::CertExpired
@@ -149,7 +157,12 @@ fn refuses_wrong_purpose() {
     }
 }
 
-fn template(pki: &TestPki, label: &str, role: CertRole, extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>) -> CertTemplate {
+fn template(
+    pki: &TestPki,
+    label: &str,
+    role: CertRole,
+    extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+) -> CertTemplate {
     CertTemplate {
         serial: pki.serial(label),
         subject: vec![NameAttribute::common_name(label)],
@@ -170,8 +183,9 @@ fn refuses_intermediate_without_ca_flag() {
     let intermediate = issue_certificate(provider(), &intermediate_template, pki.card_root.as_issuer()).unwrap();
     let intermediate_key = pki.key(provider(), "intermediate").unwrap();
     let issuer = IssuerRef { subject: &intermediate_template.subject, key: &intermediate_key };
-    let leaf = issue_certificate(provider(), &template(&pki, "leaf", CertRole::Leaf(Purpose::CardAuth), vec![]), issuer)
-        .unwrap();
+    let leaf =
+        issue_certificate(provider(), &template(&pki, "leaf", CertRole::Leaf(Purpose::CardAuth), vec![]), issuer)
+            .unwrap();
     let anchor = pki.card_root.anchor(provider()).unwrap();
     let err = validate_chain(provider(), &[leaf.clone(), intermediate], &anchor, Purpose::CardAuth, NOW).unwrap_err();
     assert_eq!(err.code, Code::NotACa);
@@ -193,7 +207,8 @@ fn refuses_leaf_that_can_sign_certificates() {
     let purposes = vec![Purpose::CardAuth];
     for (ca, key_cert_sign, digital_signature) in [(false, true, true), (true, false, true), (false, false, false)] {
         let role = CertRole::Custom { ca, key_cert_sign, digital_signature, purposes: purposes.clone() };
-        let leaf = issue_certificate(provider(), &template(&pki, "leaf", role, vec![]), pki.card_root.as_issuer()).unwrap();
+        let leaf =
+            issue_certificate(provider(), &template(&pki, "leaf", role, vec![]), pki.card_root.as_issuer()).unwrap();
         let err = validate_chain(provider(), &[leaf], &anchor, Purpose::CardAuth, NOW).unwrap_err();
         assert_eq!(err.code, Code::BadKeyUsage, "{ca} {key_cert_sign} {digital_signature}");
     }
@@ -223,14 +238,18 @@ fn refuses_signature_by_the_wrong_key() {
     let anchor = pki.card_root.anchor(provider()).unwrap();
     let impostor = pki.key(provider(), "impostor").unwrap();
     let issuer = IssuerRef { subject: &pki.card_root.subject, key: &impostor };
-    let leaf = issue_certificate(provider(), &template(&pki, "leaf", CertRole::Leaf(Purpose::CardAuth), vec![]), issuer)
-        .unwrap();
+    let leaf =
+        issue_certificate(provider(), &template(&pki, "leaf", CertRole::Leaf(Purpose::CardAuth), vec![]), issuer)
+            .unwrap();
     let err = validate_chain(provider(), &[leaf], &anchor, Purpose::CardAuth, NOW).unwrap_err();
     assert_eq!(err.code, Code::UntrustedChain);
     let verifier = pki.verifier(provider(), "rp", true).unwrap();
     let err = validate_chain(provider(), &[verifier.cert], &anchor, Purpose::Verifier, NOW).unwrap_err();
     assert_eq!(err.code, Code::UntrustedChain);
-    assert_eq!(validate_chain(provider(), &[], &anchor, Purpose::CardAuth, NOW).unwrap_err().code, Code::UntrustedChain);
+    assert_eq!(
+        validate_chain(provider(), &[], &anchor, Purpose::CardAuth, NOW).unwrap_err().code,
+        Code::UntrustedChain
+    );
 }
 
 #[test]

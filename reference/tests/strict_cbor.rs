@@ -1,6 +1,8 @@
 //! The strict decoder: one test per refusal, each asserting its exact code,
 //! plus acceptance, round trips and a no-panic property.
 
+#![allow(clippy::panic, clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use jpki_reference::Code;
 use jpki_reference::codec::{Fields, Limits, Value, decode_v0, encode, map, time_value, validate};
 use jpki_reference::constants::{MAX_COLLECTION_ITEMS, MAX_DEPTH, MAX_MESSAGE_BYTES};
@@ -21,8 +23,26 @@ fn h(text: &str) -> Vec<u8> {
 fn accepts_deterministic_items() {
     // ENC-001: well-formed items of every type v0 uses.
     for ok in [
-        "00", "17", "1818", "190100", "1a00010000", "1b0000000100000000", "20", "3818", "40", "4401020304", "60",
-        "6161", "80", "83010203", "a0", "a201020304", "c11a5e0be100", "f4", "f5", "f6",
+        "00",
+        "17",
+        "1818",
+        "190100",
+        "1a00010000",
+        "1b0000000100000000",
+        "20",
+        "3818",
+        "40",
+        "4401020304",
+        "60",
+        "6161",
+        "80",
+        "83010203",
+        "a0",
+        "a201020304",
+        "c11a5e0be100",
+        "f4",
+        "f5",
+        "f6",
     ] {
         assert!(decode_v0(&h(ok)).is_ok(), "{ok}");
     }

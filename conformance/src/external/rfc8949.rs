@@ -63,7 +63,9 @@ pub fn run(vectors_dir: &Path) -> Result<SetReport, String> {
                 report.accepted += 1;
                 let ours = diagnostic(&value);
                 if Some(&ours) != expected.diagnostic.as_ref() {
-                    report.mismatches.push(format!("{}: decoded as {ours}, table says {:?}", entry.hex, expected.diagnostic));
+                    report
+                        .mismatches
+                        .push(format!("{}: decoded as {ours}, table says {:?}", entry.hex, expected.diagnostic));
                 }
                 if encode(&value).ok().as_deref() != Some(bytes.as_slice()) {
                     report.mismatches.push(format!("{}: does not re-encode to the same bytes", entry.hex));
@@ -81,7 +83,9 @@ pub fn run(vectors_dir: &Path) -> Result<SetReport, String> {
             (Err(err), "refuse") => {
                 report.refused += 1;
                 if Some(err.code.as_str()) != expected.code.as_deref() {
-                    report.mismatches.push(format!("{}: refused with {}, table says {:?}", entry.hex, err.code, expected.code));
+                    report
+                        .mismatches
+                        .push(format!("{}: refused with {}, table says {:?}", entry.hex, err.code, expected.code));
                 }
             }
             (Ok(value), _) => {

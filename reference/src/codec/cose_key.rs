@@ -41,7 +41,9 @@ pub fn to_bytes(key: &PublicKey) -> Result<Vec<u8>> {
 
 fn int_field(fields: &mut Fields, key: i64, name: &str) -> Result<i64> {
     match fields.required(key, name)? {
-        Value::Integer(i) => i64::try_from(i128::from(i)).map_err(|_| Error::new(Code::UnsupportedKey, "value out of range")),
+        Value::Integer(i) => {
+            i64::try_from(i128::from(i)).map_err(|_| Error::new(Code::UnsupportedKey, "value out of range"))
+        }
         // A text kty or crv names a type v0 does not support.
         _ => Err(Error::with_detail(Code::UnsupportedKey, format!("{name} must be an integer"))),
     }

@@ -64,7 +64,10 @@ fn header_from_value(value: Value, bucket: &str) -> Result<Header> {
 fn check_known(labels: &[&Value], known: &[i64], bucket: &str) -> Result<()> {
     for label in labels {
         if !known.iter().any(|k| **label == Value::Integer((*k).into())) {
-            return Err(Error::with_detail(Code::UnknownField, format!("{bucket} header label {label:?} is not in v0")));
+            return Err(Error::with_detail(
+                Code::UnknownField,
+                format!("{bucket} header label {label:?} is not in v0"),
+            ));
         }
     }
     Ok(())
@@ -86,7 +89,8 @@ pub fn decode_sign1(bytes: &[u8], limits: &Limits) -> Result<Sign1> {
     };
     let [protected, unprotected, payload, signature]: [Value; 4] =
         items.try_into().map_err(|_| Error::new(Code::Malformed, "COSE_Sign1 must have four elements"))?;
-    let (Value::Bytes(protected_bytes), Value::Bytes(payload), Value::Bytes(signature)) = (protected, payload, signature)
+    let (Value::Bytes(protected_bytes), Value::Bytes(payload), Value::Bytes(signature)) =
+        (protected, payload, signature)
     else {
         return Err(Error::new(Code::Malformed, "protected, payload and signature must be bstr (no detached payload)"));
     };
@@ -208,7 +212,12 @@ pub struct SignOptions<'a> {
 }
 
 /// Signs `payload` as a tagged COSE_Sign1 with ES256.
-pub fn sign1(provider: &dyn CryptoProvider, secret: &SecretKey, payload: &[u8], options: &SignOptions<'_>) -> Result<Vec<u8>> {
+pub fn sign1(
+    provider: &dyn CryptoProvider,
+    secret: &SecretKey,
+    payload: &[u8],
+    options: &SignOptions<'_>,
+) -> Result<Vec<u8>> {
     let mut protected = vec![(LABEL_ALG, Value::Integer(ALG_ES256.into()))];
     match options.x5chain {
         [] => {}
@@ -228,4 +237,3 @@ pub fn sign1(provider: &dyn CryptoProvider, secret: &SecretKey, payload: &[u8], 
         ])),
     ))
 }
-

@@ -26,7 +26,9 @@ impl Fields {
         let mut entries = Vec::with_capacity(pairs.len());
         for (key, value) in pairs {
             let key = match key {
-                Value::Integer(i) => i64::try_from(i128::from(i)).map_err(|_| malformed(message, "key out of range"))?,
+                Value::Integer(i) => {
+                    i64::try_from(i128::from(i)).map_err(|_| malformed(message, "key out of range"))?
+                }
                 _ => return Err(malformed(message, "map keys are integers")),
             };
             entries.push((key, Some(value)));
@@ -55,8 +57,7 @@ impl Fields {
     /// Takes a byte-string field of exactly `N` bytes.
     pub fn fixed_bytes<const N: usize>(&mut self, key: i64, name: &str) -> Result<[u8; N]> {
         let bytes = self.bytes(key, name)?;
-        <[u8; N]>::try_from(bytes.as_slice())
-            .map_err(|_| malformed(self.message, format!("{name} must be {N} bytes")))
+        <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| malformed(self.message, format!("{name} must be {N} bytes")))
     }
 
     /// Takes a text field of at most `max_len` bytes.
@@ -110,10 +111,9 @@ impl Fields {
     /// Ends reading: any field not taken is unknown to v0 (ENC-013).
     pub fn finish(self) -> Result<()> {
         match self.entries.iter().find(|(_, v)| v.is_some()) {
-            Some((key, _)) => Err(Error::with_detail(
-                Code::UnknownField,
-                format!("{}: key {key} is not defined in v0", self.message),
-            )),
+            Some((key, _)) => {
+                Err(Error::with_detail(Code::UnknownField, format!("{}: key {key} is not defined in v0", self.message)))
+            }
             None => Ok(()),
         }
     }

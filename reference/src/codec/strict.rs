@@ -21,11 +21,8 @@ pub struct Limits {
 
 impl Limits {
     /// The limits the spec names for every v0 message.
-    pub const V0: Limits = Limits {
-        max_bytes: MAX_MESSAGE_BYTES,
-        max_depth: MAX_DEPTH,
-        max_items: MAX_COLLECTION_ITEMS,
-    };
+    pub const V0: Limits =
+        Limits { max_bytes: MAX_MESSAGE_BYTES, max_depth: MAX_DEPTH, max_items: MAX_COLLECTION_ITEMS };
 }
 
 impl Default for Limits {

@@ -36,7 +36,8 @@ impl CryptoProvider for P256Provider {
     }
 
     fn public_key(&self, secret: &SecretKey) -> Result<PublicKey> {
-        let signing = SigningKey::from_slice(&secret.0).map_err(|_| Error::new(Code::InvalidKey, "secret scalar out of range"))?;
+        let signing = SigningKey::from_slice(&secret.0)
+            .map_err(|_| Error::new(Code::InvalidKey, "secret scalar out of range"))?;
         let point = signing.verifying_key().to_sec1_point(false);
         let (Some(x), Some(y)) = (point.x(), point.y()) else {
             return Err(Error::new(Code::InvalidKey, "public key is the identity"));
@@ -49,7 +50,8 @@ impl CryptoProvider for P256Provider {
     }
 
     fn sign_es256(&self, secret: &SecretKey, message: &[u8]) -> Result<[u8; 64]> {
-        let signing = SigningKey::from_slice(&secret.0).map_err(|_| Error::new(Code::InvalidKey, "secret scalar out of range"))?;
+        let signing = SigningKey::from_slice(&secret.0)
+            .map_err(|_| Error::new(Code::InvalidKey, "secret scalar out of range"))?;
         let signature: Signature =
             signing.try_sign(message).map_err(|_| Error::new(Code::BadSignature, "signing failed"))?;
         let mut out = [0u8; 64];
@@ -60,8 +62,8 @@ impl CryptoProvider for P256Provider {
     fn verify_es256(&self, key: &PublicKey, message: &[u8], signature: &[u8; 64]) -> Result<()> {
         let verifying = verifying_key(key)?;
         // from_slice refuses r or s equal to 0 or >= n.
-        let signature = Signature::from_slice(signature)
-            .map_err(|_| Error::new(Code::BadSignature, "r or s out of range"))?;
+        let signature =
+            Signature::from_slice(signature).map_err(|_| Error::new(Code::BadSignature, "r or s out of range"))?;
         verifying
             .verify(message, &signature)
             .map_err(|_| Error::new(Code::BadSignature, "ES256 signature does not verify"))

@@ -6,7 +6,9 @@ use std::time::Duration;
 use const_oid::ObjectIdentifier;
 use der::asn1::{Any, BitString, OctetString};
 use der::{DateTime, Decode, Encode, Tag};
-use spki::{AlgorithmIdentifierOwned, Document, DynSignatureAlgorithmIdentifier, EncodePublicKey, SubjectPublicKeyInfoOwned};
+use spki::{
+    AlgorithmIdentifierOwned, Document, DynSignatureAlgorithmIdentifier, EncodePublicKey, SubjectPublicKeyInfoOwned,
+};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
@@ -227,7 +229,11 @@ fn standard_extensions(role: &CertRole) -> Result<Vec<Extension>> {
 /// Issues a certificate signed by `issuer` (for a self-signed root, pass the
 /// root's own subject and key pair). Deterministic: the same template and
 /// keys give the same DER bytes.
-pub fn issue_certificate(provider: &dyn CryptoProvider, template: &CertTemplate, issuer: IssuerRef<'_>) -> Result<Vec<u8>> {
+pub fn issue_certificate(
+    provider: &dyn CryptoProvider,
+    template: &CertTemplate,
+    issuer: IssuerRef<'_>,
+) -> Result<Vec<u8>> {
     let profile = FixedNames { issuer: build_name(issuer.subject)?, subject: build_name(&template.subject)? };
     let serial = SerialNumber::new(&template.serial).map_err(der_error)?;
     let validity = Validity::new(to_time(template.not_before)?, to_time(template.not_after)?);

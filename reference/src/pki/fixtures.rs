@@ -227,7 +227,13 @@ fn serial_for(seed: &[u8; 32], label: &str) -> Vec<u8> {
     serial
 }
 
-fn make_root(provider: &dyn CryptoProvider, seed: &[u8; 32], label: &str, name: &str, now: UnixTime) -> Result<Authority> {
+fn make_root(
+    provider: &dyn CryptoProvider,
+    seed: &[u8; 32],
+    label: &str,
+    name: &str,
+    now: UnixTime,
+) -> Result<Authority> {
     let key = derive_key(provider, seed, label)?;
     let subject = vec![NameAttribute::common_name(name)];
     let template = CertTemplate {

@@ -94,7 +94,8 @@ impl ParsedCert {
         let cert = Certificate::from_der(der).map_err(der_error)?;
         let tbs_cert = cert.tbs_certificate();
         // ecdsa-with-SHA256, the same inside and outside the TBS
-        if cert.signature_algorithm().oid != oids::ECDSA_WITH_SHA256 || tbs_cert.signature().oid != oids::ECDSA_WITH_SHA256
+        if cert.signature_algorithm().oid != oids::ECDSA_WITH_SHA256
+            || tbs_cert.signature().oid != oids::ECDSA_WITH_SHA256
         {
             return Err(malformed("signature algorithm is not ecdsa-with-SHA256"));
         }
@@ -112,9 +113,8 @@ impl ParsedCert {
         let mut y = [0u8; 32];
         x.copy_from_slice(&point[1..33]);
         y.copy_from_slice(&point[33..]);
-        let public_key = provider
-            .public_key_from_coordinates(&x, &y)
-            .map_err(|_| malformed("subject key is not on P-256"))?;
+        let public_key =
+            provider.public_key_from_coordinates(&x, &y).map_err(|_| malformed("subject key is not on P-256"))?;
         let signature_der = cert.signature().as_bytes().ok_or(malformed("signature bit string"))?;
         let signature = super::ecdsa_der::from_der(signature_der)?;
 

@@ -177,7 +177,11 @@ const JST_OFFSET_SECS: u64 = 9 * 3600;
 /// The notAfter of a mobile certificate (PKI-010): 23:59:59 JST on the
 /// holder's 5th birthday after the issue date (a 29 February birthday falls
 /// on 28 February in common years), capped by the card certificate's notAfter.
-pub fn mobile_not_after(date_of_birth: CivilDate, issued_at: crate::time::UnixTime, card_not_after: crate::time::UnixTime) -> crate::time::UnixTime {
+pub fn mobile_not_after(
+    date_of_birth: CivilDate,
+    issued_at: crate::time::UnixTime,
+    card_not_after: crate::time::UnixTime,
+) -> crate::time::UnixTime {
     use crate::time::{DAY, days_in_month};
     let issue_days = ((issued_at + JST_OFFSET_SECS) / DAY) as i64;
     let issue_date = CivilDate::from_days_since_epoch(issue_days);

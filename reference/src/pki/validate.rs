@@ -65,11 +65,14 @@ pub fn validate_chain(
     let issuers = certs.iter().skip(1).chain(std::iter::once(&anchor.cert));
     for (i, (cert, issuer)) in certs.iter().zip(issuers).enumerate() {
         if cert.issuer_name != issuer.subject_name {
-            return Err(Error::with_detail(Code::UntrustedChain, format!("certificate {i}: issuer name does not match")));
+            return Err(Error::with_detail(
+                Code::UntrustedChain,
+                format!("certificate {i}: issuer name does not match"),
+            ));
         }
-        provider
-            .verify_es256(&issuer.public_key, &cert.tbs, &cert.signature)
-            .map_err(|_| Error::with_detail(Code::UntrustedChain, format!("certificate {i}: signature by another key")))?;
+        provider.verify_es256(&issuer.public_key, &cert.tbs, &cert.signature).map_err(|_| {
+            Error::with_detail(Code::UntrustedChain, format!("certificate {i}: signature by another key"))
+        })?;
     }
     // 4. every certificate, the anchor too, is valid at `at` (PKI-003, PKI-004)
     for (i, cert) in certs.iter().enumerate() {
