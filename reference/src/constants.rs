@@ -15,3 +15,7 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COLLECTION_ITEMS: usize = 64;
 /// The most certificates in one `x5chain`.
 pub const MAX_CHAIN_LEN: usize = 4;
+/// Consecutive wrong sign passwords that lock the card's sign key.
+pub const SIGN_PASSWORD_TRIES: u64 = 5;
+/// Consecutive wrong auth PINs that lock the card's auth key.
+pub const AUTH_PIN_TRIES: u64 = 3;

@@ -19,6 +19,16 @@ pub enum Category {
     Key,
     /// Certificate and chain problems.
     Pki,
+    /// The card's PIN rules.
+    Card,
+    /// Nonces: unknown, reused, expired.
+    Nonce,
+    /// Issuance checks.
+    Issuance,
+    /// Use (authentication and signing) checks.
+    Use,
+    /// Status answers.
+    Status,
 }
 
 macro_rules! registry {
@@ -119,6 +129,55 @@ registry! {
     BadKeyUsage = "bad_key_usage", "PKI-007", Pki;
     /// A critical extension the v0 profile does not know.
     UnknownCriticalExtension = "unknown_critical_extension", "PKI-008", Pki;
+    /// A revoked certificate (card or mobile) offered for use.
+    CertRevoked = "cert_revoked", "PKI-012", Pki;
+    /// A suspended (on hold) mobile certificate offered for use.
+    CertSuspended = "cert_suspended", "PKI-013", Pki;
+    /// A wrong PIN or sign password; the failure count moved by one.
+    PinWrong = "pin_wrong", "PIN-001", Card;
+    /// The PIN is locked after too many failures; nothing is signed.
+    PinLocked = "pin_locked", "PIN-002", Card;
+    /// A nonce the receiver never issued.
+    NonceUnknown = "nonce_unknown", "NON-001", Nonce;
+    /// A nonce already answered.
+    NonceReused = "nonce_reused", "NON-002", Nonce;
+    /// A nonce past its lifetime.
+    NonceExpired = "nonce_expired", "NON-003", Nonce;
+    /// The two card signatures come from certificates of different cards.
+    CardMismatch = "card_mismatch", "ISS-002", Issuance;
+    /// A key attestation that does not chain to the platform root, or does
+    /// not say "in SE, UV required" for this key and this nonce.
+    AttestationUntrusted = "attestation_untrusted", "ISS-003", Issuance;
+    /// The holder has an active mobile cert of that kind on another device.
+    ActiveElsewhere = "active_elsewhere", "ISS-004", Issuance;
+    /// The holder already has an active mobile cert of that kind on this device.
+    AlreadyActive = "already_active", "ISS-005", Issuance;
+    /// An idempotency key reused with a different request body.
+    IdempotencyConflict = "idempotency_conflict", "ISS-006", Issuance;
+    /// The assertion is for another relying party.
+    RpMismatch = "rp_mismatch", "USE-001", Use;
+    /// The transcript hash does not bind this session (rp, nonce, purpose, cert).
+    TranscriptMismatch = "transcript_mismatch", "USE-002", Use;
+    /// The signed time is outside the allowed clock skew.
+    ClockSkew = "clock_skew", "USE-003", Use;
+    /// The user was not verified for this signature.
+    UvMissing = "uv_missing", "USE-004", Use;
+    /// `sign` used with a passcode instead of biometrics.
+    UvMethodInsufficient = "uv_method_insufficient", "USE-005", Use;
+    /// The counter did not increase: a cloned key.
+    CounterRegression = "counter_regression", "USE-006", Use;
+    /// The signed document digest is not the one asked for.
+    DigestMismatch = "digest_mismatch", "USE-007", Use;
+    /// The status response is too old, or past its nextUpdate.
+    StatusStale = "status_stale", "USE-010", Use;
+    /// The status response is for another certificate or nonce.
+    StatusMismatch = "status_mismatch", "USE-011", Use;
+    /// Status could not be reached: neither good nor revoked, and refused.
+    StatusUndetermined = "status_undetermined", "USE-012", Use;
+    /// A verifier not authorised for `sign` asked about a `sign` cert.
+    NotAuthorised = "not_authorised", "STA-002", Status;
+    /// Status knows no mobile certificate with that serial.
+    CertUnknown = "cert_unknown", "STA-005", Status;
 }
 
 impl fmt::Display for Code {

@@ -7,11 +7,19 @@
 //! [`crypto::CryptoProvider`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod card;
 pub mod codec;
 pub mod constants;
 pub mod crypto;
+pub mod device;
 pub mod error;
+pub mod issuer;
+pub mod msgs;
+pub mod notify;
 pub mod pki;
+pub mod status;
 pub mod time;
+pub mod verifier;
+pub mod world;
 
 pub use error::{Code, Error, Result};

@@ -218,6 +218,16 @@ pub fn sign1(
     payload: &[u8],
     options: &SignOptions<'_>,
 ) -> Result<Vec<u8>> {
+    sign1_with(payload, options, |tbs| provider.sign_es256(secret, tbs))
+}
+
+/// Builds a tagged COSE_Sign1 whose signature comes from `signer` (a card
+/// or secure element that signs the Sig_structure bytes it is handed).
+pub fn sign1_with(
+    payload: &[u8],
+    options: &SignOptions<'_>,
+    signer: impl FnOnce(&[u8]) -> Result<[u8; 64]>,
+) -> Result<Vec<u8>> {
     let mut protected = vec![(LABEL_ALG, Value::Integer(ALG_ES256.into()))];
     match options.x5chain {
         [] => {}
@@ -226,7 +236,7 @@ pub fn sign1(
     }
     let protected_bytes = encode(&map(protected))?;
     let tbs = sig_structure(&protected_bytes, options.external_aad, payload)?;
-    let signature = provider.sign_es256(secret, &tbs)?;
+    let signature = signer(&tbs)?;
     encode(&Value::Tag(
         TAG_COSE_SIGN1,
         Box::new(Value::Array(vec![

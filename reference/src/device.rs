@@ -1,0 +1,213 @@
+//! The Device: the wallet app and its secure element. SE keys are made
+//! inside and never leave; each has a signature counter; every use needs
+//! user verification, whose outcome and method come in as inputs.
+
+use std::collections::BTreeMap;
+
+use crate::codec::Limits;
+use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1, sign1_with};
+use crate::crypto::{CryptoProvider, Entropy, KeyPair, generate_key};
+use crate::error::{Code, Error, Result};
+use crate::msgs::issuance::{IssuanceChallenge, IssuanceRequest, IssuanceRequestPayload, IssuanceResponse, KeyRequest};
+use crate::msgs::usage::{AssertionPayload, UseRequest, transcript_hash};
+use crate::msgs::{IdempotencyKey, Kind, Message, UvMethod};
+use crate::pki::{Authority, KeyAttestation, NameAttribute, ParsedCert, Purpose};
+use crate::pki::{CertRole, CertTemplate, issue_certificate};
+use crate::time::{DAY, UnixTime};
+
+/// What a device is: its platform identity and attestation authority.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// The platform's identifier for this device (the attestation's subject).
+    pub device_id: String,
+    /// The platform attestation root that vouches for this device's SE.
+    pub platform: Authority,
+}
+
+/// One secure-element key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeKey {
+    /// The key pair (the secret never leaves the SE).
+    pub key: KeyPair,
+    /// Signatures made so far.
+    pub counter: u32,
+    /// The installed mobile certificate, once issued.
+    pub cert: Option<Vec<u8>>,
+}
+
+/// What changes on the device.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceState {
+    /// Installed credentials by kind.
+    pub installed: BTreeMap<Kind, SeKey>,
+    /// Keys made for an issuance not yet answered.
+    pub pending: BTreeMap<Kind, SeKey>,
+}
+
+/// The user-verification outcome for one signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserVerification {
+    /// The user was verified.
+    pub verified: bool,
+    /// How.
+    pub method: UvMethod,
+}
+
+impl UserVerification {
+    /// A successful biometric check.
+    pub const BIOMETRIC: UserVerification = UserVerification { verified: true, method: UvMethod::Biometric };
+    /// A successful passcode check.
+    pub const PASSCODE: UserVerification = UserVerification { verified: true, method: UvMethod::Passcode };
+}
+
+/// What the holder chooses for an issuance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceChoice {
+    /// The kinds to request.
+    pub kinds: Vec<Kind>,
+    /// The notification address.
+    pub notification_address: String,
+    /// The idempotency key of this request.
+    pub idempotency_key: IdempotencyKey,
+}
+
+/// The platform's attestation of a new SE key: a certificate from the
+/// platform root saying "in SE, UV required", answering `challenge`.
+fn attest(
+    provider: &dyn CryptoProvider,
+    config: &DeviceConfig,
+    key: &KeyPair,
+    challenge: &[u8],
+    now: UnixTime,
+    serial: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let facts =
+        KeyAttestation { in_secure_element: true, user_verification_required: true, challenge: challenge.to_vec() };
+    let template = CertTemplate {
+        serial,
+        subject: vec![NameAttribute::common_name(&config.device_id)],
+        not_before: now.saturating_sub(DAY),
+        not_after: now + DAY,
+        public_key: key.public.clone(),
+        role: CertRole::Leaf(Purpose::KeyAttestation),
+        extra_extensions: vec![(crate::pki::oids::EXT_KEY_ATTESTATION, true, facts.to_der()?)],
+    };
+    issue_certificate(provider, &template, config.platform.as_issuer())
+}
+
+/// Step 1 of issuance on the device: reads the challenge, makes one SE key
+/// per kind with its attestation, and returns the payload the card signs.
+pub fn prepare_issuance(
+    provider: &dyn CryptoProvider,
+    config: &DeviceConfig,
+    state: &DeviceState,
+    challenge: &[u8],
+    choice: &IssuanceChoice,
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(DeviceState, Vec<u8>)> {
+    let challenge = IssuanceChallenge::from_bytes(challenge)?;
+    let mut next = state.clone();
+    next.pending.clear();
+    let mut keys = Vec::new();
+    let mut kinds = choice.kinds.clone();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let key = generate_key(provider, entropy)?;
+        let mut serial = vec![0u8; 16];
+        entropy.fill(&mut serial);
+        serial[0] = (serial[0] & 0x7f) | 0x40;
+        let attestation = attest(provider, config, &key, &challenge.nonce, now, serial)?;
+        keys.push(KeyRequest { kind, key: key.public.clone(), attestation: vec![attestation] });
+        next.pending.insert(kind, SeKey { key, counter: 0, cert: None });
+    }
+    let payload = IssuanceRequestPayload {
+        nonce: challenge.nonce,
+        keys,
+        notification_address: choice.notification_address.clone(),
+        idempotency_key: choice.idempotency_key,
+    };
+    Ok((next, payload.to_bytes()?))
+}
+
+/// Step 2: wraps the payload signed twice by the card, each signature made
+/// by `card_signer(key, sig_structure)`, into an IssuanceRequest.
+pub fn assemble_issuance_request(
+    payload: &[u8],
+    sign_cert: &[u8],
+    auth_cert: &[u8],
+    mut card_signer: impl FnMut(crate::card::CardKey, &[u8]) -> Result<[u8; 64]>,
+) -> Result<Vec<u8>> {
+    use crate::card::CardKey;
+    let sign_chain = [sign_cert.to_vec()];
+    let auth_chain = [auth_cert.to_vec()];
+    let by_sign = sign1_with(payload, &SignOptions { x5chain: &sign_chain, external_aad: b"" }, |tbs| {
+        card_signer(CardKey::Sign, tbs)
+    })?;
+    let by_auth = sign1_with(payload, &SignOptions { x5chain: &auth_chain, external_aad: b"" }, |tbs| {
+        card_signer(CardKey::Auth, tbs)
+    })?;
+    IssuanceRequest { signed_by_sign_key: by_sign, signed_by_auth_key: by_auth }.to_bytes()
+}
+
+/// Step 3: installs the issued certificates on the pending keys.
+pub fn install(provider: &dyn CryptoProvider, state: &DeviceState, response: &[u8]) -> Result<DeviceState> {
+    let response = IssuanceResponse::from_bytes(response)?;
+    let mut next = state.clone();
+    for issued in &response.certs {
+        let mut se_key = next
+            .pending
+            .remove(&issued.kind)
+            .ok_or(Error::with_detail(Code::Malformed, format!("no pending key for {:?}", issued.kind)))?;
+        let cert = ParsedCert::parse(provider, &issued.cert)?;
+        if cert.public_key != se_key.key.public {
+            return Err(Error::new(Code::Malformed, "issued certificate is for another key"));
+        }
+        se_key.cert = Some(issued.cert.clone());
+        next.installed.insert(issued.kind, se_key);
+    }
+    next.pending.clear();
+    Ok(next)
+}
+
+/// Answers a UseRequest: verifies the user (the outcome is an input), bumps
+/// the counter and signs the assertion with the SE key of the asked kind.
+pub fn assert(
+    provider: &dyn CryptoProvider,
+    state: &DeviceState,
+    use_request: &[u8],
+    uv: UserVerification,
+    now: UnixTime,
+) -> Result<(DeviceState, Vec<u8>)> {
+    let request = UseRequest::from_bytes(use_request)?;
+    let mut next = state.clone();
+    let se_key = next
+        .installed
+        .get_mut(&request.kind)
+        .ok_or(Error::with_detail(Code::Malformed, format!("no {:?} credential installed", request.kind)))?;
+    let cert_der = se_key.cert.clone().ok_or(Error::new(Code::Malformed, "credential has no certificate"))?;
+    let cert = ParsedCert::parse(provider, &cert_der)?;
+    se_key.counter = se_key.counter.checked_add(1).ok_or(Error::new(Code::Malformed, "counter exhausted"))?;
+    let payload = AssertionPayload {
+        rp_id_hash: provider.sha256(request.rp_id.as_bytes()),
+        nonce: request.nonce,
+        counter: se_key.counter,
+        user_verified: uv.verified,
+        uv_method: uv.method,
+        time: now,
+        kind: request.kind,
+        transcript_hash: transcript_hash(provider, &request.rp_id, &request.nonce, &request.purpose, &cert.serial)?,
+        document_digest: request.document_digest,
+    };
+    let chain = [cert_der];
+    let assertion =
+        sign1(provider, &se_key.key.secret, &payload.to_bytes()?, &SignOptions { x5chain: &chain, external_aad: b"" })?;
+    Ok((next, assertion))
+}
+
+/// The payload of an assertion, for tools that inspect what a device sent.
+pub fn read_assertion_payload(assertion: &[u8]) -> Result<AssertionPayload> {
+    let sign1 = decode_sign1(assertion, &Limits::V0)?;
+    AssertionPayload::from_bytes(sign1.payload())
+}

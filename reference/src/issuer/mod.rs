@@ -1,0 +1,126 @@
+//! The Issuer (the J-LIS role): issuance sessions, the registry of holders,
+//! cards, devices and mobile certificates, idempotency records, and the
+//! notification outbox. Pure: `state + input -> new state + outputs`.
+
+mod issuance;
+
+pub use issuance::{challenge, issue};
+
+use std::collections::BTreeMap;
+
+use crate::msgs::status::CertStatus;
+use crate::msgs::{Digest, IdempotencyKey, Kind, Nonce};
+use crate::notify::Notification;
+use crate::pki::{Authority, TrustAnchor};
+use crate::time::UnixTime;
+
+/// What the Issuer is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerConfig {
+    /// The mobile root: issues mobile certificates.
+    pub mobile_root: Authority,
+    /// Trust anchor for card certificates.
+    pub card_anchor: TrustAnchor,
+    /// Trust anchor for secure-element key attestations.
+    pub platform_anchor: TrustAnchor,
+}
+
+/// An issuance session: `challenged → completed | expired`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// When the challenge stops being answerable.
+    pub expiry: UnixTime,
+    /// Whether an issuance consumed it.
+    pub completed: bool,
+}
+
+/// One mobile certificate in the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MobileCertRecord {
+    /// The holder: their card's auth-certificate serial.
+    pub holder: Vec<u8>,
+    /// The kind.
+    pub kind: Kind,
+    /// The device it lives on (SHA-256 of the attestation's subject name).
+    pub device: Digest,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// Its notAfter.
+    pub not_after: UnixTime,
+    /// Its status.
+    pub status: CertStatus,
+}
+
+/// A card as J-LIS knows it: its two certificates and their status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardRecord {
+    /// Serial of the card's sign certificate.
+    pub sign_serial: Vec<u8>,
+    /// The sign certificate was revoked (address or name change, …).
+    pub sign_revoked: bool,
+    /// The auth certificate was revoked (card lost, returned, …).
+    pub auth_revoked: bool,
+    /// The holder's notification address, once an issuance gave one.
+    pub notification_address: Option<String>,
+}
+
+/// A stored answer for an idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAnswer {
+    /// SHA-256 of the request body it answered.
+    pub body_digest: Digest,
+    /// The answer, as sent.
+    pub response: Vec<u8>,
+}
+
+/// Everything that changes at the Issuer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IssuerState {
+    /// Issuance sessions by nonce.
+    pub sessions: BTreeMap<Nonce, Session>,
+    /// Cards by auth-certificate serial.
+    pub cards: BTreeMap<Vec<u8>, CardRecord>,
+    /// Mobile certificates by serial.
+    pub certs: BTreeMap<Vec<u8>, MobileCertRecord>,
+    /// Idempotency records by (endpoint, holder, key).
+    pub idempotency: BTreeMap<(String, Vec<u8>, IdempotencyKey), StoredAnswer>,
+    /// The notification outbox.
+    pub outbox: Vec<Notification>,
+}
+
+/// What an Issuer step sends besides its answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IssuerOutput {
+    /// The answer to the caller.
+    pub response: Vec<u8>,
+    /// `StatusFeed` messages for Status, in order.
+    pub status_feed: Vec<Vec<u8>>,
+}
+
+/// Registers a card J-LIS issued (an administrative input, not a wire flow).
+pub fn register_card(state: &IssuerState, auth_serial: &[u8], sign_serial: &[u8]) -> IssuerState {
+    let mut next = state.clone();
+    next.cards.insert(
+        auth_serial.to_vec(),
+        CardRecord {
+            sign_serial: sign_serial.to_vec(),
+            sign_revoked: false,
+            auth_revoked: false,
+            notification_address: None,
+        },
+    );
+    next
+}
+
+/// Marks a card certificate revoked (administrative input). Linked
+/// revocation of mobile certificates is a lifecycle step of its own.
+pub fn mark_card_cert_revoked(state: &IssuerState, auth_serial: &[u8], which: crate::card::CardKey) -> IssuerState {
+    let mut next = state.clone();
+    if let Some(card) = next.cards.get_mut(auth_serial) {
+        match which {
+            crate::card::CardKey::Sign => card.sign_revoked = true,
+            crate::card::CardKey::Auth => card.auth_revoked = true,
+        }
+    }
+    next
+}

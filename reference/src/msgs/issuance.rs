@@ -1,0 +1,192 @@
+//! Issuance messages (spec/messages.cddl, "Issuance").
+
+use super::{IdempotencyKey, Kind, Message, Nonce, bounded_text, bytes, uint};
+use crate::codec::{Fields, Value, cose_key, map, time_value};
+use crate::constants::MAX_CHAIN_LEN;
+use crate::crypto::{CryptoProvider, PublicKey};
+use crate::error::{Code, Error, Result};
+use crate::time::UnixTime;
+
+/// `IssuanceChallenge = { 1 => nonce, 2 => time }`: Issuer → Device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceChallenge {
+    /// Fresh, single use; also the attestation challenge.
+    pub nonce: Nonce,
+    /// When the session expires.
+    pub expiry: UnixTime,
+}
+
+impl Message for IssuanceChallenge {
+    const NAME: &'static str = "IssuanceChallenge";
+
+    fn to_value(&self) -> Value {
+        map(vec![(1, bytes(&self.nonce)), (2, time_value(self.expiry))])
+    }
+
+    fn read(fields: &mut Fields) -> Result<Self> {
+        Ok(IssuanceChallenge { nonce: fields.fixed_bytes(1, "nonce")?, expiry: fields.time(2, "expiry")? })
+    }
+}
+
+/// `IssuanceRequest = { 1 => Signed (card sign key), 2 => Signed (card auth key) }`:
+/// the same payload signed twice by the card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceRequest {
+    /// COSE_Sign1 by the card's sign key (after the sign password).
+    pub signed_by_sign_key: Vec<u8>,
+    /// COSE_Sign1 by the card's auth key (after the auth PIN).
+    pub signed_by_auth_key: Vec<u8>,
+}
+
+impl Message for IssuanceRequest {
+    const NAME: &'static str = "IssuanceRequest";
+
+    fn to_value(&self) -> Value {
+        map(vec![(1, bytes(&self.signed_by_sign_key)), (2, bytes(&self.signed_by_auth_key))])
+    }
+
+    fn read(fields: &mut Fields) -> Result<Self> {
+        Ok(IssuanceRequest {
+            signed_by_sign_key: fields.bytes(1, "sign")?,
+            signed_by_auth_key: fields.bytes(2, "auth")?,
+        })
+    }
+}
+
+/// `KeyRequest = { 1 => kind, 2 => COSE_Key, 3 => cert-chain }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRequest {
+    /// The kind this key is for.
+    pub kind: Kind,
+    /// The new SE public key.
+    pub key: PublicKey,
+    /// Its attestation chain, leaf first.
+    pub attestation: Vec<Vec<u8>>,
+}
+
+/// `IssuanceRequestPayload`: what the card signs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceRequestPayload {
+    /// The challenge's nonce.
+    pub nonce: Nonce,
+    /// One entry per requested kind, `sign` before `auth`.
+    pub keys: Vec<KeyRequest>,
+    /// The holder's notification address.
+    pub notification_address: String,
+    /// The client's idempotency key.
+    pub idempotency_key: IdempotencyKey,
+}
+
+fn chain_value(chain: &[Vec<u8>]) -> Value {
+    Value::Array(chain.iter().map(|c| bytes(c)).collect())
+}
+
+/// Reads `cert-chain = [1*4 cert]`.
+pub(crate) fn read_chain(value: Value, name: &str) -> Result<Vec<Vec<u8>>> {
+    let Value::Array(items) = value else {
+        return Err(Error::with_detail(Code::Malformed, format!("{name} must be an array")));
+    };
+    if items.is_empty() || items.len() > MAX_CHAIN_LEN {
+        return Err(Error::with_detail(Code::Malformed, format!("{name} must hold 1 to {MAX_CHAIN_LEN} certificates")));
+    }
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Bytes(cert) if !cert.is_empty() => Ok(cert),
+            _ => Err(Error::with_detail(Code::Malformed, format!("{name} entries must be non-empty bstr"))),
+        })
+        .collect()
+}
+
+impl IssuanceRequestPayload {
+    /// The payload as a CBOR value.
+    pub fn to_value(&self) -> Value {
+        let keys = self
+            .keys
+            .iter()
+            .map(|k| {
+                map(vec![(1, uint(k.kind.wire())), (2, cose_key::to_value(&k.key)), (3, chain_value(&k.attestation))])
+            })
+            .collect();
+        map(vec![
+            (1, bytes(&self.nonce)),
+            (2, Value::Array(keys)),
+            (3, Value::Text(self.notification_address.clone())),
+            (4, bytes(&self.idempotency_key)),
+        ])
+    }
+
+    /// Deterministic encoding.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        crate::codec::encode(&self.to_value())
+    }
+
+    /// Strict decoding; COSE_Keys are checked on the curve with `provider`.
+    pub fn from_bytes(provider: &dyn CryptoProvider, payload: &[u8]) -> Result<Self> {
+        let value = crate::codec::decode_v0(payload)?;
+        let mut fields = Fields::open("IssuanceRequestPayload", value)?;
+        let nonce = fields.fixed_bytes(1, "nonce")?;
+        let entries = fields.array(2, "keys")?;
+        let notification_address = bounded_text(&mut fields, 3, "notification address", 3, 254)?;
+        let idempotency_key = fields.fixed_bytes(4, "idempotency key")?;
+        fields.finish()?;
+        if entries.is_empty() || entries.len() > 2 {
+            return Err(Error::new(Code::Malformed, "keys must list one or two kinds"));
+        }
+        let mut keys = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let mut key_fields = Fields::open("KeyRequest", entry)?;
+            let kind = Kind::from_wire(key_fields.uint(1, "kind")?)?;
+            let key = cose_key::from_value(provider, key_fields.required(2, "key")?)?;
+            let attestation = read_chain(key_fields.required(3, "attestation")?, "attestation")?;
+            key_fields.finish()?;
+            keys.push(KeyRequest { kind, key, attestation });
+        }
+        // sign before auth, no kind twice
+        if keys.windows(2).any(|w| w[0].kind >= w[1].kind) {
+            return Err(Error::new(Code::Malformed, "kinds must be distinct, sign before auth"));
+        }
+        Ok(IssuanceRequestPayload { nonce, keys, notification_address, idempotency_key })
+    }
+}
+
+/// `IssuedCert = { 1 => kind, 2 => cert }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCert {
+    /// The kind.
+    pub kind: Kind,
+    /// The mobile certificate, DER.
+    pub cert: Vec<u8>,
+}
+
+/// `IssuanceResponse = { 1 => [1*2 IssuedCert] }`: Issuer → Device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceResponse {
+    /// The issued certificates, in request order.
+    pub certs: Vec<IssuedCert>,
+}
+
+impl Message for IssuanceResponse {
+    const NAME: &'static str = "IssuanceResponse";
+
+    fn to_value(&self) -> Value {
+        let certs = self.certs.iter().map(|c| map(vec![(1, uint(c.kind.wire())), (2, bytes(&c.cert))])).collect();
+        map(vec![(1, Value::Array(certs))])
+    }
+
+    fn read(fields: &mut Fields) -> Result<Self> {
+        let entries = fields.array(1, "certs")?;
+        if entries.is_empty() || entries.len() > 2 {
+            return Err(Error::new(Code::Malformed, "one or two certificates"));
+        }
+        let mut certs = Vec::new();
+        for entry in entries {
+            let mut f = Fields::open("IssuedCert", entry)?;
+            let kind = Kind::from_wire(f.uint(1, "kind")?)?;
+            let cert = f.bytes(2, "cert")?;
+            f.finish()?;
+            certs.push(IssuedCert { kind, cert });
+        }
+        Ok(IssuanceResponse { certs })
+    }
+}

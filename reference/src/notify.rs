@@ -1,0 +1,28 @@
+//! The notification outbox entries: one per event, written in the same step
+//! as the change it reports (delivery, e.g. by e-mail, reads the outbox).
+
+use crate::time::UnixTime;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Event {
+    /// Mobile certificates were issued.
+    Issued,
+    /// A mobile certificate was used (Status answered `good` to a verifier).
+    Used,
+}
+
+/// One outbox entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Notification {
+    /// The event.
+    pub event: Event,
+    /// The certificates concerned (serials).
+    pub certs: Vec<Vec<u8>>,
+    /// The relying party, for uses.
+    pub rp_id: Option<String>,
+    /// When.
+    pub time: UnixTime,
+    /// De-duplication key: delivery sends each key at most once.
+    pub key: Vec<u8>,
+}

@@ -1,0 +1,123 @@
+//! Status (the platform-operator role): signed, time-bounded answers about
+//! mobile certificates, one per verifier query, and the "used" notification
+//! the holder receives for every use Status answers `good` to.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::codec::Limits;
+use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1};
+use crate::constants::STATUS_FRESHNESS_SECS;
+use crate::crypto::CryptoProvider;
+use crate::error::{Code, Error, Result};
+use crate::msgs::status::{CertStatus, StatusFeed, StatusRequestPayload, StatusResponsePayload};
+use crate::msgs::{Kind, Message, Nonce};
+use crate::notify::{Event, Notification};
+use crate::pki::{Credential, Purpose, TrustAnchor, oids, validate_chain};
+use crate::time::UnixTime;
+
+/// What Status is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusConfig {
+    /// The status signer's key and certificate.
+    pub signer: Credential,
+    /// Trust anchor for verifier certificates.
+    pub verifier_anchor: TrustAnchor,
+}
+
+/// One answered `good` query: who asked, about what, when.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UsageEntry {
+    /// The verifier.
+    pub rp_id: String,
+    /// Its nonce.
+    pub nonce: Nonce,
+    /// The certificate.
+    pub serial: Vec<u8>,
+    /// When.
+    pub time: UnixTime,
+}
+
+/// Everything that changes at Status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusState {
+    /// Status of every mobile certificate, with its kind.
+    pub entries: BTreeMap<Vec<u8>, (Kind, CertStatus)>,
+    /// The usage log: every query answered `good`.
+    pub usage_log: Vec<UsageEntry>,
+    /// The notification outbox ("used").
+    pub outbox: Vec<Notification>,
+    /// (verifier, nonce, serial) already notified.
+    pub notified: BTreeSet<(String, Nonce, Vec<u8>)>,
+}
+
+/// Applies one `StatusFeed` message from the Issuer.
+pub fn apply_feed(state: &StatusState, feed: &[u8]) -> Result<StatusState> {
+    let feed = StatusFeed::from_bytes(feed)?;
+    let mut next = state.clone();
+    next.entries.insert(feed.serial, (feed.kind, feed.status));
+    Ok(next)
+}
+
+/// Answers one signed StatusRequest (STA-001 … STA-005).
+pub fn answer(
+    provider: &dyn CryptoProvider,
+    config: &StatusConfig,
+    state: &StatusState,
+    request: &[u8],
+    now: UnixTime,
+) -> Result<(StatusState, Vec<u8>)> {
+    // 1. signed by a verifier certificate that chains to the anchor (STA-001)
+    let signed = decode_sign1(request, &Limits::V0)?;
+    let verifier = validate_chain(provider, &signed.x5chain()?, &config.verifier_anchor, Purpose::Verifier, now)?;
+    signed.verify(provider, &verifier.public_key, b"")?;
+    let query = StatusRequestPayload::from_bytes(signed.payload())?;
+    // 2. asks as itself, and about sign certs only when authorised (STA-002)
+    if verifier.subject_attribute(oids::CN) != Some(query.rp_id.as_str()) {
+        return Err(Error::new(Code::NotAuthorised, "rp id is not the one in the verifier certificate"));
+    }
+    // 3. a certificate Status knows (STA-005)
+    let (kind, status) = *state.entries.get(&query.serial).ok_or(Error::new(Code::CertUnknown, "unknown serial"))?;
+    if kind == Kind::Sign && verifier.verifier_may_check_sign != Some(true) {
+        return Err(Error::new(Code::NotAuthorised, "verifier not authorised for sign certificates"));
+    }
+    // 4. the signed answer, bound to the nonce, fresh for STATUS_FRESHNESS_SECS (STA-003)
+    let payload = StatusResponsePayload {
+        serial: query.serial.clone(),
+        status,
+        this_update: now,
+        next_update: now + STATUS_FRESHNESS_SECS,
+        nonce: query.nonce,
+    };
+    let chain = [config.signer.cert.clone()];
+    let response = sign1(
+        provider,
+        &config.signer.key.secret,
+        &payload.to_bytes()?,
+        &SignOptions { x5chain: &chain, external_aad: b"" },
+    )?;
+    // 5. one "used" notification per (verifier, nonce, cert), only for good (STA-004)
+    let mut next = state.clone();
+    let scope = (query.rp_id.clone(), query.nonce, query.serial.clone());
+    if status == CertStatus::Good && !next.notified.contains(&scope) {
+        next.usage_log.push(UsageEntry {
+            rp_id: query.rp_id.clone(),
+            nonce: query.nonce,
+            serial: query.serial.clone(),
+            time: now,
+        });
+        let mut key = b"used:".to_vec();
+        key.extend_from_slice(query.rp_id.as_bytes());
+        key.push(0);
+        key.extend_from_slice(&query.nonce);
+        key.extend_from_slice(&query.serial);
+        next.outbox.push(Notification {
+            event: Event::Used,
+            certs: vec![query.serial.clone()],
+            rp_id: Some(query.rp_id.clone()),
+            time: now,
+            key,
+        });
+        next.notified.insert(scope);
+    }
+    Ok((next, response))
+}

@@ -1,0 +1,233 @@
+//! The Verifier (a relying party): makes use requests, checks assertions
+//! locally, asks Status once per use, and only then accepts, consuming the
+//! nonce and recording the counter in the same step (USE-001 … USE-013).
+//!
+//! The flow follows webauthn-rs's shape: [`request`] returns the message and
+//! the new state; [`check_assertion`] returns a [`PendingUse`] the caller
+//! holds (no state changes) plus the StatusRequest to send; [`complete`]
+//! takes Status's answer and commits.
+
+use std::collections::BTreeMap;
+
+use crate::codec::Limits;
+use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1};
+use crate::constants::{CLOCK_SKEW_SECS, NONCE_LIFETIME_SECS, STATUS_FRESHNESS_SECS};
+use crate::crypto::{CryptoProvider, Entropy};
+use crate::error::{Code, Error, Result};
+use crate::msgs::error_msg::ErrorMessage;
+use crate::msgs::status::{CertStatus, StatusRequestPayload, StatusResponsePayload};
+use crate::msgs::usage::{AssertionPayload, UseRequest, transcript_hash};
+use crate::msgs::{Digest, Kind, Message, Nonce, UvMethod};
+use crate::pki::{Credential, Purpose, TrustAnchor, validate_chain};
+use crate::time::UnixTime;
+
+/// What a verifier is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierConfig {
+    /// Its rp id (the commonName of its certificate).
+    pub rp_id: String,
+    /// Its key and verifier certificate (signs status requests).
+    pub credential: Credential,
+    /// Trust anchor for mobile certificates and the status signer.
+    pub mobile_anchor: TrustAnchor,
+}
+
+/// A nonce this verifier issued: `issued → consumed | expired`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedNonce {
+    /// The request it was issued in.
+    pub request: UseRequest,
+    /// When it stops being answerable.
+    pub expiry: UnixTime,
+    /// Whether an accepted use consumed it.
+    pub consumed: bool,
+}
+
+/// Everything that changes at a verifier.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifierState {
+    /// Issued nonces.
+    pub nonces: BTreeMap<Nonce, IssuedNonce>,
+    /// The last counter seen per mobile certificate serial.
+    pub counters: BTreeMap<Vec<u8>, u32>,
+}
+
+/// An assertion that passed every local check, waiting for Status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingUse {
+    /// The nonce it answers.
+    pub nonce: Nonce,
+    /// The mobile certificate's serial.
+    pub serial: Vec<u8>,
+    /// The counter it carries.
+    pub counter: u32,
+    /// Its kind.
+    pub kind: Kind,
+    /// The document digest, for `sign`.
+    pub document_digest: Option<Digest>,
+}
+
+/// What Status said, or that it could not be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusAnswer {
+    /// A StatusResponse (COSE_Sign1).
+    Response(Vec<u8>),
+    /// An Error message from Status.
+    Refused(Vec<u8>),
+    /// No answer: network down, timeout.
+    Unreachable,
+}
+
+/// Makes a UseRequest with a fresh nonce.
+pub fn request(
+    config: &VerifierConfig,
+    state: &VerifierState,
+    kind: Kind,
+    purpose: &str,
+    document_digest: Option<Digest>,
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(VerifierState, Vec<u8>)> {
+    let mut nonce = [0u8; 32];
+    entropy.fill(&mut nonce);
+    let request =
+        UseRequest { rp_id: config.rp_id.clone(), nonce, purpose: purpose.into(), time: now, kind, document_digest };
+    let bytes = request.to_bytes()?;
+    let mut next = state.clone();
+    next.nonces.insert(nonce, IssuedNonce { request, expiry: now + NONCE_LIFETIME_SECS, consumed: false });
+    Ok((next, bytes))
+}
+
+fn mobile_purpose(kind: Kind) -> Purpose {
+    match kind {
+        Kind::Sign => Purpose::MobileSign,
+        Kind::Auth => Purpose::MobileAuth,
+    }
+}
+
+/// Every local check of an assertion, in spec order; changes nothing.
+/// Returns the pending use and the signed StatusRequest to send.
+pub fn check_assertion(
+    provider: &dyn CryptoProvider,
+    config: &VerifierConfig,
+    state: &VerifierState,
+    assertion: &[u8],
+    now: UnixTime,
+) -> Result<(PendingUse, Vec<u8>)> {
+    // 1. strict COSE_Sign1 (ENC, COSE) and a payload that decodes
+    let signed = decode_sign1(assertion, &Limits::V0)?;
+    let chain = signed.x5chain()?;
+    let payload = AssertionPayload::from_bytes(signed.payload())?;
+    // 2. rp id is ours (USE-001)
+    if payload.rp_id_hash != provider.sha256(config.rp_id.as_bytes()) {
+        return Err(Error::new(Code::RpMismatch, "assertion is for another relying party"));
+    }
+    // 3. the nonce is ours, unused, unexpired (NON-001 … NON-003)
+    let issued = state.nonces.get(&payload.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    if issued.consumed {
+        return Err(Error::new(Code::NonceReused, "nonce already used"));
+    }
+    if now > issued.expiry {
+        return Err(Error::new(Code::NonceExpired, "nonce expired"));
+    }
+    // 4. the certificate: chain, validity now, the purpose of the kind asked (PKI)
+    let kind = issued.request.kind;
+    if payload.kind != kind {
+        return Err(Error::new(Code::WrongPurpose, "assertion made with another kind than asked"));
+    }
+    let leaf = validate_chain(provider, &chain, &config.mobile_anchor, mobile_purpose(kind), now)?;
+    // 5. the SE key's signature over the received bytes (COSE-006)
+    signed.verify(provider, &leaf.public_key, b"")?;
+    // 6. the transcript binds rp, nonce, purpose and this cert (USE-002)
+    let expected = transcript_hash(provider, &config.rp_id, &payload.nonce, &issued.request.purpose, &leaf.serial)?;
+    if payload.transcript_hash != expected {
+        return Err(Error::new(Code::TranscriptMismatch, "transcript is of another session"));
+    }
+    // 7. the signed time within the allowed skew of our clock (USE-003)
+    if payload.time.abs_diff(now) > CLOCK_SKEW_SECS {
+        return Err(Error::with_detail(Code::ClockSkew, format!("signed at {}, now {now}", payload.time)));
+    }
+    // 8. user verified; biometric for sign (USE-004, USE-005)
+    if !payload.user_verified {
+        return Err(Error::new(Code::UvMissing, "user not verified"));
+    }
+    if kind == Kind::Sign && payload.uv_method != UvMethod::Biometric {
+        return Err(Error::new(Code::UvMethodInsufficient, "sign needs biometric verification"));
+    }
+    // 9. the counter moved forward (USE-006)
+    if state.counters.get(&leaf.serial).is_some_and(|last| payload.counter <= *last) {
+        return Err(Error::new(Code::CounterRegression, "counter did not increase: possible clone"));
+    }
+    // 10. the document is the one asked for (USE-007)
+    if payload.document_digest != issued.request.document_digest {
+        return Err(Error::new(Code::DigestMismatch, "signed another document"));
+    }
+    // 11. one status query per use, bound to this nonce (USE-009)
+    let query = StatusRequestPayload { rp_id: config.rp_id.clone(), nonce: payload.nonce, serial: leaf.serial.clone() };
+    let chain = [config.credential.cert.clone()];
+    let status_request = sign1(
+        provider,
+        &config.credential.key.secret,
+        &query.to_bytes()?,
+        &SignOptions { x5chain: &chain, external_aad: b"" },
+    )?;
+    let pending = PendingUse {
+        nonce: payload.nonce,
+        serial: leaf.serial,
+        counter: payload.counter,
+        kind,
+        document_digest: payload.document_digest,
+    };
+    Ok((pending, status_request))
+}
+
+/// Takes Status's answer and, when it is a fresh `good` for this use,
+/// accepts: the nonce is consumed and the counter recorded in one step.
+pub fn complete(
+    provider: &dyn CryptoProvider,
+    config: &VerifierConfig,
+    state: &VerifierState,
+    pending: &PendingUse,
+    answer: &StatusAnswer,
+    now: UnixTime,
+) -> Result<VerifierState> {
+    let response = match answer {
+        // 12. no answer is its own outcome, never good nor revoked (USE-012)
+        StatusAnswer::Unreachable => return Err(Error::new(Code::StatusUndetermined, "status service unreachable")),
+        StatusAnswer::Refused(bytes) => return Err(ErrorMessage::from_bytes(bytes)?.to_error()),
+        StatusAnswer::Response(bytes) => bytes,
+    };
+    // 13. signed by the status signer (PKI, COSE)
+    let signed = decode_sign1(response, &Limits::V0)?;
+    let signer = validate_chain(provider, &signed.x5chain()?, &config.mobile_anchor, Purpose::StatusSigning, now)?;
+    signed.verify(provider, &signer.public_key, b"")?;
+    let status = StatusResponsePayload::from_bytes(signed.payload())?;
+    // 14. about this cert and this use (USE-011)
+    if status.serial != pending.serial || status.nonce != pending.nonce {
+        return Err(Error::new(Code::StatusMismatch, "status answer for another certificate or nonce"));
+    }
+    // 15. fresh (USE-010)
+    let too_old = now.saturating_sub(status.this_update) > STATUS_FRESHNESS_SECS;
+    let from_future = status.this_update > now + CLOCK_SKEW_SECS;
+    if too_old || from_future || now > status.next_update {
+        return Err(Error::new(Code::StatusStale, "status answer outside its validity window"));
+    }
+    // 16. good (PKI-012, PKI-013)
+    match status.status {
+        CertStatus::Good => {}
+        CertStatus::Suspended => return Err(Error::new(Code::CertSuspended, "certificate on hold")),
+        CertStatus::Revoked { .. } => return Err(Error::new(Code::CertRevoked, "certificate revoked")),
+    }
+    // 17. commit: the nonce consumed and the counter recorded together (USE-013)
+    let mut next = state.clone();
+    let issued = next.nonces.get_mut(&pending.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    if issued.consumed {
+        return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
+    }
+    issued.consumed = true;
+    if next.counters.get(&pending.serial).is_some_and(|last| pending.counter <= *last) {
+        return Err(Error::new(Code::CounterRegression, "counter did not increase"));
+    }
+    next.counters.insert(pending.serial.clone(), pending.counter);
+    Ok(next)
+}
