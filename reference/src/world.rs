@@ -261,6 +261,19 @@ impl World {
         Ok(())
     }
 
+    /// The Issuer's back-office channel to Status: sets a certificate's
+    /// status directly (a `StatusFeed` message, as the Issuer sends).
+    pub fn feed_status(
+        &mut self,
+        serial: &[u8],
+        kind: Kind,
+        status: crate::msgs::status::CertStatus,
+    ) -> crate::Result<()> {
+        let feed = crate::msgs::status::StatusFeed { serial: serial.to_vec(), kind, status }.to_bytes()?;
+        self.status = status::apply_feed(&self.status, &feed)?;
+        Ok(())
+    }
+
     /// Every role's state.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {

@@ -1,0 +1,790 @@
+//! The whole error-code registry, walked: for every code, a flow through the
+//! world with one named defect that must be refused with exactly that code,
+//! and the world's snapshot unchanged by the refusal (a wrong PIN's count
+//! aside). A code with no case here fails `every_code_has_a_defect_case`.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
+use std::collections::BTreeSet;
+
+use ciborium::Value;
+use jpki_reference::Code;
+use jpki_reference::card::CardKey;
+use jpki_reference::codec::{cose_key, decode_v0, encode};
+use jpki_reference::crypto::{CryptoProvider, SecretKey};
+use jpki_reference::device::UserVerification;
+use jpki_reference::msgs::issuance::IssuanceChallenge;
+use jpki_reference::msgs::status::CertStatus;
+use jpki_reference::msgs::{Kind, Message, UvMethod};
+use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, NameAttribute, ParsedCert, Sex};
+use jpki_reference::pki::{Purpose, issue_certificate};
+use jpki_reference::time::{CivilDate, DAY};
+use jpki_reference::world::{FlowError, GOV_RP, Hop, IssueParams, SHOP_RP, WORLD_START, World};
+
+// ---------------------------------------------------------------- set-up
+
+fn attributes() -> HolderAttributes {
+    HolderAttributes {
+        name: "佐藤 一郎".into(),
+        address: "大阪府大阪市北区1-1".into(),
+        date_of_birth: CivilDate::new(1980, 4, 1).unwrap(),
+        sex: Sex::Male,
+    }
+}
+
+/// A holder with a card and a phone, nothing issued.
+fn fresh() -> World {
+    let mut world = World::new([9; 32]).unwrap();
+    world.add_holder("ichiro", attributes()).unwrap();
+    world.add_device("phone");
+    world
+}
+
+/// A holder whose phone holds both kinds.
+fn issued() -> World {
+    let mut world = fresh();
+    world.issue("ichiro", "phone", &IssueParams::both(1)).unwrap();
+    world
+}
+
+fn refused<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code) -> FlowError {
+    let error = result.expect_err("the defect was accepted");
+    assert_eq!(error.code(), code, "refused with {} at {:?}, expected {code}", error.error, error.hop);
+    assert!(error.unchanged, "{code}: the refusal at {:?} changed the world", error.hop);
+    error
+}
+
+fn se_secret(world: &World, kind: Kind) -> SecretKey {
+    world.device("phone").unwrap().installed[&kind].key.secret.clone()
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+// ------------------------------------------------ COSE_Sign1 surgery
+
+/// A COSE_Sign1 taken apart: header maps, decoded payload, signature.
+struct Parts {
+    protected: Vec<(Value, Value)>,
+    unprotected: Vec<(Value, Value)>,
+    payload: Value,
+    signature: Vec<u8>,
+}
+
+fn split(bytes: &[u8]) -> Parts {
+    let Value::Tag(18, inner) = decode_v0(bytes).unwrap() else { panic!("not a COSE_Sign1") };
+    let Value::Array(items) = *inner else { panic!() };
+    let [Value::Bytes(protected), Value::Map(unprotected), Value::Bytes(payload), Value::Bytes(signature)] =
+        <[Value; 4]>::try_from(items).unwrap()
+    else {
+        panic!()
+    };
+    let Value::Map(protected) = decode_v0(&protected).unwrap() else { panic!() };
+    Parts { protected, unprotected, payload: decode_v0(&payload).unwrap(), signature }
+}
+
+/// Encodes the parts and signs them afresh with `secret` (the protected
+/// bucket and payload are written by `raw` when given, else deterministically).
+fn join(provider: &dyn CryptoProvider, parts: &Parts, secret: &SecretKey) -> Vec<u8> {
+    let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
+    let payload = encode(&parts.payload).unwrap();
+    let tbs = encode(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.clone()),
+        Value::Bytes(vec![]),
+        Value::Bytes(payload.clone()),
+    ]))
+    .unwrap();
+    let signature = provider.sign_es256(secret, &tbs).unwrap();
+    assemble(&protected, &parts.unprotected, &payload, &signature)
+}
+
+fn assemble(protected: &[u8], unprotected: &[(Value, Value)], payload: &[u8], signature: &[u8]) -> Vec<u8> {
+    encode(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected.to_vec()),
+            Value::Map(unprotected.to_vec()),
+            Value::Bytes(payload.to_vec()),
+            Value::Bytes(signature.to_vec()),
+        ])),
+    ))
+    .unwrap()
+}
+
+fn set(entries: &mut Vec<(Value, Value)>, key: i64, value: Value) {
+    entries.retain(|(k, _)| *k != int(key));
+    entries.push((int(key), value));
+}
+
+fn remove(entries: &mut Vec<(Value, Value)>, key: i64) {
+    entries.retain(|(k, _)| *k != int(key));
+}
+
+fn field(value: &mut Value, key: i64) -> &mut Value {
+    let Value::Map(entries) = value else { panic!("not a map") };
+    &mut entries.iter_mut().find(|(k, _)| *k == int(key)).expect("no such field").1
+}
+
+/// Re-signs the authentication assertion after `edit`, and verifies it at `rp`.
+fn verify_edited_assertion(world: &mut World, rp: &str, edit: impl FnOnce(&mut Parts)) -> Result<(), FlowError> {
+    let request = world.use_request(rp, Kind::Auth, "log in", None).unwrap();
+    let assertion = world.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+    let mut parts = split(&assertion);
+    edit(&mut parts);
+    let forged = join(world.provider(), &parts, &se_secret(world, Kind::Auth));
+    world.verify(rp, &forged).map(|_| ())
+}
+
+/// Sends the device a UseRequest rewritten by `rewrite` (bytes in, bytes out).
+fn device_reads(world: &mut World, rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<Vec<u8>, FlowError> {
+    let request = world.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+    world.assertion("phone", &rewrite(request), UserVerification::BIOMETRIC)
+}
+
+/// The UseRequest's map entries, re-encoded by ciborium in the order given
+/// (ciborium writes what it is given: it neither sorts nor de-duplicates).
+fn raw_map(entries: Vec<(Value, Value)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(&Value::Map(entries), &mut out).unwrap();
+    out
+}
+
+fn entries_of(bytes: &[u8]) -> Vec<(Value, Value)> {
+    let Value::Map(entries) = decode_v0(bytes).unwrap() else { panic!() };
+    entries
+}
+
+// ------------------------------------------------ issuance surgery
+
+/// Tampers with the IssuanceRequest: `edit` changes the payload and the
+/// card certificates; both parts are re-signed with the card's keys.
+fn edit_issuance(
+    world: &mut World,
+    holder: &str,
+    edit: impl Fn(&mut Value, &mut Vec<u8>, &mut Vec<Vec<u8>>) + 'static,
+) -> Result<Vec<u8>, FlowError> {
+    let card = world.card(holder).unwrap().clone();
+    let provider = world.provider();
+    world.set_tamper(move |hop, bytes| {
+        if hop != Hop::IssuanceRequest {
+            return;
+        }
+        let mut envelope = entries_of(bytes);
+        let mut payload = None;
+        let mut sign_chain = vec![card.sign.cert.clone()];
+        let mut auth_chain = vec![card.auth.cert.clone()];
+        for (_, part) in envelope.iter_mut() {
+            let Value::Bytes(signed) = part else { panic!() };
+            payload = Some(split(signed).payload);
+        }
+        let mut payload = payload.unwrap();
+        edit(&mut payload, &mut sign_chain[0], &mut auth_chain);
+        for (key, part) in envelope.iter_mut() {
+            let (secret, chain) = if *key == int(1) {
+                (&card.sign.key.secret, &sign_chain)
+            } else {
+                (&card.auth.key.secret, &auth_chain)
+            };
+            let x5chain = if chain.len() == 1 {
+                Value::Bytes(chain[0].clone())
+            } else {
+                Value::Array(chain.iter().cloned().map(Value::Bytes).collect())
+            };
+            let parts = Parts {
+                protected: vec![(int(1), int(-7)), (int(33), x5chain)],
+                unprotected: vec![],
+                payload: payload.clone(),
+                signature: vec![],
+            };
+            *part = Value::Bytes(join(provider, &parts, secret));
+        }
+        *bytes = encode(&Value::Map(envelope)).unwrap();
+    });
+    let result = world.issue(holder, "phone", &IssueParams::both(1));
+    world.clear_tamper();
+    result
+}
+
+/// The holder's card auth certificate reissued with the same key, serial and
+/// subject, but `role` and `extra` extensions, by `issuer` (card root by default).
+fn crafted_auth_cert(
+    world: &World,
+    holder: &str,
+    role: CertRole,
+    extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+    issuer: Option<IssuerRef<'_>>,
+) -> Vec<u8> {
+    let provider = world.provider();
+    let card = world.card(holder).unwrap();
+    let original = ParsedCert::parse(provider, &card.auth.cert).unwrap();
+    let template = CertTemplate {
+        serial: original.serial,
+        subject: vec![NameAttribute::common_name(&format!("card-auth {holder}"))],
+        not_before: original.not_before,
+        not_after: original.not_after,
+        public_key: card.auth.key.public.clone(),
+        role,
+        extra_extensions: extra,
+    };
+    issue_certificate(provider, &template, issuer.unwrap_or(world.pki().card_root.as_issuer())).unwrap()
+}
+
+// ---------------------------------------------------------------- the walk
+
+type Case = (&'static str, Code, fn());
+
+fn cases() -> Vec<Case> {
+    vec![
+        // encoding: defects in the UseRequest the device reads, or the assertion a verifier reads
+        ("truncated assertion", Code::Malformed, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let mut assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            assertion.pop();
+            refused(w.verify(SHOP_RP, &assertion), Code::Malformed);
+        }),
+        ("kind written in two bytes", Code::NonShortestInt, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |mut b| {
+                    let last = b.pop().unwrap();
+                    b.extend_from_slice(&[0x18, last]);
+                    b
+                }),
+                Code::NonShortestInt,
+            );
+        }),
+        ("map length written in two bytes", Code::NonShortestLength, || {
+            let mut w = issued();
+            refused(device_reads(&mut w, |b| [&[0xb8, b[0] & 0x1f][..], &b[1..]].concat()), Code::NonShortestLength);
+        }),
+        ("indefinite-length map", Code::IndefiniteLength, || {
+            let mut w = issued();
+            refused(device_reads(&mut w, |b| [&[0xbf][..], &b[1..], &[0xff]].concat()), Code::IndefiniteLength);
+        }),
+        ("non-deterministic CBOR: unsorted keys", Code::UnsortedMapKeys, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |b| {
+                    let mut entries = entries_of(&b);
+                    entries.reverse();
+                    raw_map(entries)
+                }),
+                Code::UnsortedMapKeys,
+            );
+        }),
+        ("duplicate key", Code::DuplicateMapKey, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |b| {
+                    let mut entries = entries_of(&b);
+                    let last = entries.last().unwrap().clone();
+                    entries.push(last);
+                    raw_map(entries)
+                }),
+                Code::DuplicateMapKey,
+            );
+        }),
+        ("trailing byte", Code::TrailingBytes, || {
+            let mut w = issued();
+            refused(device_reads(&mut w, |b| [&b[..], &[0x00]].concat()), Code::TrailingBytes);
+        }),
+        ("purpose nested 20 deep", Code::TooDeep, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |b| {
+                    let mut entries = entries_of(&b);
+                    let mut deep = Value::Text("x".into());
+                    for _ in 0..20 {
+                        deep = Value::Array(vec![deep]);
+                    }
+                    entries[2].1 = deep;
+                    raw_map(entries)
+                }),
+                Code::TooDeep,
+            );
+        }),
+        ("purpose of 70 000 bytes", Code::TooLarge, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |b| {
+                    let mut entries = entries_of(&b);
+                    entries[2].1 = Value::Text("x".repeat(70_000));
+                    raw_map(entries)
+                }),
+                Code::TooLarge,
+            );
+        }),
+        ("rp id not UTF-8", Code::InvalidUtf8, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |mut b| {
+                    let at = b.windows(4).position(|x| x == b"shop").unwrap();
+                    b[at] = 0xff;
+                    b
+                }),
+                Code::InvalidUtf8,
+            );
+        }),
+        ("kind as a float", Code::UnsupportedType, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |b| {
+                    let mut entries = entries_of(&b);
+                    entries[4].1 = Value::Float(2.0);
+                    raw_map(entries)
+                }),
+                Code::UnsupportedType,
+            );
+        }),
+        ("unknown field", Code::UnknownField, || {
+            let mut w = issued();
+            refused(
+                device_reads(&mut w, |b| {
+                    let mut entries = entries_of(&b);
+                    entries.push((int(7), Value::Bool(true)));
+                    encode(&Value::Map(entries)).unwrap()
+                }),
+                Code::UnknownField,
+            );
+        }),
+        // COSE: the assertion re-signed with the SE key after one change
+        ("untagged assertion", Code::WrongTag, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            refused(w.verify(SHOP_RP, &assertion[1..]), Code::WrongTag);
+        }),
+        ("alg in the unprotected header", Code::AlgNotProtected, || {
+            let mut w = issued();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| {
+                    remove(&mut p.protected, 1);
+                    set(&mut p.unprotected, 1, int(-7));
+                }),
+                Code::AlgNotProtected,
+            );
+        }),
+        ("alg ES384", Code::UnsupportedAlg, || {
+            let mut w = issued();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 1, int(-35))),
+                Code::UnsupportedAlg,
+            );
+        }),
+        ("unknown crit", Code::UnknownCritical, || {
+            let mut w = issued();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| {
+                    set(&mut p.protected, 2, Value::Array(vec![int(99)]));
+                    set(&mut p.protected, 99, int(0));
+                }),
+                Code::UnknownCritical,
+            );
+        }),
+        ("signature of 63 bytes", Code::BadSignatureSize, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            let parts = split(&assertion);
+            let protected = encode(&Value::Map(parts.protected)).unwrap();
+            let payload = encode(&parts.payload).unwrap();
+            let short = assemble(&protected, &parts.unprotected, &payload, &parts.signature[..63]);
+            refused(w.verify(SHOP_RP, &short), Code::BadSignatureSize);
+        }),
+        ("bad signature", Code::BadSignature, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let mut assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            *assertion.last_mut().unwrap() ^= 1;
+            refused(w.verify(SHOP_RP, &assertion), Code::BadSignature);
+        }),
+        ("no x5chain", Code::X5chainMissing, || {
+            let mut w = issued();
+            refused(verify_edited_assertion(&mut w, SHOP_RP, |p| remove(&mut p.protected, 33)), Code::X5chainMissing);
+        }),
+        ("x5chain an integer", Code::X5chainMalformed, || {
+            let mut w = issued();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 33, int(7))),
+                Code::X5chainMalformed,
+            );
+        }),
+        ("alg in both buckets", Code::DuplicateHeader, || {
+            let mut w = issued();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.unprotected, 1, int(-7))),
+                Code::DuplicateHeader,
+            );
+        }),
+        // keys: the issuance payload's COSE_Key, re-signed by the card
+        ("COSE_Key on P-384", Code::UnsupportedKey, || {
+            let mut w = fresh();
+            refused(
+                edit_issuance(&mut w, "ichiro", |payload, _, _| {
+                    let Value::Array(keys) = field(payload, 2) else { panic!() };
+                    set_key_field(&mut keys[0], -1, int(2));
+                }),
+                Code::UnsupportedKey,
+            );
+        }),
+        ("COSE_Key off the curve", Code::InvalidKey, || {
+            let mut w = fresh();
+            refused(
+                edit_issuance(&mut w, "ichiro", |payload, _, _| {
+                    let Value::Array(keys) = field(payload, 2) else { panic!() };
+                    let Value::Bytes(y) = cose_field(&mut keys[0], -3) else { panic!() };
+                    y[31] ^= 1;
+                }),
+                Code::InvalidKey,
+            );
+        }),
+        // certificates
+        ("garbage certificate in the assertion", Code::CertMalformed, || {
+            let mut w = issued();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| {
+                    set(&mut p.protected, 33, Value::Bytes(vec![0x30, 0x03, 1, 2, 3]))
+                }),
+                Code::CertMalformed,
+            );
+        }),
+        ("card certificate offered as a mobile certificate", Code::UntrustedChain, || {
+            let mut w = issued();
+            let card_auth = w.card("ichiro").unwrap().auth.cert.clone();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 33, Value::Bytes(card_auth))),
+                Code::UntrustedChain,
+            );
+        }),
+        ("card certificate expired", Code::CertExpired, || {
+            let mut w = World::new([9; 32]).unwrap();
+            w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START - 10 * DAY, WORLD_START - DAY))
+                .unwrap();
+            w.add_device("phone");
+            refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertExpired);
+        }),
+        ("card certificate not yet valid", Code::CertNotYetValid, || {
+            let mut w = World::new([9; 32]).unwrap();
+            w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START + DAY, WORLD_START + 10 * DAY))
+                .unwrap();
+            w.add_device("phone");
+            refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertNotYetValid);
+        }),
+        ("auth assertion answering a sign request", Code::WrongPurpose, || {
+            let mut w = issued();
+            let digest = w.provider().sha256(b"doc");
+            let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
+            let mut entries = entries_of(&request);
+            entries.retain(|(k, _)| *k != int(6));
+            set(&mut entries, 5, int(2));
+            let as_auth = encode(&Value::Map(entries)).unwrap();
+            let assertion = w.assertion("phone", &as_auth, UserVerification::BIOMETRIC).unwrap();
+            refused(w.verify(GOV_RP, &assertion), Code::WrongPurpose);
+        }),
+        ("card chain through a non-CA intermediate", Code::NotACa, || {
+            let mut w = fresh();
+            let provider = w.provider();
+            let intermediate_key = w.pki().key(provider, "rogue-intermediate").unwrap();
+            let subject = vec![NameAttribute::common_name("Rogue Intermediate")];
+            let template = CertTemplate {
+                serial: vec![0x41; 8],
+                subject: subject.clone(),
+                not_before: WORLD_START - DAY,
+                not_after: WORLD_START + 365 * DAY,
+                public_key: intermediate_key.public.clone(),
+                role: CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: false, purposes: vec![] },
+                extra_extensions: vec![],
+            };
+            let intermediate = issue_certificate(provider, &template, w.pki().card_root.as_issuer()).unwrap();
+            let leaf = crafted_auth_cert(
+                &w,
+                "ichiro",
+                CertRole::Leaf(Purpose::CardAuth),
+                vec![],
+                Some(IssuerRef { subject: &subject, key: &intermediate_key }),
+            );
+            refused(
+                edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![leaf.clone(), intermediate.clone()]),
+                Code::NotACa,
+            );
+        }),
+        ("card auth certificate that can sign certificates", Code::BadKeyUsage, || {
+            let mut w = fresh();
+            let role = CertRole::Custom {
+                ca: false,
+                key_cert_sign: true,
+                digital_signature: true,
+                purposes: vec![Purpose::CardAuth],
+            };
+            let cert = crafted_auth_cert(&w, "ichiro", role, vec![], None);
+            refused(edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![cert.clone()]), Code::BadKeyUsage);
+        }),
+        ("unknown critical extension on the card certificate", Code::UnknownCriticalExtension, || {
+            let mut w = fresh();
+            let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.1");
+            let cert =
+                crafted_auth_cert(&w, "ichiro", CertRole::Leaf(Purpose::CardAuth), vec![(oid, true, vec![5, 0])], None);
+            refused(
+                edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![cert.clone()]),
+                Code::UnknownCriticalExtension,
+            );
+        }),
+        ("revoked card certificate", Code::CertRevoked, || {
+            let mut w = fresh();
+            w.revoke_card_cert("ichiro", CardKey::Auth).unwrap();
+            refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertRevoked);
+        }),
+        ("use of a suspended certificate", Code::CertSuspended, || {
+            let mut w = issued();
+            let serial = ParsedCert::parse(
+                w.provider(),
+                w.device("phone").unwrap().installed[&Kind::Auth].cert.as_ref().unwrap(),
+            )
+            .unwrap()
+            .serial;
+            w.feed_status(&serial, Kind::Auth, CertStatus::Suspended).unwrap();
+            refused(w.authenticate("phone", SHOP_RP), Code::CertSuspended);
+        }),
+        // card PINs
+        ("wrong PIN", Code::PinWrong, || {
+            let mut w = fresh();
+            let params = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
+            refused(w.issue("ichiro", "phone", &params), Code::PinWrong);
+            assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 1);
+        }),
+        ("locked PIN", Code::PinLocked, || {
+            let mut w = fresh();
+            let wrong = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
+            for _ in 0..3 {
+                refused(w.issue("ichiro", "phone", &wrong), Code::PinWrong);
+            }
+            refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::PinLocked);
+            assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 3);
+        }),
+        // nonces
+        ("issuance nonce the issuer never made", Code::NonceUnknown, || {
+            let mut w = fresh();
+            let forged = IssuanceChallenge { nonce: [0x5a; 32], expiry: WORLD_START + 300 }.to_bytes().unwrap();
+            let request = w.issuance_request("ichiro", "phone", &forged, &IssueParams::both(1)).unwrap();
+            refused(w.submit_issuance("phone", &request), Code::NonceUnknown);
+        }),
+        ("replayed issuance nonce", Code::NonceReused, || {
+            let mut w = fresh();
+            let challenge = w.issuance_challenge().unwrap();
+            let first = w.issuance_request("ichiro", "phone", &challenge, &IssueParams::both(1)).unwrap();
+            w.submit_issuance("phone", &first).unwrap();
+            w.add_device("phone-2");
+            let second = w.issuance_request("ichiro", "phone-2", &challenge, &IssueParams::both(2)).unwrap();
+            refused(w.submit_issuance("phone-2", &second), Code::NonceReused);
+        }),
+        ("reused verifier nonce", Code::NonceReused, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            w.verify(SHOP_RP, &assertion).unwrap();
+            refused(w.verify(SHOP_RP, &assertion), Code::NonceReused);
+        }),
+        ("expired verifier nonce", Code::NonceExpired, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            w.advance(301);
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            refused(w.verify(SHOP_RP, &assertion), Code::NonceExpired);
+        }),
+        // issuance
+        ("auth signature from another holder's card", Code::CardMismatch, || {
+            let mut w = fresh();
+            w.add_holder("jiro", attributes()).unwrap();
+            let other = w.card("jiro").unwrap().auth.clone();
+            let challenge = w.issuance_challenge().unwrap();
+            let request = w.issuance_request("ichiro", "phone", &challenge, &IssueParams::both(1)).unwrap();
+            let mut envelope = entries_of(&request);
+            let Value::Bytes(auth_part) = &envelope[1].1 else { panic!() };
+            let mut parts = split(auth_part);
+            set(&mut parts.protected, 33, Value::Bytes(other.cert.clone()));
+            envelope[1].1 = Value::Bytes(join(w.provider(), &parts, &other.key.secret));
+            refused(w.submit_issuance("phone", &encode(&Value::Map(envelope)).unwrap()), Code::CardMismatch);
+        }),
+        ("untrusted attestation", Code::AttestationUntrusted, || {
+            let mut w = fresh();
+            let card_cert = w.card("ichiro").unwrap().auth.cert.clone();
+            refused(
+                edit_issuance(&mut w, "ichiro", move |payload, _, _| {
+                    let Value::Array(keys) = field(payload, 2) else { panic!() };
+                    *cose_field(&mut keys[0], 3) = Value::Array(vec![Value::Bytes(card_cert.clone())]);
+                }),
+                Code::AttestationUntrusted,
+            );
+        }),
+        ("active cert elsewhere", Code::ActiveElsewhere, || {
+            let mut w = issued();
+            w.add_device("phone-2");
+            refused(w.issue("ichiro", "phone-2", &IssueParams::both(2)), Code::ActiveElsewhere);
+        }),
+        ("issued twice on one device", Code::AlreadyActive, || {
+            let mut w = issued();
+            refused(w.issue("ichiro", "phone", &IssueParams::both(2)), Code::AlreadyActive);
+        }),
+        ("idempotency key reused with another body", Code::IdempotencyConflict, || {
+            let mut w = issued();
+            refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::IdempotencyConflict);
+        }),
+        // use
+        ("wrong rp", Code::RpMismatch, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            refused(w.verify(GOV_RP, &assertion), Code::RpMismatch);
+        }),
+        ("purpose changed on the way to the device", Code::TranscriptMismatch, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let mut entries = entries_of(&request);
+            set(&mut entries, 3, Value::Text("transfer all savings".into()));
+            let changed = encode(&Value::Map(entries)).unwrap();
+            let assertion = w.assertion("phone", &changed, UserVerification::BIOMETRIC).unwrap();
+            refused(w.verify(SHOP_RP, &assertion), Code::TranscriptMismatch);
+        }),
+        ("device clock two minutes off", Code::ClockSkew, || {
+            let mut w = issued();
+            let now = w.now();
+            refused(
+                verify_edited_assertion(&mut w, SHOP_RP, |p| {
+                    *field(&mut p.payload, 6) = Value::Tag(1, Box::new(Value::Integer((now - 120).into())));
+                }),
+                Code::ClockSkew,
+            );
+        }),
+        ("missing UV", Code::UvMissing, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let uv = UserVerification { verified: false, method: UvMethod::Biometric };
+            let assertion = w.assertion("phone", &request, uv).unwrap();
+            refused(w.verify(SHOP_RP, &assertion), Code::UvMissing);
+        }),
+        ("passcode used for sign", Code::UvMethodInsufficient, || {
+            let mut w = issued();
+            let digest = w.provider().sha256(b"doc");
+            let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::PASSCODE).unwrap();
+            refused(w.verify(GOV_RP, &assertion), Code::UvMethodInsufficient);
+        }),
+        ("counter regression", Code::CounterRegression, || {
+            let mut w = issued();
+            let first = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let second = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let early = w.assertion("phone", &first, UserVerification::BIOMETRIC).unwrap();
+            let late = w.assertion("phone", &second, UserVerification::BIOMETRIC).unwrap();
+            w.verify(SHOP_RP, &late).unwrap();
+            refused(w.verify(SHOP_RP, &early), Code::CounterRegression);
+        }),
+        ("another document signed", Code::DigestMismatch, || {
+            let mut w = issued();
+            let digest = w.provider().sha256(b"doc");
+            let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
+            let mut entries = entries_of(&request);
+            set(&mut entries, 6, Value::Bytes(w.provider().sha256(b"other doc").to_vec()));
+            let assertion =
+                w.assertion("phone", &encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC).unwrap();
+            refused(w.verify(GOV_RP, &assertion), Code::DigestMismatch);
+        }),
+        ("stale status", Code::StatusStale, || {
+            let mut w = issued();
+            let signer = w.pki().status_signer.key.secret.clone();
+            let provider = w.provider();
+            let now = w.now();
+            w.set_tamper(move |hop, bytes| {
+                if hop == Hop::StatusResponse {
+                    let mut parts = split(bytes);
+                    *field(&mut parts.payload, 3) = Value::Tag(1, Box::new(Value::Integer((now - 600).into())));
+                    *bytes = join(provider, &parts, &signer);
+                }
+            });
+            refused(w.authenticate("phone", SHOP_RP), Code::StatusStale);
+        }),
+        ("status for another nonce", Code::StatusMismatch, || {
+            let mut w = issued();
+            let signer = w.pki().status_signer.key.secret.clone();
+            let provider = w.provider();
+            w.set_tamper(move |hop, bytes| {
+                if hop == Hop::StatusResponse {
+                    let mut parts = split(bytes);
+                    *field(&mut parts.payload, 5) = Value::Bytes(vec![0; 32]);
+                    *bytes = join(provider, &parts, &signer);
+                }
+            });
+            refused(w.authenticate("phone", SHOP_RP), Code::StatusMismatch);
+        }),
+        ("status unreachable", Code::StatusUndetermined, || {
+            let mut w = issued();
+            w.status_reachable = false;
+            refused(w.authenticate("phone", SHOP_RP), Code::StatusUndetermined);
+        }),
+        ("verifier not authorised for sign status", Code::NotAuthorised, || {
+            let mut w = issued();
+            refused(w.sign("phone", SHOP_RP, b"contract"), Code::NotAuthorised);
+        }),
+        ("status asked about an unknown serial", Code::CertUnknown, || {
+            let mut w = issued();
+            let key = w.verifier(SHOP_RP).unwrap().credential.key.secret.clone();
+            let provider = w.provider();
+            w.set_tamper(move |hop, bytes| {
+                if hop == Hop::StatusRequest {
+                    let mut parts = split(bytes);
+                    *field(&mut parts.payload, 3) = Value::Bytes(vec![0x55; 16]);
+                    *bytes = join(provider, &parts, &key);
+                }
+            });
+            refused(w.authenticate("phone", SHOP_RP), Code::CertUnknown);
+        }),
+    ]
+}
+
+fn cose_field(key_request: &mut Value, key: i64) -> &mut Value {
+    // KeyRequest { 2 => COSE_Key, 3 => chain }: key 3 is the chain; negative keys live in the COSE_Key.
+    if key > 0 {
+        return field(key_request, key);
+    }
+    field(field(key_request, 2), key)
+}
+
+fn set_key_field(key_request: &mut Value, key: i64, value: Value) {
+    *cose_field(key_request, key) = value;
+}
+
+#[test]
+fn every_code_has_a_defect_case() {
+    let covered: BTreeSet<Code> = cases().iter().map(|(_, code, _)| *code).collect();
+    let missing: Vec<&str> = Code::ALL.iter().filter(|c| !covered.contains(c)).map(|c| c.as_str()).collect();
+    assert!(missing.is_empty(), "registry codes without a defect case: {missing:?}");
+}
+
+#[test]
+fn every_defect_is_refused_with_its_code_and_changes_nothing() {
+    // Every requirement a code names is enforced here: see Code::requirement().
+    let mut failures = Vec::new();
+    for (name, code, case) in cases() {
+        if std::panic::catch_unwind(case).is_err() {
+            failures.push(format!("{name} ({code})"));
+        }
+    }
+    assert!(failures.is_empty(), "defect cases that failed: {failures:?}");
+}
+
+#[test]
+fn cose_key_helper_reads_what_the_device_sends() {
+    // KEY-001: the COSE_Key the device sends decodes as the key it made
+    let mut w = fresh();
+    let challenge = w.issuance_challenge().unwrap();
+    let request = w.issuance_request("ichiro", "phone", &challenge, &IssueParams::both(1)).unwrap();
+    let envelope = entries_of(&request);
+    let Value::Bytes(part) = &envelope[0].1 else { panic!() };
+    let mut payload = split(part).payload;
+    let Value::Array(keys) = field(&mut payload, 2).clone() else { panic!() };
+    let mut first = keys[0].clone();
+    let key = cose_key::from_value(w.provider(), field(&mut first, 2).clone()).unwrap();
+    assert_eq!(key, w.device("phone").unwrap().pending[&Kind::Sign].key.public);
+}
