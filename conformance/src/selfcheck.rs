@@ -88,6 +88,17 @@ pub fn checks() -> Vec<Check> {
             requirements: &["PKI-002", "PKI-003", "PKI-005", "PKI-009"],
             run: fixture_chains,
         },
+        Check {
+            id: "flow::issuance",
+            requirements: &["ISS-001", "ISS-007", "ISS-009", "PKI-009", "PKI-010"],
+            run: flow_issuance,
+        },
+        Check {
+            id: "flow::authentication",
+            requirements: &["USE-001", "USE-009", "USE-013", "STA-003", "STA-004"],
+            run: flow_authentication,
+        },
+        Check { id: "flow::signing", requirements: &["USE-005", "USE-007", "STA-002", "STA-004"], run: flow_signing },
     ]
 }
 
@@ -248,4 +259,100 @@ pub fn run_check(check: &Check, provider: &dyn CryptoProvider) -> CheckResult {
         Outcome::Broken(why) => (Verdict::Fail, "could not run".into(), vec![why]),
     };
     CheckResult { id: check.id, requirements: check.requirements, verdict, summary, failures }
+}
+
+/// A world with one holder and one phone, both kinds issued.
+fn issued_world() -> Result<jpki_reference::world::World, String> {
+    let mut world = jpki_reference::world::World::new(SEED).map_err(|e| e.to_string())?;
+    world.add_holder("holder", holder()).map_err(|e| e.to_string())?;
+    world.add_device("phone");
+    world.issue("holder", "phone", &jpki_reference::world::IssueParams::both(1)).map_err(|e| e.error.to_string())?;
+    Ok(world)
+}
+
+fn flow_issuance(provider: &dyn CryptoProvider) -> Outcome {
+    use jpki_reference::msgs::{Kind, Message, issuance::IssuanceResponse};
+    let mut world = match jpki_reference::world::World::new(SEED) {
+        Ok(w) => w,
+        Err(e) => return Outcome::Broken(e.to_string()),
+    };
+    if let Err(e) = world.add_holder("holder", holder()) {
+        return Outcome::Broken(e.to_string());
+    }
+    world.add_device("phone");
+    let mut report = SetReport::default();
+    let response = match world.issue("holder", "phone", &jpki_reference::world::IssueParams::both(1)) {
+        Ok(bytes) => bytes,
+        Err(e) => return Outcome::Broken(format!("issuance refused: {}", e.error)),
+    };
+    let Ok(response) = IssuanceResponse::from_bytes(&response) else {
+        return Outcome::Broken("issuance response does not decode".into());
+    };
+    let anchor = match world.pki().mobile_root.anchor(provider) {
+        Ok(a) => a,
+        Err(e) => return Outcome::Broken(e.to_string()),
+    };
+    for issued in &response.certs {
+        report.total += 1;
+        let purpose = if issued.kind == Kind::Sign { Purpose::MobileSign } else { Purpose::MobileAuth };
+        match validate_chain(provider, std::slice::from_ref(&issued.cert), &anchor, purpose, world.now()) {
+            Ok(leaf) => {
+                report.accepted += 1;
+                let attributes = leaf.holder_attributes();
+                if (issued.kind == Kind::Sign) != (attributes == Some(holder())) {
+                    report.mismatches.push(format!("{:?} certificate: wrong subject attributes", issued.kind));
+                }
+            }
+            Err(e) => report.mismatches.push(format!("{:?} certificate refused: {e}", issued.kind)),
+        }
+    }
+    if world.notifications().len() != 1 {
+        report.mismatches.push(format!("{} notifications after one issuance", world.notifications().len()));
+    }
+    Outcome::Report(report)
+}
+
+fn use_flow(kind: jpki_reference::msgs::Kind) -> Outcome {
+    use jpki_reference::world::{GOV_RP, SHOP_RP};
+    let mut world = match issued_world() {
+        Ok(w) => w,
+        Err(e) => return Outcome::Broken(e),
+    };
+    let mut report = SetReport::default();
+    let attempts: Vec<(&str, Result<_, _>)> = match kind {
+        jpki_reference::msgs::Kind::Auth => {
+            vec![(SHOP_RP, world.authenticate("phone", SHOP_RP)), (GOV_RP, world.authenticate("phone", GOV_RP))]
+        }
+        jpki_reference::msgs::Kind::Sign => vec![(GOV_RP, world.sign("phone", GOV_RP, b"document"))],
+    };
+    for (rp, result) in attempts {
+        report.total += 1;
+        match result {
+            Ok(_) => report.accepted += 1,
+            Err(e) => report.mismatches.push(format!("use at {rp} refused: {}", e.error)),
+        }
+    }
+    if kind == jpki_reference::msgs::Kind::Sign {
+        // an rp not authorised for sign status must be refused
+        report.total += 1;
+        match world.sign("phone", SHOP_RP, b"document") {
+            Err(e) if e.code() == jpki_reference::Code::NotAuthorised && e.unchanged => report.refused += 1,
+            other => report
+                .mismatches
+                .push(format!("sign at {SHOP_RP}: expected not_authorised, got {:?}", other.err().map(|e| e.code()))),
+        }
+    }
+    let used = world.notifications().iter().filter(|n| n.event == jpki_reference::notify::Event::Used).count();
+    if used != report.accepted {
+        report.mismatches.push(format!("{used} use notifications for {} accepted uses", report.accepted));
+    }
+    Outcome::Report(report)
+}
+
+fn flow_authentication(_: &dyn CryptoProvider) -> Outcome {
+    use_flow(jpki_reference::msgs::Kind::Auth)
+}
+
+fn flow_signing(_: &dyn CryptoProvider) -> Outcome {
+    use_flow(jpki_reference::msgs::Kind::Sign)
 }

@@ -14,11 +14,11 @@ fn run_passes_every_check_and_writes_a_report() {
     let output = cli().args(["run", "--out"]).arg(&out).env_remove("JPKI_EXTERNAL_VECTORS").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("6 passed, 0 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("9 passed, 0 failed, 0 skipped"), "{stdout}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let checks = report["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 6);
+    assert_eq!(checks.len(), 9);
     assert!(checks.iter().all(|c| c["verdict"] == "pass"), "{report}");
     std::fs::remove_dir_all(out).ok();
 }
@@ -37,7 +37,7 @@ fn missing_external_vectors_fail_with_the_folder_named() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains(missing), "{stdout}");
-    assert!(stdout.contains("4 passed, 2 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("7 passed, 2 failed, 0 skipped"), "{stdout}");
 
     let allowed = cli()
         .args(["run", "--out"])
@@ -48,7 +48,7 @@ fn missing_external_vectors_fail_with_the_folder_named() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&allowed.stdout);
     assert!(allowed.status.success(), "{stdout}");
-    assert!(stdout.contains("4 passed, 0 failed, 2 skipped"), "{stdout}");
+    assert!(stdout.contains("7 passed, 0 failed, 2 skipped"), "{stdout}");
     std::fs::remove_dir_all(out).ok();
 }
 

@@ -105,7 +105,7 @@ registry! {
     BadSignature = "bad_signature", "COSE-006", Cose;
     /// No `x5chain` (33) in the protected header where the message needs one.
     X5chainMissing = "x5chain_missing", "COSE-007", Cose;
-    /// `x5chain` present but not a bstr or a non-empty array of bstr.
+    /// `x5chain` present but not one bstr or an array of 2 to `MAX_CHAIN_LEN` bstr.
     X5chainMalformed = "x5chain_malformed", "COSE-008", Cose;
     /// One header label in both the protected and the unprotected bucket.
     DuplicateHeader = "duplicate_header", "COSE-009", Cose;

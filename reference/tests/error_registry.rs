@@ -1,7 +1,7 @@
 //! The whole error-code registry, walked: for every code, a flow through the
 //! world with one named defect that must be refused with exactly that code,
 //! and the world's snapshot unchanged by the refusal (a wrong PIN's count
-//! aside). A code with no case here fails `every_code_has_a_defect_case`.
+//! aside): ISS-008, USE-013, PIN-001. A code with no case here fails `every_code_has_a_defect_case`.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
@@ -238,14 +238,14 @@ type Case = (&'static str, Code, fn());
 fn cases() -> Vec<Case> {
     vec![
         // encoding: defects in the UseRequest the device reads, or the assertion a verifier reads
-        ("truncated assertion", Code::Malformed, || {
+        ("truncated assertion (ENC-001)", Code::Malformed, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let mut assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             assertion.pop();
             refused(w.verify(SHOP_RP, &assertion), Code::Malformed);
         }),
-        ("kind written in two bytes", Code::NonShortestInt, || {
+        ("kind written in two bytes (ENC-002)", Code::NonShortestInt, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |mut b| {
@@ -256,15 +256,15 @@ fn cases() -> Vec<Case> {
                 Code::NonShortestInt,
             );
         }),
-        ("map length written in two bytes", Code::NonShortestLength, || {
+        ("map length written in two bytes (ENC-003)", Code::NonShortestLength, || {
             let mut w = issued();
             refused(device_reads(&mut w, |b| [&[0xb8, b[0] & 0x1f][..], &b[1..]].concat()), Code::NonShortestLength);
         }),
-        ("indefinite-length map", Code::IndefiniteLength, || {
+        ("indefinite-length map (ENC-004)", Code::IndefiniteLength, || {
             let mut w = issued();
             refused(device_reads(&mut w, |b| [&[0xbf][..], &b[1..], &[0xff]].concat()), Code::IndefiniteLength);
         }),
-        ("non-deterministic CBOR: unsorted keys", Code::UnsortedMapKeys, || {
+        ("non-deterministic CBOR: unsorted keys (ENC-005)", Code::UnsortedMapKeys, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -275,7 +275,7 @@ fn cases() -> Vec<Case> {
                 Code::UnsortedMapKeys,
             );
         }),
-        ("duplicate key", Code::DuplicateMapKey, || {
+        ("duplicate key (ENC-006)", Code::DuplicateMapKey, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -287,11 +287,11 @@ fn cases() -> Vec<Case> {
                 Code::DuplicateMapKey,
             );
         }),
-        ("trailing byte", Code::TrailingBytes, || {
+        ("trailing byte (ENC-007)", Code::TrailingBytes, || {
             let mut w = issued();
             refused(device_reads(&mut w, |b| [&b[..], &[0x00]].concat()), Code::TrailingBytes);
         }),
-        ("purpose nested 20 deep", Code::TooDeep, || {
+        ("purpose nested 20 deep (ENC-008)", Code::TooDeep, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -306,7 +306,7 @@ fn cases() -> Vec<Case> {
                 Code::TooDeep,
             );
         }),
-        ("purpose of 70 000 bytes", Code::TooLarge, || {
+        ("purpose of 70 000 bytes (ENC-009)", Code::TooLarge, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -317,7 +317,7 @@ fn cases() -> Vec<Case> {
                 Code::TooLarge,
             );
         }),
-        ("rp id not UTF-8", Code::InvalidUtf8, || {
+        ("rp id not UTF-8 (ENC-010)", Code::InvalidUtf8, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |mut b| {
@@ -328,7 +328,7 @@ fn cases() -> Vec<Case> {
                 Code::InvalidUtf8,
             );
         }),
-        ("kind as a float", Code::UnsupportedType, || {
+        ("kind as a float (ENC-011)", Code::UnsupportedType, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -339,7 +339,7 @@ fn cases() -> Vec<Case> {
                 Code::UnsupportedType,
             );
         }),
-        ("unknown field", Code::UnknownField, || {
+        ("unknown field (ENC-013)", Code::UnknownField, || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -351,13 +351,13 @@ fn cases() -> Vec<Case> {
             );
         }),
         // COSE: the assertion re-signed with the SE key after one change
-        ("untagged assertion", Code::WrongTag, || {
+        ("untagged assertion (COSE-001)", Code::WrongTag, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(SHOP_RP, &assertion[1..]), Code::WrongTag);
         }),
-        ("alg in the unprotected header", Code::AlgNotProtected, || {
+        ("alg in the unprotected header (COSE-002)", Code::AlgNotProtected, || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -367,14 +367,14 @@ fn cases() -> Vec<Case> {
                 Code::AlgNotProtected,
             );
         }),
-        ("alg ES384", Code::UnsupportedAlg, || {
+        ("alg ES384 (COSE-003)", Code::UnsupportedAlg, || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 1, int(-35))),
                 Code::UnsupportedAlg,
             );
         }),
-        ("unknown crit", Code::UnknownCritical, || {
+        ("unknown crit (COSE-004)", Code::UnknownCritical, || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -384,7 +384,7 @@ fn cases() -> Vec<Case> {
                 Code::UnknownCritical,
             );
         }),
-        ("signature of 63 bytes", Code::BadSignatureSize, || {
+        ("signature of 63 bytes (COSE-005)", Code::BadSignatureSize, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
@@ -394,25 +394,25 @@ fn cases() -> Vec<Case> {
             let short = assemble(&protected, &parts.unprotected, &payload, &parts.signature[..63]);
             refused(w.verify(SHOP_RP, &short), Code::BadSignatureSize);
         }),
-        ("bad signature", Code::BadSignature, || {
+        ("bad signature (COSE-006)", Code::BadSignature, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let mut assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             *assertion.last_mut().unwrap() ^= 1;
             refused(w.verify(SHOP_RP, &assertion), Code::BadSignature);
         }),
-        ("no x5chain", Code::X5chainMissing, || {
+        ("no x5chain (COSE-007)", Code::X5chainMissing, || {
             let mut w = issued();
             refused(verify_edited_assertion(&mut w, SHOP_RP, |p| remove(&mut p.protected, 33)), Code::X5chainMissing);
         }),
-        ("x5chain an integer", Code::X5chainMalformed, || {
+        ("x5chain an integer (COSE-008)", Code::X5chainMalformed, || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 33, int(7))),
                 Code::X5chainMalformed,
             );
         }),
-        ("alg in both buckets", Code::DuplicateHeader, || {
+        ("alg in both buckets (COSE-009)", Code::DuplicateHeader, || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.unprotected, 1, int(-7))),
@@ -420,7 +420,7 @@ fn cases() -> Vec<Case> {
             );
         }),
         // keys: the issuance payload's COSE_Key, re-signed by the card
-        ("COSE_Key on P-384", Code::UnsupportedKey, || {
+        ("COSE_Key on P-384 (KEY-001)", Code::UnsupportedKey, || {
             let mut w = fresh();
             refused(
                 edit_issuance(&mut w, "ichiro", |payload, _, _| {
@@ -430,7 +430,7 @@ fn cases() -> Vec<Case> {
                 Code::UnsupportedKey,
             );
         }),
-        ("COSE_Key off the curve", Code::InvalidKey, || {
+        ("COSE_Key off the curve (KEY-002)", Code::InvalidKey, || {
             let mut w = fresh();
             refused(
                 edit_issuance(&mut w, "ichiro", |payload, _, _| {
@@ -442,7 +442,7 @@ fn cases() -> Vec<Case> {
             );
         }),
         // certificates
-        ("garbage certificate in the assertion", Code::CertMalformed, || {
+        ("garbage certificate in the assertion (PKI-001)", Code::CertMalformed, || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -451,7 +451,7 @@ fn cases() -> Vec<Case> {
                 Code::CertMalformed,
             );
         }),
-        ("card certificate offered as a mobile certificate", Code::UntrustedChain, || {
+        ("card certificate offered as a mobile certificate (PKI-002)", Code::UntrustedChain, || {
             let mut w = issued();
             let card_auth = w.card("ichiro").unwrap().auth.cert.clone();
             refused(
@@ -459,21 +459,21 @@ fn cases() -> Vec<Case> {
                 Code::UntrustedChain,
             );
         }),
-        ("card certificate expired", Code::CertExpired, || {
+        ("card certificate expired (PKI-003)", Code::CertExpired, || {
             let mut w = World::new([9; 32]).unwrap();
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START - 10 * DAY, WORLD_START - DAY))
                 .unwrap();
             w.add_device("phone");
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertExpired);
         }),
-        ("card certificate not yet valid", Code::CertNotYetValid, || {
+        ("card certificate not yet valid (PKI-004)", Code::CertNotYetValid, || {
             let mut w = World::new([9; 32]).unwrap();
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START + DAY, WORLD_START + 10 * DAY))
                 .unwrap();
             w.add_device("phone");
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertNotYetValid);
         }),
-        ("auth assertion answering a sign request", Code::WrongPurpose, || {
+        ("auth assertion answering a sign request (PKI-005, USE-008)", Code::WrongPurpose, || {
             let mut w = issued();
             let digest = w.provider().sha256(b"doc");
             let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
@@ -484,7 +484,7 @@ fn cases() -> Vec<Case> {
             let assertion = w.assertion("phone", &as_auth, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::WrongPurpose);
         }),
-        ("card chain through a non-CA intermediate", Code::NotACa, || {
+        ("card chain through a non-CA intermediate (PKI-006)", Code::NotACa, || {
             let mut w = fresh();
             let provider = w.provider();
             let intermediate_key = w.pki().key(provider, "rogue-intermediate").unwrap();
@@ -511,7 +511,7 @@ fn cases() -> Vec<Case> {
                 Code::NotACa,
             );
         }),
-        ("card auth certificate that can sign certificates", Code::BadKeyUsage, || {
+        ("card auth certificate that can sign certificates (PKI-007)", Code::BadKeyUsage, || {
             let mut w = fresh();
             let role = CertRole::Custom {
                 ca: false,
@@ -522,7 +522,7 @@ fn cases() -> Vec<Case> {
             let cert = crafted_auth_cert(&w, "ichiro", role, vec![], None);
             refused(edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![cert.clone()]), Code::BadKeyUsage);
         }),
-        ("unknown critical extension on the card certificate", Code::UnknownCriticalExtension, || {
+        ("unknown critical extension on the card certificate (PKI-008)", Code::UnknownCriticalExtension, || {
             let mut w = fresh();
             let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.1");
             let cert =
@@ -532,12 +532,12 @@ fn cases() -> Vec<Case> {
                 Code::UnknownCriticalExtension,
             );
         }),
-        ("revoked card certificate", Code::CertRevoked, || {
+        ("revoked card certificate (PKI-012)", Code::CertRevoked, || {
             let mut w = fresh();
             w.revoke_card_cert("ichiro", CardKey::Auth).unwrap();
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertRevoked);
         }),
-        ("use of a suspended certificate", Code::CertSuspended, || {
+        ("use of a suspended certificate (PKI-013)", Code::CertSuspended, || {
             let mut w = issued();
             let serial = ParsedCert::parse(
                 w.provider(),
@@ -549,13 +549,13 @@ fn cases() -> Vec<Case> {
             refused(w.authenticate("phone", SHOP_RP), Code::CertSuspended);
         }),
         // card PINs
-        ("wrong PIN", Code::PinWrong, || {
+        ("wrong PIN (PIN-001)", Code::PinWrong, || {
             let mut w = fresh();
             let params = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
             refused(w.issue("ichiro", "phone", &params), Code::PinWrong);
             assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 1);
         }),
-        ("locked PIN", Code::PinLocked, || {
+        ("locked PIN (PIN-002)", Code::PinLocked, || {
             let mut w = fresh();
             let wrong = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
             for _ in 0..3 {
@@ -565,13 +565,13 @@ fn cases() -> Vec<Case> {
             assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 3);
         }),
         // nonces
-        ("issuance nonce the issuer never made", Code::NonceUnknown, || {
+        ("issuance nonce the issuer never made (NON-001)", Code::NonceUnknown, || {
             let mut w = fresh();
             let forged = IssuanceChallenge { nonce: [0x5a; 32], expiry: WORLD_START + 300 }.to_bytes().unwrap();
             let request = w.issuance_request("ichiro", "phone", &forged, &IssueParams::both(1)).unwrap();
             refused(w.submit_issuance("phone", &request), Code::NonceUnknown);
         }),
-        ("replayed issuance nonce", Code::NonceReused, || {
+        ("replayed issuance nonce (NON-002)", Code::NonceReused, || {
             let mut w = fresh();
             let challenge = w.issuance_challenge().unwrap();
             let first = w.issuance_request("ichiro", "phone", &challenge, &IssueParams::both(1)).unwrap();
@@ -580,14 +580,14 @@ fn cases() -> Vec<Case> {
             let second = w.issuance_request("ichiro", "phone-2", &challenge, &IssueParams::both(2)).unwrap();
             refused(w.submit_issuance("phone-2", &second), Code::NonceReused);
         }),
-        ("reused verifier nonce", Code::NonceReused, || {
+        ("reused verifier nonce (NON-002)", Code::NonceReused, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             w.verify(SHOP_RP, &assertion).unwrap();
             refused(w.verify(SHOP_RP, &assertion), Code::NonceReused);
         }),
-        ("expired verifier nonce", Code::NonceExpired, || {
+        ("expired verifier nonce (NON-003)", Code::NonceExpired, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             w.advance(301);
@@ -595,7 +595,7 @@ fn cases() -> Vec<Case> {
             refused(w.verify(SHOP_RP, &assertion), Code::NonceExpired);
         }),
         // issuance
-        ("auth signature from another holder's card", Code::CardMismatch, || {
+        ("auth signature from another holder's card (ISS-002)", Code::CardMismatch, || {
             let mut w = fresh();
             w.add_holder("jiro", attributes()).unwrap();
             let other = w.card("jiro").unwrap().auth.clone();
@@ -608,7 +608,7 @@ fn cases() -> Vec<Case> {
             envelope[1].1 = Value::Bytes(join(w.provider(), &parts, &other.key.secret));
             refused(w.submit_issuance("phone", &encode(&Value::Map(envelope)).unwrap()), Code::CardMismatch);
         }),
-        ("untrusted attestation", Code::AttestationUntrusted, || {
+        ("untrusted attestation (ISS-003)", Code::AttestationUntrusted, || {
             let mut w = fresh();
             let card_cert = w.card("ichiro").unwrap().auth.cert.clone();
             refused(
@@ -619,27 +619,27 @@ fn cases() -> Vec<Case> {
                 Code::AttestationUntrusted,
             );
         }),
-        ("active cert elsewhere", Code::ActiveElsewhere, || {
+        ("active cert elsewhere (ISS-004)", Code::ActiveElsewhere, || {
             let mut w = issued();
             w.add_device("phone-2");
             refused(w.issue("ichiro", "phone-2", &IssueParams::both(2)), Code::ActiveElsewhere);
         }),
-        ("issued twice on one device", Code::AlreadyActive, || {
+        ("issued twice on one device (ISS-005)", Code::AlreadyActive, || {
             let mut w = issued();
             refused(w.issue("ichiro", "phone", &IssueParams::both(2)), Code::AlreadyActive);
         }),
-        ("idempotency key reused with another body", Code::IdempotencyConflict, || {
+        ("idempotency key reused with another body (ISS-006)", Code::IdempotencyConflict, || {
             let mut w = issued();
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::IdempotencyConflict);
         }),
         // use
-        ("wrong rp", Code::RpMismatch, || {
+        ("wrong rp (USE-001)", Code::RpMismatch, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::RpMismatch);
         }),
-        ("purpose changed on the way to the device", Code::TranscriptMismatch, || {
+        ("purpose changed on the way to the device (USE-002)", Code::TranscriptMismatch, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let mut entries = entries_of(&request);
@@ -648,7 +648,7 @@ fn cases() -> Vec<Case> {
             let assertion = w.assertion("phone", &changed, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(SHOP_RP, &assertion), Code::TranscriptMismatch);
         }),
-        ("device clock two minutes off", Code::ClockSkew, || {
+        ("device clock two minutes off (USE-003)", Code::ClockSkew, || {
             let mut w = issued();
             let now = w.now();
             refused(
@@ -658,21 +658,21 @@ fn cases() -> Vec<Case> {
                 Code::ClockSkew,
             );
         }),
-        ("missing UV", Code::UvMissing, || {
+        ("missing UV (USE-004)", Code::UvMissing, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let uv = UserVerification { verified: false, method: UvMethod::Biometric };
             let assertion = w.assertion("phone", &request, uv).unwrap();
             refused(w.verify(SHOP_RP, &assertion), Code::UvMissing);
         }),
-        ("passcode used for sign", Code::UvMethodInsufficient, || {
+        ("passcode used for sign (USE-005)", Code::UvMethodInsufficient, || {
             let mut w = issued();
             let digest = w.provider().sha256(b"doc");
             let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::PASSCODE).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::UvMethodInsufficient);
         }),
-        ("counter regression", Code::CounterRegression, || {
+        ("counter regression (USE-006)", Code::CounterRegression, || {
             let mut w = issued();
             let first = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let second = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
@@ -681,7 +681,7 @@ fn cases() -> Vec<Case> {
             w.verify(SHOP_RP, &late).unwrap();
             refused(w.verify(SHOP_RP, &early), Code::CounterRegression);
         }),
-        ("another document signed", Code::DigestMismatch, || {
+        ("another document signed (USE-007)", Code::DigestMismatch, || {
             let mut w = issued();
             let digest = w.provider().sha256(b"doc");
             let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
@@ -691,7 +691,7 @@ fn cases() -> Vec<Case> {
                 w.assertion("phone", &encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::DigestMismatch);
         }),
-        ("stale status", Code::StatusStale, || {
+        ("stale status (USE-010)", Code::StatusStale, || {
             let mut w = issued();
             let signer = w.pki().status_signer.key.secret.clone();
             let provider = w.provider();
@@ -705,7 +705,7 @@ fn cases() -> Vec<Case> {
             });
             refused(w.authenticate("phone", SHOP_RP), Code::StatusStale);
         }),
-        ("status for another nonce", Code::StatusMismatch, || {
+        ("status for another nonce (USE-011)", Code::StatusMismatch, || {
             let mut w = issued();
             let signer = w.pki().status_signer.key.secret.clone();
             let provider = w.provider();
@@ -718,16 +718,29 @@ fn cases() -> Vec<Case> {
             });
             refused(w.authenticate("phone", SHOP_RP), Code::StatusMismatch);
         }),
-        ("status unreachable", Code::StatusUndetermined, || {
+        ("status unreachable (USE-012)", Code::StatusUndetermined, || {
             let mut w = issued();
             w.status_reachable = false;
             refused(w.authenticate("phone", SHOP_RP), Code::StatusUndetermined);
         }),
-        ("verifier not authorised for sign status", Code::NotAuthorised, || {
+        ("verifier not authorised for sign status (STA-002)", Code::NotAuthorised, || {
             let mut w = issued();
             refused(w.sign("phone", SHOP_RP, b"contract"), Code::NotAuthorised);
         }),
-        ("status asked about an unknown serial", Code::CertUnknown, || {
+        ("status request signed by a non-verifier certificate (STA-001)", Code::WrongPurpose, || {
+            let mut w = issued();
+            let signer = w.pki().status_signer.clone();
+            let provider = w.provider();
+            w.set_tamper(move |hop, bytes| {
+                if hop == Hop::StatusRequest {
+                    let mut parts = split(bytes);
+                    set(&mut parts.protected, 33, Value::Bytes(signer.cert.clone()));
+                    *bytes = join(provider, &parts, &signer.key.secret);
+                }
+            });
+            refused(w.authenticate("phone", SHOP_RP), Code::WrongPurpose);
+        }),
+        ("status asked about an unknown serial (STA-005)", Code::CertUnknown, || {
             let mut w = issued();
             let key = w.verifier(SHOP_RP).unwrap().credential.key.secret.clone();
             let provider = w.provider();

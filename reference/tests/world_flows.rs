@@ -115,3 +115,56 @@ fn same_seed_same_world() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn accepted_issuance_commits_everything_in_one_step() {
+    // ISS-009: certs recorded, session completed, answer stored, one notification, Status fed
+    let mut world = world();
+    let before = world.snapshot();
+    let response =
+        IssuanceResponse::from_bytes(&world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap()).unwrap();
+    let after = world.snapshot();
+    assert_eq!(after.issuer.certs.len(), 2);
+    assert!(after.issuer.sessions.values().all(|s| s.completed));
+    assert_eq!(after.issuer.idempotency.len(), 1);
+    assert_eq!(after.issuer.outbox.len(), before.issuer.outbox.len() + 1);
+    for issued in &response.certs {
+        let serial = ParsedCert::parse(world.provider(), &issued.cert).unwrap().serial;
+        assert_eq!(after.status.entries[&serial], (issued.kind, jpki_reference::msgs::status::CertStatus::Good));
+        assert_eq!(after.issuer.certs[&serial].kind, issued.kind);
+    }
+}
+
+#[test]
+fn an_idempotent_retry_gets_the_stored_answer_and_changes_nothing() {
+    // ISS-006: the answer was lost; the device sends the same request again
+    let mut world = world();
+    let challenge = world.issuance_challenge().unwrap();
+    let request = world.issuance_request("hanako", "phone-1", &challenge, &IssueParams::both(1)).unwrap();
+    let first = world.submit_issuance("phone-1", &request).unwrap();
+    let before = world.snapshot();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let tap = seen.clone();
+    world.set_tamper(move |hop, bytes| {
+        if hop == jpki_reference::world::Hop::IssuanceResponse {
+            *tap.borrow_mut() = bytes.clone();
+        }
+    });
+    // the device installed the first answer already, so it refuses this one
+    // (no pending keys); what matters is what the Issuer answered
+    let again = world.submit_issuance("phone-1", &request);
+    assert_eq!(again.unwrap_err().code(), jpki_reference::Code::Malformed);
+    assert_eq!(*seen.borrow(), first, "the retry got another answer");
+    assert_eq!(world.snapshot(), before, "the retry changed something");
+}
+
+#[test]
+fn a_right_pin_resets_the_failure_count() {
+    // PIN-001, PIN-003
+    let mut world = world();
+    let wrong = IssueParams { auth_pin: "0000".into(), ..IssueParams::both(1) };
+    assert_eq!(world.issue("hanako", "phone-1", &wrong).unwrap_err().code(), jpki_reference::Code::PinWrong);
+    assert_eq!(world.snapshot().cards["hanako"].auth_failures, 1);
+    world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap();
+    assert_eq!(world.snapshot().cards["hanako"].auth_failures, 0);
+}

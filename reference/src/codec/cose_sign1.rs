@@ -4,7 +4,7 @@
 //!
 //! ```cddl
 //! COSE_Sign1_Tagged = #6.18([
-//!   protected: bstr .cbor { 1 => -7, ? 2 => [+ label], ? 3 => int / tstr, ? 33 => x5chain },
+//!   protected: bstr .cbor { 1 => -7, ? 2 => [+ label], ? 3 => uint / tstr, ? 33 => x5chain },
 //!   unprotected: { ? 4 => bstr },
 //!   payload: bstr,
 //!   signature: bstr .size 64,

@@ -79,6 +79,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<()> {
                 out.extend_from_slice(&v);
             }
         }
+        Value::Tag(2 | 3, _) => return Err(Error::new(Code::UnsupportedType, "v0 carries no bignums")),
         Value::Tag(tag, inner) => {
             write_head(6, *tag, out);
             write_value(inner, out)?;

@@ -164,6 +164,11 @@ impl Walker<'_> {
                 self.map_entries(count, depth)
             }
             6 => {
+                // Bignums: ciborium would turn a small one into a plain integer,
+                // so the same value would have two encodings (ENC-011).
+                if head.arg == 2 || head.arg == 3 {
+                    return self.fail(Code::UnsupportedType, head.start);
+                }
                 if depth >= self.limits.max_depth {
                     return self.fail(Code::TooDeep, head.start);
                 }

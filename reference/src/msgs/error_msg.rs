@@ -50,7 +50,8 @@ impl Message for ErrorMessage {
         }
         let detail = match fields.optional(3) {
             Some(Value::Text(t)) if t.len() <= 1024 => t,
-            Some(_) => return Err(Error::new(Code::Malformed, "detail must be a tstr of at most 1024 bytes")),
+            Some(Value::Text(_)) => return Err(Error::new(Code::TooLarge, "detail longer than 1024 bytes")),
+            Some(_) => return Err(Error::new(Code::Malformed, "detail must be a tstr")),
             None => String::new(),
         };
         Ok(ErrorMessage { code, detail })

@@ -24,12 +24,12 @@ pub fn to_der(raw: &[u8; 64]) -> Result<Vec<u8>> {
 /// DER to raw `r || s`; refuses integers longer than 32 bytes.
 pub fn from_der(der_bytes: &[u8]) -> Result<[u8; 64]> {
     let parsed = EcdsaSigValue::from_der(der_bytes)
-        .map_err(|e| Error::with_detail(Code::BadSignature, format!("certificate signature is not DER r,s: {e}")))?;
+        .map_err(|e| Error::with_detail(Code::CertMalformed, format!("certificate signature is not DER r,s: {e}")))?;
     let mut out = [0u8; 64];
     for (half, value) in [(0usize, parsed.r), (32, parsed.s)] {
         let bytes = value.as_bytes();
         if bytes.len() > 32 {
-            return Err(Error::new(Code::BadSignature, "certificate signature integer longer than 32 bytes"));
+            return Err(Error::new(Code::CertMalformed, "certificate signature integer longer than 32 bytes"));
         }
         out[half + 32 - bytes.len()..half + 32].copy_from_slice(bytes);
     }

@@ -151,7 +151,7 @@ impl KeyAttestation {
     }
 }
 
-/// DER form of the verifier authorisation: `SEQUENCE { maySignStatus BOOLEAN }`.
+/// DER form of the verifier authorisation: `SEQUENCE { mayCheckSign BOOLEAN }`.
 #[derive(Sequence)]
 struct VerifierAuthorisationDer {
     may_check_sign: bool,
