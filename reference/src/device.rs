@@ -69,6 +69,8 @@ pub struct IssuanceChoice {
     pub notification_address: String,
     /// The idempotency key of this request.
     pub idempotency_key: IdempotencyKey,
+    /// Migration path B: the old certificates this issuance supersedes.
+    pub replaces: Vec<Vec<u8>>,
 }
 
 /// The platform's attestation of a new SE key: a certificate from the
@@ -127,6 +129,7 @@ pub fn prepare_issuance(
         keys,
         notification_address: choice.notification_address.clone(),
         idempotency_key: choice.idempotency_key,
+        replaces: choice.replaces.clone(),
     };
     Ok((next, payload.to_bytes()?))
 }
@@ -210,4 +213,84 @@ pub fn assert(
 pub fn read_assertion_payload(assertion: &[u8]) -> Result<AssertionPayload> {
     let sign1 = decode_sign1(assertion, &Limits::V0)?;
     AssertionPayload::from_bytes(sign1.payload())
+}
+
+impl DeviceConfig {
+    /// The device's identity as the Issuer sees it: SHA-256 of its
+    /// attestation certificates' subject name (ISS-003).
+    pub fn digest(&self, provider: &dyn CryptoProvider) -> Result<crate::msgs::Digest> {
+        use der::Encode;
+        let name = crate::pki::build::build_name(&[NameAttribute::common_name(&self.device_id)])?;
+        let der = name.to_der().map_err(|_| Error::new(Code::Malformed, "device name"))?;
+        Ok(provider.sha256(&der))
+    }
+}
+
+/// The serials of the installed certificates, by kind.
+pub fn installed_serials(provider: &dyn CryptoProvider, state: &DeviceState) -> Result<Vec<(Kind, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for (kind, se_key) in &state.installed {
+        if let Some(cert) = &se_key.cert {
+            out.push((*kind, ParsedCert::parse(provider, cert)?.serial));
+        }
+    }
+    Ok(out)
+}
+
+/// Signs a lifecycle payload with the device's `auth` key (its `sign` key
+/// when no `auth` credential is installed), the certificate in `x5chain`.
+pub fn sign_as_device(provider: &dyn CryptoProvider, state: &DeviceState, payload: &[u8]) -> Result<Vec<u8>> {
+    let se_key = state
+        .installed
+        .get(&Kind::Auth)
+        .or_else(|| state.installed.get(&Kind::Sign))
+        .ok_or(Error::new(Code::Malformed, "no credential installed"))?;
+    let cert = se_key.cert.clone().ok_or(Error::new(Code::Malformed, "credential has no certificate"))?;
+    let chain = [cert];
+    sign1(provider, &se_key.key.secret, payload, &SignOptions { x5chain: &chain, external_aad: b"" })
+}
+
+/// What the device keeps of wipes it carried out, so a retried command gets
+/// the same receipt although the keys are gone.
+pub type WipeReceipts = BTreeMap<[u8; 16], Vec<u8>>;
+
+/// Carries out a wipe command: checks it was signed by the Issuer (receipts
+/// certificate under the mobile root), signs a receipt with a key being
+/// wiped, then erases those credentials (REV-005, REV-007).
+pub fn apply_wipe(
+    provider: &dyn CryptoProvider,
+    state: &DeviceState,
+    done: &WipeReceipts,
+    command: &[u8],
+    mobile_anchor: &crate::pki::TrustAnchor,
+    now: UnixTime,
+) -> Result<(DeviceState, WipeReceipts, Vec<u8>)> {
+    use crate::msgs::lifecycle::{WipeCommandPayload, WipeReceiptPayload};
+    let signed = decode_sign1(command, &Limits::V0)?;
+    let issuer = crate::pki::validate_chain(provider, &signed.x5chain()?, mobile_anchor, Purpose::IssuerReceipts, now)?;
+    signed.verify(provider, &issuer.public_key, b"")?;
+    let order = WipeCommandPayload::from_bytes(signed.payload())?;
+    if let Some(receipt) = done.get(&order.command_id) {
+        return Ok((state.clone(), done.clone(), receipt.clone()));
+    }
+    let held = installed_serials(provider, state)?;
+    let targets: Vec<Kind> = held.iter().filter(|(_, s)| order.serials.contains(s)).map(|(k, _)| *k).collect();
+    if targets.is_empty() {
+        return Err(Error::new(Code::WipeUnknown, "none of these certificates is on this device"));
+    }
+    let payload = WipeReceiptPayload { command_id: order.command_id, serials: order.serials.clone(), time: now }.to_bytes()?;
+    let mut signer = DeviceState::default();
+    for kind in &targets {
+        if let Some(key) = state.installed.get(kind) {
+            signer.installed.insert(*kind, key.clone());
+        }
+    }
+    let receipt = sign_as_device(provider, &signer, &payload)?;
+    let mut next = state.clone();
+    for kind in targets {
+        next.installed.remove(&kind);
+    }
+    let mut done = done.clone();
+    done.insert(order.command_id, receipt.clone());
+    Ok((next, done, receipt))
 }

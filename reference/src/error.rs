@@ -29,6 +29,8 @@ pub enum Category {
     Use,
     /// Status answers.
     Status,
+    /// Migration, revocation, suspension and wipe.
+    Lifecycle,
 }
 
 macro_rules! registry {
@@ -178,6 +180,14 @@ registry! {
     NotAuthorised = "not_authorised", "STA-002", Status;
     /// Status knows no mobile certificate with that serial.
     CertUnknown = "cert_unknown", "STA-005", Status;
+    /// The certificates a migration replaces were superseded meanwhile: another migration committed first.
+    MigrationConflict = "migration_conflict", "MIG-004", Lifecycle;
+    /// A device named certificates that are not its own.
+    NotOwner = "not_owner", "REV-003", Lifecycle;
+    /// Lifting a hold when nothing is on hold.
+    NotSuspended = "not_suspended", "SUS-003", Lifecycle;
+    /// A wipe receipt for a command the Issuer never queued, or for other certificates.
+    WipeUnknown = "wipe_unknown", "REV-007", Lifecycle;
 }
 
 impl fmt::Display for Code {

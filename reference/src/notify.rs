@@ -10,6 +10,16 @@ pub enum Event {
     Issued,
     /// A mobile certificate was used (Status answered `good` to a verifier).
     Used,
+    /// Credentials moved to a new device (old ones superseded in the same step).
+    Migrated,
+    /// Certificates revoked (holder, lost device, release, card-linked).
+    Revoked,
+    /// Certificates put on hold.
+    Suspended,
+    /// A hold lifted.
+    Resumed,
+    /// A lost device confirmed its wipe.
+    Wiped,
 }
 
 /// One outbox entry.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use ciborium::Value;
 use jpki_reference::Code;
-use jpki_reference::card::CardKey;
+use jpki_reference::issuer::CardEvent;
 use jpki_reference::codec::{cose_key, decode_v0, encode};
 use jpki_reference::crypto::{CryptoProvider, SecretKey};
 use jpki_reference::device::UserVerification;
@@ -534,7 +534,7 @@ fn cases() -> Vec<Case> {
         }),
         ("revoked card certificate (PKI-012)", Code::CertRevoked, || {
             let mut w = fresh();
-            w.revoke_card_cert("ichiro", CardKey::Auth).unwrap();
+            w.card_event("ichiro", CardEvent::AuthRevoked).unwrap();
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertRevoked);
         }),
         ("use of a suspended certificate (PKI-013)", Code::CertSuspended, || {

@@ -3,8 +3,11 @@
 //! notification outbox. Pure: `state + input -> new state + outputs`.
 
 mod issuance;
+mod lifecycle;
+mod records;
 
 pub use issuance::{challenge, issue};
+pub use lifecycle::{CardEvent, acknowledge_wipe, card_event, deliver_wipes, device_revocation, holder_action, migrate_with_old_device};
 
 use std::collections::BTreeMap;
 
@@ -23,6 +26,10 @@ pub struct IssuerConfig {
     pub card_anchor: TrustAnchor,
     /// Trust anchor for secure-element key attestations.
     pub platform_anchor: TrustAnchor,
+    /// Trust anchor for mobile certificates (the mobile root as a trust anchor).
+    pub mobile_anchor: TrustAnchor,
+    /// Signs receipts and wipe commands (issuer-receipts EKU, under the mobile root).
+    pub receipts: crate::pki::Credential,
 }
 
 /// An issuance session: `challenged → completed | expired`.
@@ -62,6 +69,35 @@ pub struct CardRecord {
     pub auth_revoked: bool,
     /// The holder's notification address, once an issuance gave one.
     pub notification_address: Option<String>,
+    /// The earlier notAfter of the card's two certificates.
+    pub not_after: UnixTime,
+    /// The four attributes, once an issuance read them from the sign certificate
+    /// (migration path A issues a new `sign` certificate without the card).
+    pub attributes: Option<crate::pki::HolderAttributes>,
+}
+
+/// A remote-wipe command: `queued → delivered → acknowledged`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WipeState {
+    /// Waiting for the device to come online.
+    Queued,
+    /// Sent to the device; no receipt yet.
+    Delivered,
+    /// The device confirmed the wipe with a signed receipt.
+    Acknowledged,
+}
+
+/// One wipe command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WipeRecord {
+    /// The device it is for.
+    pub device: Digest,
+    /// The certificates to wipe.
+    pub serials: Vec<Vec<u8>>,
+    /// The signed command, as sent (a retry sends the same bytes).
+    pub command: Vec<u8>,
+    /// Where it is.
+    pub state: WipeState,
 }
 
 /// A stored answer for an idempotency key.
@@ -86,6 +122,8 @@ pub struct IssuerState {
     pub idempotency: BTreeMap<(String, Vec<u8>, IdempotencyKey), StoredAnswer>,
     /// The notification outbox.
     pub outbox: Vec<Notification>,
+    /// Remote-wipe commands by id.
+    pub wipes: BTreeMap<[u8; 16], WipeRecord>,
 }
 
 /// What an Issuer step sends besides its answer.
@@ -98,7 +136,7 @@ pub struct IssuerOutput {
 }
 
 /// Registers a card J-LIS issued (an administrative input, not a wire flow).
-pub fn register_card(state: &IssuerState, auth_serial: &[u8], sign_serial: &[u8]) -> IssuerState {
+pub fn register_card(state: &IssuerState, auth_serial: &[u8], sign_serial: &[u8], not_after: UnixTime) -> IssuerState {
     let mut next = state.clone();
     next.cards.insert(
         auth_serial.to_vec(),
@@ -107,20 +145,9 @@ pub fn register_card(state: &IssuerState, auth_serial: &[u8], sign_serial: &[u8]
             sign_revoked: false,
             auth_revoked: false,
             notification_address: None,
+            not_after,
+            attributes: None,
         },
     );
-    next
-}
-
-/// Marks a card certificate revoked (administrative input). Linked
-/// revocation of mobile certificates is a lifecycle step of its own.
-pub fn mark_card_cert_revoked(state: &IssuerState, auth_serial: &[u8], which: crate::card::CardKey) -> IssuerState {
-    let mut next = state.clone();
-    if let Some(card) = next.cards.get_mut(auth_serial) {
-        match which {
-            crate::card::CardKey::Sign => card.sign_revoked = true,
-            crate::card::CardKey::Auth => card.auth_revoked = true,
-        }
-    }
     next
 }

@@ -75,6 +75,9 @@ pub struct IssuanceRequestPayload {
     pub notification_address: String,
     /// The client's idempotency key.
     pub idempotency_key: IdempotencyKey,
+    /// Migration path B: the holder's certificates this issuance supersedes
+    /// (the old device is lost; the card authorises). Empty for a first issuance.
+    pub replaces: Vec<Vec<u8>>,
 }
 
 fn chain_value(chain: &[Vec<u8>]) -> Value {
@@ -98,22 +101,70 @@ pub(crate) fn read_chain(value: Value, name: &str) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
+/// `[1*2 KeyRequest]` as a CBOR value.
+pub(crate) fn keys_value(keys: &[KeyRequest]) -> Value {
+    Value::Array(
+        keys.iter()
+            .map(|k| map(vec![(1, uint(k.kind.wire())), (2, cose_key::to_value(&k.key)), (3, chain_value(&k.attestation))]))
+            .collect(),
+    )
+}
+
+/// Reads `[1*2 KeyRequest]`: distinct kinds, `sign` before `auth`.
+pub(crate) fn read_keys(provider: &dyn CryptoProvider, entries: Vec<Value>) -> Result<Vec<KeyRequest>> {
+    if entries.is_empty() || entries.len() > 2 {
+        return Err(Error::new(Code::Malformed, "keys must list one or two kinds"));
+    }
+    let mut keys = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let mut key_fields = Fields::open("KeyRequest", entry)?;
+        let kind = Kind::from_wire(key_fields.uint(1, "kind")?)?;
+        let key = cose_key::from_value(provider, key_fields.required(2, "key")?)?;
+        let attestation = read_chain(key_fields.required(3, "attestation")?, "attestation")?;
+        key_fields.finish()?;
+        keys.push(KeyRequest { kind, key, attestation });
+    }
+    if keys.windows(2).any(|w| w[0].kind >= w[1].kind) {
+        return Err(Error::new(Code::Malformed, "kinds must be distinct, sign before auth"));
+    }
+    Ok(keys)
+}
+
+/// `[1*4 cert-serial]` as a CBOR value.
+pub(crate) fn serials_value(serials: &[Vec<u8>]) -> Value {
+    Value::Array(serials.iter().map(|s| bytes(s)).collect())
+}
+
+/// Reads `[1*4 cert-serial]`.
+pub(crate) fn read_serials(value: Value, name: &str) -> Result<Vec<Vec<u8>>> {
+    let Value::Array(items) = value else {
+        return Err(Error::with_detail(Code::Malformed, format!("{name} must be an array")));
+    };
+    if items.is_empty() || items.len() > 4 {
+        return Err(Error::with_detail(Code::Malformed, format!("{name} must list 1 to 4 serials")));
+    }
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Bytes(s) if !s.is_empty() && s.len() <= 20 => Ok(s),
+            _ => Err(Error::with_detail(Code::Malformed, format!("{name}: serials are 1 to 20 bytes"))),
+        })
+        .collect()
+}
+
 impl IssuanceRequestPayload {
     /// The payload as a CBOR value.
     pub fn to_value(&self) -> Value {
-        let keys = self
-            .keys
-            .iter()
-            .map(|k| {
-                map(vec![(1, uint(k.kind.wire())), (2, cose_key::to_value(&k.key)), (3, chain_value(&k.attestation))])
-            })
-            .collect();
-        map(vec![
+        let mut entries = vec![
             (1, bytes(&self.nonce)),
-            (2, Value::Array(keys)),
+            (2, keys_value(&self.keys)),
             (3, Value::Text(self.notification_address.clone())),
             (4, bytes(&self.idempotency_key)),
-        ])
+        ];
+        if !self.replaces.is_empty() {
+            entries.push((5, serials_value(&self.replaces)));
+        }
+        map(entries)
     }
 
     /// Deterministic encoding.
@@ -129,24 +180,10 @@ impl IssuanceRequestPayload {
         let entries = fields.array(2, "keys")?;
         let notification_address = bounded_text(&mut fields, 3, "notification address", 3, 254)?;
         let idempotency_key = fields.fixed_bytes(4, "idempotency key")?;
+        let replaces = fields.optional(5).map(|v| read_serials(v, "replaces")).transpose()?.unwrap_or_default();
         fields.finish()?;
-        if entries.is_empty() || entries.len() > 2 {
-            return Err(Error::new(Code::Malformed, "keys must list one or two kinds"));
-        }
-        let mut keys = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let mut key_fields = Fields::open("KeyRequest", entry)?;
-            let kind = Kind::from_wire(key_fields.uint(1, "kind")?)?;
-            let key = cose_key::from_value(provider, key_fields.required(2, "key")?)?;
-            let attestation = read_chain(key_fields.required(3, "attestation")?, "attestation")?;
-            key_fields.finish()?;
-            keys.push(KeyRequest { kind, key, attestation });
-        }
-        // sign before auth, no kind twice
-        if keys.windows(2).any(|w| w[0].kind >= w[1].kind) {
-            return Err(Error::new(Code::Malformed, "kinds must be distinct, sign before auth"));
-        }
-        Ok(IssuanceRequestPayload { nonce, keys, notification_address, idempotency_key })
+        let keys = read_keys(provider, entries)?;
+        Ok(IssuanceRequestPayload { nonce, keys, notification_address, idempotency_key, replaces })
     }
 }
 

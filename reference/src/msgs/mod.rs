@@ -4,6 +4,7 @@
 
 pub mod error_msg;
 pub mod issuance;
+pub mod lifecycle;
 pub mod status;
 pub mod usage;
 

@@ -8,16 +8,15 @@ use std::collections::BTreeMap;
 
 use crate::card::{self, CardConfig, CardKey, CardState};
 use crate::crypto::{CryptoProvider, Entropy, SeededEntropy, default_provider};
-use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice, UserVerification};
+use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice};
 use crate::error::{Code, Error};
 use crate::issuer::{self, IssuerConfig, IssuerState};
-use crate::msgs::error_msg::ErrorMessage;
-use crate::msgs::{Digest, IdempotencyKey, Kind, Message};
+use crate::msgs::{IdempotencyKey, Kind, Message};
 use crate::notify::Notification;
 use crate::pki::{HolderAttributes, TestPki};
 use crate::status::{self, StatusConfig, StatusState};
 use crate::time::{DAY, UnixTime};
-use crate::verifier::{self, PendingUse, StatusAnswer, VerifierConfig, VerifierState};
+use crate::verifier::{VerifierConfig, VerifierState};
 
 /// The clock a new world starts at: 2025-06-01T00:00:00Z.
 pub const WORLD_START: UnixTime = 1_748_736_000;
@@ -49,6 +48,18 @@ pub enum Hop {
     StatusRequest,
     /// Status → Verifier: StatusResponse.
     StatusResponse,
+    /// Old device → Issuer: MigrationIntent (path A).
+    MigrationIntent,
+    /// Card-signed holder action → Issuer.
+    HolderAction,
+    /// Device → Issuer: revocation or self-deletion.
+    DeviceRevocation,
+    /// Issuer → Device or shop: a signed receipt.
+    Receipt,
+    /// Issuer → Device: a wipe command.
+    WipeCommand,
+    /// Device → Issuer: a wipe receipt.
+    WipeReceipt,
 }
 
 /// A refused step: the code, where, and whether the world stayed as it was.
@@ -95,6 +106,8 @@ pub struct IssueParams {
     pub auth_pin: String,
     /// The idempotency key.
     pub idempotency_key: IdempotencyKey,
+    /// Migration path B: certificates to supersede (empty for a first issuance).
+    pub replaces: Vec<Vec<u8>>,
 }
 
 impl IssueParams {
@@ -105,6 +118,7 @@ impl IssueParams {
             sign_password: SIGN_PASSWORD.into(),
             auth_pin: AUTH_PIN.into(),
             idempotency_key: [tag; 16],
+            replaces: Vec::new(),
         }
     }
 }
@@ -119,6 +133,11 @@ pub struct AcceptedUse {
 }
 
 type Tamper = Box<dyn FnMut(Hop, &mut Vec<u8>)>;
+
+mod lifecycle;
+mod usage;
+
+pub use lifecycle::LifecycleParams;
 
 /// The world.
 pub struct World {
@@ -136,6 +155,9 @@ pub struct World {
     cards: BTreeMap<String, (CardConfig, CardState)>,
     holders: BTreeMap<String, HolderAttributes>,
     devices: BTreeMap<String, (DeviceConfig, DeviceState)>,
+    wipe_receipts: BTreeMap<String, device::WipeReceipts>,
+    violations: Vec<crate::invariants::Violation>,
+    online: BTreeMap<String, bool>,
     tamper: Option<Tamper>,
 }
 
@@ -146,10 +168,23 @@ impl World {
         let provider = default_provider();
         let now = WORLD_START;
         let pki = TestPki::from_seed(provider, seed, now)?;
+        let receipts_key = pki.key(provider, "issuer-receipts")?;
+        let receipts_cert = pki.leaf(
+            provider,
+            &pki.mobile_root,
+            "issuer-receipts",
+            vec![crate::pki::NameAttribute::common_name("JPKI Test Issuer Receipts")],
+            &receipts_key.public,
+            crate::pki::Purpose::IssuerReceipts,
+            (now - DAY, now + crate::pki::fixtures::ROOT_LIFETIME_SECS),
+            vec![],
+        )?;
         let issuer_config = IssuerConfig {
             mobile_root: pki.mobile_root.clone(),
             card_anchor: pki.card_root.anchor(provider)?,
             platform_anchor: pki.platform_root.anchor(provider)?,
+            mobile_anchor: pki.mobile_root.anchor(provider)?,
+            receipts: crate::pki::Credential { key: receipts_key, cert: receipts_cert },
         };
         let status_config =
             StatusConfig { signer: pki.status_signer.clone(), verifier_anchor: pki.mobile_root.anchor(provider)? };
@@ -176,6 +211,9 @@ impl World {
             cards: BTreeMap::new(),
             holders: BTreeMap::new(),
             devices: BTreeMap::new(),
+            wipe_receipts: BTreeMap::new(),
+            violations: Vec::new(),
+            online: BTreeMap::new(),
             tamper: None,
         })
     }
@@ -223,9 +261,10 @@ impl World {
         validity: (UnixTime, UnixTime),
     ) -> crate::Result<()> {
         let creds = self.pki.card(self.provider, name, &attributes, validity)?;
-        let auth_serial = crate::pki::ParsedCert::parse(self.provider, &creds.auth.cert)?.serial;
-        let sign_serial = crate::pki::ParsedCert::parse(self.provider, &creds.sign.cert)?.serial;
-        self.issuer = issuer::register_card(&self.issuer, &auth_serial, &sign_serial);
+        let auth = crate::pki::ParsedCert::parse(self.provider, &creds.auth.cert)?;
+        let sign = crate::pki::ParsedCert::parse(self.provider, &creds.sign.cert)?;
+        let not_after = auth.not_after.min(sign.not_after);
+        self.issuer = issuer::register_card(&self.issuer, &auth.serial, &sign.serial, not_after);
         let config = CardConfig::new(creds.sign, creds.auth, SIGN_PASSWORD, AUTH_PIN)?;
         self.cards.insert(name.to_owned(), (config, CardState::default()));
         self.holders.insert(name.to_owned(), attributes);
@@ -236,6 +275,7 @@ impl World {
     pub fn add_device(&mut self, name: &str) {
         let config = DeviceConfig { device_id: format!("device {name}"), platform: self.pki.platform_root.clone() };
         self.devices.insert(name.to_owned(), (config, DeviceState::default()));
+        self.online.insert(name.to_owned(), true);
     }
 
     /// A holder's card configuration (keys and certificates).
@@ -251,14 +291,6 @@ impl World {
     /// A verifier's configuration.
     pub fn verifier(&self, rp: &str) -> Option<&VerifierConfig> {
         self.verifiers.get(rp).map(|(c, _)| c)
-    }
-
-    /// Revokes one of a holder's card certificates at J-LIS.
-    pub fn revoke_card_cert(&mut self, holder: &str, which: CardKey) -> crate::Result<()> {
-        let card = self.card(holder).ok_or(Error::new(Code::Malformed, "no such holder"))?;
-        let auth_serial = crate::pki::ParsedCert::parse(self.provider, &card.auth.cert)?.serial;
-        self.issuer = issuer::mark_card_cert_revoked(&self.issuer, &auth_serial, which);
-        Ok(())
     }
 
     /// The Issuer's back-office channel to Status: sets a certificate's
@@ -285,6 +317,12 @@ impl World {
         }
     }
 
+    /// Every invariant violation found after any step so far (empty in a
+    /// correct world).
+    pub fn violations(&self) -> &[crate::invariants::Violation] {
+        &self.violations
+    }
+
     /// Every notification written so far: the Issuer's, then Status's.
     pub fn notifications(&self) -> Vec<Notification> {
         self.issuer.outbox.iter().chain(self.status.outbox.iter()).cloned().collect()
@@ -300,7 +338,11 @@ impl World {
     /// Runs one receiver step; on refusal, checks nothing moved.
     fn deliver<T>(&mut self, hop: Hop, step: impl FnOnce(&mut World) -> Result<T, Error>) -> Result<T, FlowError> {
         let before = self.snapshot();
-        step(self).map_err(|error| {
+        let result = step(self);
+        let after = self.snapshot();
+        self.violations.extend(crate::invariants::check_step(&before, &after));
+        self.violations.extend(crate::invariants::check(&after));
+        result.map_err(|error| {
             let after = self.snapshot();
             let unchanged = after == before || (error.code == Code::PinWrong && only_pin_count_moved(&before, &after));
             FlowError { error, hop, unchanged }
@@ -334,6 +376,7 @@ impl World {
                 kinds: params.kinds.clone(),
                 notification_address: format!("{holder}@mail.example.jp"),
                 idempotency_key: params.idempotency_key,
+                replaces: params.replaces.clone(),
             };
             let (next, payload) =
                 device::prepare_issuance(provider, config, state, challenge, &choice, &mut w.entropy, now)?;
@@ -395,106 +438,6 @@ impl World {
         let challenge = self.issuance_challenge()?;
         let request = self.issuance_request(holder, device, &challenge, params)?;
         self.submit_issuance(device, &request)
-    }
-
-    /// Verifier `rp`: a UseRequest.
-    pub fn use_request(
-        &mut self,
-        rp: &str,
-        kind: Kind,
-        purpose: &str,
-        document_digest: Option<Digest>,
-    ) -> Result<Vec<u8>, FlowError> {
-        let now = self.now;
-        let bytes = self.deliver(Hop::UseRequest, |w| {
-            let (config, state) = w.verifiers.get(rp).ok_or(Error::new(Code::Malformed, "no such verifier"))?;
-            let (next, bytes) = verifier::request(config, state, kind, purpose, document_digest, &mut w.entropy, now)?;
-            if let Some(entry) = w.verifiers.get_mut(rp) {
-                entry.1 = next;
-            }
-            Ok(bytes)
-        })?;
-        Ok(self.in_flight(Hop::UseRequest, bytes))
-    }
-
-    /// Device: answers a UseRequest after user verification `uv`.
-    pub fn assertion(&mut self, device: &str, request: &[u8], uv: UserVerification) -> Result<Vec<u8>, FlowError> {
-        let now = self.now;
-        let provider = self.provider;
-        let bytes = self.deliver(Hop::UseRequest, |w| {
-            let (_, state) = w.devices.get(device).ok_or(Error::new(Code::Malformed, "no such device"))?;
-            let (next, bytes) = device::assert(provider, state, request, uv, now)?;
-            if let Some(entry) = w.devices.get_mut(device) {
-                entry.1 = next;
-            }
-            Ok(bytes)
-        })?;
-        Ok(self.in_flight(Hop::Assertion, bytes))
-    }
-
-    /// Verifier `rp`: checks an assertion, asks Status once, and accepts.
-    pub fn verify(&mut self, rp: &str, assertion: &[u8]) -> Result<AcceptedUse, FlowError> {
-        let now = self.now;
-        let provider = self.provider;
-        let (pending, status_request) = self.deliver(Hop::Assertion, |w| {
-            let (config, state) = w.verifiers.get(rp).ok_or(Error::new(Code::Malformed, "no such verifier"))?;
-            verifier::check_assertion(provider, config, state, assertion, now)
-        })?;
-        let status_request = self.in_flight(Hop::StatusRequest, status_request);
-        let answer =
-            if self.status_reachable {
-                let answered = self.deliver(Hop::StatusRequest, |w| {
-                    let (next, response) = status::answer(provider, &w.status_config, &w.status, &status_request, now)?;
-                    w.status = next;
-                    Ok(response)
-                });
-                match answered {
-                    Ok(response) => StatusAnswer::Response(self.in_flight(Hop::StatusResponse, response)),
-                    // Status answers its refusal as an Error message; the verifier reads it.
-                    Err(refusal) => {
-                        let message = ErrorMessage::from_error(&refusal.error).to_bytes().map_err(|error| {
-                            FlowError { error, hop: Hop::StatusRequest, unchanged: refusal.unchanged }
-                        })?;
-                        StatusAnswer::Refused(message)
-                    }
-                }
-            } else {
-                StatusAnswer::Unreachable
-            };
-        self.complete_use(rp, &pending, &answer)
-    }
-
-    fn complete_use(
-        &mut self,
-        rp: &str,
-        pending: &PendingUse,
-        answer: &StatusAnswer,
-    ) -> Result<AcceptedUse, FlowError> {
-        let now = self.now;
-        let provider = self.provider;
-        self.deliver(Hop::StatusResponse, |w| {
-            let (config, state) = w.verifiers.get(rp).ok_or(Error::new(Code::Malformed, "no such verifier"))?;
-            let next = verifier::complete(provider, config, state, pending, answer, now)?;
-            if let Some(entry) = w.verifiers.get_mut(rp) {
-                entry.1 = next;
-            }
-            Ok(AcceptedUse { serial: pending.serial.clone(), counter: pending.counter })
-        })
-    }
-
-    /// Authentication end to end: `rp` asks, `device` answers with biometrics.
-    pub fn authenticate(&mut self, device: &str, rp: &str) -> Result<AcceptedUse, FlowError> {
-        let request = self.use_request(rp, Kind::Auth, "log in", None)?;
-        let assertion = self.assertion(device, &request, UserVerification::BIOMETRIC)?;
-        self.verify(rp, &assertion)
-    }
-
-    /// Signing end to end over `document`.
-    pub fn sign(&mut self, device: &str, rp: &str, document: &[u8]) -> Result<AcceptedUse, FlowError> {
-        let digest = self.provider.sha256(document);
-        let request = self.use_request(rp, Kind::Sign, "sign a tax return", Some(digest))?;
-        let assertion = self.assertion(device, &request, UserVerification::BIOMETRIC)?;
-        self.verify(rp, &assertion)
     }
 
     /// Draws bytes from the world's entropy (for tests that need fresh values).

@@ -1,0 +1,149 @@
+//! The protocol's invariants (PROTOCOL.md §4, spec/lifecycle.md INV-001 …)
+//! as one checker over a world snapshot, plus a step checker over two
+//! consecutive snapshots. The world harness runs both after every step.
+//! Invariants 11 and 12 (a refusal changes nothing; a retried request has
+//! one effect) are about steps, not states: the harness checks them on
+//! every delivery (`FlowError::unchanged`) and the scenario tests on retries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::msgs::status::{CertStatus, RevocationReason};
+use crate::msgs::Kind;
+use crate::notify::Event;
+use crate::world::Snapshot;
+
+/// One violated invariant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The invariant's number (PROTOCOL.md §4).
+    pub invariant: u8,
+    /// What was found.
+    pub detail: String,
+}
+
+fn violation(invariant: u8, detail: String) -> Violation {
+    Violation { invariant, detail }
+}
+
+fn live(status: &CertStatus) -> bool {
+    matches!(status, CertStatus::Good | CertStatus::Suspended)
+}
+
+/// Every invariant that can be read off one snapshot; returns all violations.
+pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let issuer = &snapshot.issuer;
+    // 1. at most one device holds live certificates of a kind for a holder
+    let mut devices: BTreeMap<(&[u8], Kind), BTreeSet<[u8; 32]>> = BTreeMap::new();
+    for cert in issuer.certs.values().filter(|c| live(&c.status)) {
+        devices.entry((&cert.holder, cert.kind)).or_default().insert(cert.device);
+    }
+    for ((holder, kind), set) in devices {
+        if set.len() > 1 {
+            out.push(violation(1, format!("holder {} has live {kind:?} certs on {} devices", hex(holder), set.len())));
+        }
+    }
+    // 2. revocation is effective at Status at once: Status agrees with the registry
+    for (serial, cert) in &issuer.certs {
+        match snapshot.status.entries.get(serial) {
+            Some((_, status)) if *status == cert.status => {}
+            other => out.push(violation(2, format!("cert {}: registry {:?}, Status {other:?}", hex(serial), cert.status))),
+        }
+    }
+    // 3. every accepted use has exactly one "used" notification, and 5. a nonce serves once
+    let mut used: BTreeMap<(&str, &[u8]), usize> = BTreeMap::new();
+    for entry in &snapshot.status.usage_log {
+        *used.entry((entry.rp_id.as_str(), entry.nonce.as_slice())).or_default() += 1;
+    }
+    for (rp, verifier) in &snapshot.verifiers {
+        for (nonce, issued) in verifier.nonces.iter().filter(|(_, n)| n.consumed) {
+            let count = used.get(&(rp.as_str(), nonce.as_slice())).copied().unwrap_or(0);
+            if count != 1 {
+                out.push(violation(3, format!("{rp}: accepted use {} has {count} notifications", hex(nonce))));
+            }
+            let _ = issued;
+        }
+    }
+    for ((rp, nonce), count) in &used {
+        if *count > 1 {
+            out.push(violation(5, format!("{rp}: nonce {} answered {count} times", hex(nonce))));
+        }
+    }
+    let used_notes = snapshot.status.outbox.iter().filter(|n| n.event == Event::Used).count();
+    if used_notes != snapshot.status.usage_log.len() {
+        out.push(violation(3, format!("{used_notes} use notifications for {} logged uses", snapshot.status.usage_log.len())));
+    }
+    // 4. nothing but an issuance or a migration creates a certificate
+    let announced: BTreeSet<&Vec<u8>> = issuer
+        .outbox
+        .iter()
+        .filter(|n| matches!(n.event, Event::Issued | Event::Migrated))
+        .flat_map(|n| n.certs.iter())
+        .collect();
+    for serial in issuer.certs.keys() {
+        if !announced.contains(serial) {
+            out.push(violation(4, format!("cert {} was never issued by a flow", hex(serial))));
+        }
+    }
+    // 6. a verifier never saw a counter the device did not make
+    for (rp, verifier) in &snapshot.verifiers {
+        for (serial, seen) in &verifier.counters {
+            for device in snapshot.devices.values() {
+                for key in device.installed.values() {
+                    let holds = key.cert.as_ref().is_some_and(|c| contains(c, serial));
+                    if holds && key.counter < *seen {
+                        out.push(violation(6, format!("{rp} saw counter {seen} > device's {}", key.counter)));
+                    }
+                }
+            }
+        }
+    }
+    // 7. card revocation revokes the linked mobile certificates
+    for (holder, card) in &issuer.cards {
+        for cert in issuer.certs.values().filter(|c| &c.holder == holder && live(&c.status)) {
+            if card.auth_revoked || (card.sign_revoked && cert.kind == Kind::Sign) {
+                out.push(violation(7, format!("holder {}: live {:?} cert after card revocation", hex(holder), cert.kind)));
+            }
+        }
+    }
+    // 8. migration: each superseded certificate has a successor issued at that instant
+    for (serial, cert) in &issuer.certs {
+        if let CertStatus::Revoked { reason: RevocationReason::Superseded, at } = cert.status {
+            let successor = issuer.certs.values().any(|c| c.holder == cert.holder && c.kind == cert.kind && c.issued_at == at);
+            if !successor {
+                out.push(violation(8, format!("cert {} superseded at {at} with no successor", hex(serial))));
+            }
+        }
+    }
+    // 9. a mobile certificate never outlives its card
+    for (serial, cert) in &issuer.certs {
+        if let Some(card) = issuer.cards.get(&cert.holder) {
+            if cert.not_after > card.not_after {
+                out.push(violation(9, format!("cert {} ends after its card", hex(serial))));
+            }
+        }
+    }
+    out
+}
+
+/// Invariants about one step: 10. revocation is terminal, its time and reason never change.
+pub fn check_step(before: &Snapshot, after: &Snapshot) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (serial, cert) in &before.issuer.certs {
+        if let CertStatus::Revoked { .. } = cert.status {
+            let now = after.issuer.certs.get(serial).map(|c| c.status);
+            if now != Some(cert.status) {
+                out.push(violation(10, format!("cert {}: {:?} became {now:?}", hex(serial), cert.status)));
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,306 @@
+//! Migration path A, holder actions through the card, revocation from the
+//! device, remote wipe and card-linked revocation (spec/lifecycle.md).
+
+use super::issuance::card_signature;
+use super::records::{self, Commit};
+use super::{IssuerConfig, IssuerOutput, IssuerState, StoredAnswer, WipeState};
+use crate::codec::Limits;
+use crate::codec::cose_sign1::decode_sign1;
+use crate::crypto::{CryptoProvider, Entropy};
+use crate::error::{Code, Error, Result};
+use crate::msgs::lifecycle::{
+    DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload, WipeReceiptPayload,
+};
+use crate::msgs::status::{CertStatus, RevocationReason};
+use crate::msgs::{Digest, Kind, Message};
+use crate::notify::Event;
+use crate::pki::{ParsedCert, Purpose, validate_chain};
+use crate::time::UnixTime;
+
+/// A COSE_Sign1 by a mobile certificate's key (either kind), checked.
+fn device_signature(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    bytes: &[u8],
+    now: UnixTime,
+) -> Result<(ParsedCert, Vec<u8>)> {
+    let signed = decode_sign1(bytes, &Limits::V0)?;
+    let chain = signed.x5chain()?;
+    let leaf = validate_chain(provider, &chain, &config.mobile_anchor, Purpose::MobileAuth, now)
+        .or_else(|_| validate_chain(provider, &chain, &config.mobile_anchor, Purpose::MobileSign, now))?;
+    signed.verify(provider, &leaf.public_key, b"")?;
+    Ok((leaf, signed.payload().to_vec()))
+}
+
+/// Migration path A: the old device, with UV, signs an intent naming the new
+/// device's attested keys; no card. Commits atomically (MIG-001 … MIG-004).
+pub fn migrate_with_old_device(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    state: &IssuerState,
+    intent: &[u8],
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(IssuerState, IssuerOutput)> {
+    // 1. signed by a mobile certificate's key on the old device
+    let (signer, payload_bytes) = device_signature(provider, config, intent, now)?;
+    let payload = MigrationIntentPayload::from_bytes(provider, &payload_bytes)?;
+    let record = state.certs.get(&signer.serial).ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
+    let (holder, old_device) = (record.holder.clone(), record.device);
+    // 2. idempotency (ISS-006), before anything that a first success changes
+    let scope = ("migration".to_owned(), holder.clone(), payload.idempotency_key);
+    let body_digest = provider.sha256(&payload_bytes);
+    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    }
+    // 3. the holder verified on the old device (MIG-001), whose certificate is live (MIG-004)
+    if !payload.user_verified {
+        return Err(Error::new(Code::UvMissing, "migration intent without user verification"));
+    }
+    records::refuse_inactive(&record.status)?;
+    records::check_session(state, &payload.nonce, now)?;
+    // 4. it replaces only live certificates of its own device (MIG-002, MIG-004)
+    records::check_replaced(state, &holder, Some(old_device), &payload.replaces)?;
+    // 5. the new keys: attested, for a device holding nothing live of those kinds
+    let device = records::check_attestations(provider, config, &payload.keys, &payload.nonce, now)?;
+    records::check_one_device_per_kind(state, &holder, device, &payload.keys, &payload.replaces)?;
+    let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "holder has no card record"))?;
+    let attributes = card.attributes.clone().ok_or(Error::new(Code::CardMismatch, "no attributes on record"))?;
+    if card.sign_revoked || card.auth_revoked {
+        return Err(Error::new(Code::CertRevoked, "the card is revoked"));
+    }
+    // 6. commit (MIG-003)
+    let commit = Commit {
+        holder: &holder,
+        device,
+        keys: &payload.keys,
+        attributes: &attributes,
+        card_not_after: card.not_after,
+        replaces: &payload.replaces,
+        nonce: &payload.nonce,
+        notification_address: &payload.notification_address,
+        event: Event::Migrated,
+    };
+    let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
+    next.idempotency.insert(scope, StoredAnswer { body_digest, response: output.response.clone() });
+    Ok((next, output))
+}
+
+/// The live (active or suspended) certificates of `holder`.
+fn live_certs(state: &IssuerState, holder: &[u8]) -> Vec<(Vec<u8>, Kind, Digest, CertStatus)> {
+    state
+        .certs
+        .iter()
+        .filter(|(_, c)| c.holder == holder && matches!(c.status, CertStatus::Good | CertStatus::Suspended))
+        .map(|(s, c)| (s.clone(), c.kind, c.device, c.status))
+        .collect()
+}
+
+/// A holder action proven by the card's auth key and PIN (the 24-hour line):
+/// report the phone lost (REV-004, REV-005), put a hold on (SUS-001), or lift
+/// it (SUS-002). Answers with a receipt of what changed.
+pub fn holder_action(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    state: &IssuerState,
+    request: &[u8],
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(IssuerState, IssuerOutput)> {
+    let (auth_cert, payload_bytes) = card_signature(provider, config, request, Purpose::CardAuth, now)?;
+    let holder = auth_cert.serial.clone();
+    let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
+    if card.auth_revoked {
+        return Err(Error::new(Code::CertRevoked, "the card's auth certificate is revoked"));
+    }
+    let payload = HolderActionPayload::from_bytes(&payload_bytes)?;
+    let scope = ("holder-action".to_owned(), holder.clone(), payload.idempotency_key);
+    let body_digest = provider.sha256(&payload_bytes);
+    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    }
+    let live = live_certs(state, &holder);
+    let mut next = state.clone();
+    let mut feed = Vec::new();
+    let (event, changed, reason) = match payload.action {
+        HolderAction::ReportLost => {
+            let mut by_device: Vec<(Digest, Vec<Vec<u8>>)> = Vec::new();
+            for (serial, _, device, _) in &live {
+                feed.extend(records::revoke(&mut next, serial, RevocationReason::DeviceLost, now)?);
+                match by_device.iter_mut().find(|(d, _)| d == device) {
+                    Some((_, serials)) => serials.push(serial.clone()),
+                    None => by_device.push((*device, vec![serial.clone()])),
+                }
+            }
+            // revocation is effective at Status now; the wipe waits for the device (REV-005)
+            for (device, serials) in by_device {
+                records::queue_wipe(provider, config, &mut next, device, serials, entropy, now)?;
+            }
+            (Event::Revoked, live.iter().map(|l| l.0.clone()).collect::<Vec<_>>(), RevocationReason::DeviceLost)
+        }
+        HolderAction::Suspend => {
+            let mut changed = Vec::new();
+            for (serial, _, _, status) in &live {
+                if *status == CertStatus::Good {
+                    feed.push(records::set_status(&mut next, serial, CertStatus::Suspended)?);
+                    changed.push(serial.clone());
+                }
+            }
+            (Event::Suspended, changed, RevocationReason::HolderRequest)
+        }
+        HolderAction::Resume => {
+            let mut changed = Vec::new();
+            for (serial, kind, _, status) in &live {
+                if *status != CertStatus::Suspended {
+                    continue;
+                }
+                match kind {
+                    Kind::Auth => feed.push(records::set_status(&mut next, serial, CertStatus::Good)?),
+                    Kind::Sign => feed.extend(records::revoke(&mut next, serial, RevocationReason::ReissueAfterHold, now)?),
+                }
+                changed.push(serial.clone());
+            }
+            (Event::Resumed, changed, RevocationReason::ReissueAfterHold)
+        }
+    };
+    if changed.is_empty() {
+        return Err(match payload.action {
+            HolderAction::Resume => Error::new(Code::NotSuspended, "nothing is on hold"),
+            _ => Error::new(Code::CertUnknown, "the holder has no live mobile certificate"),
+        });
+    }
+    let device = live.first().map(|l| l.2).unwrap_or_default();
+    let response = records::receipt(provider, config, &changed, reason, now, device)?;
+    let mut key = format!("{event:?}:").into_bytes();
+    key.extend_from_slice(&holder);
+    key.extend_from_slice(&payload.idempotency_key);
+    records::notify(&mut next, event, changed, now, key);
+    next.idempotency.insert(scope, StoredAnswer { body_digest, response: response.clone() });
+    Ok((next, IssuerOutput { response, status_feed: feed }))
+}
+
+/// Revocation from the device itself: the holder's request (`holder_request`)
+/// or self-deletion before trade-in, buy-back or repair (`device_released`).
+/// Answers with an Issuer-signed receipt a shop can verify offline (REV-006).
+pub fn device_revocation(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    state: &IssuerState,
+    request: &[u8],
+    now: UnixTime,
+) -> Result<(IssuerState, IssuerOutput)> {
+    let (signer, payload_bytes) = device_signature(provider, config, request, now)?;
+    let payload = DeviceRevocationPayload::from_bytes(&payload_bytes)?;
+    let record = state.certs.get(&signer.serial).ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
+    let (holder, device) = (record.holder.clone(), record.device);
+    // idempotent: the same request again gets the same receipt (REV-002)
+    let scope = ("device-revocation".to_owned(), holder.clone(), payload.idempotency_key);
+    let body_digest = provider.sha256(&payload_bytes);
+    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    }
+    if !payload.user_verified {
+        return Err(Error::new(Code::UvMissing, "revocation without user verification"));
+    }
+    // a device revokes only its own certificates (REV-003)
+    for serial in &payload.serials {
+        let owned = state.certs.get(serial).is_some_and(|c| c.holder == holder && c.device == device);
+        if !owned {
+            return Err(Error::new(Code::NotOwner, "not this device's certificate"));
+        }
+    }
+    let mut next = state.clone();
+    let mut feed = Vec::new();
+    let mut revoked = Vec::new();
+    for serial in &payload.serials {
+        if let Some(message) = records::revoke(&mut next, serial, payload.reason, now)? {
+            feed.push(message);
+            revoked.push(serial.clone());
+        }
+    }
+    if revoked.is_empty() {
+        return Err(Error::new(Code::CertRevoked, "already revoked"));
+    }
+    let response = records::receipt(provider, config, &payload.serials, payload.reason, now, device)?;
+    let mut key = b"revoked:".to_vec();
+    key.extend_from_slice(&holder);
+    key.extend_from_slice(&payload.idempotency_key);
+    records::notify(&mut next, Event::Revoked, revoked, now, key);
+    next.idempotency.insert(scope, StoredAnswer { body_digest, response: response.clone() });
+    Ok((next, IssuerOutput { response, status_feed: feed }))
+}
+
+/// The wipe commands waiting for `device`, marked delivered; a command not
+/// yet acknowledged is sent again, byte for byte (REV-005).
+pub fn deliver_wipes(state: &IssuerState, device: &Digest) -> (IssuerState, Vec<Vec<u8>>) {
+    let mut next = state.clone();
+    let mut commands = Vec::new();
+    for wipe in next.wipes.values_mut().filter(|w| w.device == *device && w.state != WipeState::Acknowledged) {
+        wipe.state = WipeState::Delivered;
+        commands.push(wipe.command.clone());
+    }
+    (next, commands)
+}
+
+/// Takes a device's signed wipe receipt: the command is acknowledged and one
+/// "wiped" notification written; a repeat changes nothing (REV-007).
+pub fn acknowledge_wipe(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    state: &IssuerState,
+    receipt: &[u8],
+    now: UnixTime,
+) -> Result<IssuerState> {
+    let (signer, payload_bytes) = device_signature(provider, config, receipt, now)?;
+    let payload = WipeReceiptPayload::from_bytes(&payload_bytes)?;
+    let wipe = state.wipes.get(&payload.command_id).ok_or(Error::new(Code::WipeUnknown, "no such wipe command"))?;
+    if wipe.serials != payload.serials || !wipe.serials.contains(&signer.serial) {
+        return Err(Error::new(Code::WipeUnknown, "receipt for other certificates"));
+    }
+    if wipe.state == WipeState::Acknowledged {
+        return Ok(state.clone());
+    }
+    let mut next = state.clone();
+    if let Some(w) = next.wipes.get_mut(&payload.command_id) {
+        w.state = WipeState::Acknowledged;
+    }
+    let mut key = b"wiped:".to_vec();
+    key.extend_from_slice(&payload.command_id);
+    records::notify(&mut next, Event::Wiped, payload.serials, now, key);
+    Ok(next)
+}
+
+/// What happened to a card at J-LIS (administrative input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CardEvent {
+    /// The card's sign certificate was revoked (address or name change).
+    SignRevoked,
+    /// The card's auth certificate was revoked, or the card was lost,
+    /// suspended, returned, renewed or expired.
+    AuthRevoked,
+}
+
+/// Linked revocation (REV-008, REV-009): a card event revokes the linked
+/// mobile certificates in the same step.
+pub fn card_event(state: &IssuerState, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<(IssuerState, IssuerOutput)> {
+    let mut next = state.clone();
+    let card = next.cards.get_mut(holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
+    match event {
+        CardEvent::SignRevoked => card.sign_revoked = true,
+        CardEvent::AuthRevoked => card.auth_revoked = true,
+    }
+    let mut feed = Vec::new();
+    let mut revoked = Vec::new();
+    for (serial, kind, _, _) in live_certs(state, holder) {
+        if event == CardEvent::AuthRevoked || kind == Kind::Sign {
+            feed.extend(records::revoke(&mut next, &serial, RevocationReason::CardRevoked, now)?);
+            revoked.push(serial);
+        }
+    }
+    if !revoked.is_empty() {
+        let mut key = format!("card:{event:?}:").into_bytes();
+        key.extend_from_slice(holder);
+        records::notify(&mut next, Event::Revoked, revoked, now, key);
+    }
+    Ok((next, IssuerOutput { response: Vec::new(), status_feed: feed }))
+}

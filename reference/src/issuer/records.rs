@@ -1,0 +1,295 @@
+//! The registry operations issuance, migration and revocation share: checks
+//! that only read, and the commits that change several records in one step.
+
+use super::{IssuerConfig, IssuerOutput, IssuerState, MobileCertRecord, WipeRecord, WipeState};
+use crate::codec::cose_sign1::{SignOptions, sign1};
+use crate::crypto::{CryptoProvider, Entropy};
+use crate::error::{Code, Error, Result};
+use crate::msgs::issuance::{IssuanceResponse, IssuedCert, KeyRequest};
+use crate::msgs::lifecycle::{ReceiptPayload, WipeCommandPayload};
+use crate::msgs::status::{CertStatus, RevocationReason, StatusFeed};
+use crate::msgs::{Digest, IdempotencyKey, Kind, Message, Nonce};
+use crate::notify::{Event, Notification};
+use crate::pki::build::holder_subject;
+use crate::pki::{CertRole, CertTemplate, HolderAttributes, NameAttribute, Purpose, issue_certificate, mobile_not_after};
+use crate::pki::validate_chain;
+use crate::time::UnixTime;
+
+/// The stored answer for an idempotency key, if this is a retry (ISS-006).
+pub(super) fn replay(
+    state: &IssuerState,
+    scope: &(String, Vec<u8>, IdempotencyKey),
+    body_digest: &Digest,
+) -> Result<Option<Vec<u8>>> {
+    match state.idempotency.get(scope) {
+        Some(stored) if stored.body_digest == *body_digest => Ok(Some(stored.response.clone())),
+        Some(_) => Err(Error::new(Code::IdempotencyConflict, "idempotency key reused with another request")),
+        None => Ok(None),
+    }
+}
+
+/// The session of `nonce` is ours, open and in time (NON-001 … NON-003).
+pub(super) fn check_session(state: &IssuerState, nonce: &Nonce, now: UnixTime) -> Result<()> {
+    let session = state.sessions.get(nonce).ok_or(Error::new(Code::NonceUnknown, "no such session"))?;
+    if session.completed {
+        return Err(Error::new(Code::NonceReused, "session already completed"));
+    }
+    if now > session.expiry {
+        return Err(Error::new(Code::NonceExpired, "session expired"));
+    }
+    Ok(())
+}
+
+fn untrusted(detail: impl Into<String>) -> Error {
+    Error::with_detail(Code::AttestationUntrusted, detail)
+}
+
+/// Each key attested by the platform: in SE, UV required, this nonce, this
+/// key, all for one device, whose id is returned (ISS-003).
+pub(super) fn check_attestations(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    keys: &[KeyRequest],
+    nonce: &Nonce,
+    now: UnixTime,
+) -> Result<Digest> {
+    let mut device = None;
+    for request in keys {
+        let leaf = validate_chain(provider, &request.attestation, &config.platform_anchor, Purpose::KeyAttestation, now)
+            .map_err(|e| untrusted(format!("attestation chain: {e}")))?;
+        let facts = leaf.key_attestation.as_ref().ok_or(untrusted("no attestation extension"))?;
+        if !facts.in_secure_element || !facts.user_verification_required {
+            return Err(untrusted("key not in a secure element, or UV not required"));
+        }
+        if facts.challenge != nonce.as_slice() {
+            return Err(untrusted("attestation answers another challenge"));
+        }
+        if leaf.public_key != request.key {
+            return Err(untrusted("attestation is for another key"));
+        }
+        let this_device = provider.sha256(&leaf.subject_name);
+        if device.is_some_and(|d| d != this_device) {
+            return Err(untrusted("keys attested for different devices"));
+        }
+        device = Some(this_device);
+    }
+    device.ok_or(Error::new(Code::Malformed, "no keys requested"))
+}
+
+/// The refusal for using a certificate in `status` to act (MIG-004, PKI-012, PKI-013).
+pub(super) fn refuse_inactive(status: &CertStatus) -> Result<()> {
+    match status {
+        CertStatus::Good => Ok(()),
+        CertStatus::Suspended => Err(Error::new(Code::CertSuspended, "certificate on hold")),
+        CertStatus::Revoked { reason: RevocationReason::Superseded, .. } => {
+            Err(Error::new(Code::MigrationConflict, "already superseded by another migration"))
+        }
+        CertStatus::Revoked { .. } => Err(Error::new(Code::CertRevoked, "certificate revoked")),
+    }
+}
+
+/// Every replaced certificate is the holder's (on `device`, when given) and
+/// still active (MIG-002, MIG-004).
+pub(super) fn check_replaced(
+    state: &IssuerState,
+    holder: &[u8],
+    device: Option<Digest>,
+    replaces: &[Vec<u8>],
+) -> Result<()> {
+    for serial in replaces {
+        let record = state.certs.get(serial).ok_or(Error::new(Code::NotOwner, "no such certificate"))?;
+        if record.holder != holder || device.is_some_and(|d| d != record.device) {
+            return Err(Error::new(Code::NotOwner, "not this holder's (or this device's) certificate"));
+        }
+        refuse_inactive(&record.status)?;
+    }
+    Ok(())
+}
+
+/// At most one device holds a live certificate of a kind (ISS-004, ISS-005),
+/// counting what this request replaces as gone.
+pub(super) fn check_one_device_per_kind(
+    state: &IssuerState,
+    holder: &[u8],
+    device: Digest,
+    keys: &[KeyRequest],
+    replaces: &[Vec<u8>],
+) -> Result<()> {
+    for request in keys {
+        let live = state.certs.iter().find(|(serial, c)| {
+            c.holder == holder
+                && c.kind == request.kind
+                && matches!(c.status, CertStatus::Good | CertStatus::Suspended)
+                && !replaces.contains(serial)
+        });
+        match live {
+            Some((_, c)) if c.device != device => return Err(Error::new(Code::ActiveElsewhere, "use migration")),
+            Some(_) => return Err(Error::new(Code::AlreadyActive, "already issued on this device")),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// What one issuance or migration commits.
+pub(super) struct Commit<'a> {
+    pub holder: &'a [u8],
+    pub device: Digest,
+    pub keys: &'a [KeyRequest],
+    pub attributes: &'a HolderAttributes,
+    pub card_not_after: UnixTime,
+    pub replaces: &'a [Vec<u8>],
+    pub nonce: &'a Nonce,
+    pub notification_address: &'a str,
+    pub event: Event,
+}
+
+fn fresh_serial(entropy: &mut dyn Entropy) -> Vec<u8> {
+    let mut serial = vec![0u8; 16];
+    entropy.fill(&mut serial);
+    serial[0] = (serial[0] & 0x7f) | 0x40;
+    serial
+}
+
+/// Revokes `serial` at `at` unless it already is (terminal: reason and
+/// time never change, REV-002); returns the feed message when it changed.
+pub(super) fn revoke(
+    next: &mut IssuerState,
+    serial: &[u8],
+    reason: RevocationReason,
+    at: UnixTime,
+) -> Result<Option<Vec<u8>>> {
+    let Some(record) = next.certs.get_mut(serial) else { return Ok(None) };
+    if matches!(record.status, CertStatus::Revoked { .. }) {
+        return Ok(None);
+    }
+    record.status = CertStatus::Revoked { reason, at };
+    Ok(Some(StatusFeed { serial: serial.to_vec(), kind: record.kind, status: record.status }.to_bytes()?))
+}
+
+/// Sets `serial`'s status to `status` (suspension, resumption).
+pub(super) fn set_status(next: &mut IssuerState, serial: &[u8], status: CertStatus) -> Result<Vec<u8>> {
+    let record = next.certs.get_mut(serial).ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
+    record.status = status;
+    StatusFeed { serial: serial.to_vec(), kind: record.kind, status }.to_bytes()
+}
+
+/// Writes one notification.
+pub(super) fn notify(next: &mut IssuerState, event: Event, certs: Vec<Vec<u8>>, now: UnixTime, key: Vec<u8>) {
+    next.outbox.push(Notification { event, certs, rp_id: None, time: now, key });
+}
+
+/// A COSE_Sign1 by the Issuer's receipts key.
+pub(super) fn signed_by_issuer(provider: &dyn CryptoProvider, config: &IssuerConfig, payload: &[u8]) -> Result<Vec<u8>> {
+    let chain = [config.receipts.cert.clone()];
+    sign1(provider, &config.receipts.key.secret, payload, &SignOptions { x5chain: &chain, external_aad: b"" })
+}
+
+/// A signed receipt for revoked certificates.
+pub(super) fn receipt(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    serials: &[Vec<u8>],
+    reason: RevocationReason,
+    revoked_at: UnixTime,
+    device: Digest,
+) -> Result<Vec<u8>> {
+    let payload = ReceiptPayload { serials: serials.to_vec(), reason, revoked_at, device }.to_bytes()?;
+    signed_by_issuer(provider, config, &payload)
+}
+
+/// Queues a signed wipe command for `device` (REV-005).
+pub(super) fn queue_wipe(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    next: &mut IssuerState,
+    device: Digest,
+    serials: Vec<Vec<u8>>,
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<()> {
+    let mut command_id = [0u8; 16];
+    entropy.fill(&mut command_id);
+    let payload = WipeCommandPayload { command_id, serials: serials.clone(), time: now }.to_bytes()?;
+    let command = signed_by_issuer(provider, config, &payload)?;
+    next.wipes.insert(command_id, WipeRecord { device, serials, command, state: WipeState::Queued });
+    Ok(())
+}
+
+/// Issues the certificates of `commit`, supersedes what it replaces (same
+/// instant), queues the wipe of the old device, completes the session and
+/// writes one notification, all in one new state (ISS-009, MIG-003).
+pub(super) fn commit_issuance(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    state: &IssuerState,
+    commit: &Commit<'_>,
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(IssuerState, IssuerOutput)> {
+    let not_after = mobile_not_after(commit.attributes.date_of_birth, now, commit.card_not_after);
+    let mut next = state.clone();
+    let mut issued = Vec::new();
+    let mut feed = Vec::new();
+    let mut serials = Vec::new();
+    for request in commit.keys {
+        let serial = fresh_serial(entropy);
+        let (subject, purpose) = match request.kind {
+            Kind::Sign => (holder_subject(commit.attributes), Purpose::MobileSign),
+            Kind::Auth => (vec![NameAttribute::common_name("JPKI mobile auth")], Purpose::MobileAuth),
+        };
+        let template = CertTemplate {
+            serial: serial.clone(),
+            subject,
+            not_before: now,
+            not_after,
+            public_key: request.key.clone(),
+            role: CertRole::Leaf(purpose),
+            extra_extensions: vec![],
+        };
+        let cert = issue_certificate(provider, &template, config.mobile_root.as_issuer())?;
+        next.certs.insert(
+            serial.clone(),
+            MobileCertRecord {
+                holder: commit.holder.to_vec(),
+                kind: request.kind,
+                device: commit.device,
+                issued_at: now,
+                not_after,
+                status: CertStatus::Good,
+            },
+        );
+        feed.push(StatusFeed { serial: serial.clone(), kind: request.kind, status: CertStatus::Good }.to_bytes()?);
+        issued.push(IssuedCert { kind: request.kind, cert });
+        serials.push(serial);
+    }
+    // the old certificates end at the new ones' issue time, and their device is wiped
+    let mut old_devices = Vec::new();
+    for serial in commit.replaces {
+        if let Some(record) = state.certs.get(serial) {
+            if !old_devices.contains(&record.device) {
+                old_devices.push(record.device);
+            }
+        }
+        feed.extend(revoke(&mut next, serial, RevocationReason::Superseded, now)?);
+    }
+    for device in old_devices {
+        let on_device: Vec<Vec<u8>> =
+            commit.replaces.iter().filter(|s| state.certs.get(*s).is_some_and(|r| r.device == device)).cloned().collect();
+        queue_wipe(provider, config, &mut next, device, on_device, entropy, now)?;
+    }
+    if let Some(session) = next.sessions.get_mut(commit.nonce) {
+        session.completed = true;
+    }
+    if let Some(card) = next.cards.get_mut(commit.holder) {
+        card.notification_address = Some(commit.notification_address.to_owned());
+        card.attributes = Some(commit.attributes.clone());
+    }
+    let mut certs = serials.clone();
+    certs.extend(commit.replaces.iter().cloned());
+    let mut key = format!("{:?}:", commit.event).into_bytes();
+    key.extend_from_slice(commit.nonce);
+    notify(&mut next, commit.event, certs, now, key);
+    let response = IssuanceResponse { certs: issued }.to_bytes()?;
+    Ok((next, IssuerOutput { response, status_feed: feed }))
+}

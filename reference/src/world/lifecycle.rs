@@ -1,0 +1,264 @@
+//! The lifecycle flows through the world: migration (both paths), holder
+//! actions through the card, revocation from the device, remote wipe, and
+//! card events at J-LIS.
+
+use super::{FlowError, Hop, World, AUTH_PIN};
+use crate::card::{self, CardKey};
+use crate::codec::cose_sign1::{SignOptions, sign1_with};
+use crate::device::{self, IssuanceChoice};
+use crate::error::{Code, Error};
+use crate::issuer::{self, CardEvent, IssuerOutput};
+use crate::msgs::issuance::IssuanceRequestPayload;
+use crate::msgs::lifecycle::{DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload};
+use crate::msgs::status::RevocationReason;
+use crate::msgs::{IdempotencyKey, Kind, Message, UvMethod};
+use crate::status;
+
+/// What a lifecycle request carries besides its subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleParams {
+    /// The idempotency key.
+    pub idempotency_key: IdempotencyKey,
+    /// The user was verified on the device.
+    pub user_verified: bool,
+    /// The auth PIN given to the card (holder actions).
+    pub auth_pin: String,
+}
+
+impl LifecycleParams {
+    /// Verified, the right PIN, a key derived from `tag`.
+    pub fn with_key(tag: u8) -> Self {
+        LifecycleParams { idempotency_key: [tag; 16], user_verified: true, auth_pin: AUTH_PIN.into() }
+    }
+}
+
+fn no_such(what: &'static str) -> Error {
+    Error::new(Code::Malformed, what)
+}
+
+impl World {
+    /// Applies an Issuer step's result and feeds Status, as one step.
+    fn apply_issuer_output(&mut self, next: crate::issuer::IssuerState, output: &IssuerOutput) -> Result<(), Error> {
+        let mut status = self.status.clone();
+        for feed in &output.status_feed {
+            status = status::apply_feed(&status, feed)?;
+        }
+        self.issuer = next;
+        self.status = status;
+        Ok(())
+    }
+
+    /// The serials installed on `device`.
+    pub fn installed_serials(&self, device: &str) -> crate::Result<Vec<Vec<u8>>> {
+        let state = self.device(device).ok_or(no_such("no such device"))?;
+        Ok(device::installed_serials(self.provider, state)?.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// Migration path A: `old` (at hand, UV) moves its credentials to `new`.
+    pub fn migrate_with_old_device(&mut self, old: &str, new: &str, params: &LifecycleParams) -> Result<Vec<u8>, FlowError> {
+        let challenge = self.issuance_challenge()?;
+        let now = self.now;
+        let provider = self.provider;
+        let replaces = self.installed_serials(old).map_err(|error| FlowError { error, hop: Hop::MigrationIntent, unchanged: true })?;
+        let kinds: Vec<Kind> = self.device(old).map(|d| d.installed.keys().copied().collect()).unwrap_or_default();
+        // the new device makes and attests its keys
+        let payload = self.deliver(Hop::IssuanceChallenge, |w| {
+            let (config, state) = w.devices.get(new).ok_or(no_such("no such device"))?;
+            let choice = IssuanceChoice {
+                kinds,
+                notification_address: "holder@mail.example.jp".into(),
+                idempotency_key: params.idempotency_key,
+                replaces: Vec::new(),
+            };
+            let (next, payload) = device::prepare_issuance(provider, config, state, &challenge, &choice, &mut w.entropy, now)?;
+            if let Some(entry) = w.devices.get_mut(new) {
+                entry.1 = next;
+            }
+            Ok(payload)
+        })?;
+        // the old device signs the intent naming them
+        let intent = self.deliver(Hop::MigrationIntent, |w| {
+            let request = IssuanceRequestPayload::from_bytes(provider, &payload)?;
+            let intent = MigrationIntentPayload {
+                nonce: request.nonce,
+                replaces,
+                keys: request.keys,
+                notification_address: request.notification_address,
+                idempotency_key: params.idempotency_key,
+                user_verified: params.user_verified,
+                uv_method: UvMethod::Biometric,
+            };
+            let (_, state) = w.devices.get(old).ok_or(no_such("no such device"))?;
+            device::sign_as_device(provider, state, &intent.to_bytes()?)
+        })?;
+        let intent = self.in_flight(Hop::MigrationIntent, intent);
+        let response = self.deliver(Hop::MigrationIntent, |w| {
+            let (next, output) =
+                issuer::migrate_with_old_device(provider, &w.issuer_config, &w.issuer, &intent, &mut w.entropy, now)?;
+            w.apply_issuer_output(next, &output)?;
+            Ok(output.response)
+        })?;
+        let response = self.in_flight(Hop::IssuanceResponse, response);
+        self.install(new, &response)?;
+        Ok(response)
+    }
+
+    /// The device installs an IssuanceResponse.
+    fn install(&mut self, device: &str, response: &[u8]) -> Result<(), FlowError> {
+        let provider = self.provider;
+        self.deliver(Hop::IssuanceResponse, |w| {
+            let (_, state) = w.devices.get(device).ok_or(no_such("no such device"))?;
+            let next = device::install(provider, state, response)?;
+            if let Some(entry) = w.devices.get_mut(device) {
+                entry.1 = next;
+            }
+            Ok(())
+        })
+    }
+
+    /// A holder action through the card's auth key and PIN: report lost,
+    /// suspend, resume. Returns the Issuer's receipt.
+    pub fn holder_action(&mut self, holder: &str, action: HolderAction, params: &LifecycleParams) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        let provider = self.provider;
+        let request = self.deliver(Hop::CardSignature, |w| {
+            let (config, state) = w.cards.get(holder).ok_or(no_such("no such holder"))?;
+            let payload = HolderActionPayload { action, time: now, idempotency_key: params.idempotency_key }.to_bytes()?;
+            let chain = [config.auth.cert.clone()];
+            let mut card_state = state.clone();
+            let signed = sign1_with(&payload, &SignOptions { x5chain: &chain, external_aad: b"" }, |tbs| {
+                let (next, result) = card::sign(provider, config, &card_state, CardKey::Auth, &params.auth_pin, tbs);
+                card_state = next;
+                result
+            });
+            if let Some(entry) = w.cards.get_mut(holder) {
+                entry.1 = card_state;
+            }
+            signed
+        })?;
+        let request = self.in_flight(Hop::HolderAction, request);
+        let receipt = self.deliver(Hop::HolderAction, |w| {
+            let (next, output) = issuer::holder_action(provider, &w.issuer_config, &w.issuer, &request, &mut w.entropy, now)?;
+            w.apply_issuer_output(next, &output)?;
+            Ok(output.response)
+        })?;
+        Ok(self.in_flight(Hop::Receipt, receipt))
+    }
+
+    /// The device revokes all its certificates: `holder_request`, or
+    /// `device_released` before trade-in (then it also deletes them itself).
+    /// Returns the Issuer's signed receipt.
+    pub fn revoke_from_device(
+        &mut self,
+        device_name: &str,
+        reason: RevocationReason,
+        params: &LifecycleParams,
+    ) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        let provider = self.provider;
+        let request = self.deliver(Hop::DeviceRevocation, |w| {
+            let (_, state) = w.devices.get(device_name).ok_or(no_such("no such device"))?;
+            let serials = device::installed_serials(provider, state)?.into_iter().map(|(_, s)| s).collect();
+            let payload = DeviceRevocationPayload {
+                serials,
+                reason,
+                time: now,
+                idempotency_key: params.idempotency_key,
+                user_verified: params.user_verified,
+            };
+            device::sign_as_device(provider, state, &payload.to_bytes()?)
+        })?;
+        self.submit_device_revocation(device_name, &request)
+    }
+
+    /// Sends a (possibly repeated) device revocation request to the Issuer.
+    pub fn submit_device_revocation(&mut self, device_name: &str, request: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        let provider = self.provider;
+        let request = self.in_flight(Hop::DeviceRevocation, request.to_vec());
+        let receipt = self.deliver(Hop::DeviceRevocation, |w| {
+            let (next, output) = issuer::device_revocation(provider, &w.issuer_config, &w.issuer, &request, now)?;
+            w.apply_issuer_output(next, &output)?;
+            // a released device deletes its credentials once the receipt is in hand
+            let released = crate::msgs::lifecycle::DeviceRevocationPayload::from_bytes(
+                crate::codec::cose_sign1::decode_sign1(&request, &crate::codec::Limits::V0)?.payload(),
+            )?
+            .reason
+                == RevocationReason::DeviceReleased;
+            if released {
+                if let Some(entry) = w.devices.get_mut(device_name) {
+                    entry.1.installed.clear();
+                }
+            }
+            Ok(output.response)
+        })?;
+        Ok(self.in_flight(Hop::Receipt, receipt))
+    }
+
+    /// Takes a device off the network, or back on (no wipe reaches it while off).
+    pub fn set_online(&mut self, device_name: &str, online: bool) {
+        self.online.insert(device_name.to_owned(), online);
+    }
+
+    /// The device, if online, fetches its wipe commands, carries them out and
+    /// returns signed receipts; returns how many commands it carried out.
+    pub fn sync_device(&mut self, device_name: &str) -> Result<usize, FlowError> {
+        if !self.online.get(device_name).copied().unwrap_or(false) {
+            return Ok(0);
+        }
+        let now = self.now;
+        let provider = self.provider;
+        let commands = self.deliver(Hop::WipeCommand, |w| {
+            let (config, _) = w.devices.get(device_name).ok_or(no_such("no such device"))?;
+            let digest = config.digest(provider)?;
+            let (next, commands) = issuer::deliver_wipes(&w.issuer, &digest);
+            w.issuer = next;
+            Ok(commands)
+        })?;
+        for command in &commands {
+            let command = self.in_flight(Hop::WipeCommand, command.clone());
+            let receipt = self.deliver(Hop::WipeCommand, |w| {
+                let (_, state) = w.devices.get(device_name).ok_or(no_such("no such device"))?;
+                let done = w.wipe_receipts.get(device_name).cloned().unwrap_or_default();
+                let anchor = w.issuer_config.mobile_anchor.clone();
+                let (next, done, receipt) = device::apply_wipe(provider, state, &done, &command, &anchor, now)?;
+                if let Some(entry) = w.devices.get_mut(device_name) {
+                    entry.1 = next;
+                }
+                w.wipe_receipts.insert(device_name.to_owned(), done);
+                Ok(receipt)
+            })?;
+            let receipt = self.in_flight(Hop::WipeReceipt, receipt);
+            self.deliver(Hop::WipeReceipt, |w| {
+                w.issuer = issuer::acknowledge_wipe(provider, &w.issuer_config, &w.issuer, &receipt, now)?;
+                Ok(())
+            })?;
+        }
+        Ok(commands.len())
+    }
+
+    /// Migration path B: the old device is lost; the card authorises
+    /// re-issuance on `new` that supersedes `replaces`.
+    pub fn migrate_with_card(
+        &mut self,
+        holder: &str,
+        new: &str,
+        replaces: Vec<Vec<u8>>,
+        tag: u8,
+    ) -> Result<Vec<u8>, FlowError> {
+        let params = super::IssueParams { replaces, ..super::IssueParams::both(tag) };
+        self.issue(holder, new, &params)
+    }
+
+    /// A card event at J-LIS: linked revocation of the holder's mobile certificates.
+    pub fn card_event(&mut self, holder: &str, event: CardEvent) -> Result<(), FlowError> {
+        let now = self.now;
+        let provider = self.provider;
+        self.deliver(Hop::HolderAction, |w| {
+            let card = w.card(holder).ok_or(no_such("no such holder"))?;
+            let auth_serial = crate::pki::ParsedCert::parse(provider, &card.auth.cert)?.serial;
+            let (next, output) = issuer::card_event(&w.issuer, &auth_serial, event, now)?;
+            w.apply_issuer_output(next, &output)
+        })
+    }
+}

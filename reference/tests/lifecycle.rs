@@ -1,0 +1,362 @@
+//! Lifecycle scenarios through the world: migration (both paths), remote
+//! deletion with the phone offline, trade-in receipts, card-linked
+//! revocation, suspension, expiry, idempotent revocation, concurrent
+//! migrations, and use after every kind of revocation. The world checks
+//! the invariants after every step; each scenario ends with none violated.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
+use jpki_reference::Code;
+use jpki_reference::device::UserVerification;
+use jpki_reference::issuer::{CardEvent, WipeState};
+use jpki_reference::msgs::lifecycle::HolderAction;
+use jpki_reference::msgs::status::{CertStatus, RevocationReason};
+use jpki_reference::msgs::{Kind, Message};
+use jpki_reference::notify::Event;
+use jpki_reference::pki::{HolderAttributes, Sex};
+use jpki_reference::receipt::verify_receipt;
+use jpki_reference::time::{CivilDate, DAY};
+use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, SHOP_RP, WORLD_START, World};
+
+fn attributes() -> HolderAttributes {
+    HolderAttributes {
+        name: "鈴木 花子".into(),
+        address: "福岡県福岡市中央区1-2-3".into(),
+        date_of_birth: CivilDate::new(1975, 12, 31).unwrap(),
+        sex: Sex::Female,
+    }
+}
+
+/// A holder whose phone "old" holds both kinds, and a new phone "new".
+fn world() -> World {
+    let mut world = World::new([21; 32]).unwrap();
+    world.add_holder("hanako", attributes()).unwrap();
+    world.add_device("old");
+    world.add_device("new");
+    world.issue("hanako", "old", &IssueParams::both(1)).unwrap();
+    world
+}
+
+fn status_of(world: &World, serial: &[u8]) -> CertStatus {
+    world.snapshot().issuer.certs[serial].status
+}
+
+fn events(world: &World, event: Event) -> usize {
+    world.notifications().iter().filter(|n| n.event == event).count()
+}
+
+fn assert_no_violations(world: &World) {
+    assert_eq!(world.violations(), &[], "invariant violations");
+}
+
+/// An assertion from `device` for `rp`, made now and verified later.
+fn assertion_for(world: &mut World, device: &str, rp: &str, kind: Kind) -> Vec<u8> {
+    let digest = (kind == Kind::Sign).then(|| world.provider().sha256(b"doc"));
+    let request = world.use_request(rp, kind, "purpose", digest).unwrap();
+    world.assertion(device, &request, UserVerification::BIOMETRIC).unwrap()
+}
+
+#[test]
+fn device_change_with_the_old_phone() {
+    // MIG-001, MIG-003, REV-005, REV-007
+    let mut w = world();
+    let old = w.installed_serials("old").unwrap();
+    w.advance(60);
+    let t = w.now();
+    w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(7)).unwrap();
+    let new = w.installed_serials("new").unwrap();
+    assert_eq!(new.len(), 2);
+    let snapshot = w.snapshot();
+    for serial in &old {
+        assert_eq!(status_of(&w, serial), CertStatus::Revoked { reason: RevocationReason::Superseded, at: t });
+    }
+    for serial in &new {
+        assert_eq!(snapshot.issuer.certs[serial].issued_at, t, "old revoked and new issued at the same instant");
+    }
+    assert_eq!(events(&w, Event::Migrated), 1);
+    // the old phone is wiped when it syncs; the receipt acknowledges the command once
+    assert_eq!(w.sync_device("old").unwrap(), 1);
+    assert!(w.installed_serials("old").unwrap().is_empty());
+    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Acknowledged));
+    assert_eq!(w.sync_device("old").unwrap(), 0);
+    assert_eq!(events(&w, Event::Wiped), 1);
+    w.authenticate("new", SHOP_RP).unwrap();
+    w.sign("new", GOV_RP, b"contract").unwrap();
+    assert_no_violations(&w);
+}
+
+#[test]
+fn migration_needs_uv_and_a_live_old_device() {
+    // MIG-001, MIG-004
+    let mut w = world();
+    let no_uv = LifecycleParams { user_verified: false, ..LifecycleParams::with_key(7) };
+    let refused = w.migrate_with_old_device("old", "new", &no_uv).unwrap_err();
+    assert_eq!(refused.code(), Code::UvMissing);
+    assert!(refused.unchanged);
+    w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(8)).unwrap();
+    let refused = w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(9)).unwrap_err();
+    assert_eq!((refused.code(), refused.unchanged), (Code::CertSuspended, true));
+    assert_no_violations(&w);
+}
+
+#[test]
+fn device_change_after_loss_with_the_card() {
+    // MIG-002, MIG-003: path B, the old phone offline and never asked
+    let mut w = world();
+    let old = w.installed_serials("old").unwrap();
+    w.set_online("old", false);
+    w.migrate_with_card("hanako", "new", old.clone(), 2).unwrap();
+    for serial in &old {
+        assert!(matches!(status_of(&w, serial), CertStatus::Revoked { reason: RevocationReason::Superseded, .. }));
+    }
+    // offline: the wipe waits, and the old phone's certificates are dead at Status already
+    assert_eq!(w.sync_device("old").unwrap(), 0);
+    let stale = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
+    assert_eq!(w.verify(SHOP_RP, &stale).unwrap_err().code(), Code::CertRevoked);
+    w.set_online("old", true);
+    assert_eq!(w.sync_device("old").unwrap(), 1);
+    assert!(w.installed_serials("old").unwrap().is_empty());
+    w.authenticate("new", SHOP_RP).unwrap();
+    assert_no_violations(&w);
+}
+
+#[test]
+fn lost_phone_offline_then_back_online() {
+    // REV-004, REV-005, REV-007: revoked at once, wipe retried idempotently
+    let mut w = world();
+    let old = w.installed_serials("old").unwrap();
+    w.set_online("old", false);
+    let pending = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
+    w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(3)).unwrap();
+    for serial in &old {
+        assert!(matches!(status_of(&w, serial), CertStatus::Revoked { reason: RevocationReason::DeviceLost, .. }));
+    }
+    let refused = w.verify(SHOP_RP, &pending).unwrap_err();
+    assert_eq!((refused.code(), refused.unchanged), (Code::CertRevoked, true));
+    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Queued));
+    // back online: the first receipt is lost on the way, so the command stays delivered
+    w.set_online("old", true);
+    w.set_tamper(|hop, bytes| {
+        if hop == jpki_reference::world::Hop::WipeReceipt {
+            bytes.truncate(bytes.len() - 1);
+        }
+    });
+    assert!(w.sync_device("old").is_err());
+    w.clear_tamper();
+    assert!(w.installed_serials("old").unwrap().is_empty(), "the device wiped itself anyway");
+    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Delivered));
+    // the retry sends the same command; the device answers with the same receipt
+    assert_eq!(w.sync_device("old").unwrap(), 1);
+    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Acknowledged));
+    assert_eq!(events(&w, Event::Wiped), 1);
+    assert_eq!(events(&w, Event::Revoked), 1);
+    assert_no_violations(&w);
+}
+
+#[test]
+fn trade_in_receipt_verified_by_a_shop() {
+    // REV-006: the shop has only the receipt's bytes and the Issuer's trust anchor
+    let mut w = world();
+    let old = w.installed_serials("old").unwrap();
+    let receipt = w.revoke_from_device("old", RevocationReason::DeviceReleased, &LifecycleParams::with_key(4)).unwrap();
+    assert!(w.installed_serials("old").unwrap().is_empty(), "the device deleted itself");
+    let anchor = w.pki().mobile_root.anchor(w.provider()).unwrap();
+    let said = verify_receipt(w.provider(), &receipt, &anchor, w.now() + 30 * DAY).unwrap();
+    assert_eq!(said.serials, old);
+    assert_eq!(said.reason, RevocationReason::DeviceReleased);
+    let mut edited = receipt.clone();
+    let last = edited.len() - 1;
+    edited[last] ^= 1;
+    assert_eq!(verify_receipt(w.provider(), &edited, &anchor, w.now()).unwrap_err().code, Code::BadSignature);
+    let other_anchor = w.pki().card_root.anchor(w.provider()).unwrap();
+    assert_eq!(verify_receipt(w.provider(), &receipt, &other_anchor, w.now()).unwrap_err().code, Code::UntrustedChain);
+    assert_no_violations(&w);
+}
+
+#[test]
+fn address_change_revokes_sign_and_keeps_auth() {
+    // REV-008
+    let mut w = world();
+    w.card_event("hanako", CardEvent::SignRevoked).unwrap();
+    w.authenticate("old", SHOP_RP).unwrap();
+    let refused = w.sign("old", GOV_RP, b"contract").unwrap_err();
+    assert_eq!((refused.code(), refused.unchanged), (Code::CertRevoked, true));
+    assert_no_violations(&w);
+}
+
+#[test]
+fn card_renewal_revokes_every_mobile_certificate() {
+    // REV-009
+    let mut w = world();
+    w.card_event("hanako", CardEvent::AuthRevoked).unwrap();
+    for serial in w.installed_serials("old").unwrap() {
+        assert!(matches!(status_of(&w, &serial), CertStatus::Revoked { reason: RevocationReason::CardRevoked, .. }));
+    }
+    assert_eq!(w.authenticate("old", SHOP_RP).unwrap_err().code(), Code::CertRevoked);
+    assert_eq!(w.sign("old", GOV_RP, b"contract").unwrap_err().code(), Code::CertRevoked);
+    // and the old card can no longer start anything
+    w.add_device("third");
+    assert_eq!(w.issue("hanako", "third", &IssueParams::both(5)).unwrap_err().code(), Code::CertRevoked);
+    assert_no_violations(&w);
+}
+
+#[test]
+fn suspension_then_resumption() {
+    // SUS-001, SUS-002: auth comes back, sign is revoked and issued again
+    let mut w = world();
+    w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
+    let refused = w.authenticate("old", SHOP_RP).unwrap_err();
+    assert_eq!((refused.code(), refused.unchanged), (Code::CertSuspended, true));
+    assert_eq!(w.sign("old", GOV_RP, b"x").unwrap_err().code(), Code::CertSuspended);
+    w.advance(3600);
+    let t = w.now();
+    w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap();
+    w.authenticate("old", SHOP_RP).unwrap();
+    let sign_serial = w.snapshot().issuer.certs.iter().find(|(_, c)| c.kind == Kind::Sign).map(|(s, _)| s.clone()).unwrap();
+    assert_eq!(status_of(&w, &sign_serial), CertStatus::Revoked { reason: RevocationReason::ReissueAfterHold, at: t });
+    assert_eq!(w.sign("old", GOV_RP, b"x").unwrap_err().code(), Code::CertRevoked);
+    // a new sign certificate on the same phone
+    let params = IssueParams { kinds: vec![Kind::Sign], ..IssueParams::both(3) };
+    w.issue("hanako", "old", &params).unwrap();
+    w.sign("old", GOV_RP, b"x").unwrap();
+    assert_eq!((events(&w, Event::Suspended), events(&w, Event::Resumed)), (1, 1));
+    // lifting a hold twice: nothing is on hold
+    let refused = w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(4)).unwrap_err();
+    assert_eq!((refused.code(), refused.unchanged), (Code::NotSuspended, true));
+    assert_no_violations(&w);
+}
+
+#[test]
+fn expiry_at_the_card_cap() {
+    // PKI-003, PKI-010, INV-009
+    let mut w = World::new([22; 32]).unwrap();
+    let card_end = WORLD_START + 100 * DAY;
+    w.add_holder_with_card_validity("hanako", attributes(), (WORLD_START - DAY, card_end)).unwrap();
+    w.add_device("old");
+    w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
+    w.advance(card_end - WORLD_START);
+    w.authenticate("old", SHOP_RP).unwrap();
+    w.advance(1);
+    assert_eq!(w.authenticate("old", SHOP_RP).unwrap_err().code(), Code::CertExpired);
+    assert_no_violations(&w);
+}
+
+#[test]
+fn double_revocation_gives_one_receipt_and_one_notification() {
+    // REV-001, REV-002
+    let mut w = world();
+    let now = w.now();
+    let provider = w.provider();
+    let state = w.device("old").unwrap().clone();
+    let serials = w.installed_serials("old").unwrap();
+    let payload = jpki_reference::msgs::lifecycle::DeviceRevocationPayload {
+        serials,
+        reason: RevocationReason::HolderRequest,
+        time: now,
+        idempotency_key: [6; 16],
+        user_verified: true,
+    };
+    let request = jpki_reference::device::sign_as_device(provider, &state, &payload.to_bytes().unwrap()).unwrap();
+    let first = w.submit_device_revocation("old", &request).unwrap();
+    let before = w.snapshot();
+    w.advance(600);
+    let second = w.submit_device_revocation("old", &request).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(w.snapshot(), before);
+    assert_eq!(events(&w, Event::Revoked), 1);
+    // a new request (another key) for already revoked certificates changes nothing either
+    let again = w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(9)).unwrap_err();
+    assert_eq!((again.code(), again.unchanged), (Code::CertRevoked, true));
+    assert_no_violations(&w);
+}
+
+#[test]
+fn concurrent_migrations_first_commit_wins() {
+    // MIG-004
+    let mut w = world();
+    w.add_device("third");
+    let old = w.installed_serials("old").unwrap();
+    // the second migration is prepared against the same old certificates...
+    let challenge = w.issuance_challenge().unwrap();
+    let params = IssueParams { replaces: old.clone(), ..IssueParams::both(2) };
+    let second = w.issuance_request("hanako", "third", &challenge, &params).unwrap();
+    // ...but the first commits before it
+    w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(1)).unwrap();
+    let refused = w.submit_issuance("third", &second).unwrap_err();
+    assert_eq!((refused.code(), refused.unchanged), (Code::MigrationConflict, true));
+    assert_eq!(w.installed_serials("new").unwrap().len(), 2);
+    assert_no_violations(&w);
+}
+
+#[test]
+fn use_after_each_kind_of_revocation_is_refused() {
+    // PKI-012 for every revocation reason
+    type Revoke = fn(&mut World);
+    let cases: [(RevocationReason, Revoke); 6] = [
+        (RevocationReason::Superseded, |w| {
+            w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(1)).unwrap();
+        }),
+        (RevocationReason::HolderRequest, |w| {
+            w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(1)).unwrap();
+        }),
+        (RevocationReason::DeviceLost, |w| {
+            w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(1)).unwrap();
+        }),
+        (RevocationReason::DeviceReleased, |w| {
+            w.revoke_from_device("old", RevocationReason::DeviceReleased, &LifecycleParams::with_key(1)).unwrap();
+        }),
+        (RevocationReason::CardRevoked, |w| w.card_event("hanako", CardEvent::AuthRevoked).unwrap()),
+        (RevocationReason::ReissueAfterHold, |w| {
+            w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
+            w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap();
+        }),
+    ];
+    for (reason, revoke) in cases {
+        let mut w = world();
+        let kind = if reason == RevocationReason::ReissueAfterHold { Kind::Sign } else { Kind::Auth };
+        let rp = if kind == Kind::Sign { GOV_RP } else { SHOP_RP };
+        let made_before = assertion_for(&mut w, "old", rp, kind);
+        revoke(&mut w);
+        let refused = w.verify(rp, &made_before).unwrap_err();
+        assert_eq!((refused.code(), refused.unchanged), (Code::CertRevoked, true), "{reason:?}");
+        assert_no_violations(&w);
+    }
+}
+
+#[test]
+fn one_notification_per_accepted_use_and_none_per_refusal() {
+    // STA-004, INV-003: a long run mixing every flow
+    let mut w = world();
+    let mut accepted = 0;
+    let mut refused = 0;
+    let mut tally = |result: Result<jpki_reference::world::AcceptedUse, jpki_reference::world::FlowError>| match result {
+        Ok(_) => accepted += 1,
+        Err(e) => {
+            assert!(e.unchanged);
+            refused += 1
+        }
+    };
+    for round in 0..3u8 {
+        tally(w.authenticate("old", SHOP_RP));
+        tally(w.sign("old", GOV_RP, b"doc"));
+        tally(w.sign("old", SHOP_RP, b"doc")); // not authorised
+        w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(10 + round)).unwrap();
+        tally(w.authenticate("old", SHOP_RP)); // suspended
+        w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(20 + round)).unwrap();
+        tally(w.authenticate("old", GOV_RP));
+        tally(w.sign("old", GOV_RP, b"doc")); // sign revoked after the hold
+        let params = IssueParams { kinds: vec![Kind::Sign], ..IssueParams::both(30 + round) };
+        w.issue("hanako", "old", &params).unwrap();
+        w.status_reachable = false;
+        tally(w.authenticate("old", SHOP_RP)); // undetermined
+        w.status_reachable = true;
+        w.advance(3600);
+    }
+    w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(99)).unwrap();
+    tally(w.authenticate("old", SHOP_RP)); // superseded
+    tally(w.authenticate("new", SHOP_RP));
+    tally(w.sign("new", GOV_RP, b"doc"));
+    assert_eq!((accepted, refused), (11, 13));
+    assert_eq!(events(&w, Event::Used), accepted);
+    assert_no_violations(&w);
+}
