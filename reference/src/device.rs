@@ -278,7 +278,8 @@ pub fn apply_wipe(
     if targets.is_empty() {
         return Err(Error::new(Code::WipeUnknown, "none of these certificates is on this device"));
     }
-    let payload = WipeReceiptPayload { command_id: order.command_id, serials: order.serials.clone(), time: now }.to_bytes()?;
+    let payload =
+        WipeReceiptPayload { command_id: order.command_id, serials: order.serials.clone(), time: now }.to_bytes()?;
     let mut signer = DeviceState::default();
     for kind in &targets {
         if let Some(key) = state.installed.get(kind) {

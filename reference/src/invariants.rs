@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::msgs::status::{CertStatus, RevocationReason};
 use crate::msgs::Kind;
+use crate::msgs::status::{CertStatus, RevocationReason};
 use crate::notify::Event;
 use crate::world::Snapshot;
 
@@ -47,7 +47,9 @@ pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
     for (serial, cert) in &issuer.certs {
         match snapshot.status.entries.get(serial) {
             Some((_, status)) if *status == cert.status => {}
-            other => out.push(violation(2, format!("cert {}: registry {:?}, Status {other:?}", hex(serial), cert.status))),
+            other => {
+                out.push(violation(2, format!("cert {}: registry {:?}, Status {other:?}", hex(serial), cert.status)))
+            }
         }
     }
     // 3. every accepted use has exactly one "used" notification, and 5. a nonce serves once
@@ -71,7 +73,10 @@ pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
     }
     let used_notes = snapshot.status.outbox.iter().filter(|n| n.event == Event::Used).count();
     if used_notes != snapshot.status.usage_log.len() {
-        out.push(violation(3, format!("{used_notes} use notifications for {} logged uses", snapshot.status.usage_log.len())));
+        out.push(violation(
+            3,
+            format!("{used_notes} use notifications for {} logged uses", snapshot.status.usage_log.len()),
+        ));
     }
     // 4. nothing but an issuance or a migration creates a certificate
     let announced: BTreeSet<&Vec<u8>> = issuer
@@ -102,14 +107,18 @@ pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
     for (holder, card) in &issuer.cards {
         for cert in issuer.certs.values().filter(|c| &c.holder == holder && live(&c.status)) {
             if card.auth_revoked || (card.sign_revoked && cert.kind == Kind::Sign) {
-                out.push(violation(7, format!("holder {}: live {:?} cert after card revocation", hex(holder), cert.kind)));
+                out.push(violation(
+                    7,
+                    format!("holder {}: live {:?} cert after card revocation", hex(holder), cert.kind),
+                ));
             }
         }
     }
     // 8. migration: each superseded certificate has a successor issued at that instant
     for (serial, cert) in &issuer.certs {
         if let CertStatus::Revoked { reason: RevocationReason::Superseded, at } = cert.status {
-            let successor = issuer.certs.values().any(|c| c.holder == cert.holder && c.kind == cert.kind && c.issued_at == at);
+            let successor =
+                issuer.certs.values().any(|c| c.holder == cert.holder && c.kind == cert.kind && c.issued_at == at);
             if !successor {
                 out.push(violation(8, format!("cert {} superseded at {at} with no successor", hex(serial))));
             }

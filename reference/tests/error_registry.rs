@@ -1,7 +1,7 @@
 //! The whole error-code registry, walked: for every code, a flow through the
 //! world with one named defect that must be refused with exactly that code,
 //! and the world's snapshot unchanged by the refusal (a wrong PIN's count
-//! aside): ISS-008, USE-013, PIN-001. A code with no case here fails `every_code_has_a_defect_case`.
+//! aside): ISS-008, USE-013, PIN-001, INV-011. A code with no case here fails `every_code_has_a_defect_case`.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 
 use ciborium::Value;
 use jpki_reference::Code;
-use jpki_reference::issuer::CardEvent;
 use jpki_reference::codec::{cose_key, decode_v0, encode};
 use jpki_reference::crypto::{CryptoProvider, SecretKey};
 use jpki_reference::device::UserVerification;
+use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::issuance::IssuanceChallenge;
 use jpki_reference::msgs::status::CertStatus;
 use jpki_reference::msgs::{Kind, Message, UvMethod};
@@ -739,6 +739,62 @@ fn cases() -> Vec<Case> {
                 }
             });
             refused(w.authenticate("phone", SHOP_RP), Code::WrongPurpose);
+        }),
+        // lifecycle
+        ("second of two concurrent migrations (MIG-004)", Code::MigrationConflict, || {
+            let mut w = issued();
+            w.add_device("phone-2");
+            w.add_device("phone-3");
+            let old = w.installed_serials("phone").unwrap();
+            let challenge = w.issuance_challenge().unwrap();
+            let params = IssueParams { replaces: old.clone(), ..IssueParams::both(2) };
+            let late = w.issuance_request("ichiro", "phone-3", &challenge, &params).unwrap();
+            w.migrate_with_card("ichiro", "phone-2", old, 3).unwrap();
+            refused(w.submit_issuance("phone-3", &late), Code::MigrationConflict);
+        }),
+        ("device revoking another device's certificate (REV-003)", Code::NotOwner, || {
+            let mut w = issued();
+            w.add_holder("jiro", attributes()).unwrap();
+            w.add_device("phone-2");
+            w.issue("jiro", "phone-2", &IssueParams::both(1)).unwrap();
+            let theirs = w.installed_serials("phone-2").unwrap();
+            let payload = jpki_reference::msgs::lifecycle::DeviceRevocationPayload {
+                serials: theirs,
+                reason: jpki_reference::msgs::status::RevocationReason::HolderRequest,
+                time: w.now(),
+                idempotency_key: [1; 16],
+                user_verified: true,
+            };
+            let request = jpki_reference::device::sign_as_device(
+                w.provider(),
+                w.device("phone").unwrap(),
+                &payload.to_bytes().unwrap(),
+            )
+            .unwrap();
+            refused(w.submit_device_revocation("phone", &request), Code::NotOwner);
+        }),
+        ("lifting a hold that is not there (SUS-003)", Code::NotSuspended, || {
+            let mut w = issued();
+            let params = jpki_reference::world::LifecycleParams::with_key(1);
+            refused(
+                w.holder_action("ichiro", jpki_reference::msgs::lifecycle::HolderAction::Resume, &params),
+                Code::NotSuspended,
+            );
+        }),
+        ("wipe receipt for a command never queued (REV-007)", Code::WipeUnknown, || {
+            let mut w = issued();
+            let params = jpki_reference::world::LifecycleParams::with_key(1);
+            w.holder_action("ichiro", jpki_reference::msgs::lifecycle::HolderAction::ReportLost, &params).unwrap();
+            let secret = se_secret(&w, Kind::Auth);
+            let provider = w.provider();
+            w.set_tamper(move |hop, bytes| {
+                if hop == Hop::WipeReceipt {
+                    let mut parts = split(bytes);
+                    *field(&mut parts.payload, 1) = Value::Bytes(vec![0x77; 16]);
+                    *bytes = join(provider, &parts, &secret);
+                }
+            });
+            refused(w.sync_device("phone"), Code::WipeUnknown);
         }),
         ("status asked about an unknown serial (STA-005)", Code::CertUnknown, || {
             let mut w = issued();

@@ -212,7 +212,8 @@ fn suspension_then_resumption() {
     let t = w.now();
     w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap();
     w.authenticate("old", SHOP_RP).unwrap();
-    let sign_serial = w.snapshot().issuer.certs.iter().find(|(_, c)| c.kind == Kind::Sign).map(|(s, _)| s.clone()).unwrap();
+    let sign_serial =
+        w.snapshot().issuer.certs.iter().find(|(_, c)| c.kind == Kind::Sign).map(|(s, _)| s.clone()).unwrap();
     assert_eq!(status_of(&w, &sign_serial), CertStatus::Revoked { reason: RevocationReason::ReissueAfterHold, at: t });
     assert_eq!(w.sign("old", GOV_RP, b"x").unwrap_err().code(), Code::CertRevoked);
     // a new sign certificate on the same phone
@@ -243,7 +244,7 @@ fn expiry_at_the_card_cap() {
 
 #[test]
 fn double_revocation_gives_one_receipt_and_one_notification() {
-    // REV-001, REV-002
+    // REV-001, REV-002, INV-012
     let mut w = world();
     let now = w.now();
     let provider = w.provider();
@@ -265,7 +266,8 @@ fn double_revocation_gives_one_receipt_and_one_notification() {
     assert_eq!(w.snapshot(), before);
     assert_eq!(events(&w, Event::Revoked), 1);
     // a new request (another key) for already revoked certificates changes nothing either
-    let again = w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(9)).unwrap_err();
+    let again =
+        w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(9)).unwrap_err();
     assert_eq!((again.code(), again.unchanged), (Code::CertRevoked, true));
     assert_no_violations(&w);
 }
@@ -329,7 +331,8 @@ fn one_notification_per_accepted_use_and_none_per_refusal() {
     let mut w = world();
     let mut accepted = 0;
     let mut refused = 0;
-    let mut tally = |result: Result<jpki_reference::world::AcceptedUse, jpki_reference::world::FlowError>| match result {
+    let mut tally = |result: Result<jpki_reference::world::AcceptedUse, jpki_reference::world::FlowError>| match result
+    {
         Ok(_) => accepted += 1,
         Err(e) => {
             assert!(e.unchanged);

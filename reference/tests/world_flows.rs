@@ -137,7 +137,7 @@ fn accepted_issuance_commits_everything_in_one_step() {
 
 #[test]
 fn an_idempotent_retry_gets_the_stored_answer_and_changes_nothing() {
-    // ISS-006: the answer was lost; the device sends the same request again
+    // ISS-006, INV-012: the answer was lost; the device sends the same request again
     let mut world = world();
     let challenge = world.issuance_challenge().unwrap();
     let request = world.issuance_request("hanako", "phone-1", &challenge, &IssueParams::both(1)).unwrap();

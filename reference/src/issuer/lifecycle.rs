@@ -156,7 +156,9 @@ pub fn holder_action(
                 }
                 match kind {
                     Kind::Auth => feed.push(records::set_status(&mut next, serial, CertStatus::Good)?),
-                    Kind::Sign => feed.extend(records::revoke(&mut next, serial, RevocationReason::ReissueAfterHold, now)?),
+                    Kind::Sign => {
+                        feed.extend(records::revoke(&mut next, serial, RevocationReason::ReissueAfterHold, now)?)
+                    }
                 }
                 changed.push(serial.clone());
             }
@@ -282,7 +284,12 @@ pub enum CardEvent {
 
 /// Linked revocation (REV-008, REV-009): a card event revokes the linked
 /// mobile certificates in the same step.
-pub fn card_event(state: &IssuerState, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<(IssuerState, IssuerOutput)> {
+pub fn card_event(
+    state: &IssuerState,
+    holder: &[u8],
+    event: CardEvent,
+    now: UnixTime,
+) -> Result<(IssuerState, IssuerOutput)> {
     let mut next = state.clone();
     let card = next.cards.get_mut(holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
     match event {

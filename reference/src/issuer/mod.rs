@@ -7,7 +7,9 @@ mod lifecycle;
 mod records;
 
 pub use issuance::{challenge, issue};
-pub use lifecycle::{CardEvent, acknowledge_wipe, card_event, deliver_wipes, device_revocation, holder_action, migrate_with_old_device};
+pub use lifecycle::{
+    CardEvent, acknowledge_wipe, card_event, deliver_wipes, device_revocation, holder_action, migrate_with_old_device,
+};
 
 use std::collections::BTreeMap;
 

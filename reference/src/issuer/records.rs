@@ -11,8 +11,10 @@ use crate::msgs::status::{CertStatus, RevocationReason, StatusFeed};
 use crate::msgs::{Digest, IdempotencyKey, Kind, Message, Nonce};
 use crate::notify::{Event, Notification};
 use crate::pki::build::holder_subject;
-use crate::pki::{CertRole, CertTemplate, HolderAttributes, NameAttribute, Purpose, issue_certificate, mobile_not_after};
 use crate::pki::validate_chain;
+use crate::pki::{
+    CertRole, CertTemplate, HolderAttributes, NameAttribute, Purpose, issue_certificate, mobile_not_after,
+};
 use crate::time::UnixTime;
 
 /// The stored answer for an idempotency key, if this is a retry (ISS-006).
@@ -55,8 +57,9 @@ pub(super) fn check_attestations(
 ) -> Result<Digest> {
     let mut device = None;
     for request in keys {
-        let leaf = validate_chain(provider, &request.attestation, &config.platform_anchor, Purpose::KeyAttestation, now)
-            .map_err(|e| untrusted(format!("attestation chain: {e}")))?;
+        let leaf =
+            validate_chain(provider, &request.attestation, &config.platform_anchor, Purpose::KeyAttestation, now)
+                .map_err(|e| untrusted(format!("attestation chain: {e}")))?;
         let facts = leaf.key_attestation.as_ref().ok_or(untrusted("no attestation extension"))?;
         if !facts.in_secure_element || !facts.user_verification_required {
             return Err(untrusted("key not in a secure element, or UV not required"));
@@ -180,7 +183,11 @@ pub(super) fn notify(next: &mut IssuerState, event: Event, certs: Vec<Vec<u8>>, 
 }
 
 /// A COSE_Sign1 by the Issuer's receipts key.
-pub(super) fn signed_by_issuer(provider: &dyn CryptoProvider, config: &IssuerConfig, payload: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn signed_by_issuer(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    payload: &[u8],
+) -> Result<Vec<u8>> {
     let chain = [config.receipts.cert.clone()];
     sign1(provider, &config.receipts.key.secret, payload, &SignOptions { x5chain: &chain, external_aad: b"" })
 }
@@ -274,8 +281,12 @@ pub(super) fn commit_issuance(
         feed.extend(revoke(&mut next, serial, RevocationReason::Superseded, now)?);
     }
     for device in old_devices {
-        let on_device: Vec<Vec<u8>> =
-            commit.replaces.iter().filter(|s| state.certs.get(*s).is_some_and(|r| r.device == device)).cloned().collect();
+        let on_device: Vec<Vec<u8>> = commit
+            .replaces
+            .iter()
+            .filter(|s| state.certs.get(*s).is_some_and(|r| r.device == device))
+            .cloned()
+            .collect();
         queue_wipe(provider, config, &mut next, device, on_device, entropy, now)?;
     }
     if let Some(session) = next.sessions.get_mut(commit.nonce) {

@@ -105,7 +105,9 @@ pub(crate) fn read_chain(value: Value, name: &str) -> Result<Vec<Vec<u8>>> {
 pub(crate) fn keys_value(keys: &[KeyRequest]) -> Value {
     Value::Array(
         keys.iter()
-            .map(|k| map(vec![(1, uint(k.kind.wire())), (2, cose_key::to_value(&k.key)), (3, chain_value(&k.attestation))]))
+            .map(|k| {
+                map(vec![(1, uint(k.kind.wire())), (2, cose_key::to_value(&k.key)), (3, chain_value(&k.attestation))])
+            })
             .collect(),
     )
 }

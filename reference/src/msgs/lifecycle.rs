@@ -55,7 +55,15 @@ impl MigrationIntentPayload {
         let uv_method = UvMethod::from_wire(fields.uint(7, "uv method")?)?;
         fields.finish()?;
         let keys = read_keys(provider, keys)?;
-        Ok(MigrationIntentPayload { nonce, replaces, keys, notification_address, idempotency_key, user_verified, uv_method })
+        Ok(MigrationIntentPayload {
+            nonce,
+            replaces,
+            keys,
+            notification_address,
+            idempotency_key,
+            user_verified,
+            uv_method,
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! actions through the card, revocation from the device, remote wipe, and
 //! card events at J-LIS.
 
-use super::{FlowError, Hop, World, AUTH_PIN};
+use super::{AUTH_PIN, FlowError, Hop, World};
 use crate::card::{self, CardKey};
 use crate::codec::cose_sign1::{SignOptions, sign1_with};
 use crate::device::{self, IssuanceChoice};
@@ -55,11 +55,20 @@ impl World {
     }
 
     /// Migration path A: `old` (at hand, UV) moves its credentials to `new`.
-    pub fn migrate_with_old_device(&mut self, old: &str, new: &str, params: &LifecycleParams) -> Result<Vec<u8>, FlowError> {
+    pub fn migrate_with_old_device(
+        &mut self,
+        old: &str,
+        new: &str,
+        params: &LifecycleParams,
+    ) -> Result<Vec<u8>, FlowError> {
         let challenge = self.issuance_challenge()?;
         let now = self.now;
         let provider = self.provider;
-        let replaces = self.installed_serials(old).map_err(|error| FlowError { error, hop: Hop::MigrationIntent, unchanged: true })?;
+        let replaces = self.installed_serials(old).map_err(|error| FlowError {
+            error,
+            hop: Hop::MigrationIntent,
+            unchanged: true,
+        })?;
         let kinds: Vec<Kind> = self.device(old).map(|d| d.installed.keys().copied().collect()).unwrap_or_default();
         // the new device makes and attests its keys
         let payload = self.deliver(Hop::IssuanceChallenge, |w| {
@@ -70,7 +79,8 @@ impl World {
                 idempotency_key: params.idempotency_key,
                 replaces: Vec::new(),
             };
-            let (next, payload) = device::prepare_issuance(provider, config, state, &challenge, &choice, &mut w.entropy, now)?;
+            let (next, payload) =
+                device::prepare_issuance(provider, config, state, &challenge, &choice, &mut w.entropy, now)?;
             if let Some(entry) = w.devices.get_mut(new) {
                 entry.1 = next;
             }
@@ -118,12 +128,18 @@ impl World {
 
     /// A holder action through the card's auth key and PIN: report lost,
     /// suspend, resume. Returns the Issuer's receipt.
-    pub fn holder_action(&mut self, holder: &str, action: HolderAction, params: &LifecycleParams) -> Result<Vec<u8>, FlowError> {
+    pub fn holder_action(
+        &mut self,
+        holder: &str,
+        action: HolderAction,
+        params: &LifecycleParams,
+    ) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
         let provider = self.provider;
         let request = self.deliver(Hop::CardSignature, |w| {
             let (config, state) = w.cards.get(holder).ok_or(no_such("no such holder"))?;
-            let payload = HolderActionPayload { action, time: now, idempotency_key: params.idempotency_key }.to_bytes()?;
+            let payload =
+                HolderActionPayload { action, time: now, idempotency_key: params.idempotency_key }.to_bytes()?;
             let chain = [config.auth.cert.clone()];
             let mut card_state = state.clone();
             let signed = sign1_with(&payload, &SignOptions { x5chain: &chain, external_aad: b"" }, |tbs| {
@@ -138,7 +154,8 @@ impl World {
         })?;
         let request = self.in_flight(Hop::HolderAction, request);
         let receipt = self.deliver(Hop::HolderAction, |w| {
-            let (next, output) = issuer::holder_action(provider, &w.issuer_config, &w.issuer, &request, &mut w.entropy, now)?;
+            let (next, output) =
+                issuer::holder_action(provider, &w.issuer_config, &w.issuer, &request, &mut w.entropy, now)?;
             w.apply_issuer_output(next, &output)?;
             Ok(output.response)
         })?;

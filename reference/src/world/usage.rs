@@ -109,5 +109,4 @@ impl World {
         let assertion = self.assertion(device, &request, UserVerification::BIOMETRIC)?;
         self.verify(rp, &assertion)
     }
-
 }
