@@ -2,8 +2,8 @@
 //! as one checker over a world snapshot, plus a step checker over two
 //! consecutive snapshots. The world harness runs both after every step.
 //! Invariants 11 and 12 (a refusal changes nothing; a retried request has
-//! one effect) are about steps, not states: the harness checks them on
-//! every delivery (`FlowError::unchanged`) and the scenario tests on retries.
+//! one effect) are about steps: [`check_refusal`] and [`check_retry`] judge
+//! a pair of snapshots, and the harness runs the first on every refusal.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -155,4 +155,46 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// 11. A refused request changes nothing, except a wrong PIN, which moves
+/// exactly one card's failure count by exactly one.
+pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Code) -> Vec<Violation> {
+    if after == before || (code == crate::error::Code::PinWrong && only_pin_count_moved(before, after)) {
+        return Vec::new();
+    }
+    vec![violation(11, format!("a refusal ({code}) changed the state"))]
+}
+
+/// 12. A request repeated with its idempotency key has one effect: the
+/// retry gets the first answer and changes nothing.
+pub fn check_retry(after_first: &Snapshot, after_retry: &Snapshot, first: &[u8], retry: &[u8]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if first != retry {
+        out.push(violation(12, "the retry got another answer".into()));
+    }
+    if after_first != after_retry {
+        out.push(violation(12, "the retry changed the state".into()));
+    }
+    out
+}
+
+/// True when `after` differs from `before` only by one card's failure count
+/// moving by exactly one.
+fn only_pin_count_moved(before: &Snapshot, after: &Snapshot) -> bool {
+    let mut patched = after.clone();
+    let mut moved = 0;
+    for (name, card) in &before.cards {
+        if let Some(now) = patched.cards.get_mut(name) {
+            if now.sign_failures == card.sign_failures + 1 {
+                now.sign_failures -= 1;
+                moved += 1;
+            }
+            if now.auth_failures == card.auth_failures + 1 {
+                now.auth_failures -= 1;
+                moved += 1;
+            }
+        }
+    }
+    moved == 1 && patched == *before
 }

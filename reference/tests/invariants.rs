@@ -149,3 +149,34 @@ fn a_revocation_undone_or_moved() {
     assert!(check_step(&before, &moved).iter().any(|v| v.invariant == 10));
     assert!(check_step(&before, &before).is_empty());
 }
+
+#[test]
+fn a_refusal_that_changed_something() {
+    // INV-011: only a wrong PIN may move, and by exactly one
+    use jpki_reference::Code;
+    use jpki_reference::invariants::check_refusal;
+    let before = used_world();
+    assert!(check_refusal(&before, &before, Code::NonceReused).is_empty());
+    let mut moved = before.clone();
+    moved.verifiers.get_mut(SHOP_RP).unwrap().counters.clear();
+    assert!(check_refusal(&before, &moved, Code::NonceReused).iter().any(|v| v.invariant == 11));
+    let mut one_more = before.clone();
+    one_more.cards.get_mut("saburo").unwrap().auth_failures += 1;
+    assert!(check_refusal(&before, &one_more, Code::PinWrong).is_empty());
+    assert!(check_refusal(&before, &one_more, Code::BadSignature).iter().any(|v| v.invariant == 11));
+    let mut two_more = before.clone();
+    two_more.cards.get_mut("saburo").unwrap().auth_failures += 2;
+    assert!(check_refusal(&before, &two_more, Code::PinWrong).iter().any(|v| v.invariant == 11));
+}
+
+#[test]
+fn a_retry_with_a_second_effect() {
+    // INV-012
+    use jpki_reference::invariants::check_retry;
+    let first = used_world();
+    assert!(check_retry(&first, &first, b"answer", b"answer").is_empty());
+    assert!(check_retry(&first, &first, b"answer", b"other").iter().any(|v| v.invariant == 12));
+    let mut twice = first.clone();
+    twice.issuer.outbox.push(twice.issuer.outbox[0].clone());
+    assert!(check_retry(&first, &twice, b"answer", b"answer").iter().any(|v| v.invariant == 12));
+}

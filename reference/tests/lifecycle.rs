@@ -359,7 +359,13 @@ fn one_notification_per_accepted_use_and_none_per_refusal() {
     tally(w.authenticate("old", SHOP_RP)); // superseded
     tally(w.authenticate("new", SHOP_RP));
     tally(w.sign("new", GOV_RP, b"doc"));
-    assert_eq!((accepted, refused), (11, 13));
+    w.sync_device("old").unwrap();
+    w.card_event("hanako", CardEvent::SignRevoked).unwrap();
+    tally(w.sign("new", GOV_RP, b"doc")); // card-linked
+    tally(w.authenticate("new", SHOP_RP));
+    w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(100)).unwrap();
+    tally(w.authenticate("new", SHOP_RP)); // lost
+    assert_eq!((accepted, refused), (12, 15));
     assert_eq!(events(&w, Event::Used), accepted);
     assert_no_violations(&w);
 }

@@ -343,8 +343,9 @@ impl World {
         self.violations.extend(crate::invariants::check_step(&before, &after));
         self.violations.extend(crate::invariants::check(&after));
         result.map_err(|error| {
-            let after = self.snapshot();
-            let unchanged = after == before || (error.code == Code::PinWrong && only_pin_count_moved(&before, &after));
+            let refusal = crate::invariants::check_refusal(&before, &after, error.code);
+            let unchanged = refusal.is_empty();
+            self.violations.extend(refusal);
             FlowError { error, hop, unchanged }
         })
     }
@@ -444,24 +445,4 @@ impl World {
     pub fn random_bytes(&mut self, out: &mut [u8]) {
         self.entropy.fill(out);
     }
-}
-
-/// True when `after` differs from `before` only by one card's failure count
-/// moving by exactly one.
-fn only_pin_count_moved(before: &Snapshot, after: &Snapshot) -> bool {
-    let mut patched = after.clone();
-    let mut moved = 0;
-    for (name, card) in &before.cards {
-        if let Some(now) = patched.cards.get_mut(name) {
-            if now.sign_failures == card.sign_failures + 1 {
-                now.sign_failures -= 1;
-                moved += 1;
-            }
-            if now.auth_failures == card.auth_failures + 1 {
-                now.auth_failures -= 1;
-                moved += 1;
-            }
-        }
-    }
-    moved == 1 && patched == *before
 }
