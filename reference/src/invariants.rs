@@ -157,7 +157,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-/// 11. A refused request changes nothing, except a wrong PIN, which moves
+/// Invariant 11: a refused request changes nothing, except a wrong PIN, which moves
 /// exactly one card's failure count by exactly one.
 pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Code) -> Vec<Violation> {
     if after == before || (code == crate::error::Code::PinWrong && only_pin_count_moved(before, after)) {
@@ -166,7 +166,7 @@ pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Co
     vec![violation(11, format!("a refusal ({code}) changed the state"))]
 }
 
-/// 12. A request repeated with its idempotency key has one effect: the
+/// Invariant 12: a request repeated with its idempotency key has one effect: the
 /// retry gets the first answer and changes nothing.
 pub fn check_retry(after_first: &Snapshot, after_retry: &Snapshot, first: &[u8], retry: &[u8]) -> Vec<Violation> {
     let mut out = Vec::new();
