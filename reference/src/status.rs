@@ -22,6 +22,8 @@ pub struct StatusConfig {
     pub signer: Credential,
     /// Trust anchor for verifier certificates.
     pub verifier_anchor: TrustAnchor,
+    /// A built-in mutant's switched-off rule; `None` in the reference.
+    pub mutation: Option<crate::mutants::Mutation>,
 }
 
 /// One answered `good` query: who asked, about what, when.
@@ -110,13 +112,16 @@ pub fn answer(
         key.push(0);
         key.extend_from_slice(&query.nonce);
         key.extend_from_slice(&query.serial);
-        next.outbox.push(Notification {
+        let notification = Notification {
             event: Event::Used,
             certs: vec![query.serial.clone()],
             rp_id: Some(query.rp_id.clone()),
             time: now,
             key,
-        });
+        };
+        if !crate::mutants::Mutation::NoUseNotification.disables(config.mutation) {
+            next.outbox.push(notification);
+        }
         next.notified.insert(scope);
     }
     Ok((next, response))

@@ -18,6 +18,7 @@ use crate::msgs::error_msg::ErrorMessage;
 use crate::msgs::status::{CertStatus, StatusRequestPayload, StatusResponsePayload};
 use crate::msgs::usage::{AssertionPayload, UseRequest, transcript_hash};
 use crate::msgs::{Digest, Kind, Message, Nonce, UvMethod};
+use crate::mutants::Mutation;
 use crate::pki::{Credential, Purpose, TrustAnchor, validate_chain};
 use crate::time::UnixTime;
 
@@ -30,6 +31,8 @@ pub struct VerifierConfig {
     pub credential: Credential,
     /// Trust anchor for mobile certificates and the status signer.
     pub mobile_anchor: TrustAnchor,
+    /// A built-in mutant's switched-off rule; `None` in the reference.
+    pub mutation: Option<Mutation>,
 }
 
 /// A nonce this verifier issued: `issued → consumed | expired`.
@@ -115,16 +118,19 @@ pub fn check_assertion(
     now: UnixTime,
 ) -> Result<(PendingUse, Vec<u8>)> {
     // 1. strict COSE_Sign1 (ENC, COSE) and a payload that decodes
-    let signed = decode_sign1(assertion, &Limits::V0)?;
+    let limits =
+        Limits { deterministic: !Mutation::AcceptNonDeterministicCbor.disables(config.mutation), ..Limits::V0 };
+    let signed = decode_sign1(assertion, &limits)?;
     let chain = signed.x5chain()?;
     let payload = AssertionPayload::from_bytes(signed.payload())?;
     // 2. rp id is ours (USE-001)
-    if payload.rp_id_hash != provider.sha256(config.rp_id.as_bytes()) {
+    let other_rp_ok = Mutation::AcceptOtherRp.disables(config.mutation);
+    if payload.rp_id_hash != provider.sha256(config.rp_id.as_bytes()) && !other_rp_ok {
         return Err(Error::new(Code::RpMismatch, "assertion is for another relying party"));
     }
     // 3. the nonce is ours, unused, unexpired (NON-001 … NON-003)
     let issued = state.nonces.get(&payload.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
-    if issued.consumed {
+    if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce already used"));
     }
     if now > issued.expiry {
@@ -140,7 +146,7 @@ pub fn check_assertion(
     signed.verify(provider, &leaf.public_key, b"")?;
     // 6. the transcript binds rp, nonce, purpose and this cert (USE-002)
     let expected = transcript_hash(provider, &config.rp_id, &payload.nonce, &issued.request.purpose, &leaf.serial)?;
-    if payload.transcript_hash != expected {
+    if payload.transcript_hash != expected && !other_rp_ok {
         return Err(Error::new(Code::TranscriptMismatch, "transcript is of another session"));
     }
     // 7. the signed time within the allowed skew of our clock (USE-003)
@@ -151,11 +157,13 @@ pub fn check_assertion(
     if !payload.user_verified {
         return Err(Error::new(Code::UvMissing, "user not verified"));
     }
-    if kind == Kind::Sign && payload.uv_method != UvMethod::Biometric {
+    let passcode_ok = Mutation::AcceptPasscodeForSign.disables(config.mutation);
+    if kind == Kind::Sign && payload.uv_method != UvMethod::Biometric && !passcode_ok {
         return Err(Error::new(Code::UvMethodInsufficient, "sign needs biometric verification"));
     }
     // 9. the counter moved forward (USE-006)
-    if state.counters.get(&leaf.serial).is_some_and(|last| payload.counter <= *last) {
+    let counted = !Mutation::IgnoreCounter.disables(config.mutation);
+    if counted && state.counters.get(&leaf.serial).is_some_and(|last| payload.counter <= *last) {
         return Err(Error::new(Code::CounterRegression, "counter did not increase: possible clone"));
     }
     // 10. the document is the one asked for (USE-007)
@@ -191,6 +199,35 @@ pub fn complete(
     answer: &StatusAnswer,
     now: UnixTime,
 ) -> Result<VerifierState> {
+    let skip_status = Mutation::SkipStatusCheck.disables(config.mutation)
+        || (Mutation::UndeterminedAsGood.disables(config.mutation) && *answer == StatusAnswer::Unreachable);
+    if !skip_status {
+        check_status(provider, config, pending, answer, now)?;
+    }
+    // 17. commit: the nonce consumed and the counter recorded together (USE-013)
+    let mut next = state.clone();
+    let issued = next.nonces.get_mut(&pending.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
+        return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
+    }
+    issued.consumed = true;
+    let counted = !Mutation::IgnoreCounter.disables(config.mutation);
+    if counted && next.counters.get(&pending.serial).is_some_and(|last| pending.counter <= *last) {
+        return Err(Error::new(Code::CounterRegression, "counter did not increase"));
+    }
+    let highest = next.counters.get(&pending.serial).map_or(pending.counter, |last| pending.counter.max(*last));
+    next.counters.insert(pending.serial.clone(), highest);
+    Ok(next)
+}
+
+/// Steps 12 to 16: Status's answer is a fresh, signed `good` for this use.
+fn check_status(
+    provider: &dyn CryptoProvider,
+    config: &VerifierConfig,
+    pending: &PendingUse,
+    answer: &StatusAnswer,
+    now: UnixTime,
+) -> Result<()> {
     let response = match answer {
         // 12. no answer is its own outcome, never good nor revoked (USE-012)
         StatusAnswer::Unreachable => return Err(Error::new(Code::StatusUndetermined, "status service unreachable")),
@@ -214,20 +251,8 @@ pub fn complete(
     }
     // 16. good (PKI-012, PKI-013)
     match status.status {
-        CertStatus::Good => {}
-        CertStatus::Suspended => return Err(Error::new(Code::CertSuspended, "certificate on hold")),
-        CertStatus::Revoked { .. } => return Err(Error::new(Code::CertRevoked, "certificate revoked")),
+        CertStatus::Good => Ok(()),
+        CertStatus::Suspended => Err(Error::new(Code::CertSuspended, "certificate on hold")),
+        CertStatus::Revoked { .. } => Err(Error::new(Code::CertRevoked, "certificate revoked")),
     }
-    // 17. commit: the nonce consumed and the counter recorded together (USE-013)
-    let mut next = state.clone();
-    let issued = next.nonces.get_mut(&pending.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
-    if issued.consumed {
-        return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
-    }
-    issued.consumed = true;
-    if next.counters.get(&pending.serial).is_some_and(|last| pending.counter <= *last) {
-        return Err(Error::new(Code::CounterRegression, "counter did not increase"));
-    }
-    next.counters.insert(pending.serial.clone(), pending.counter);
-    Ok(next)
 }

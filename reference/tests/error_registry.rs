@@ -767,7 +767,7 @@ fn cases() -> Vec<Case> {
             };
             let request = jpki_reference::device::sign_as_device(
                 w.provider(),
-                w.device("phone").unwrap(),
+                &w.device("phone").unwrap(),
                 &payload.to_bytes().unwrap(),
             )
             .unwrap();

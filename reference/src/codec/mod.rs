@@ -21,7 +21,11 @@ use crate::error::{Code, Error, Result};
 
 /// Decodes one strictly valid CBOR item (ENC-001 to ENC-011).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value> {
-    validate(bytes, limits)?;
+    if limits.deterministic {
+        validate(bytes, limits)?;
+    } else if bytes.len() > limits.max_bytes {
+        return Err(Error::new(Code::TooLarge, "message too large"));
+    }
     // The validated bytes are well-formed and bounded, so ciborium only fails
     // here on something the validator let through by mistake.
     ciborium::de::from_reader_with_recursion_limit(bytes, limits.max_depth + 1)

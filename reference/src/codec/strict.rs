@@ -17,12 +17,19 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most items in one array or pairs in one map (ENC-009).
     pub max_items: usize,
+    /// Whether the deterministic-encoding rules apply. Always true in the
+    /// reference; only a built-in mutant turns it off.
+    pub deterministic: bool,
 }
 
 impl Limits {
     /// The limits the spec names for every v0 message.
-    pub const V0: Limits =
-        Limits { max_bytes: MAX_MESSAGE_BYTES, max_depth: MAX_DEPTH, max_items: MAX_COLLECTION_ITEMS };
+    pub const V0: Limits = Limits {
+        max_bytes: MAX_MESSAGE_BYTES,
+        max_depth: MAX_DEPTH,
+        max_items: MAX_COLLECTION_ITEMS,
+        deterministic: true,
+    };
 }
 
 impl Default for Limits {

@@ -69,7 +69,8 @@ pub fn issue(
     if card.sign_serial != sign_cert.serial {
         return Err(Error::new(Code::CardMismatch, "sign and auth certificates are of different cards"));
     }
-    if card.sign_revoked || card.auth_revoked {
+    let revoked = card.sign_revoked || card.auth_revoked;
+    if revoked && !crate::mutants::Mutation::AcceptRevokedCardCert.disables(config.mutation) {
         return Err(Error::new(Code::CertRevoked, "a card certificate is revoked"));
     }
     let payload_bytes = payload;
@@ -77,7 +78,7 @@ pub fn issue(
     // 3. idempotency first, so a retry gets its stored answer, never nonce_reused (ISS-006)
     let scope = (ENDPOINT.to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     // 4. the nonce: ours, unused, unexpired (NON-001 … NON-003)

@@ -50,7 +50,7 @@ pub fn migrate_with_old_device(
     // 2. idempotency (ISS-006), before anything that a first success changes
     let scope = ("migration".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     // 3. the holder verified on the old device (MIG-001), whose certificate is live (MIG-004)
@@ -116,7 +116,7 @@ pub fn holder_action(
     let payload = HolderActionPayload::from_bytes(&payload_bytes)?;
     let scope = ("holder-action".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     let live = live_certs(state, &holder);
@@ -155,6 +155,7 @@ pub fn holder_action(
                     continue;
                 }
                 match kind {
+                    Kind::Auth if crate::mutants::Mutation::KeepAuthSuspended.disables(config.mutation) => continue,
                     Kind::Auth => feed.push(records::set_status(&mut next, serial, CertStatus::Good)?),
                     Kind::Sign => {
                         feed.extend(records::revoke(&mut next, serial, RevocationReason::ReissueAfterHold, now)?)
@@ -198,7 +199,7 @@ pub fn device_revocation(
     // idempotent: the same request again gets the same receipt (REV-002)
     let scope = ("device-revocation".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     if !payload.user_verified {

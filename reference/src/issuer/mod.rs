@@ -32,6 +32,8 @@ pub struct IssuerConfig {
     pub mobile_anchor: TrustAnchor,
     /// Signs receipts and wipe commands (issuer-receipts EKU, under the mobile root).
     pub receipts: crate::pki::Credential,
+    /// A built-in mutant's switched-off rule; `None` in the reference.
+    pub mutation: Option<crate::mutants::Mutation>,
 }
 
 /// An issuance session: `challenged → completed | expired`.

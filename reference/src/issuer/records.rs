@@ -19,10 +19,14 @@ use crate::time::UnixTime;
 
 /// The stored answer for an idempotency key, if this is a retry (ISS-006).
 pub(super) fn replay(
+    config: &IssuerConfig,
     state: &IssuerState,
     scope: &(String, Vec<u8>, IdempotencyKey),
     body_digest: &Digest,
 ) -> Result<Option<Vec<u8>>> {
+    if crate::mutants::Mutation::ForgetIdempotencyKey.disables(config.mutation) {
+        return Ok(None);
+    }
     match state.idempotency.get(scope) {
         Some(stored) if stored.body_digest == *body_digest => Ok(Some(stored.response.clone())),
         Some(_) => Err(Error::new(Code::IdempotencyConflict, "idempotency key reused with another request")),
@@ -272,7 +276,9 @@ pub(super) fn commit_issuance(
     }
     // the old certificates end at the new ones' issue time, and their device is wiped
     let mut old_devices = Vec::new();
-    for serial in commit.replaces {
+    let keep_old = crate::mutants::Mutation::OldDeviceStaysActive.disables(config.mutation);
+    let replaces: &[Vec<u8>] = if keep_old { &[] } else { commit.replaces };
+    for serial in replaces {
         if let Some(record) = state.certs.get(serial) {
             if !old_devices.contains(&record.device) {
                 old_devices.push(record.device);

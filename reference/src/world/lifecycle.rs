@@ -2,17 +2,15 @@
 //! actions through the card, revocation from the device, remote wipe, and
 //! card events at J-LIS.
 
-use super::{AUTH_PIN, FlowError, Hop, World};
+use super::{AUTH_PIN, FlowError, Hop, World, no_such};
 use crate::card::{self, CardKey};
 use crate::codec::cose_sign1::{SignOptions, sign1_with};
-use crate::device::{self, IssuanceChoice};
-use crate::error::{Code, Error};
-use crate::issuer::{self, CardEvent, IssuerOutput};
+use crate::device::IssuanceChoice;
+use crate::issuer::CardEvent;
 use crate::msgs::issuance::IssuanceRequestPayload;
 use crate::msgs::lifecycle::{DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload};
 use crate::msgs::status::RevocationReason;
 use crate::msgs::{IdempotencyKey, Kind, Message, UvMethod};
-use crate::status;
 
 /// What a lifecycle request carries besides its subject.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,26 +30,10 @@ impl LifecycleParams {
     }
 }
 
-fn no_such(what: &'static str) -> Error {
-    Error::new(Code::Malformed, what)
-}
-
 impl World {
-    /// Applies an Issuer step's result and feeds Status, as one step.
-    fn apply_issuer_output(&mut self, next: crate::issuer::IssuerState, output: &IssuerOutput) -> Result<(), Error> {
-        let mut status = self.status.clone();
-        for feed in &output.status_feed {
-            status = status::apply_feed(&status, feed)?;
-        }
-        self.issuer = next;
-        self.status = status;
-        Ok(())
-    }
-
     /// The serials installed on `device`.
     pub fn installed_serials(&self, device: &str) -> crate::Result<Vec<Vec<u8>>> {
-        let state = self.device(device).ok_or(no_such("no such device"))?;
-        Ok(device::installed_serials(self.provider, state)?.into_iter().map(|(_, s)| s).collect())
+        self.devices.get(device).ok_or(no_such("no such device"))?.installed_serials()
     }
 
     /// Migration path A: `old` (at hand, UV) moves its credentials to `new`.
@@ -72,19 +54,13 @@ impl World {
         let kinds: Vec<Kind> = self.device(old).map(|d| d.installed.keys().copied().collect()).unwrap_or_default();
         // the new device makes and attests its keys
         let payload = self.deliver(Hop::IssuanceChallenge, |w| {
-            let (config, state) = w.devices.get(new).ok_or(no_such("no such device"))?;
             let choice = IssuanceChoice {
                 kinds,
                 notification_address: "holder@mail.example.jp".into(),
                 idempotency_key: params.idempotency_key,
                 replaces: Vec::new(),
             };
-            let (next, payload) =
-                device::prepare_issuance(provider, config, state, &challenge, &choice, &mut w.entropy, now)?;
-            if let Some(entry) = w.devices.get_mut(new) {
-                entry.1 = next;
-            }
-            Ok(payload)
+            w.device_mut(new)?.prepare_issuance(&challenge, &choice, now)
         })?;
         // the old device signs the intent naming them
         let intent = self.deliver(Hop::MigrationIntent, |w| {
@@ -98,32 +74,17 @@ impl World {
                 user_verified: params.user_verified,
                 uv_method: UvMethod::Biometric,
             };
-            let (_, state) = w.devices.get(old).ok_or(no_such("no such device"))?;
-            device::sign_as_device(provider, state, &intent.to_bytes()?)
+            w.device_mut(old)?.sign_lifecycle(&intent.to_bytes()?)
         })?;
         let intent = self.in_flight(Hop::MigrationIntent, intent);
         let response = self.deliver(Hop::MigrationIntent, |w| {
-            let (next, output) =
-                issuer::migrate_with_old_device(provider, &w.issuer_config, &w.issuer, &intent, &mut w.entropy, now)?;
-            w.apply_issuer_output(next, &output)?;
+            let output = w.issuer.migrate(&intent, now)?;
+            w.feed(&output)?;
             Ok(output.response)
         })?;
         let response = self.in_flight(Hop::IssuanceResponse, response);
-        self.install(new, &response)?;
+        self.deliver(Hop::IssuanceResponse, |w| w.device_mut(new)?.install(&response))?;
         Ok(response)
-    }
-
-    /// The device installs an IssuanceResponse.
-    fn install(&mut self, device: &str, response: &[u8]) -> Result<(), FlowError> {
-        let provider = self.provider;
-        self.deliver(Hop::IssuanceResponse, |w| {
-            let (_, state) = w.devices.get(device).ok_or(no_such("no such device"))?;
-            let next = device::install(provider, state, response)?;
-            if let Some(entry) = w.devices.get_mut(device) {
-                entry.1 = next;
-            }
-            Ok(())
-        })
     }
 
     /// A holder action through the card's auth key and PIN: report lost,
@@ -154,9 +115,8 @@ impl World {
         })?;
         let request = self.in_flight(Hop::HolderAction, request);
         let receipt = self.deliver(Hop::HolderAction, |w| {
-            let (next, output) =
-                issuer::holder_action(provider, &w.issuer_config, &w.issuer, &request, &mut w.entropy, now)?;
-            w.apply_issuer_output(next, &output)?;
+            let output = w.issuer.holder_action(&request, now)?;
+            w.feed(&output)?;
             Ok(output.response)
         })?;
         Ok(self.in_flight(Hop::Receipt, receipt))
@@ -172,40 +132,31 @@ impl World {
         params: &LifecycleParams,
     ) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
-        let provider = self.provider;
         let request = self.deliver(Hop::DeviceRevocation, |w| {
-            let (_, state) = w.devices.get(device_name).ok_or(no_such("no such device"))?;
-            let serials = device::installed_serials(provider, state)?.into_iter().map(|(_, s)| s).collect();
+            let device = w.device_mut(device_name)?;
             let payload = DeviceRevocationPayload {
-                serials,
+                serials: device.installed_serials()?,
                 reason,
                 time: now,
                 idempotency_key: params.idempotency_key,
                 user_verified: params.user_verified,
             };
-            device::sign_as_device(provider, state, &payload.to_bytes()?)
+            device.sign_lifecycle(&payload.to_bytes()?)
         })?;
         self.submit_device_revocation(device_name, &request)
     }
 
-    /// Sends a (possibly repeated) device revocation request to the Issuer.
+    /// Sends a (possibly repeated) device revocation request to the Issuer;
+    /// a released device deletes its credentials once it has the receipt.
     pub fn submit_device_revocation(&mut self, device_name: &str, request: &[u8]) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
-        let provider = self.provider;
         let request = self.in_flight(Hop::DeviceRevocation, request.to_vec());
         let receipt = self.deliver(Hop::DeviceRevocation, |w| {
-            let (next, output) = issuer::device_revocation(provider, &w.issuer_config, &w.issuer, &request, now)?;
-            w.apply_issuer_output(next, &output)?;
-            // a released device deletes its credentials once the receipt is in hand
-            let released = crate::msgs::lifecycle::DeviceRevocationPayload::from_bytes(
-                crate::codec::cose_sign1::decode_sign1(&request, &crate::codec::Limits::V0)?.payload(),
-            )?
-            .reason
-                == RevocationReason::DeviceReleased;
-            if released {
-                if let Some(entry) = w.devices.get_mut(device_name) {
-                    entry.1.installed.clear();
-                }
+            let output = w.issuer.device_revocation(&request, now)?;
+            w.feed(&output)?;
+            let said = crate::receipt::verify_receipt(w.provider, &output.response, &w.mobile_anchor, now)?;
+            if said.reason == RevocationReason::DeviceReleased {
+                w.device_mut(device_name)?.release();
             }
             Ok(output.response)
         })?;
@@ -224,32 +175,15 @@ impl World {
             return Ok(0);
         }
         let now = self.now;
-        let provider = self.provider;
         let commands = self.deliver(Hop::WipeCommand, |w| {
-            let (config, _) = w.devices.get(device_name).ok_or(no_such("no such device"))?;
-            let digest = config.digest(provider)?;
-            let (next, commands) = issuer::deliver_wipes(&w.issuer, &digest);
-            w.issuer = next;
-            Ok(commands)
+            let digest = w.device_mut(device_name)?.digest()?;
+            Ok(w.issuer.deliver_wipes(&digest))
         })?;
         for command in &commands {
             let command = self.in_flight(Hop::WipeCommand, command.clone());
-            let receipt = self.deliver(Hop::WipeCommand, |w| {
-                let (_, state) = w.devices.get(device_name).ok_or(no_such("no such device"))?;
-                let done = w.wipe_receipts.get(device_name).cloned().unwrap_or_default();
-                let anchor = w.issuer_config.mobile_anchor.clone();
-                let (next, done, receipt) = device::apply_wipe(provider, state, &done, &command, &anchor, now)?;
-                if let Some(entry) = w.devices.get_mut(device_name) {
-                    entry.1 = next;
-                }
-                w.wipe_receipts.insert(device_name.to_owned(), done);
-                Ok(receipt)
-            })?;
+            let receipt = self.deliver(Hop::WipeCommand, |w| w.device_mut(device_name)?.apply_wipe(&command, now))?;
             let receipt = self.in_flight(Hop::WipeReceipt, receipt);
-            self.deliver(Hop::WipeReceipt, |w| {
-                w.issuer = issuer::acknowledge_wipe(provider, &w.issuer_config, &w.issuer, &receipt, now)?;
-                Ok(())
-            })?;
+            self.deliver(Hop::WipeReceipt, |w| w.issuer.acknowledge_wipe(&receipt, now))?;
         }
         Ok(commands.len())
     }
@@ -274,8 +208,8 @@ impl World {
         self.deliver(Hop::HolderAction, |w| {
             let card = w.card(holder).ok_or(no_such("no such holder"))?;
             let auth_serial = crate::pki::ParsedCert::parse(provider, &card.auth.cert)?.serial;
-            let (next, output) = issuer::card_event(&w.issuer, &auth_serial, event, now)?;
-            w.apply_issuer_output(next, &output)
+            let output = w.issuer.card_event(&auth_serial, event, now)?;
+            w.feed(&output)
         })
     }
 }

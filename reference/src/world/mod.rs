@@ -10,11 +10,16 @@ use crate::card::{self, CardConfig, CardKey, CardState};
 use crate::crypto::{CryptoProvider, Entropy, SeededEntropy, default_provider};
 use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice};
 use crate::error::{Code, Error};
-use crate::issuer::{self, IssuerConfig, IssuerState};
+use crate::issuer::{IssuerConfig, IssuerOutput, IssuerState};
 use crate::msgs::{IdempotencyKey, Kind, Message};
+use crate::mutants::Mutation;
 use crate::notify::Notification;
-use crate::pki::{HolderAttributes, TestPki};
-use crate::status::{self, StatusConfig, StatusState};
+use crate::pki::{HolderAttributes, TestPki, TrustAnchor};
+use crate::roles::{
+    DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
+    VerifierRole,
+};
+use crate::status::{StatusConfig, StatusState};
 use crate::time::{DAY, UnixTime};
 use crate::verifier::{VerifierConfig, VerifierState};
 
@@ -145,26 +150,36 @@ pub struct World {
     pki: TestPki,
     now: UnixTime,
     entropy: SeededEntropy,
-    issuer_config: IssuerConfig,
-    issuer: IssuerState,
-    status_config: StatusConfig,
-    status: StatusState,
+    mutation: Option<Mutation>,
+    mobile_anchor: TrustAnchor,
+    issuer: Box<dyn IssuerRole>,
+    status: Box<dyn StatusRole>,
     /// Whether verifiers can reach Status.
     pub status_reachable: bool,
-    verifiers: BTreeMap<String, (VerifierConfig, VerifierState)>,
+    verifiers: BTreeMap<String, Box<dyn VerifierRole>>,
+    verifier_configs: BTreeMap<String, VerifierConfig>,
     cards: BTreeMap<String, (CardConfig, CardState)>,
-    holders: BTreeMap<String, HolderAttributes>,
-    devices: BTreeMap<String, (DeviceConfig, DeviceState)>,
-    wipe_receipts: BTreeMap<String, device::WipeReceipts>,
+    devices: BTreeMap<String, Box<dyn DeviceRole>>,
     violations: Vec<crate::invariants::Violation>,
     online: BTreeMap<String, bool>,
     tamper: Option<Tamper>,
 }
 
+fn no_such(what: &'static str) -> Error {
+    Error::new(Code::Malformed, what)
+}
+
 impl World {
     /// A world from `seed`: the test PKI, an Issuer, Status, and two
-    /// verifiers ([`GOV_RP`] may check `sign`, [`SHOP_RP`] may not).
+    /// verifiers ([`GOV_RP`] may check `sign`, [`SHOP_RP`] may not), every
+    /// role the reference.
     pub fn new(seed: [u8; 32]) -> crate::Result<World> {
+        World::with_mutation(seed, None)
+    }
+
+    /// The same world with one built-in mutant's rule switched off in the
+    /// role that owns it (`None`: the reference).
+    pub fn with_mutation(seed: [u8; 32], mutation: Option<Mutation>) -> crate::Result<World> {
         let provider = default_provider();
         let now = WORLD_START;
         let pki = TestPki::from_seed(provider, seed, now)?;
@@ -179,43 +194,53 @@ impl World {
             (now - DAY, now + crate::pki::fixtures::ROOT_LIFETIME_SECS),
             vec![],
         )?;
+        let mobile_anchor = pki.mobile_root.anchor(provider)?;
         let issuer_config = IssuerConfig {
             mobile_root: pki.mobile_root.clone(),
             card_anchor: pki.card_root.anchor(provider)?,
             platform_anchor: pki.platform_root.anchor(provider)?,
-            mobile_anchor: pki.mobile_root.anchor(provider)?,
+            mobile_anchor: mobile_anchor.clone(),
             receipts: crate::pki::Credential { key: receipts_key, cert: receipts_cert },
+            mutation,
         };
         let status_config =
-            StatusConfig { signer: pki.status_signer.clone(), verifier_anchor: pki.mobile_root.anchor(provider)? };
-        let mut verifiers = BTreeMap::new();
+            StatusConfig { signer: pki.status_signer.clone(), verifier_anchor: mobile_anchor.clone(), mutation };
+        let mut verifiers: BTreeMap<String, Box<dyn VerifierRole>> = BTreeMap::new();
+        let mut verifier_configs = BTreeMap::new();
         for (rp, may_sign) in [(GOV_RP, true), (SHOP_RP, false)] {
             let config = VerifierConfig {
                 rp_id: rp.into(),
                 credential: pki.verifier(provider, rp, may_sign)?,
-                mobile_anchor: pki.mobile_root.anchor(provider)?,
+                mobile_anchor: mobile_anchor.clone(),
+                mutation,
             };
-            verifiers.insert(rp.to_owned(), (config, VerifierState::default()));
+            let entropy = pki.entropy(&format!("verifier/{rp}"));
+            verifiers.insert(rp.to_owned(), Box::new(ReferenceVerifier::new(provider, config.clone(), entropy)));
+            verifier_configs.insert(rp.to_owned(), config);
         }
         Ok(World {
             provider,
             entropy: pki.entropy("world"),
+            issuer: Box::new(ReferenceIssuer::new(provider, issuer_config, pki.entropy("issuer"))),
+            status: Box::new(ReferenceStatus::new(provider, status_config)),
             pki,
             now,
-            issuer_config,
-            issuer: IssuerState::default(),
-            status_config,
-            status: StatusState::default(),
+            mutation,
+            mobile_anchor,
             status_reachable: true,
             verifiers,
+            verifier_configs,
             cards: BTreeMap::new(),
-            holders: BTreeMap::new(),
             devices: BTreeMap::new(),
-            wipe_receipts: BTreeMap::new(),
             violations: Vec::new(),
             online: BTreeMap::new(),
             tamper: None,
         })
+    }
+
+    /// The built-in mutant this world runs, if any.
+    pub fn mutation(&self) -> Option<Mutation> {
+        self.mutation
     }
 
     /// The provider in use.
@@ -263,18 +288,18 @@ impl World {
         let creds = self.pki.card(self.provider, name, &attributes, validity)?;
         let auth = crate::pki::ParsedCert::parse(self.provider, &creds.auth.cert)?;
         let sign = crate::pki::ParsedCert::parse(self.provider, &creds.sign.cert)?;
-        let not_after = auth.not_after.min(sign.not_after);
-        self.issuer = issuer::register_card(&self.issuer, &auth.serial, &sign.serial, not_after);
+        self.issuer.register_card(&auth.serial, &sign.serial, auth.not_after.min(sign.not_after));
         let config = CardConfig::new(creds.sign, creds.auth, SIGN_PASSWORD, AUTH_PIN)?;
         self.cards.insert(name.to_owned(), (config, CardState::default()));
-        self.holders.insert(name.to_owned(), attributes);
         Ok(())
     }
 
     /// A new device with its own platform identity.
     pub fn add_device(&mut self, name: &str) {
         let config = DeviceConfig { device_id: format!("device {name}"), platform: self.pki.platform_root.clone() };
-        self.devices.insert(name.to_owned(), (config, DeviceState::default()));
+        let entropy = self.pki.entropy(&format!("device/{name}"));
+        let device = ReferenceDevice::new(self.provider, config, self.mobile_anchor.clone(), entropy);
+        self.devices.insert(name.to_owned(), Box::new(device));
         self.online.insert(name.to_owned(), true);
     }
 
@@ -284,13 +309,13 @@ impl World {
     }
 
     /// A device's state.
-    pub fn device(&self, name: &str) -> Option<&DeviceState> {
-        self.devices.get(name).map(|(_, s)| s)
+    pub fn device(&self, name: &str) -> Option<DeviceState> {
+        self.devices.get(name).map(|d| d.snapshot())
     }
 
     /// A verifier's configuration.
     pub fn verifier(&self, rp: &str) -> Option<&VerifierConfig> {
-        self.verifiers.get(rp).map(|(c, _)| c)
+        self.verifier_configs.get(rp)
     }
 
     /// The Issuer's back-office channel to Status: sets a certificate's
@@ -302,18 +327,17 @@ impl World {
         status: crate::msgs::status::CertStatus,
     ) -> crate::Result<()> {
         let feed = crate::msgs::status::StatusFeed { serial: serial.to_vec(), kind, status }.to_bytes()?;
-        self.status = status::apply_feed(&self.status, &feed)?;
-        Ok(())
+        self.status.apply_feed(&feed)
     }
 
     /// Every role's state.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
-            issuer: self.issuer.clone(),
-            status: self.status.clone(),
-            verifiers: self.verifiers.iter().map(|(k, (_, s))| (k.clone(), s.clone())).collect(),
+            issuer: self.issuer.snapshot(),
+            status: self.status.snapshot(),
+            verifiers: self.verifiers.iter().map(|(k, v)| (k.clone(), v.snapshot())).collect(),
             cards: self.cards.iter().map(|(k, (_, s))| (k.clone(), s.clone())).collect(),
-            devices: self.devices.iter().map(|(k, (_, s))| (k.clone(), s.clone())).collect(),
+            devices: self.devices.iter().map(|(k, d)| (k.clone(), d.snapshot())).collect(),
         }
     }
 
@@ -325,7 +349,9 @@ impl World {
 
     /// Every notification written so far: the Issuer's, then Status's.
     pub fn notifications(&self) -> Vec<Notification> {
-        self.issuer.outbox.iter().chain(self.status.outbox.iter()).cloned().collect()
+        let mut all = self.issuer.snapshot().outbox;
+        all.extend(self.status.snapshot().outbox);
+        all
     }
 
     fn in_flight(&mut self, hop: Hop, mut bytes: Vec<u8>) -> Vec<u8> {
@@ -350,14 +376,22 @@ impl World {
         })
     }
 
+    /// Applies an Issuer step's Status feed.
+    fn feed(&mut self, output: &IssuerOutput) -> Result<(), Error> {
+        for feed in &output.status_feed {
+            self.status.apply_feed(feed)?;
+        }
+        Ok(())
+    }
+
+    fn device_mut(&mut self, name: &str) -> Result<&mut Box<dyn DeviceRole>, Error> {
+        self.devices.get_mut(name).ok_or(no_such("no such device"))
+    }
+
     /// Issuer: a fresh issuance challenge.
     pub fn issuance_challenge(&mut self) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
-        let bytes = self.deliver(Hop::IssuanceChallenge, |w| {
-            let (next, bytes) = issuer::challenge(&w.issuer, &mut w.entropy, now)?;
-            w.issuer = next;
-            Ok(bytes)
-        })?;
+        let bytes = self.deliver(Hop::IssuanceChallenge, |w| w.issuer.challenge(now))?;
         Ok(self.in_flight(Hop::IssuanceChallenge, bytes))
     }
 
@@ -372,24 +406,17 @@ impl World {
         let now = self.now;
         let provider = self.provider;
         let payload = self.deliver(Hop::IssuanceChallenge, |w| {
-            let (config, state) = w.devices.get(device).ok_or(Error::new(Code::Malformed, "no such device"))?;
             let choice = IssuanceChoice {
                 kinds: params.kinds.clone(),
                 notification_address: format!("{holder}@mail.example.jp"),
                 idempotency_key: params.idempotency_key,
                 replaces: params.replaces.clone(),
             };
-            let (next, payload) =
-                device::prepare_issuance(provider, config, state, challenge, &choice, &mut w.entropy, now)?;
-            if let Some(entry) = w.devices.get_mut(device) {
-                entry.1 = next;
-            }
-            Ok(payload)
+            w.device_mut(device)?.prepare_issuance(challenge, &choice, now)
         })?;
         let request = self.deliver(Hop::CardSignature, |w| {
-            let (config, state) = w.cards.get(holder).ok_or(Error::new(Code::Malformed, "no such holder"))?;
+            let (config, state) = w.cards.get(holder).ok_or(no_such("no such holder"))?;
             let mut card_state = state.clone();
-            let mut failure = None;
             let request =
                 device::assemble_issuance_request(&payload, &config.sign.cert, &config.auth.cert, |key, tbs| {
                     let secret = match key {
@@ -398,7 +425,7 @@ impl World {
                     };
                     let (next, result) = card::sign(provider, config, &card_state, key, secret, tbs);
                     card_state = next;
-                    result.inspect_err(|e| failure = Some(e.clone()))
+                    result
                 });
             if let Some(entry) = w.cards.get_mut(holder) {
                 entry.1 = card_state;
@@ -411,26 +438,13 @@ impl World {
     /// Issuer, then Status (feed), then the device installs the answer.
     pub fn submit_issuance(&mut self, device: &str, request: &[u8]) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
-        let provider = self.provider;
         let response = self.deliver(Hop::IssuanceRequest, |w| {
-            let (next, output) = issuer::issue(provider, &w.issuer_config, &w.issuer, request, &mut w.entropy, now)?;
-            let mut status = w.status.clone();
-            for feed in &output.status_feed {
-                status = status::apply_feed(&status, feed)?;
-            }
-            w.issuer = next;
-            w.status = status;
+            let output = w.issuer.issue(request, now)?;
+            w.feed(&output)?;
             Ok(output.response)
         })?;
         let response = self.in_flight(Hop::IssuanceResponse, response);
-        self.deliver(Hop::IssuanceResponse, |w| {
-            let (_, state) = w.devices.get(device).ok_or(Error::new(Code::Malformed, "no such device"))?;
-            let next = device::install(provider, state, &response)?;
-            if let Some(entry) = w.devices.get_mut(device) {
-                entry.1 = next;
-            }
-            Ok(())
-        })?;
+        self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(&response))?;
         Ok(response)
     }
 

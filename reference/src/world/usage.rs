@@ -1,13 +1,11 @@
 //! The use flows through the world: request, assertion, verification with
 //! one status query.
 
-use super::{AcceptedUse, FlowError, Hop, World};
-use crate::device::{self, UserVerification};
-use crate::error::{Code, Error};
+use super::{AcceptedUse, FlowError, Hop, World, no_such};
+use crate::device::UserVerification;
 use crate::msgs::error_msg::ErrorMessage;
 use crate::msgs::{Digest, Kind, Message};
-use crate::status;
-use crate::verifier::{self, PendingUse, StatusAnswer};
+use crate::verifier::StatusAnswer;
 
 impl World {
     /// Verifier `rp`: a UseRequest.
@@ -20,12 +18,8 @@ impl World {
     ) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
         let bytes = self.deliver(Hop::UseRequest, |w| {
-            let (config, state) = w.verifiers.get(rp).ok_or(Error::new(Code::Malformed, "no such verifier"))?;
-            let (next, bytes) = verifier::request(config, state, kind, purpose, document_digest, &mut w.entropy, now)?;
-            if let Some(entry) = w.verifiers.get_mut(rp) {
-                entry.1 = next;
-            }
-            Ok(bytes)
+            let verifier = w.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?;
+            verifier.request(kind, purpose, document_digest, now)
         })?;
         Ok(self.in_flight(Hop::UseRequest, bytes))
     }
@@ -33,66 +27,67 @@ impl World {
     /// Device: answers a UseRequest after user verification `uv`.
     pub fn assertion(&mut self, device: &str, request: &[u8], uv: UserVerification) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
-        let provider = self.provider;
-        let bytes = self.deliver(Hop::UseRequest, |w| {
-            let (_, state) = w.devices.get(device).ok_or(Error::new(Code::Malformed, "no such device"))?;
-            let (next, bytes) = device::assert(provider, state, request, uv, now)?;
-            if let Some(entry) = w.devices.get_mut(device) {
-                entry.1 = next;
-            }
-            Ok(bytes)
-        })?;
+        let bytes = self.deliver(Hop::UseRequest, |w| w.device_mut(device)?.assert(request, uv, now))?;
         Ok(self.in_flight(Hop::Assertion, bytes))
     }
 
-    /// Verifier `rp`: checks an assertion, asks Status once, and accepts.
+    /// Verifier `rp`: checks an assertion, asks Status once (the suite
+    /// plays the network: tampering, reachability), and accepts.
+    ///
+    /// If Status answered and the verifier then refused, Status's own step
+    /// (its usage log and notification for a `good` answer) stands: Status
+    /// cannot know what happened to its answer on the way. The unchanged
+    /// check then covers every other role.
     pub fn verify(&mut self, rp: &str, assertion: &[u8]) -> Result<AcceptedUse, FlowError> {
         let now = self.now;
-        let provider = self.provider;
-        let (pending, status_request) = self.deliver(Hop::Assertion, |w| {
-            let (config, state) = w.verifiers.get(rp).ok_or(Error::new(Code::Malformed, "no such verifier"))?;
-            verifier::check_assertion(provider, config, state, assertion, now)
-        })?;
-        let status_request = self.in_flight(Hop::StatusRequest, status_request);
-        let answer =
-            if self.status_reachable {
-                let answered = self.deliver(Hop::StatusRequest, |w| {
-                    let (next, response) = status::answer(provider, &w.status_config, &w.status, &status_request, now)?;
-                    w.status = next;
-                    Ok(response)
-                });
-                match answered {
-                    Ok(response) => StatusAnswer::Response(self.in_flight(Hop::StatusResponse, response)),
-                    // Status answers its refusal as an Error message; the verifier reads it.
-                    Err(refusal) => {
-                        let message = ErrorMessage::from_error(&refusal.error).to_bytes().map_err(|error| {
-                            FlowError { error, hop: Hop::StatusRequest, unchanged: refusal.unchanged }
-                        })?;
-                        StatusAnswer::Refused(message)
-                    }
+        let before = self.snapshot();
+        let mut status_answered = false;
+        let result = {
+            let World { verifiers, status, tamper, status_reachable, .. } = &mut *self;
+            match verifiers.get_mut(rp) {
+                None => Err(no_such("no such verifier")),
+                Some(verifier) => {
+                    let mut ask_status = |mut request: Vec<u8>| {
+                        if let Some(t) = tamper.as_mut() {
+                            t(Hop::StatusRequest, &mut request);
+                        }
+                        if !*status_reachable {
+                            return StatusAnswer::Unreachable;
+                        }
+                        match status.answer(&request, now) {
+                            Ok(mut response) => {
+                                status_answered = true;
+                                if let Some(t) = tamper.as_mut() {
+                                    t(Hop::StatusResponse, &mut response);
+                                }
+                                StatusAnswer::Response(response)
+                            }
+                            // Status answers a refusal as an Error message
+                            Err(refusal) => match ErrorMessage::from_error(&refusal).to_bytes() {
+                                Ok(bytes) => StatusAnswer::Refused(bytes),
+                                Err(_) => StatusAnswer::Unreachable,
+                            },
+                        }
+                    };
+                    verifier.verify(assertion, now, &mut ask_status)
                 }
-            } else {
-                StatusAnswer::Unreachable
-            };
-        self.complete_use(rp, &pending, &answer)
-    }
-
-    fn complete_use(
-        &mut self,
-        rp: &str,
-        pending: &PendingUse,
-        answer: &StatusAnswer,
-    ) -> Result<AcceptedUse, FlowError> {
-        let now = self.now;
-        let provider = self.provider;
-        self.deliver(Hop::StatusResponse, |w| {
-            let (config, state) = w.verifiers.get(rp).ok_or(Error::new(Code::Malformed, "no such verifier"))?;
-            let next = verifier::complete(provider, config, state, pending, answer, now)?;
-            if let Some(entry) = w.verifiers.get_mut(rp) {
-                entry.1 = next;
             }
-            Ok(AcceptedUse { serial: pending.serial.clone(), counter: pending.counter })
-        })
+        };
+        let mut after = self.snapshot();
+        self.violations.extend(crate::invariants::check_step(&before, &after));
+        self.violations.extend(crate::invariants::check(&after));
+        match result {
+            Ok((serial, counter)) => Ok(AcceptedUse { serial, counter }),
+            Err(error) => {
+                if status_answered {
+                    after.status = before.status.clone();
+                }
+                let refusal = crate::invariants::check_refusal(&before, &after, error.code);
+                let unchanged = refusal.is_empty();
+                self.violations.extend(refusal);
+                Err(FlowError { error, hop: Hop::Assertion, unchanged })
+            }
+        }
     }
 
     /// Authentication end to end: `rp` asks, `device` answers with biometrics.

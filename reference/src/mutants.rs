@@ -1,0 +1,99 @@
+//! Built-in mutants: the reference with exactly one guarded rule switched
+//! off. The conformance suite must fail each of them, on the requirement
+//! the rule enforces; that is how the suite proves it can catch a bug.
+//!
+//! A mutation rides in the configuration of the role that owns the rule;
+//! the core checks [`Mutation::disables`] where the rule is enforced.
+
+/// One switched-off rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mutation {
+    /// Verifier: accepts without evaluating Status's answer.
+    SkipStatusCheck,
+    /// Verifier: accepts a nonce already used.
+    AcceptReusedNonce,
+    /// Verifier: ignores the signature counter.
+    IgnoreCounter,
+    /// Verifier: accepts passcode UV for `sign`.
+    AcceptPasscodeForSign,
+    /// Issuer: leaves the old device's certificates active after migration.
+    OldDeviceStaysActive,
+    /// Status: writes no notification on use.
+    NoUseNotification,
+    /// Verifier: decodes assertions without the deterministic-encoding checks.
+    AcceptNonDeterministicCbor,
+    /// Issuer: accepts a revoked card certificate.
+    AcceptRevokedCardCert,
+    /// Verifier: reads an unreachable Status as `good`.
+    UndeterminedAsGood,
+    /// Issuer: forgets idempotency keys (a retry is a new request).
+    ForgetIdempotencyKey,
+    /// Verifier: accepts an assertion made for another rp.
+    AcceptOtherRp,
+    /// Issuer: keeps `auth` suspended after the hold is lifted.
+    KeepAuthSuspended,
+}
+
+impl Mutation {
+    /// Every mutant.
+    pub const ALL: [Mutation; 12] = [
+        Mutation::SkipStatusCheck,
+        Mutation::AcceptReusedNonce,
+        Mutation::IgnoreCounter,
+        Mutation::AcceptPasscodeForSign,
+        Mutation::OldDeviceStaysActive,
+        Mutation::NoUseNotification,
+        Mutation::AcceptNonDeterministicCbor,
+        Mutation::AcceptRevokedCardCert,
+        Mutation::UndeterminedAsGood,
+        Mutation::ForgetIdempotencyKey,
+        Mutation::AcceptOtherRp,
+        Mutation::KeepAuthSuspended,
+    ];
+
+    /// The name used on the command line (`--sut mutant:NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::SkipStatusCheck => "skip-status-check",
+            Mutation::AcceptReusedNonce => "accept-reused-nonce",
+            Mutation::IgnoreCounter => "ignore-counter",
+            Mutation::AcceptPasscodeForSign => "accept-passcode-for-sign",
+            Mutation::OldDeviceStaysActive => "old-device-stays-active",
+            Mutation::NoUseNotification => "no-use-notification",
+            Mutation::AcceptNonDeterministicCbor => "accept-non-deterministic-cbor",
+            Mutation::AcceptRevokedCardCert => "accept-revoked-card-cert",
+            Mutation::UndeterminedAsGood => "undetermined-as-good",
+            Mutation::ForgetIdempotencyKey => "forget-idempotency-key",
+            Mutation::AcceptOtherRp => "accept-other-rp",
+            Mutation::KeepAuthSuspended => "keep-auth-suspended",
+        }
+    }
+
+    /// Looks a mutant up by name.
+    pub fn from_name(name: &str) -> Option<Mutation> {
+        Mutation::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The requirement the switched-off rule enforces.
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Mutation::SkipStatusCheck => "USE-013",
+            Mutation::AcceptReusedNonce => "NON-002",
+            Mutation::IgnoreCounter => "USE-006",
+            Mutation::AcceptPasscodeForSign => "USE-005",
+            Mutation::OldDeviceStaysActive => "MIG-003",
+            Mutation::NoUseNotification => "STA-004",
+            Mutation::AcceptNonDeterministicCbor => "ENC-005",
+            Mutation::AcceptRevokedCardCert => "PKI-012",
+            Mutation::UndeterminedAsGood => "USE-012",
+            Mutation::ForgetIdempotencyKey => "ISS-006",
+            Mutation::AcceptOtherRp => "USE-001",
+            Mutation::KeepAuthSuspended => "SUS-002",
+        }
+    }
+
+    /// True when `config_mutation` switches off the rule of `self`.
+    pub fn disables(self, config_mutation: Option<Mutation>) -> bool {
+        config_mutation == Some(self)
+    }
+}
