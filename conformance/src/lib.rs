@@ -1,6 +1,9 @@
-//! jpki-mobile conformance suite. In this first version it runs the
-//! external vector sets and the reference's PKI self-checks; the role
-//! checks, bindings and reports of the full runner build on it.
+//! jpki-mobile conformance suite: a registry of checks (vectors, scenarios),
+//! each naming the requirements it covers, run against a system under test
+//! through the role bindings, with outcomes, reports and built-in mutants.
 
+pub mod checks;
 pub mod external;
-pub mod selfcheck;
+pub mod report;
+pub mod runner;
+mod selfcheck;

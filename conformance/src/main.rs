@@ -1,105 +1,234 @@
 //! `jpki-conformance`: the suite's command line.
 //!
-//! Exit codes: 0 every check passed (or was skipped on request), 1 a check
-//! failed, 2 the command line was wrong or a report could not be written.
+//! Exit codes (stable):
+//! - `0`: no check failed (passes, skips, waivers only);
+//! - `1`: at least one check failed, or a mutant survived (`mutants`);
+//! - `2`: bad arguments, an unreadable input file, or a report that could not be written.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use jpki_conformance::selfcheck::{CheckResult, Verdict, checks, run_check};
-use jpki_reference::crypto::default_provider;
+use clap::{Parser, Subcommand};
+use jpki_conformance::checks::context::Sut;
+use jpki_conformance::checks::{self, Role};
+use jpki_conformance::report::{self, RunSummary};
+use jpki_conformance::runner::{self, Capabilities, CheckRun, Outcome, RunConfig, Selection, Waivers};
+use jpki_reference::mutants::Mutation;
 
-const USAGE: &str = "usage: jpki-conformance <run [--out DIR] | list>";
+#[derive(Parser)]
+#[command(name = "jpki-conformance", version, about = "Conformance suite for mobile JPKI wallets and servers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the suite (default SUT: the embedded reference).
+    Run(RunArgs),
+    /// List the checks with their role, kind, requirements and features.
+    List,
+    /// Run the suite against every built-in mutant and print the mutation score.
+    Mutants {
+        /// The run seed (64 hex digits).
+        #[arg(long)]
+        seed: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The system under test: `reference` or `mutant:NAME`.
+    #[arg(long, default_value = "reference")]
+    sut: String,
+    /// Only checks targeting this role (device, issuer, status, verifier).
+    #[arg(long)]
+    role: Option<String>,
+    /// Only checks whose id or requirement id matches (glob `*`); repeatable.
+    #[arg(long)]
+    only: Vec<String>,
+    /// Skip checks whose id or requirement id matches; repeatable.
+    #[arg(long)]
+    skip: Vec<String>,
+    /// The run seed (64 hex digits); each check's seed derives from it.
+    #[arg(long)]
+    seed: Option<String>,
+    /// Rerun exactly this check (with the run's `--seed`).
+    #[arg(long)]
+    replay: Option<String>,
+    /// Where the reports go.
+    #[arg(long, default_value = "target/jpki-report")]
+    out: PathBuf,
+    /// The SUT's capability statement (JSON).
+    #[arg(long)]
+    capabilities: Option<PathBuf>,
+    /// The waiver file (`pattern: reason` per line).
+    #[arg(long)]
+    waivers: Option<PathBuf>,
+}
+
+/// The default run seed: fixed, so two runs of the same suite agree.
+const DEFAULT_SEED: [u8; 32] = [0x4a; 32];
+
+fn parse_seed(text: Option<&str>) -> Result<[u8; 32], String> {
+    match text {
+        None => Ok(DEFAULT_SEED),
+        Some(hex_text) => hex::decode(hex_text)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| "--seed takes 64 hex digits".to_owned()),
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("run") => {
-            let out = match args.get(1..).unwrap_or_default() {
-                [] => PathBuf::from("target/jpki-report"),
-                [flag, dir] if flag == "--out" => PathBuf::from(dir),
-                _ => return usage(),
-            };
-            run(&out)
-        }
-        Some("list") if args.len() == 1 => {
-            for check in checks() {
-                println!("{:<40} {}", check.id, check.requirements.join(" "));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::List => {
+            for check in checks::all() {
+                let features: Vec<&str> = check.features.iter().map(|f| f.name()).collect();
+                println!(
+                    "{:<52} {:<8} {:<9} {:<40} {}",
+                    check.id,
+                    check.role.name(),
+                    check.kind.name(),
+                    check.requirements.join(" "),
+                    features.join(",")
+                );
             }
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        _ => usage(),
+        Command::Mutants { seed } => mutants(seed.as_deref()),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("jpki-conformance: {message}");
+        ExitCode::from(2)
+    })
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, String> {
+    let sut = Sut::parse(&args.sut).ok_or(format!("unknown SUT {:?} (reference, or mutant:NAME)", args.sut))?;
+    let role = args.role.as_deref().map(|r| Role::parse(r).ok_or(format!("unknown role {r:?}"))).transpose()?;
+    let capabilities = args.capabilities.as_deref().map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
+    let waivers = args.waivers.as_deref().map(read).transpose()?.map(|t| Waivers::parse(&t)).transpose()?;
+    let config = RunConfig {
+        sut,
+        seed: parse_seed(args.seed.as_deref())?,
+        capabilities: capabilities.unwrap_or_default(),
+        waivers: waivers.unwrap_or_default(),
+    };
+    let selection = Selection { only: args.only, skip: args.skip, role, replay: args.replay.clone() };
+    let selected = selection.apply(checks::all());
+    if selected.is_empty() {
+        return Err(match args.replay {
+            Some(id) => format!("no check has the id {id:?} (see `jpki-conformance list`)"),
+            None => "the selection matches no check".into(),
+        });
     }
+    println!(
+        "jpki-conformance {} (spec {}) · SUT {} · seed {}",
+        report::SUITE_VERSION,
+        report::SPEC_VERSION,
+        sut.name(),
+        hex::encode(config.seed)
+    );
+    let runs = run_with_progress(&selected, &config);
+    let summary = RunSummary { sut, capabilities: &config.capabilities, seed: config.seed, runs: &runs };
+    print_summary(&summary);
+    write_reports(&args.out, &summary)?;
+    let failed = runs.iter().any(|r| matches!(r.outcome, Outcome::Fail { .. }));
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn usage() -> ExitCode {
-    eprintln!("{USAGE}");
-    ExitCode::from(2)
-}
-
-fn run(out: &std::path::Path) -> ExitCode {
-    let provider = default_provider();
-    println!("jpki-conformance {} — SUT: embedded reference (provider {})", env!("CARGO_PKG_VERSION"), provider.name());
-    let all = checks();
-    let mut results = Vec::new();
-    for (i, check) in all.iter().enumerate() {
-        let result = run_check(check, provider);
-        let tag = match &result.verdict {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Skipped(_) => "SKIP",
-        };
-        println!(
-            "[{}/{}] {tag} {:<40} {}  [{}]",
-            i + 1,
-            all.len(),
-            result.id,
-            result.summary,
-            result.requirements.join(" ")
+fn run_with_progress(selected: &[checks::Check], config: &RunConfig) -> Vec<CheckRun> {
+    if std::io::stdout().is_terminal() {
+        let bar = indicatif::ProgressBar::new(selected.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        for failure in &result.failures {
-            println!("        - {failure}");
-        }
-        results.push(result);
+        let runs = runner::run(selected, config, &mut |_, _, result| {
+            bar.set_message(result.check.id.clone());
+            bar.inc(1);
+            if matches!(result.outcome, Outcome::Fail { .. }) {
+                bar.println(describe(result));
+            }
+        });
+        bar.finish_and_clear();
+        runs
+    } else {
+        runner::run(selected, config, &mut |i, n, result| {
+            println!("[{i}/{n}] {}", describe(result));
+        })
     }
-    let count = |f: fn(&Verdict) -> bool| results.iter().filter(|r| f(&r.verdict)).count();
-    let (passed, failed, skipped) =
-        (count(|v| *v == Verdict::Pass), count(|v| *v == Verdict::Fail), count(|v| matches!(v, Verdict::Skipped(_))));
-    if let Err(e) = write_report(out, &results) {
-        eprintln!("cannot write the report to {}: {e}", out.display());
-        return ExitCode::from(2);
-    }
-    println!("report: {}", out.join("report.json").display());
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-fn write_report(out: &std::path::Path, results: &[CheckResult]) -> std::io::Result<()> {
-    std::fs::create_dir_all(out)?;
-    let checks: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            let (verdict, reason) = match &r.verdict {
-                Verdict::Pass => ("pass", None),
-                Verdict::Fail => ("fail", None),
-                Verdict::Skipped(why) => ("skipped", Some(why.clone())),
-            };
-            serde_json::json!({
-                "id": r.id,
-                "requirements": r.requirements,
-                "verdict": verdict,
-                "reason": reason,
-                "summary": r.summary,
-                "failures": r.failures,
-            })
-        })
-        .collect();
-    let report = serde_json::json!({
-        "suite": "jpki-conformance",
-        "suite_version": env!("CARGO_PKG_VERSION"),
-        "sut": "embedded reference",
-        "checks": checks,
-    });
-    let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-    std::fs::write(out.join("report.json"), text + "\n")
+fn describe(run: &CheckRun) -> String {
+    let detail = match &run.outcome {
+        Outcome::Pass => String::new(),
+        Outcome::Fail { expected, actual } => format!("\n        expected: {expected}\n        actual:   {actual}"),
+        Outcome::Skipped(reason) | Outcome::Unimplemented(reason) => format!(" ({reason})"),
+        Outcome::Waived { reason, underlying } => format!(" ({}; {reason})", underlying.name()),
+    };
+    format!(
+        "{:<13} {:<52} [{}]{detail}",
+        run.outcome.name().to_uppercase(),
+        run.check.id,
+        run.check.requirements.join(" ")
+    )
+}
+
+fn print_summary(summary: &RunSummary<'_>) {
+    println!("\nrole      pass  fail  skipped  unimplemented  waived");
+    for role in Role::ALL {
+        let c = runner::tally(summary.runs.iter().filter(|r| r.check.role == role));
+        println!("{:<9} {:>4}  {:>4}  {:>7}  {:>13}  {:>6}", role.name(), c[0], c[1], c[2], c[3], c[4]);
+    }
+    let failed: Vec<&CheckRun> = summary.runs.iter().filter(|r| matches!(r.outcome, Outcome::Fail { .. })).collect();
+    for run in &failed {
+        println!(
+            "replay: jpki-conformance run --sut {} --seed {} --replay {}",
+            summary.sut.name(),
+            hex::encode(summary.seed),
+            run.check.id
+        );
+    }
+    let c = runner::tally(summary.runs);
+    println!("{} passed, {} failed, {} skipped", c[0], c[1], c[2] + c[3] + c[4]);
+}
+
+fn write_reports(out: &Path, summary: &RunSummary<'_>) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write reports to {}: {e}", out.display());
+    std::fs::create_dir_all(out).map_err(fail)?;
+    let json = serde_json::to_string_pretty(&report::json::report(summary)).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("report.json"), json + "\n").map_err(fail)?;
+    std::fs::write(out.join("junit.xml"), report::junit::report(summary)).map_err(fail)?;
+    println!("reports: {} and {}", out.join("report.json").display(), out.join("junit.xml").display());
+    Ok(())
+}
+
+fn mutants(seed: Option<&str>) -> Result<ExitCode, String> {
+    let seed = parse_seed(seed)?;
+    let all = checks::all();
+    let mut caught = 0;
+    for mutation in Mutation::ALL {
+        let config = RunConfig { sut: Sut::Mutant(mutation), seed, ..RunConfig::default() };
+        let runs = runner::run(&all, &config, &mut |_, _, _| {});
+        let catchers: Vec<&str> = runs
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Fail { .. }))
+            .filter(|r| r.check.requirements.iter().any(|q| q == mutation.requirement()))
+            .map(|r| r.check.id.as_str())
+            .collect();
+        let verdict = if catchers.is_empty() { "SURVIVED" } else { "caught" };
+        caught += usize::from(!catchers.is_empty());
+        println!("{verdict:<9} {:<32} {}  by {}", mutation.name(), mutation.requirement(), catchers.join(", "));
+    }
+    println!("mutation score: {caught}/{} mutants caught", Mutation::ALL.len());
+    Ok(if caught == Mutation::ALL.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -1,4 +1,4 @@
-//! The checks the main job runs until the full runner exists: external
+//! The vector, PKI and end-to-end flow checks: external
 //! vector sets, the strict-decoder table in `vectors/codec/`, and the test
 //! PKI's reproducibility and chains. Each names the requirements it covers.
 
@@ -8,43 +8,11 @@ use jpki_reference::pki::{HolderAttributes, KeyAttestation, Purpose, Sex, TestPk
 use jpki_reference::time::{CivilDate, DAY};
 use serde::Deserialize;
 
+use crate::checks::{Check, CheckKind, Feature, Role, context};
 use crate::external::{self, Availability, SetReport};
+use jpki_reference::crypto::default_provider;
 
-/// The verdict of one check.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every vector or assertion held.
-    Pass,
-    /// Something did not; the report says what.
-    Fail,
-    /// Not run, and why (only when the user allowed it).
-    Skipped(String),
-}
-
-/// One check's result.
-#[derive(Debug)]
-pub struct CheckResult {
-    /// Stable, namespaced id.
-    pub id: &'static str,
-    /// Requirement ids the check covers.
-    pub requirements: &'static [&'static str],
-    /// The verdict.
-    pub verdict: Verdict,
-    /// One line on what was checked.
-    pub summary: String,
-    /// Each failure, described.
-    pub failures: Vec<String>,
-}
-
-/// A check: id, requirements, and the function that runs it.
-pub struct Check {
-    /// Stable, namespaced id.
-    pub id: &'static str,
-    /// Requirement ids it covers.
-    pub requirements: &'static [&'static str],
-    run: fn(&dyn CryptoProvider) -> Outcome,
-}
-
+/// What a vector or self-check run found.
 enum Outcome {
     Report(SetReport),
     Skipped(String),
@@ -56,50 +24,48 @@ pub const CLOCK: u64 = 1_748_736_000;
 /// The seed of the self-checks' PKI.
 pub const SEED: [u8; 32] = [0x4a; 32];
 
-/// Every check, in the order the main job runs them.
-pub fn checks() -> Vec<Check> {
+/// The vector, PKI and flow checks, as registry entries.
+pub(crate) fn checks() -> Vec<Check> {
+    use Feature::*;
+    let check = |id: &str, role, kind, requirements: &[&str], features: Vec<Feature>, run: fn()| {
+        Check::new(id, id, role, kind, requirements, features, run)
+    };
     vec![
-        Check {
-            id: "codec::strict-decoder-table",
-            requirements: &[
-                "ENC-001", "ENC-002", "ENC-003", "ENC-004", "ENC-005", "ENC-006", "ENC-007", "ENC-008", "ENC-010",
-                "ENC-011", "ENC-015",
-            ],
-            run: strict_decoder_table,
-        },
-        Check {
-            id: "external::wycheproof-ecdsa-p256-p1363",
-            requirements: &["CRY-001", "COSE-005", "COSE-006", "KEY-002"],
-            run: |p| result(external::wycheproof::run(p)),
-        },
-        Check {
-            id: "external::rfc8949-appendix-a",
-            requirements: &["ENC-001", "ENC-004", "ENC-011", "ENC-014"],
-            run: |_| with_vectors(external::rfc8949::run),
-        },
-        Check {
-            id: "external::cose-wg-examples",
-            requirements: &["COSE-001", "COSE-002", "COSE-003", "COSE-006", "COSE-010"],
-            run: |p| with_vectors(|dir| external::cose_wg::run(p, dir)),
-        },
-        Check { id: "pki::fixtures-reproducible", requirements: &["PKI-011", "CRY-002"], run: fixtures_reproducible },
-        Check {
-            id: "pki::fixture-chains",
-            requirements: &["PKI-002", "PKI-003", "PKI-005", "PKI-009"],
-            run: fixture_chains,
-        },
-        Check {
-            id: "flow::issuance",
-            requirements: &["ISS-001", "ISS-007", "ISS-009", "PKI-009", "PKI-010"],
-            run: flow_issuance,
-        },
-        Check {
-            id: "flow::authentication",
-            requirements: &["USE-001", "USE-009", "USE-013", "STA-003", "STA-004"],
-            run: flow_authentication,
-        },
-        Check { id: "flow::signing", requirements: &["USE-005", "USE-007", "STA-002", "STA-004"], run: flow_signing },
+        check("vectors::strict-decoder-table", Role::Verifier, CheckKind::Vector,
+            &["ENC-001", "ENC-002", "ENC-003", "ENC-004", "ENC-005", "ENC-006", "ENC-007", "ENC-008", "ENC-010", "ENC-011", "ENC-015"],
+            vec![], || finish(strict_decoder_table(default_provider()))),
+        check("vectors::wycheproof-ecdsa-p256-p1363", Role::Verifier, CheckKind::Vector,
+            &["CRY-001", "COSE-005", "COSE-006", "KEY-002"], vec![], || finish(result(external::wycheproof::run(default_provider())))),
+        check("vectors::rfc8949-appendix-a", Role::Verifier, CheckKind::Vector, &["ENC-001", "ENC-004", "ENC-011", "ENC-014"],
+            vec![], || finish(with_vectors(external::rfc8949::run))),
+        check("vectors::cose-wg-examples", Role::Verifier, CheckKind::Vector,
+            &["COSE-001", "COSE-002", "COSE-003", "COSE-006", "COSE-010"], vec![],
+            || finish(with_vectors(|dir| external::cose_wg::run(default_provider(), dir)))),
+        check("pki::fixtures-reproducible", Role::Issuer, CheckKind::Vector, &["PKI-011", "CRY-002"], vec![],
+            || finish(fixtures_reproducible(default_provider()))),
+        check("pki::fixture-chains", Role::Verifier, CheckKind::Vector, &["PKI-002", "PKI-003", "PKI-005", "PKI-009"], vec![],
+            || finish(fixture_chains(default_provider()))),
+        check("flow::issuance", Role::Issuer, CheckKind::Scenario, &["ISS-001", "ISS-007", "ISS-009", "PKI-009", "PKI-010"],
+            vec![Issuance], || finish(flow_issuance(default_provider()))),
+        check("flow::authentication", Role::Verifier, CheckKind::Scenario,
+            &["USE-001", "USE-009", "USE-013", "STA-003", "STA-004"], vec![Issuance, Authentication],
+            || finish(use_flow(jpki_reference::msgs::Kind::Auth))),
+        check("flow::signing", Role::Verifier, CheckKind::Scenario, &["USE-005", "USE-007", "STA-002", "STA-004"],
+            vec![Issuance, Signing], || finish(use_flow(jpki_reference::msgs::Kind::Sign))),
     ]
+}
+
+/// Ends a check script with what the vector run found.
+fn finish(outcome: Outcome) {
+    match outcome {
+        Outcome::Report(report) if report.passed() => {}
+        Outcome::Report(report) => context::fail(
+            format!("all {} cases as expected", report.total),
+            format!("{} mismatches: {}", report.mismatches.len(), report.mismatches.join("; ")),
+        ),
+        Outcome::Skipped(why) => std::panic::panic_any(context::Skip(why)),
+        Outcome::Broken(why) => context::fail("the check to run", why),
+    }
 }
 
 fn result(r: Result<SetReport, String>) -> Outcome {
@@ -247,23 +213,9 @@ fn fixture_chains(provider: &dyn CryptoProvider) -> Outcome {
     Outcome::Report(report)
 }
 
-/// Runs one check.
-pub fn run_check(check: &Check, provider: &dyn CryptoProvider) -> CheckResult {
-    let (verdict, summary, failures) = match (check.run)(provider) {
-        Outcome::Report(report) => {
-            let summary = format!("{} cases: {} accepted, {} refused", report.total, report.accepted, report.refused);
-            let verdict = if report.passed() { Verdict::Pass } else { Verdict::Fail };
-            (verdict, summary, report.mismatches)
-        }
-        Outcome::Skipped(why) => (Verdict::Skipped(why.clone()), why, vec![]),
-        Outcome::Broken(why) => (Verdict::Fail, "could not run".into(), vec![why]),
-    };
-    CheckResult { id: check.id, requirements: check.requirements, verdict, summary, failures }
-}
-
 /// A world with one holder and one phone, both kinds issued.
 fn issued_world() -> Result<jpki_reference::world::World, String> {
-    let mut world = jpki_reference::world::World::new(SEED).map_err(|e| e.to_string())?;
+    let mut world = crate::checks::context::world(0);
     world.add_holder("holder", holder()).map_err(|e| e.to_string())?;
     world.add_device("phone");
     world.issue("holder", "phone", &jpki_reference::world::IssueParams::both(1)).map_err(|e| e.error.to_string())?;
@@ -272,10 +224,7 @@ fn issued_world() -> Result<jpki_reference::world::World, String> {
 
 fn flow_issuance(provider: &dyn CryptoProvider) -> Outcome {
     use jpki_reference::msgs::{Kind, Message, issuance::IssuanceResponse};
-    let mut world = match jpki_reference::world::World::new(SEED) {
-        Ok(w) => w,
-        Err(e) => return Outcome::Broken(e.to_string()),
-    };
+    let mut world = crate::checks::context::world(0);
     if let Err(e) = world.add_holder("holder", holder()) {
         return Outcome::Broken(e.to_string());
     }
@@ -349,10 +298,3 @@ fn use_flow(kind: jpki_reference::msgs::Kind) -> Outcome {
     Outcome::Report(report)
 }
 
-fn flow_authentication(_: &dyn CryptoProvider) -> Outcome {
-    use_flow(jpki_reference::msgs::Kind::Auth)
-}
-
-fn flow_signing(_: &dyn CryptoProvider) -> Outcome {
-    use_flow(jpki_reference::msgs::Kind::Sign)
-}

@@ -1,241 +1,27 @@
-//! The whole error-code registry, walked: for every code, a flow through the
-//! world with one named defect that must be refused with exactly that code,
-//! and the world's snapshot unchanged by the refusal (a wrong PIN's count
-//! aside): ISS-008, USE-013, PIN-001, INV-011. A code with no case here fails `every_code_has_a_defect_case`.
-
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
-
-use std::collections::BTreeSet;
+//! The registry walk as checks: for every error code, a flow with one named
+//! defect that must be refused with exactly that code, leaving every role's
+//! state unchanged (ISS-008, USE-013, PIN-001, INV-011).
 
 use ciborium::Value;
 use jpki_reference::Code;
-use jpki_reference::codec::{cose_key, decode_v0, encode};
-use jpki_reference::crypto::{CryptoProvider, SecretKey};
+use jpki_reference::codec::encode;
 use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::issuance::IssuanceChallenge;
 use jpki_reference::msgs::status::CertStatus;
 use jpki_reference::msgs::{Kind, Message, UvMethod};
-use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, NameAttribute, ParsedCert, Sex};
-use jpki_reference::pki::{Purpose, issue_certificate};
-use jpki_reference::time::{CivilDate, DAY};
-use jpki_reference::world::{FlowError, GOV_RP, Hop, IssueParams, SHOP_RP, WORLD_START, World};
+use jpki_reference::pki::{CertRole, CertTemplate, IssuerRef, NameAttribute, ParsedCert, Purpose, issue_certificate};
+use jpki_reference::time::DAY;
+use jpki_reference::world::{GOV_RP, Hop, IssueParams, SHOP_RP, WORLD_START};
 
-// ---------------------------------------------------------------- set-up
+use super::context::{self, refused};
+use super::surgery::*;
 
-fn attributes() -> HolderAttributes {
-    HolderAttributes {
-        name: "佐藤 一郎".into(),
-        address: "大阪府大阪市北区1-1".into(),
-        date_of_birth: CivilDate::new(1980, 4, 1).unwrap(),
-        sex: Sex::Male,
-    }
-}
+/// A defect case: its title (with requirement ids), the code, the script.
+pub(crate) type Case = (&'static str, Code, fn());
 
-/// A holder with a card and a phone, nothing issued.
-fn fresh() -> World {
-    let mut world = World::new([9; 32]).unwrap();
-    world.add_holder("ichiro", attributes()).unwrap();
-    world.add_device("phone");
-    world
-}
-
-/// A holder whose phone holds both kinds.
-fn issued() -> World {
-    let mut world = fresh();
-    world.issue("ichiro", "phone", &IssueParams::both(1)).unwrap();
-    world
-}
-
-fn refused<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code) -> FlowError {
-    let error = result.expect_err("the defect was accepted");
-    assert_eq!(error.code(), code, "refused with {} at {:?}, expected {code}", error.error, error.hop);
-    assert!(error.unchanged, "{code}: the refusal at {:?} changed the world", error.hop);
-    error
-}
-
-fn se_secret(world: &World, kind: Kind) -> SecretKey {
-    world.device("phone").unwrap().installed[&kind].key.secret.clone()
-}
-
-fn int(i: i64) -> Value {
-    Value::Integer(i.into())
-}
-
-// ------------------------------------------------ COSE_Sign1 surgery
-
-/// A COSE_Sign1 taken apart: header maps, decoded payload, signature.
-struct Parts {
-    protected: Vec<(Value, Value)>,
-    unprotected: Vec<(Value, Value)>,
-    payload: Value,
-    signature: Vec<u8>,
-}
-
-fn split(bytes: &[u8]) -> Parts {
-    let Value::Tag(18, inner) = decode_v0(bytes).unwrap() else { panic!("not a COSE_Sign1") };
-    let Value::Array(items) = *inner else { panic!() };
-    let [Value::Bytes(protected), Value::Map(unprotected), Value::Bytes(payload), Value::Bytes(signature)] =
-        <[Value; 4]>::try_from(items).unwrap()
-    else {
-        panic!()
-    };
-    let Value::Map(protected) = decode_v0(&protected).unwrap() else { panic!() };
-    Parts { protected, unprotected, payload: decode_v0(&payload).unwrap(), signature }
-}
-
-/// Encodes the parts and signs them afresh with `secret` (the protected
-/// bucket and payload are written by `raw` when given, else deterministically).
-fn join(provider: &dyn CryptoProvider, parts: &Parts, secret: &SecretKey) -> Vec<u8> {
-    let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
-    let payload = encode(&parts.payload).unwrap();
-    let tbs = encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.clone()),
-        Value::Bytes(vec![]),
-        Value::Bytes(payload.clone()),
-    ]))
-    .unwrap();
-    let signature = provider.sign_es256(secret, &tbs).unwrap();
-    assemble(&protected, &parts.unprotected, &payload, &signature)
-}
-
-fn assemble(protected: &[u8], unprotected: &[(Value, Value)], payload: &[u8], signature: &[u8]) -> Vec<u8> {
-    encode(&Value::Tag(
-        18,
-        Box::new(Value::Array(vec![
-            Value::Bytes(protected.to_vec()),
-            Value::Map(unprotected.to_vec()),
-            Value::Bytes(payload.to_vec()),
-            Value::Bytes(signature.to_vec()),
-        ])),
-    ))
-    .unwrap()
-}
-
-fn set(entries: &mut Vec<(Value, Value)>, key: i64, value: Value) {
-    entries.retain(|(k, _)| *k != int(key));
-    entries.push((int(key), value));
-}
-
-fn remove(entries: &mut Vec<(Value, Value)>, key: i64) {
-    entries.retain(|(k, _)| *k != int(key));
-}
-
-fn field(value: &mut Value, key: i64) -> &mut Value {
-    let Value::Map(entries) = value else { panic!("not a map") };
-    &mut entries.iter_mut().find(|(k, _)| *k == int(key)).expect("no such field").1
-}
-
-/// Re-signs the authentication assertion after `edit`, and verifies it at `rp`.
-fn verify_edited_assertion(world: &mut World, rp: &str, edit: impl FnOnce(&mut Parts)) -> Result<(), FlowError> {
-    let request = world.use_request(rp, Kind::Auth, "log in", None).unwrap();
-    let assertion = world.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
-    let mut parts = split(&assertion);
-    edit(&mut parts);
-    let forged = join(world.provider(), &parts, &se_secret(world, Kind::Auth));
-    world.verify(rp, &forged).map(|_| ())
-}
-
-/// Sends the device a UseRequest rewritten by `rewrite` (bytes in, bytes out).
-fn device_reads(world: &mut World, rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<Vec<u8>, FlowError> {
-    let request = world.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
-    world.assertion("phone", &rewrite(request), UserVerification::BIOMETRIC)
-}
-
-/// The UseRequest's map entries, re-encoded by ciborium in the order given
-/// (ciborium writes what it is given: it neither sorts nor de-duplicates).
-fn raw_map(entries: Vec<(Value, Value)>) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(&Value::Map(entries), &mut out).unwrap();
-    out
-}
-
-fn entries_of(bytes: &[u8]) -> Vec<(Value, Value)> {
-    let Value::Map(entries) = decode_v0(bytes).unwrap() else { panic!() };
-    entries
-}
-
-// ------------------------------------------------ issuance surgery
-
-/// Tampers with the IssuanceRequest: `edit` changes the payload and the
-/// card certificates; both parts are re-signed with the card's keys.
-fn edit_issuance(
-    world: &mut World,
-    holder: &str,
-    edit: impl Fn(&mut Value, &mut Vec<u8>, &mut Vec<Vec<u8>>) + 'static,
-) -> Result<Vec<u8>, FlowError> {
-    let card = world.card(holder).unwrap().clone();
-    let provider = world.provider();
-    world.set_tamper(move |hop, bytes| {
-        if hop != Hop::IssuanceRequest {
-            return;
-        }
-        let mut envelope = entries_of(bytes);
-        let mut payload = None;
-        let mut sign_chain = vec![card.sign.cert.clone()];
-        let mut auth_chain = vec![card.auth.cert.clone()];
-        for (_, part) in envelope.iter_mut() {
-            let Value::Bytes(signed) = part else { panic!() };
-            payload = Some(split(signed).payload);
-        }
-        let mut payload = payload.unwrap();
-        edit(&mut payload, &mut sign_chain[0], &mut auth_chain);
-        for (key, part) in envelope.iter_mut() {
-            let (secret, chain) = if *key == int(1) {
-                (&card.sign.key.secret, &sign_chain)
-            } else {
-                (&card.auth.key.secret, &auth_chain)
-            };
-            let x5chain = if chain.len() == 1 {
-                Value::Bytes(chain[0].clone())
-            } else {
-                Value::Array(chain.iter().cloned().map(Value::Bytes).collect())
-            };
-            let parts = Parts {
-                protected: vec![(int(1), int(-7)), (int(33), x5chain)],
-                unprotected: vec![],
-                payload: payload.clone(),
-                signature: vec![],
-            };
-            *part = Value::Bytes(join(provider, &parts, secret));
-        }
-        *bytes = encode(&Value::Map(envelope)).unwrap();
-    });
-    let result = world.issue(holder, "phone", &IssueParams::both(1));
-    world.clear_tamper();
-    result
-}
-
-/// The holder's card auth certificate reissued with the same key, serial and
-/// subject, but `role` and `extra` extensions, by `issuer` (card root by default).
-fn crafted_auth_cert(
-    world: &World,
-    holder: &str,
-    role: CertRole,
-    extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
-    issuer: Option<IssuerRef<'_>>,
-) -> Vec<u8> {
-    let provider = world.provider();
-    let card = world.card(holder).unwrap();
-    let original = ParsedCert::parse(provider, &card.auth.cert).unwrap();
-    let template = CertTemplate {
-        serial: original.serial,
-        subject: vec![NameAttribute::common_name(&format!("card-auth {holder}"))],
-        not_before: original.not_before,
-        not_after: original.not_after,
-        public_key: card.auth.key.public.clone(),
-        role,
-        extra_extensions: extra,
-    };
-    issue_certificate(provider, &template, issuer.unwrap_or(world.pki().card_root.as_issuer())).unwrap()
-}
-
-// ---------------------------------------------------------------- the walk
-
-type Case = (&'static str, Code, fn());
-
-fn cases() -> Vec<Case> {
+/// One check per defect case.
+pub(crate) fn cases() -> Vec<Case> {
     vec![
         // encoding: defects in the UseRequest the device reads, or the assertion a verifier reads
         ("truncated assertion (ENC-001)", Code::Malformed, || {
@@ -351,6 +137,26 @@ fn cases() -> Vec<Case> {
             );
         }),
         // COSE: the assertion re-signed with the SE key after one change
+        ("assertion whose protected header has unsorted keys (ENC-005, ENC-012)", Code::UnsortedMapKeys, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            let mut parts = split(&assertion);
+            parts.protected.reverse();
+            // re-signed over the unsorted bytes exactly as sent, so only the encoding is wrong
+            let protected = raw_map(parts.protected.clone());
+            let payload = encode(&parts.payload).unwrap();
+            let tbs = encode(&Value::Array(vec![
+                Value::Text("Signature1".into()),
+                Value::Bytes(protected.clone()),
+                Value::Bytes(vec![]),
+                Value::Bytes(payload.clone()),
+            ]))
+            .unwrap();
+            let signature = w.provider().sign_es256(&se_secret(&w, Kind::Auth), &tbs).unwrap();
+            let forged = assemble(&protected, &parts.unprotected, &payload, &signature);
+            refused(w.verify(SHOP_RP, &forged), Code::UnsortedMapKeys);
+        }),
         ("untagged assertion (COSE-001)", Code::WrongTag, || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
@@ -460,14 +266,14 @@ fn cases() -> Vec<Case> {
             );
         }),
         ("card certificate expired (PKI-003)", Code::CertExpired, || {
-            let mut w = World::new([9; 32]).unwrap();
+            let mut w = context::world(0);
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START - 10 * DAY, WORLD_START - DAY))
                 .unwrap();
             w.add_device("phone");
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertExpired);
         }),
         ("card certificate not yet valid (PKI-004)", Code::CertNotYetValid, || {
-            let mut w = World::new([9; 32]).unwrap();
+            let mut w = context::world(0);
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START + DAY, WORLD_START + 10 * DAY))
                 .unwrap();
             w.add_device("phone");
@@ -537,7 +343,7 @@ fn cases() -> Vec<Case> {
             w.card_event("ichiro", CardEvent::AuthRevoked).unwrap();
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertRevoked);
         }),
-        ("use of a suspended certificate (PKI-013)", Code::CertSuspended, || {
+        ("use of a suspended certificate (PKI-013, USE-013)", Code::CertSuspended, || {
             let mut w = issued();
             let serial = ParsedCert::parse(
                 w.provider(),
@@ -691,7 +497,7 @@ fn cases() -> Vec<Case> {
                 w.assertion("phone", &encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::DigestMismatch);
         }),
-        ("stale status (USE-010)", Code::StatusStale, || {
+        ("stale status (USE-010, USE-013)", Code::StatusStale, || {
             let mut w = issued();
             let signer = w.pki().status_signer.key.secret.clone();
             let provider = w.provider();
@@ -705,7 +511,7 @@ fn cases() -> Vec<Case> {
             });
             refused(w.authenticate("phone", SHOP_RP), Code::StatusStale);
         }),
-        ("status for another nonce (USE-011)", Code::StatusMismatch, || {
+        ("status for another nonce (USE-011, USE-013)", Code::StatusMismatch, || {
             let mut w = issued();
             let signer = w.pki().status_signer.key.secret.clone();
             let provider = w.provider();
@@ -812,48 +618,3 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn cose_field(key_request: &mut Value, key: i64) -> &mut Value {
-    // KeyRequest { 2 => COSE_Key, 3 => chain }: key 3 is the chain; negative keys live in the COSE_Key.
-    if key > 0 {
-        return field(key_request, key);
-    }
-    field(field(key_request, 2), key)
-}
-
-fn set_key_field(key_request: &mut Value, key: i64, value: Value) {
-    *cose_field(key_request, key) = value;
-}
-
-#[test]
-fn every_code_has_a_defect_case() {
-    let covered: BTreeSet<Code> = cases().iter().map(|(_, code, _)| *code).collect();
-    let missing: Vec<&str> = Code::ALL.iter().filter(|c| !covered.contains(c)).map(|c| c.as_str()).collect();
-    assert!(missing.is_empty(), "registry codes without a defect case: {missing:?}");
-}
-
-#[test]
-fn every_defect_is_refused_with_its_code_and_changes_nothing() {
-    // Every requirement a code names is enforced here: see Code::requirement().
-    let mut failures = Vec::new();
-    for (name, code, case) in cases() {
-        if std::panic::catch_unwind(case).is_err() {
-            failures.push(format!("{name} ({code})"));
-        }
-    }
-    assert!(failures.is_empty(), "defect cases that failed: {failures:?}");
-}
-
-#[test]
-fn cose_key_helper_reads_what_the_device_sends() {
-    // KEY-001: the COSE_Key the device sends decodes as the key it made
-    let mut w = fresh();
-    let challenge = w.issuance_challenge().unwrap();
-    let request = w.issuance_request("ichiro", "phone", &challenge, &IssueParams::both(1)).unwrap();
-    let envelope = entries_of(&request);
-    let Value::Bytes(part) = &envelope[0].1 else { panic!() };
-    let mut payload = split(part).payload;
-    let Value::Array(keys) = field(&mut payload, 2).clone() else { panic!() };
-    let mut first = keys[0].clone();
-    let key = cose_key::from_value(w.provider(), field(&mut first, 2).clone()).unwrap();
-    assert_eq!(key, w.device("phone").unwrap().pending[&Kind::Sign].key.public);
-}

@@ -1,10 +1,9 @@
-//! Lifecycle scenarios through the world: migration (both paths), remote
-//! deletion with the phone offline, trade-in receipts, card-linked
-//! revocation, suspension, expiry, idempotent revocation, concurrent
-//! migrations, and use after every kind of revocation. The world checks
-//! the invariants after every step; each scenario ends with none violated.
-
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+//! Lifecycle scenarios as checks: migration (both paths), remote deletion
+//! with the phone offline, trade-in receipts, card-linked revocation,
+//! suspension, expiry, idempotent revocation, concurrent migrations, use
+//! after every kind of revocation, and one notification per accepted use.
+//! The world checks the invariants after every step; each scenario ends
+//! with none violated.
 
 use jpki_reference::Code;
 use jpki_reference::device::UserVerification;
@@ -18,6 +17,8 @@ use jpki_reference::receipt::verify_receipt;
 use jpki_reference::time::{CivilDate, DAY};
 use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, SHOP_RP, WORLD_START, World};
 
+use super::context;
+
 fn attributes() -> HolderAttributes {
     HolderAttributes {
         name: "鈴木 花子".into(),
@@ -29,7 +30,7 @@ fn attributes() -> HolderAttributes {
 
 /// A holder whose phone "old" holds both kinds, and a new phone "new".
 fn world() -> World {
-    let mut world = World::new([21; 32]).unwrap();
+    let mut world = context::world(0);
     world.add_holder("hanako", attributes()).unwrap();
     world.add_device("old");
     world.add_device("new");
@@ -56,8 +57,7 @@ fn assertion_for(world: &mut World, device: &str, rp: &str, kind: Kind) -> Vec<u
     world.assertion(device, &request, UserVerification::BIOMETRIC).unwrap()
 }
 
-#[test]
-fn device_change_with_the_old_phone() {
+pub(crate) fn device_change_with_the_old_phone() {
     // MIG-001, MIG-003, REV-005, REV-007
     let mut w = world();
     let old = w.installed_serials("old").unwrap();
@@ -85,8 +85,7 @@ fn device_change_with_the_old_phone() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn migration_needs_uv_and_a_live_old_device() {
+pub(crate) fn migration_needs_uv_and_a_live_old_device() {
     // MIG-001, MIG-004
     let mut w = world();
     let no_uv = LifecycleParams { user_verified: false, ..LifecycleParams::with_key(7) };
@@ -99,8 +98,7 @@ fn migration_needs_uv_and_a_live_old_device() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn device_change_after_loss_with_the_card() {
+pub(crate) fn device_change_after_loss_with_the_card() {
     // MIG-002, MIG-003: path B, the old phone offline and never asked
     let mut w = world();
     let old = w.installed_serials("old").unwrap();
@@ -120,8 +118,7 @@ fn device_change_after_loss_with_the_card() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn lost_phone_offline_then_back_online() {
+pub(crate) fn lost_phone_offline_then_back_online() {
     // REV-004, REV-005, REV-007: revoked at once, wipe retried idempotently
     let mut w = world();
     let old = w.installed_serials("old").unwrap();
@@ -153,8 +150,7 @@ fn lost_phone_offline_then_back_online() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn trade_in_receipt_verified_by_a_shop() {
+pub(crate) fn trade_in_receipt_verified_by_a_shop() {
     // REV-006: the shop has only the receipt's bytes and the Issuer's trust anchor
     let mut w = world();
     let old = w.installed_serials("old").unwrap();
@@ -173,8 +169,7 @@ fn trade_in_receipt_verified_by_a_shop() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn address_change_revokes_sign_and_keeps_auth() {
+pub(crate) fn address_change_revokes_sign_and_keeps_auth() {
     // REV-008
     let mut w = world();
     w.card_event("hanako", CardEvent::SignRevoked).unwrap();
@@ -184,8 +179,7 @@ fn address_change_revokes_sign_and_keeps_auth() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn card_renewal_revokes_every_mobile_certificate() {
+pub(crate) fn card_renewal_revokes_every_mobile_certificate() {
     // REV-009
     let mut w = world();
     w.card_event("hanako", CardEvent::AuthRevoked).unwrap();
@@ -200,8 +194,7 @@ fn card_renewal_revokes_every_mobile_certificate() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn suspension_then_resumption() {
+pub(crate) fn suspension_then_resumption() {
     // SUS-001, SUS-002: auth comes back, sign is revoked and issued again
     let mut w = world();
     w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
@@ -227,10 +220,9 @@ fn suspension_then_resumption() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn expiry_at_the_card_cap() {
+pub(crate) fn expiry_at_the_card_cap() {
     // PKI-003, PKI-010, INV-009
-    let mut w = World::new([22; 32]).unwrap();
+    let mut w = context::world(1);
     let card_end = WORLD_START + 100 * DAY;
     w.add_holder_with_card_validity("hanako", attributes(), (WORLD_START - DAY, card_end)).unwrap();
     w.add_device("old");
@@ -242,8 +234,7 @@ fn expiry_at_the_card_cap() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn double_revocation_gives_one_receipt_and_one_notification() {
+pub(crate) fn double_revocation_gives_one_receipt_and_one_notification() {
     // REV-001, REV-002, INV-012
     let mut w = world();
     let now = w.now();
@@ -272,8 +263,7 @@ fn double_revocation_gives_one_receipt_and_one_notification() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn concurrent_migrations_first_commit_wins() {
+pub(crate) fn concurrent_migrations_first_commit_wins() {
     // MIG-004
     let mut w = world();
     w.add_device("third");
@@ -290,8 +280,7 @@ fn concurrent_migrations_first_commit_wins() {
     assert_no_violations(&w);
 }
 
-#[test]
-fn use_after_each_kind_of_revocation_is_refused() {
+pub(crate) fn use_after_each_kind_of_revocation_is_refused() {
     // PKI-012 for every revocation reason
     type Revoke = fn(&mut World);
     let cases: [(RevocationReason, Revoke); 6] = [
@@ -325,8 +314,7 @@ fn use_after_each_kind_of_revocation_is_refused() {
     }
 }
 
-#[test]
-fn one_notification_per_accepted_use_and_none_per_refusal() {
+pub(crate) fn one_notification_per_accepted_use_and_none_per_refusal() {
     // STA-004, INV-003: a long run mixing every flow
     let mut w = world();
     let mut accepted = 0;
@@ -368,4 +356,44 @@ fn one_notification_per_accepted_use_and_none_per_refusal() {
     assert_eq!((accepted, refused), (12, 15));
     assert_eq!(events(&w, Event::Used), accepted);
     assert_no_violations(&w);
+}
+
+/// The lifecycle scenarios as registry entries.
+pub(crate) fn checks() -> Vec<super::Check> {
+    use super::Feature::*;
+    use super::{Check, CheckKind, Role};
+    let scenario = |id: &str, title: &str, role, requirements: &[&str], features: Vec<super::Feature>, run: fn()| {
+        Check::new(&format!("lifecycle::{id}"), title, role, CheckKind::Scenario, requirements, features, run)
+    };
+    vec![
+        scenario("device-change-with-old-phone", "device change with the old phone (path A)", Role::Issuer,
+            &["MIG-001", "MIG-003", "REV-005", "REV-007", "INV-008"], vec![Issuance, MigrationOldDevice, RemoteWipe],
+            device_change_with_the_old_phone),
+        scenario("migration-needs-uv-and-live-device", "migration needs UV and a live old device", Role::Issuer,
+            &["MIG-001", "MIG-004"], vec![Issuance, MigrationOldDevice, Suspension], migration_needs_uv_and_a_live_old_device),
+        scenario("device-change-after-loss", "device change after loss, with the card (path B)", Role::Issuer,
+            &["MIG-002", "MIG-003", "REV-005"], vec![Issuance, MigrationCard, RemoteWipe], device_change_after_loss_with_the_card),
+        scenario("lost-phone-offline-then-online", "lost phone offline, then back online", Role::Issuer,
+            &["REV-004", "REV-005", "REV-007", "PKI-012"], vec![Issuance, RemoteWipe], lost_phone_offline_then_back_online),
+        scenario("trade-in-receipt", "trade-in receipt verified offline by a shop", Role::Issuer,
+            &["REV-006"], vec![Issuance, DeviceRevocation], trade_in_receipt_verified_by_a_shop),
+        scenario("address-change", "address change: sign revoked, auth kept", Role::Issuer,
+            &["REV-008", "PKI-012"], vec![Issuance, CardEvents, Signing], address_change_revokes_sign_and_keeps_auth),
+        scenario("card-renewal", "card renewal revokes every mobile certificate", Role::Issuer,
+            &["REV-009", "PKI-012"], vec![Issuance, CardEvents], card_renewal_revokes_every_mobile_certificate),
+        scenario("suspension-then-resumption", "suspension, then resumption: auth back, sign reissued", Role::Issuer,
+            &["SUS-001", "SUS-002", "SUS-003", "PKI-013"], vec![Issuance, Suspension, Signing], suspension_then_resumption),
+        scenario("expiry-at-card-cap", "expiry at the card cap", Role::Verifier,
+            &["PKI-003", "PKI-010", "INV-009"], vec![Issuance, Authentication], expiry_at_the_card_cap),
+        scenario("double-revocation", "double revocation: one receipt, one notification", Role::Issuer,
+            &["REV-001", "REV-002", "INV-012"], vec![Issuance, DeviceRevocation], double_revocation_gives_one_receipt_and_one_notification),
+        scenario("concurrent-migrations", "concurrent migrations: the first commit wins", Role::Issuer,
+            &["MIG-004", "INV-001"], vec![Issuance, MigrationOldDevice, MigrationCard], concurrent_migrations_first_commit_wins),
+        scenario("use-after-revocation", "use after every kind of revocation is refused", Role::Verifier,
+            &["PKI-012", "REV-001", "INV-002", "USE-013"], vec![Issuance, Authentication, Signing, MigrationOldDevice, DeviceRevocation, RemoteWipe, CardEvents, Suspension],
+            use_after_each_kind_of_revocation_is_refused),
+        scenario("one-notification-per-use", "one notification per accepted use, none per refusal", Role::Status,
+            &["STA-004", "INV-003", "INV-005", "INV-011"], vec![Issuance, Authentication, Signing, Suspension, MigrationOldDevice, CardEvents, RemoteWipe],
+            one_notification_per_accepted_use_and_none_per_refusal),
+    ]
 }

@@ -1,0 +1,135 @@
+//! What a check script sees of the run: the system under test and the seed,
+//! set by the runner for the check it is running (a thread-local, so the
+//! scripts read like tests), and how a script reports a failure.
+//!
+//! Check scripts are written like tests: a failed expectation ends the
+//! script by panicking with a [`Failure`] payload, which the runner turns
+//! into a `fail` outcome showing expected and actual. Any other panic (a
+//! set-up step that could not run) also becomes `fail`, with its message.
+
+use std::cell::RefCell;
+
+use jpki_reference::Code;
+use jpki_reference::mutants::Mutation;
+use jpki_reference::world::{FlowError, World};
+
+/// The system under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Sut {
+    /// The embedded reference.
+    #[default]
+    Reference,
+    /// The reference with one rule switched off.
+    Mutant(Mutation),
+}
+
+impl Sut {
+    /// Parses `reference` or `mutant:NAME`.
+    pub fn parse(text: &str) -> Option<Sut> {
+        match text.strip_prefix("mutant:") {
+            Some(name) => Mutation::from_name(name).map(Sut::Mutant),
+            None if text == "reference" => Some(Sut::Reference),
+            None => None,
+        }
+    }
+
+    /// Its name in reports.
+    pub fn name(self) -> String {
+        match self {
+            Sut::Reference => "reference".into(),
+            Sut::Mutant(m) => format!("mutant:{}", m.name()),
+        }
+    }
+
+    fn mutation(self) -> Option<Mutation> {
+        match self {
+            Sut::Reference => None,
+            Sut::Mutant(m) => Some(m),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Current {
+    sut: Sut,
+    seed: [u8; 32],
+}
+
+thread_local! {
+    static CURRENT: RefCell<Current> = const { RefCell::new(Current { sut: Sut::Reference, seed: [0; 32] }) };
+}
+
+/// Sets the SUT and seed for the check about to run on this thread.
+pub fn enter(sut: Sut, seed: [u8; 32]) {
+    CURRENT.with(|c| *c.borrow_mut() = Current { sut, seed });
+}
+
+/// A fresh world for the running check: its SUT, its seed (a script that
+/// needs a second independent world passes a `variant` > 0).
+pub fn world(variant: u8) -> World {
+    let current = CURRENT.with(|c| *c.borrow());
+    let mut seed = current.seed;
+    seed[31] ^= variant;
+    match World::with_mutation(seed, current.sut.mutation()) {
+        Ok(world) => world,
+        Err(e) => std::panic::panic_any(Failure::setup(format!("cannot build the world: {e}"))),
+    }
+}
+
+/// A failed expectation: what the check expected, what it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Expected (an error code, or a description).
+    pub expected: String,
+    /// Actual.
+    pub actual: String,
+}
+
+impl Failure {
+    /// A set-up step that could not run.
+    pub fn setup(detail: String) -> Self {
+        Failure { expected: "set-up to succeed".into(), actual: detail }
+    }
+}
+
+/// Ends the script with a failure.
+pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> ! {
+    std::panic::panic_any(Failure { expected: expected.into(), actual: actual.into() })
+}
+
+/// Asserts a refusal with exactly `code` that left the world unchanged.
+pub fn refused<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code) -> FlowError {
+    match result {
+        Ok(value) => fail(code.as_str(), format!("accepted ({value:?})")),
+        Err(error) if error.code() != code => fail(code.as_str(), format!("{} at {:?}", error.error, error.hop)),
+        Err(error) if !error.unchanged => fail(format!("{code}, nothing changed"), format!("{code}, but the state moved")),
+        Err(error) => error,
+    }
+}
+
+/// Asserts a step succeeded; a refusal fails the check with its code.
+pub fn accepted<T>(result: Result<T, FlowError>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => fail(format!("{what} accepted"), format!("refused: {}", error.error)),
+    }
+}
+
+/// Asserts `actual == expected`.
+pub fn same<T: PartialEq + std::fmt::Debug>(actual: T, expected: T, what: &str) {
+    if actual != expected {
+        fail(format!("{what}: {expected:?}"), format!("{actual:?}"));
+    }
+}
+
+/// Asserts the world found no invariant violation.
+pub fn no_violations(world: &World) {
+    if let Some(v) = world.violations().first() {
+        fail("no invariant violation", format!("INV-{:03}: {}", v.invariant, v.detail));
+    }
+}
+
+/// A panic payload that ends a script as `skipped` (e.g. the external
+/// vectors are missing and the user allowed it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip(pub String);

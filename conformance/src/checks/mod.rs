@@ -1,0 +1,247 @@
+//! The registry of checks. Each check has a stable, namespaced id, the role
+//! it targets, the requirement ids it covers, a kind, the features it needs
+//! (a SUT whose capability statement lacks one gets `skipped`), and a
+//! script that drives the SUT through the world's role bindings.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Check scripts read like tests: a failed step panics (with a `Failure`
+// payload where the script knows expected and actual), and the runner turns
+// every panic into a `fail` outcome. Nothing here runs outside the runner.
+
+pub mod context;
+mod lifecycle;
+mod registry;
+mod surgery;
+
+use jpki_reference::Code;
+
+/// The role a check targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// The wallet.
+    Device,
+    /// The Issuer.
+    Issuer,
+    /// The status service.
+    Status,
+    /// A relying party.
+    Verifier,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Device, Role::Issuer, Role::Status, Role::Verifier];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Device => "device",
+            Role::Issuer => "issuer",
+            Role::Status => "status",
+            Role::Verifier => "verifier",
+        }
+    }
+
+    /// Parses a lower-case name.
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == text)
+    }
+}
+
+/// What kind of check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckKind {
+    /// Verdicts on given bytes.
+    Vector,
+    /// A scripted flow, good or bad.
+    Scenario,
+    /// Random operation sequences against the model.
+    Property,
+    /// Malformed and mutated input.
+    Robustness,
+}
+
+impl CheckKind {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Vector => "vector",
+            CheckKind::Scenario => "scenario",
+            CheckKind::Property => "property",
+            CheckKind::Robustness => "robustness",
+        }
+    }
+}
+
+/// A protocol feature a SUT may lack (capability statement).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Feature {
+    /// Issuance.
+    Issuance,
+    /// Authentication with `auth`.
+    Authentication,
+    /// Signing with `sign`.
+    Signing,
+    /// Migration with the old device at hand.
+    MigrationOldDevice,
+    /// Migration authorised by the card.
+    MigrationCard,
+    /// Suspension and resumption.
+    Suspension,
+    /// Remote wipe of a lost device.
+    RemoteWipe,
+    /// Revocation from the device and trade-in receipts.
+    DeviceRevocation,
+    /// Card-linked revocation.
+    CardEvents,
+}
+
+impl Feature {
+    /// Every feature.
+    pub const ALL: [Feature; 9] = [
+        Feature::Issuance,
+        Feature::Authentication,
+        Feature::Signing,
+        Feature::MigrationOldDevice,
+        Feature::MigrationCard,
+        Feature::Suspension,
+        Feature::RemoteWipe,
+        Feature::DeviceRevocation,
+        Feature::CardEvents,
+    ];
+
+    /// Kebab-case name, as in capability statements.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Issuance => "issuance",
+            Feature::Authentication => "authentication",
+            Feature::Signing => "signing",
+            Feature::MigrationOldDevice => "migration-old-device",
+            Feature::MigrationCard => "migration-card",
+            Feature::Suspension => "suspension",
+            Feature::RemoteWipe => "remote-wipe",
+            Feature::DeviceRevocation => "device-revocation",
+            Feature::CardEvents => "card-events",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Option<Feature> {
+        Feature::ALL.into_iter().find(|f| f.name() == text)
+    }
+}
+
+/// One check.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// Stable, namespaced id (`registry::nonce_reused`, `lifecycle::…`).
+    pub id: String,
+    /// What it checks, in words.
+    pub title: String,
+    /// The role it targets.
+    pub role: Role,
+    /// Its kind.
+    pub kind: CheckKind,
+    /// The requirement ids it covers.
+    pub requirements: Vec<String>,
+    /// The features it needs.
+    pub features: Vec<Feature>,
+    /// The script.
+    pub run: fn(),
+}
+
+impl Check {
+    /// A check.
+    pub fn new(
+        id: &str,
+        title: &str,
+        role: Role,
+        kind: CheckKind,
+        requirements: &[&str],
+        features: Vec<Feature>,
+        run: fn(),
+    ) -> Check {
+        Check {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            role,
+            kind,
+            requirements: requirements.iter().map(|r| (*r).to_owned()).collect(),
+            features,
+            run,
+        }
+    }
+}
+
+/// Requirement ids written in a title, e.g. "wrong rp (USE-001)".
+fn ids_in(title: &str) -> Vec<String> {
+    title
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| {
+            let (prefix, digits) = w.split_once('-').unwrap_or(("", ""));
+            prefix.len() >= 2 && prefix.chars().all(|c| c.is_ascii_uppercase()) && digits.len() == 3
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The role and features a registry case exercises, read from its title.
+fn classify(title: &str, code: Code) -> (Role, Vec<Feature>) {
+    use Feature::*;
+    let t = title.to_lowercase();
+    let mut features = vec![Issuance];
+    if t.contains("sign") && !t.contains("signature") && !t.contains("signed") {
+        features.push(Signing);
+    }
+    if t.contains("migration") {
+        features.push(MigrationCard);
+    }
+    if t.contains("hold") || t.contains("suspended") {
+        features.push(Suspension);
+    }
+    if t.contains("wipe") {
+        features.push(RemoteWipe);
+    }
+    if t.contains("revoking") {
+        features.push(DeviceRevocation);
+    }
+    let device_input = ["two bytes", "map length", "indefinite", "unsorted", "duplicate key", "trailing", "nested", "70 000", "utf-8", "float", "unknown field"];
+    let role = if device_input.iter().any(|k| t.contains(k)) {
+        Role::Device
+    } else if t.contains("status request") || t.contains("status asked") || code == Code::NotAuthorised {
+        Role::Status
+    } else if t.contains("assertion") || t.contains("status") || t.contains("verifier") || t.contains("rp")
+        || t.contains("uv") || t.contains("passcode") || t.contains("counter") || t.contains("document")
+        || t.contains("clock") || t.contains("purpose") || t.contains("certificate in the assertion")
+        || t.contains("alg") || t.contains("crit") || t.contains("signature") || t.contains("x5chain")
+        || t.contains("suspended")
+    {
+        Role::Verifier
+    } else {
+        Role::Issuer
+    };
+    if role != Role::Issuer && !features.contains(&Signing) {
+        features.push(Authentication);
+    }
+    (role, features)
+}
+
+/// Every check, in run order.
+pub fn all() -> Vec<Check> {
+    let mut checks = crate::selfcheck::checks();
+    let mut seen: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
+    for (title, code, run) in registry::cases() {
+        let n = seen.entry(code).or_default();
+        *n += 1;
+        let id = if *n == 1 { format!("registry::{code}") } else { format!("registry::{code}-{n}") };
+        let mut requirements = ids_in(title);
+        if !requirements.iter().any(|r| r == code.requirement()) {
+            requirements.push(code.requirement().to_owned());
+        }
+        let requirements: Vec<&str> = requirements.iter().map(String::as_str).collect();
+        let (role, features) = classify(title, code);
+        checks.push(Check::new(&id, title, role, CheckKind::Scenario, &requirements, features, run));
+    }
+    checks.extend(lifecycle::checks());
+    checks
+}

@@ -1,0 +1,229 @@
+//! Message surgery for check scripts: taking a COSE_Sign1 apart, changing
+//! one thing, and signing it again with the key the suite holds; worlds
+//! with a holder and a phone; crafted card certificates.
+
+use ciborium::Value;
+use jpki_reference::codec::{decode_v0, encode};
+use jpki_reference::crypto::{CryptoProvider, SecretKey};
+use jpki_reference::device::UserVerification;
+use jpki_reference::msgs::Kind;
+use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, NameAttribute, ParsedCert, Sex};
+use jpki_reference::pki::issue_certificate;
+use jpki_reference::time::CivilDate;
+use jpki_reference::world::{FlowError, Hop, IssueParams, SHOP_RP, World};
+
+use super::context;
+
+pub(crate) fn attributes() -> HolderAttributes {
+    HolderAttributes {
+        name: "佐藤 一郎".into(),
+        address: "大阪府大阪市北区1-1".into(),
+        date_of_birth: CivilDate::new(1980, 4, 1).unwrap(),
+        sex: Sex::Male,
+    }
+}
+
+/// A holder with a card and a phone, nothing issued.
+pub(crate) fn fresh() -> World {
+    let mut world = context::world(0);
+    world.add_holder("ichiro", attributes()).unwrap();
+    world.add_device("phone");
+    world
+}
+
+/// A holder whose phone holds both kinds.
+pub(crate) fn issued() -> World {
+    let mut world = fresh();
+    world.issue("ichiro", "phone", &IssueParams::both(1)).unwrap();
+    world
+}
+
+pub(crate) fn se_secret(world: &World, kind: Kind) -> SecretKey {
+    world.device("phone").unwrap().installed[&kind].key.secret.clone()
+}
+
+pub(crate) fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+// ------------------------------------------------ COSE_Sign1 surgery
+
+/// A COSE_Sign1 taken apart: header maps, decoded payload, signature.
+pub(crate) struct Parts {
+    pub(crate) protected: Vec<(Value, Value)>,
+    pub(crate) unprotected: Vec<(Value, Value)>,
+    pub(crate) payload: Value,
+    pub(crate) signature: Vec<u8>,
+}
+
+pub(crate) fn split(bytes: &[u8]) -> Parts {
+    let Value::Tag(18, inner) = decode_v0(bytes).unwrap() else { panic!("not a COSE_Sign1") };
+    let Value::Array(items) = *inner else { panic!() };
+    let [Value::Bytes(protected), Value::Map(unprotected), Value::Bytes(payload), Value::Bytes(signature)] =
+        <[Value; 4]>::try_from(items).unwrap()
+    else {
+        panic!()
+    };
+    let Value::Map(protected) = decode_v0(&protected).unwrap() else { panic!() };
+    Parts { protected, unprotected, payload: decode_v0(&payload).unwrap(), signature }
+}
+
+/// Encodes the parts and signs them afresh with `secret` (the protected
+/// bucket and payload are written by `raw` when given, else deterministically).
+pub(crate) fn join(provider: &dyn CryptoProvider, parts: &Parts, secret: &SecretKey) -> Vec<u8> {
+    let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
+    let payload = encode(&parts.payload).unwrap();
+    let tbs = encode(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.clone()),
+        Value::Bytes(vec![]),
+        Value::Bytes(payload.clone()),
+    ]))
+    .unwrap();
+    let signature = provider.sign_es256(secret, &tbs).unwrap();
+    assemble(&protected, &parts.unprotected, &payload, &signature)
+}
+
+pub(crate) fn assemble(protected: &[u8], unprotected: &[(Value, Value)], payload: &[u8], signature: &[u8]) -> Vec<u8> {
+    encode(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected.to_vec()),
+            Value::Map(unprotected.to_vec()),
+            Value::Bytes(payload.to_vec()),
+            Value::Bytes(signature.to_vec()),
+        ])),
+    ))
+    .unwrap()
+}
+
+pub(crate) fn set(entries: &mut Vec<(Value, Value)>, key: i64, value: Value) {
+    entries.retain(|(k, _)| *k != int(key));
+    entries.push((int(key), value));
+}
+
+pub(crate) fn remove(entries: &mut Vec<(Value, Value)>, key: i64) {
+    entries.retain(|(k, _)| *k != int(key));
+}
+
+pub(crate) fn field(value: &mut Value, key: i64) -> &mut Value {
+    let Value::Map(entries) = value else { panic!("not a map") };
+    &mut entries.iter_mut().find(|(k, _)| *k == int(key)).expect("no such field").1
+}
+
+/// Re-signs the authentication assertion after `edit`, and verifies it at `rp`.
+pub(crate) fn verify_edited_assertion(world: &mut World, rp: &str, edit: impl FnOnce(&mut Parts)) -> Result<(), FlowError> {
+    let request = world.use_request(rp, Kind::Auth, "log in", None).unwrap();
+    let assertion = world.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+    let mut parts = split(&assertion);
+    edit(&mut parts);
+    let forged = join(world.provider(), &parts, &se_secret(world, Kind::Auth));
+    world.verify(rp, &forged).map(|_| ())
+}
+
+/// Sends the device a UseRequest rewritten by `rewrite` (bytes in, bytes out).
+pub(crate) fn device_reads(world: &mut World, rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<Vec<u8>, FlowError> {
+    let request = world.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+    world.assertion("phone", &rewrite(request), UserVerification::BIOMETRIC)
+}
+
+/// The UseRequest's map entries, re-encoded by ciborium in the order given
+/// (ciborium writes what it is given: it neither sorts nor de-duplicates).
+pub(crate) fn raw_map(entries: Vec<(Value, Value)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(&Value::Map(entries), &mut out).unwrap();
+    out
+}
+
+pub(crate) fn entries_of(bytes: &[u8]) -> Vec<(Value, Value)> {
+    let Value::Map(entries) = decode_v0(bytes).unwrap() else { panic!() };
+    entries
+}
+
+// ------------------------------------------------ issuance surgery
+
+/// Tampers with the IssuanceRequest: `edit` changes the payload and the
+/// card certificates; both parts are re-signed with the card's keys.
+pub(crate) fn edit_issuance(
+    world: &mut World,
+    holder: &str,
+    edit: impl Fn(&mut Value, &mut Vec<u8>, &mut Vec<Vec<u8>>) + 'static,
+) -> Result<Vec<u8>, FlowError> {
+    let card = world.card(holder).unwrap().clone();
+    let provider = world.provider();
+    world.set_tamper(move |hop, bytes| {
+        if hop != Hop::IssuanceRequest {
+            return;
+        }
+        let mut envelope = entries_of(bytes);
+        let mut payload = None;
+        let mut sign_chain = vec![card.sign.cert.clone()];
+        let mut auth_chain = vec![card.auth.cert.clone()];
+        for (_, part) in envelope.iter_mut() {
+            let Value::Bytes(signed) = part else { panic!() };
+            payload = Some(split(signed).payload);
+        }
+        let mut payload = payload.unwrap();
+        edit(&mut payload, &mut sign_chain[0], &mut auth_chain);
+        for (key, part) in envelope.iter_mut() {
+            let (secret, chain) = if *key == int(1) {
+                (&card.sign.key.secret, &sign_chain)
+            } else {
+                (&card.auth.key.secret, &auth_chain)
+            };
+            let x5chain = if chain.len() == 1 {
+                Value::Bytes(chain[0].clone())
+            } else {
+                Value::Array(chain.iter().cloned().map(Value::Bytes).collect())
+            };
+            let parts = Parts {
+                protected: vec![(int(1), int(-7)), (int(33), x5chain)],
+                unprotected: vec![],
+                payload: payload.clone(),
+                signature: vec![],
+            };
+            *part = Value::Bytes(join(provider, &parts, secret));
+        }
+        *bytes = encode(&Value::Map(envelope)).unwrap();
+    });
+    let result = world.issue(holder, "phone", &IssueParams::both(1));
+    world.clear_tamper();
+    result
+}
+
+/// The holder's card auth certificate reissued with the same key, serial and
+/// subject, but `role` and `extra` extensions, by `issuer` (card root by default).
+pub(crate) fn crafted_auth_cert(
+    world: &World,
+    holder: &str,
+    role: CertRole,
+    extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+    issuer: Option<IssuerRef<'_>>,
+) -> Vec<u8> {
+    let provider = world.provider();
+    let card = world.card(holder).unwrap();
+    let original = ParsedCert::parse(provider, &card.auth.cert).unwrap();
+    let template = CertTemplate {
+        serial: original.serial,
+        subject: vec![NameAttribute::common_name(&format!("card-auth {holder}"))],
+        not_before: original.not_before,
+        not_after: original.not_after,
+        public_key: card.auth.key.public.clone(),
+        role,
+        extra_extensions: extra,
+    };
+    issue_certificate(provider, &template, issuer.unwrap_or(world.pki().card_root.as_issuer())).unwrap()
+}
+
+pub(crate) fn cose_field(key_request: &mut Value, key: i64) -> &mut Value {
+    // KeyRequest { 2 => COSE_Key, 3 => chain }: key 3 is the chain; negative keys live in the COSE_Key.
+    if key > 0 {
+        return field(key_request, key);
+    }
+    field(field(key_request, 2), key)
+}
+
+pub(crate) fn set_key_field(key_request: &mut Value, key: i64, value: Value) {
+    *cose_field(key_request, key) = value;
+}
+

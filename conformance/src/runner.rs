@@ -1,0 +1,263 @@
+//! Running checks against a SUT: selection, seeds, capability statements,
+//! waivers, and the outcome of each check. Never a silent pass: a check
+//! passes only when its script ran to the end.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
+use sha2::{Digest, Sha256};
+
+use crate::checks::context::{self, Failure, Skip, Sut};
+use crate::checks::{Check, Feature, Role};
+
+/// What happened to one check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The script ran to the end.
+    Pass,
+    /// An expectation failed (a wrong refusal code is a failure too).
+    Fail {
+        /// What the check expected.
+        expected: String,
+        /// What it got.
+        actual: String,
+    },
+    /// Not run: the SUT's capability statement lacks a needed feature, or
+    /// the user allowed missing inputs.
+    Skipped(String),
+    /// The SUT said it does not implement something the check needs.
+    Unimplemented(String),
+    /// Run, but its result is waived by the waiver file.
+    Waived {
+        /// The waiver's reason.
+        reason: String,
+        /// What the check would otherwise have been.
+        underlying: Box<Outcome>,
+    },
+}
+
+impl Outcome {
+    /// The outcome's name in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail { .. } => "fail",
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Unimplemented(_) => "unimplemented",
+            Outcome::Waived { .. } => "waived",
+        }
+    }
+}
+
+/// A capability statement: what the SUT is and which features it lacks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The SUT's own name and version, as the vendor states it.
+    pub identity: Option<String>,
+    /// Features the SUT does not have.
+    pub absent: Vec<Feature>,
+}
+
+impl Capabilities {
+    /// Parses `{"identity": "...", "absent_features": ["signing", ...]}`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("capability statement: {e}"))?;
+        let identity = json.get("identity").and_then(|v| v.as_str()).map(str::to_owned);
+        let mut absent = Vec::new();
+        for name in json.get("absent_features").and_then(|v| v.as_array()).into_iter().flatten() {
+            let name = name.as_str().ok_or("absent_features holds strings")?;
+            absent.push(Feature::parse(name).ok_or(format!("unknown feature {name:?}"))?);
+        }
+        Ok(Capabilities { identity, absent })
+    }
+}
+
+/// Waivers: check id (or glob) → reason, one per line as `pattern: reason`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Waivers {
+    /// (pattern, reason) in file order.
+    pub entries: Vec<(String, String)>,
+}
+
+impl Waivers {
+    /// Parses the waiver file; `#` starts a comment line.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut entries = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (pattern, reason) = line.split_once(": ").ok_or(format!("waivers line {}: expected `pattern: reason`", n + 1))?;
+            if reason.trim().is_empty() {
+                return Err(format!("waivers line {}: a waiver needs a reason", n + 1));
+            }
+            entries.push((pattern.trim().to_owned(), reason.trim().to_owned()));
+        }
+        Ok(Waivers { entries })
+    }
+
+    fn reason_for(&self, id: &str) -> Option<&str> {
+        self.entries.iter().find(|(p, _)| glob_match(p, id)).map(|(_, r)| r.as_str())
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else { return false };
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob_match(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Which checks to run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only checks matching one of these (id glob or requirement id).
+    pub only: Vec<String>,
+    /// Not checks matching one of these.
+    pub skip: Vec<String>,
+    /// Only checks targeting this role.
+    pub role: Option<Role>,
+    /// Exactly this one check.
+    pub replay: Option<String>,
+}
+
+fn matches(check: &Check, pattern: &str) -> bool {
+    glob_match(pattern, &check.id) || check.requirements.iter().any(|r| glob_match(pattern, r))
+}
+
+impl Selection {
+    /// The checks selected, in registry order.
+    pub fn apply(&self, checks: Vec<Check>) -> Vec<Check> {
+        checks
+            .into_iter()
+            .filter(|c| self.replay.as_ref().is_none_or(|id| *id == c.id))
+            .filter(|c| self.role.is_none_or(|r| r == c.role))
+            .filter(|c| self.only.is_empty() || self.only.iter().any(|p| matches(c, p)))
+            .filter(|c| !self.skip.iter().any(|p| matches(c, p)))
+            .collect()
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunConfig {
+    /// The SUT.
+    pub sut: Sut,
+    /// The run's seed; each check's seed derives from it and the check id.
+    pub seed: [u8; 32],
+    /// The capability statement.
+    pub capabilities: Capabilities,
+    /// The waivers.
+    pub waivers: Waivers,
+}
+
+/// One check's result.
+#[derive(Clone, Debug)]
+pub struct CheckRun {
+    /// The check.
+    pub check: Check,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// The seed it ran with (replay with `--seed` of the run and `--replay ID`).
+    pub seed: [u8; 32],
+}
+
+/// The seed of check `id` in a run seeded with `run_seed`.
+pub fn check_seed(run_seed: &[u8; 32], id: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"jpki-conformance/check-seed/v1");
+    hasher.update(run_seed);
+    hasher.update(id.as_bytes());
+    hasher.finalize().into()
+}
+
+thread_local! {
+    /// Whether this thread is inside a check script (its panics are outcomes, not crashes).
+    static IN_CHECK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs, once, a panic hook that stays silent for panics inside check
+/// scripts (the outcome records them) and defers to the previous hook otherwise.
+fn quiet_check_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_CHECK.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs one check and judges it.
+pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
+    let seed = check_seed(&config.seed, &check.id);
+    let missing: Vec<&str> =
+        check.features.iter().filter(|f| config.capabilities.absent.contains(f)).map(|f| f.name()).collect();
+    let outcome = if !missing.is_empty() {
+        Outcome::Skipped(format!("capability statement lacks {}", missing.join(", ")))
+    } else {
+        quiet_check_panics();
+        context::enter(config.sut, seed);
+        IN_CHECK.with(|c| c.set(true));
+        let result = catch_unwind(AssertUnwindSafe(check.run));
+        IN_CHECK.with(|c| c.set(false));
+        match result {
+            Ok(()) => Outcome::Pass,
+            Err(payload) => {
+                if let Some(failure) = payload.downcast_ref::<Failure>() {
+                    Outcome::Fail { expected: failure.expected.clone(), actual: failure.actual.clone() }
+                } else if let Some(skip) = payload.downcast_ref::<Skip>() {
+                    Outcome::Skipped(skip.0.clone())
+                } else {
+                    let message = payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_else(|| "the check's script stopped".into());
+                    Outcome::Fail { expected: "every step of the scenario as specified".into(), actual: message }
+                }
+            }
+        }
+    };
+    let outcome = match config.waivers.reason_for(&check.id) {
+        Some(reason) if !matches!(outcome, Outcome::Skipped(_)) => {
+            Outcome::Waived { reason: reason.to_owned(), underlying: Box::new(outcome) }
+        }
+        _ => outcome,
+    };
+    CheckRun { check: check.clone(), outcome, seed }
+}
+
+/// Runs `checks` in order, telling `progress` after each one.
+pub fn run(checks: &[Check], config: &RunConfig, progress: &mut dyn FnMut(usize, usize, &CheckRun)) -> Vec<CheckRun> {
+    let mut runs = Vec::with_capacity(checks.len());
+    for (i, check) in checks.iter().enumerate() {
+        let result = run_one(check, config);
+        progress(i + 1, checks.len(), &result);
+        runs.push(result);
+    }
+    runs
+}
+
+/// Counts per outcome: pass, fail, skipped, unimplemented, waived.
+pub fn tally<'a>(runs: impl IntoIterator<Item = &'a CheckRun>) -> [usize; 5] {
+    let mut counts = [0; 5];
+    for run in runs {
+        let slot = match run.outcome {
+            Outcome::Pass => 0,
+            Outcome::Fail { .. } => 1,
+            Outcome::Skipped(_) => 2,
+            Outcome::Unimplemented(_) => 3,
+            Outcome::Waived { .. } => 4,
+        };
+        counts[slot] += 1;
+    }
+    counts
+}
