@@ -114,7 +114,8 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> Result<ExitCode, String> {
     let sut = Sut::parse(&args.sut).ok_or(format!("unknown SUT {:?} (reference, or mutant:NAME)", args.sut))?;
     let role = args.role.as_deref().map(|r| Role::parse(r).ok_or(format!("unknown role {r:?}"))).transpose()?;
-    let capabilities = args.capabilities.as_deref().map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
+    let capabilities =
+        args.capabilities.as_deref().map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
     let waivers = args.waivers.as_deref().map(read).transpose()?.map(|t| Waivers::parse(&t)).transpose()?;
     let config = RunConfig {
         sut,

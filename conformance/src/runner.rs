@@ -88,7 +88,8 @@ impl Waivers {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (pattern, reason) = line.split_once(": ").ok_or(format!("waivers line {}: expected `pattern: reason`", n + 1))?;
+            let (pattern, reason) =
+                line.split_once(": ").ok_or(format!("waivers line {}: expected `pattern: reason`", n + 1))?;
             if reason.trim().is_empty() {
                 return Err(format!("waivers line {}: a waiver needs a reason", n + 1));
             }

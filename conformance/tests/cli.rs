@@ -1,4 +1,4 @@
-//! The main job as a user runs it: exit codes, output and the report file.
+//! The command line as a user runs it: exit codes, output, reports, replay.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
@@ -8,54 +8,93 @@ fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
 }
 
+fn out_dir(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("jpki-cli-{name}-{}", std::process::id()))
+}
+
 #[test]
-fn run_passes_every_check_and_writes_a_report() {
-    let out = std::env::temp_dir().join(format!("jpki-cli-run-{}", std::process::id()));
+fn run_passes_every_check_and_writes_both_reports() {
+    let out = out_dir("run");
     let output = cli().args(["run", "--out"]).arg(&out).env_remove("JPKI_EXTERNAL_VECTORS").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("9 passed, 0 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains(" passed, 0 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("role      pass  fail"), "{stdout}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let checks = report["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 9);
-    assert!(checks.iter().all(|c| c["verdict"] == "pass"), "{report}");
+    assert!(checks.len() > 80);
+    assert!(checks.iter().all(|c| c["outcome"] == "pass"), "{report}");
+    assert!(std::fs::read_to_string(out.join("junit.xml")).unwrap().contains("<testsuites"));
     std::fs::remove_dir_all(out).ok();
 }
 
 #[test]
 fn missing_external_vectors_fail_with_the_folder_named() {
-    let out = std::env::temp_dir().join(format!("jpki-cli-missing-{}", std::process::id()));
+    let out = out_dir("missing");
     let missing = "/nonexistent/jpki-external-vectors";
-    let output = cli()
-        .args(["run", "--out"])
-        .arg(&out)
-        .env("JPKI_EXTERNAL_VECTORS", missing)
-        .env_remove("JPKI_ALLOW_MISSING_VECTORS")
-        .output()
-        .unwrap();
+    let run = |allow: bool| {
+        let mut command = cli();
+        command.args(["run", "--only", "vectors::*", "--out"]).arg(&out).env("JPKI_EXTERNAL_VECTORS", missing);
+        if allow {
+            command.env("JPKI_ALLOW_MISSING_VECTORS", "1");
+        } else {
+            command.env_remove("JPKI_ALLOW_MISSING_VECTORS");
+        }
+        command.output().unwrap()
+    };
+    let output = run(false);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains(missing), "{stdout}");
-    assert!(stdout.contains("7 passed, 2 failed, 0 skipped"), "{stdout}");
-
-    let allowed = cli()
-        .args(["run", "--out"])
-        .arg(&out)
-        .env("JPKI_EXTERNAL_VECTORS", missing)
-        .env("JPKI_ALLOW_MISSING_VECTORS", "1")
-        .output()
-        .unwrap();
+    assert!(stdout.contains("2 passed, 2 failed, 0 skipped"), "{stdout}");
+    let allowed = run(true);
     let stdout = String::from_utf8_lossy(&allowed.stdout);
     assert!(allowed.status.success(), "{stdout}");
-    assert!(stdout.contains("7 passed, 0 failed, 2 skipped"), "{stdout}");
+    assert!(stdout.contains("2 passed, 0 failed, 2 skipped"), "{stdout}");
+    std::fs::remove_dir_all(out).ok();
+}
+
+#[test]
+fn replay_reruns_one_check_with_the_same_seed_and_outcome() {
+    let out = out_dir("replay");
+    let seed = "11".repeat(32);
+    let replay = || {
+        let output = cli()
+            .args([
+                "run",
+                "--sut",
+                "mutant:ignore-counter",
+                "--seed",
+                &seed,
+                "--replay",
+                "registry::counter_regression",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        (output.status.code(), report["checks"].clone())
+    };
+    let (first_code, first) = replay();
+    let (second_code, second) = replay();
+    assert_eq!(first_code, Some(1));
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(first[0]["id"], "registry::counter_regression");
+    assert_eq!(first[0]["outcome"], "fail");
+    assert_eq!((first_code, &first), (second_code, &second));
     std::fs::remove_dir_all(out).ok();
 }
 
 #[test]
 fn bad_arguments_exit_2_and_list_names_requirements() {
     assert_eq!(cli().arg("frobnicate").output().unwrap().status.code(), Some(2));
+    assert_eq!(cli().args(["run", "--sut", "mutant:nope"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(cli().args(["run", "--replay", "no::such"]).output().unwrap().status.code(), Some(2));
     let list = cli().arg("list").output().unwrap();
     assert!(list.status.success());
-    assert!(String::from_utf8_lossy(&list.stdout).contains("external::wycheproof-ecdsa-p256-p1363"));
+    let stdout = String::from_utf8_lossy(&list.stdout);
+    assert!(stdout.contains("vectors::wycheproof-ecdsa-p256-p1363") && stdout.contains("USE-006"));
 }

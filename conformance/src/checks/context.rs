@@ -102,7 +102,9 @@ pub fn refused<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code) -> 
     match result {
         Ok(value) => fail(code.as_str(), format!("accepted ({value:?})")),
         Err(error) if error.code() != code => fail(code.as_str(), format!("{} at {:?}", error.error, error.hop)),
-        Err(error) if !error.unchanged => fail(format!("{code}, nothing changed"), format!("{code}, but the state moved")),
+        Err(error) if !error.unchanged => {
+            fail(format!("{code}, nothing changed"), format!("{code}, but the state moved"))
+        }
         Err(error) => error,
     }
 }
@@ -133,3 +135,8 @@ pub fn no_violations(world: &World) {
 /// vectors are missing and the user allowed it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skip(pub String);
+
+/// Ends the script as `skipped`.
+pub fn skip(reason: String) -> ! {
+    std::panic::panic_any(Skip(reason))
+}

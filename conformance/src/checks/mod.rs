@@ -205,15 +205,38 @@ fn classify(title: &str, code: Code) -> (Role, Vec<Feature>) {
     if t.contains("revoking") {
         features.push(DeviceRevocation);
     }
-    let device_input = ["two bytes", "map length", "indefinite", "unsorted", "duplicate key", "trailing", "nested", "70 000", "utf-8", "float", "unknown field"];
+    let device_input = [
+        "two bytes",
+        "map length",
+        "indefinite",
+        "unsorted",
+        "duplicate key",
+        "trailing",
+        "nested",
+        "70 000",
+        "utf-8",
+        "float",
+        "unknown field",
+    ];
     let role = if device_input.iter().any(|k| t.contains(k)) {
         Role::Device
     } else if t.contains("status request") || t.contains("status asked") || code == Code::NotAuthorised {
         Role::Status
-    } else if t.contains("assertion") || t.contains("status") || t.contains("verifier") || t.contains("rp")
-        || t.contains("uv") || t.contains("passcode") || t.contains("counter") || t.contains("document")
-        || t.contains("clock") || t.contains("purpose") || t.contains("certificate in the assertion")
-        || t.contains("alg") || t.contains("crit") || t.contains("signature") || t.contains("x5chain")
+    } else if t.contains("assertion")
+        || t.contains("status")
+        || t.contains("verifier")
+        || t.contains("rp")
+        || t.contains("uv")
+        || t.contains("passcode")
+        || t.contains("counter")
+        || t.contains("document")
+        || t.contains("clock")
+        || t.contains("purpose")
+        || t.contains("certificate in the assertion")
+        || t.contains("alg")
+        || t.contains("crit")
+        || t.contains("signature")
+        || t.contains("x5chain")
         || t.contains("suspended")
     {
         Role::Verifier

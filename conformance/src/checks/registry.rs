@@ -617,4 +617,3 @@ pub(crate) fn cases() -> Vec<Case> {
         }),
     ]
 }
-

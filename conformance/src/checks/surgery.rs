@@ -7,8 +7,8 @@ use jpki_reference::codec::{decode_v0, encode};
 use jpki_reference::crypto::{CryptoProvider, SecretKey};
 use jpki_reference::device::UserVerification;
 use jpki_reference::msgs::Kind;
-use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, NameAttribute, ParsedCert, Sex};
 use jpki_reference::pki::issue_certificate;
+use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, NameAttribute, ParsedCert, Sex};
 use jpki_reference::time::CivilDate;
 use jpki_reference::world::{FlowError, Hop, IssueParams, SHOP_RP, World};
 
@@ -112,7 +112,11 @@ pub(crate) fn field(value: &mut Value, key: i64) -> &mut Value {
 }
 
 /// Re-signs the authentication assertion after `edit`, and verifies it at `rp`.
-pub(crate) fn verify_edited_assertion(world: &mut World, rp: &str, edit: impl FnOnce(&mut Parts)) -> Result<(), FlowError> {
+pub(crate) fn verify_edited_assertion(
+    world: &mut World,
+    rp: &str,
+    edit: impl FnOnce(&mut Parts),
+) -> Result<(), FlowError> {
     let request = world.use_request(rp, Kind::Auth, "log in", None).unwrap();
     let assertion = world.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
     let mut parts = split(&assertion);
@@ -226,4 +230,3 @@ pub(crate) fn cose_field(key_request: &mut Value, key: i64) -> &mut Value {
 pub(crate) fn set_key_field(key_request: &mut Value, key: i64, value: Value) {
     *cose_field(key_request, key) = value;
 }
-

@@ -59,12 +59,7 @@ pub fn report(summary: &RunSummary<'_>) -> String {
         }
         xml.push_str("    </properties>\n");
         for run in runs {
-            let _ = write!(
-                xml,
-                "    <testcase classname=\"{}\" name=\"{}\">",
-                role.name(),
-                escape(&run.check.id)
-            );
+            let _ = write!(xml, "    <testcase classname=\"{}\" name=\"{}\">", role.name(), escape(&run.check.id));
             match &run.outcome {
                 Outcome::Pass => {}
                 Outcome::Fail { expected, actual } => {

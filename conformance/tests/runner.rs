@@ -1,0 +1,172 @@
+//! The runner: every check passes against the reference; every registry
+//! code has a check; every mutant is caught on the requirement it breaks;
+//! each outcome kind is produced for real; reports are well-formed.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
+use std::collections::BTreeSet;
+
+use jpki_conformance::checks::context::Sut;
+use jpki_conformance::checks::{self, Feature};
+use jpki_conformance::report::{self, RunSummary};
+use jpki_conformance::runner::{self, Capabilities, CheckRun, Outcome, RunConfig, Selection, Waivers};
+use jpki_reference::Code;
+use jpki_reference::mutants::Mutation;
+
+fn run_all(config: &RunConfig) -> Vec<CheckRun> {
+    runner::run(&checks::all(), config, &mut |_, _, _| {})
+}
+
+#[test]
+fn every_check_passes_against_the_reference() {
+    // every requirement the checks name, against the reference (INV-011 on every refusal)
+    let runs = run_all(&RunConfig::default());
+    let not_passing: Vec<String> = runs
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .map(|r| format!("{}: {:?}", r.check.id, r.outcome))
+        .collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    assert!(runs.len() > 80);
+}
+
+#[test]
+fn every_registry_code_has_a_defect_check() {
+    let ids: BTreeSet<String> = checks::all().into_iter().map(|c| c.id).collect();
+    let missing: Vec<&str> =
+        Code::ALL.iter().filter(|c| !ids.contains(&format!("registry::{c}"))).map(|c| c.as_str()).collect();
+    assert!(missing.is_empty(), "codes without a registry check: {missing:?}");
+}
+
+#[test]
+fn check_ids_are_unique_and_namespaced() {
+    let all = checks::all();
+    let ids: BTreeSet<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), all.len());
+    assert!(all.iter().all(|c| c.id.contains("::") && !c.requirements.is_empty()));
+}
+
+#[test]
+fn every_mutant_is_caught_on_its_requirement() {
+    for mutation in Mutation::ALL {
+        let runs = run_all(&RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() });
+        let catchers: Vec<&str> = runs
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Fail { .. }))
+            .filter(|r| r.check.requirements.iter().any(|q| q == mutation.requirement()))
+            .map(|r| r.check.id.as_str())
+            .collect();
+        assert!(!catchers.is_empty(), "{} ({}) survived", mutation.name(), mutation.requirement());
+    }
+}
+
+#[test]
+fn a_capability_statement_skips_exactly_the_checks_needing_the_feature() {
+    let capabilities =
+        Capabilities::parse(r#"{"identity": "ExampleWallet 1.2", "absent_features": ["signing"]}"#).unwrap();
+    let runs = run_all(&RunConfig { capabilities, ..RunConfig::default() });
+    for run in &runs {
+        let needs = run.check.features.contains(&Feature::Signing);
+        assert_eq!(matches!(run.outcome, Outcome::Skipped(_)), needs, "{}: {:?}", run.check.id, run.outcome);
+        if !needs {
+            assert_eq!(run.outcome, Outcome::Pass, "{}", run.check.id);
+        }
+    }
+    assert!(runs.iter().any(|r| matches!(r.outcome, Outcome::Skipped(_))));
+}
+
+#[test]
+fn a_waiver_yields_waived_with_its_reason() {
+    let waivers = Waivers::parse("# known issue\nregistry::clock_skew: vendor bug 123, fixed in 2.0\n").unwrap();
+    let selection = Selection { only: vec!["registry::clock_*".into()], ..Selection::default() };
+    let checks = selection.apply(checks::all());
+    let runs = runner::run(&checks, &RunConfig { waivers, ..RunConfig::default() }, &mut |_, _, _| {});
+    assert_eq!(runs.len(), 1);
+    match &runs[0].outcome {
+        Outcome::Waived { reason, underlying } => {
+            assert_eq!(reason, "vendor bug 123, fixed in 2.0");
+            assert_eq!(**underlying, Outcome::Pass);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(Waivers::parse("registry::x:").is_err(), "a waiver without a reason is refused");
+}
+
+#[test]
+fn a_wrong_error_code_is_a_failure_showing_both_codes() {
+    // the mutant skips the rp check, so the next check (the nonce, which the
+    // other verifier made) refuses instead: a refusal, but with the wrong code
+    let selection = Selection { replay: Some("registry::rp_mismatch".into()), ..Selection::default() };
+    let checks = selection.apply(checks::all());
+    let config = RunConfig { sut: Sut::Mutant(Mutation::AcceptOtherRp), ..RunConfig::default() };
+    let runs = runner::run(&checks, &config, &mut |_, _, _| {});
+    match &runs[0].outcome {
+        Outcome::Fail { expected, actual } => {
+            assert_eq!(expected, "rp_mismatch");
+            assert!(actual.starts_with("nonce_unknown"), "{actual}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn selection_by_id_glob_requirement_and_role() {
+    let all = checks::all();
+    let by_requirement = Selection { only: vec!["USE-006".into()], ..Selection::default() }.apply(all.clone());
+    assert!(by_requirement.iter().all(|c| c.requirements.iter().any(|r| r == "USE-006")));
+    assert!(!by_requirement.is_empty());
+    let lifecycle = Selection { only: vec!["lifecycle::*".into()], ..Selection::default() }.apply(all.clone());
+    assert!(lifecycle.len() >= 12 && lifecycle.iter().all(|c| c.id.starts_with("lifecycle::")));
+    let skipped = Selection { skip: vec!["registry::*".into()], ..Selection::default() }.apply(all.clone());
+    assert!(skipped.iter().all(|c| !c.id.starts_with("registry::")));
+    let role = Selection { role: Some(checks::Role::Status), ..Selection::default() }.apply(all);
+    assert!(role.iter().all(|c| c.role == checks::Role::Status));
+}
+
+fn summary_of(runs: &[CheckRun], capabilities: &Capabilities) -> serde_json::Value {
+    report::json::report(&RunSummary { sut: Sut::Reference, capabilities, seed: [7; 32], runs })
+}
+
+#[test]
+fn the_json_report_validates_against_its_schema() {
+    let capabilities = Capabilities::parse(r#"{"absent_features": ["remote-wipe"]}"#).unwrap();
+    let waivers = Waivers::parse("registry::cert_unknown: testing waivers\n").unwrap();
+    let mut runs = run_all(&RunConfig { capabilities: capabilities.clone(), waivers, ..RunConfig::default() });
+    let config = RunConfig { sut: Sut::Mutant(Mutation::AcceptOtherRp), ..RunConfig::default() };
+    let replay = Selection { replay: Some("registry::rp_mismatch".into()), ..Selection::default() };
+    runs.extend(runner::run(&replay.apply(checks::all()), &config, &mut |_, _, _| {}));
+    let report = summary_of(&runs, &capabilities);
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let outcomes: BTreeSet<&str> =
+        report["checks"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
+    assert!(outcomes.is_superset(&["pass", "fail", "skipped", "waived"].into_iter().collect()));
+    assert_eq!(report["requirements"]["USE-001"], "fail");
+    // the schema is not a rubber stamp: an edited report fails it
+    let mut broken = report.clone();
+    broken["checks"][0]["outcome"] = "maybe".into();
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn the_junit_report_parses_with_one_testcase_per_check() {
+    let runs = run_all(&RunConfig::default());
+    let xml = report::junit::report(&RunSummary {
+        sut: Sut::Reference,
+        capabilities: &Capabilities::default(),
+        seed: [7; 32],
+        runs: &runs,
+    });
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = document.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), runs.len());
+    let names: BTreeSet<&str> = cases.iter().map(|c| c.attribute("name").unwrap()).collect();
+    assert_eq!(names.len(), runs.len());
+    let root = document.root_element();
+    assert_eq!(root.attribute("tests"), Some(runs.len().to_string().as_str()));
+    let properties: Vec<_> = document.descendants().filter(|n| n.has_tag_name("property")).collect();
+    assert!(properties.iter().any(|p| p.attribute("name") == Some("spec_version")));
+    assert!(properties.iter().any(|p| p.attribute("name") == Some("seed")));
+}
