@@ -7,3 +7,5 @@ pub mod external;
 pub mod report;
 pub mod runner;
 mod selfcheck;
+pub mod spec_index;
+pub mod vector_digest;

@@ -29,6 +29,22 @@ enum Command {
     Run(RunArgs),
     /// List the checks with their role, kind, requirements and features.
     List,
+    /// Make a report-signing key: `KEY.hex` (secret) and `KEY.pub.cbor` (COSE_Key).
+    Keygen {
+        /// The file stem to write (`KEY.hex`, `KEY.pub.cbor`).
+        out: PathBuf,
+    },
+    /// Check a signed report: the signature, and that the report file is what was signed.
+    VerifyReport {
+        /// The signed report (`report.json.cose`).
+        signed: PathBuf,
+        /// The signer's public key (COSE_Key file).
+        #[arg(long)]
+        key: PathBuf,
+        /// The report file to compare with the signed payload.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -66,6 +82,9 @@ struct RunArgs {
     /// The waiver file (`pattern: reason` per line).
     #[arg(long)]
     waivers: Option<PathBuf>,
+    /// Sign the JSON report with this key file (64 hex digits; see `keygen`).
+    #[arg(long)]
+    sign_with: Option<PathBuf>,
 }
 
 /// The default run seed: fixed, so two runs of the same suite agree.
@@ -104,6 +123,8 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Mutants { seed } => mutants(seed.as_deref()),
+        Command::Keygen { out } => keygen(&out),
+        Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
     result.unwrap_or_else(|message| {
         eprintln!("jpki-conformance: {message}");
@@ -141,7 +162,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let runs = run_with_progress(&selected, &config);
     let summary = RunSummary { sut, capabilities: &config.capabilities, seed: config.seed, runs: &runs };
     print_summary(&summary);
-    write_reports(&args.out, &summary)?;
+    write_reports(&args.out, &summary, args.sign_with.as_deref())?;
     let failed = runs.iter().any(|r| matches!(r.outcome, Outcome::Fail { .. }));
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -203,14 +224,55 @@ fn print_summary(summary: &RunSummary<'_>) {
     println!("{} passed, {} failed, {} skipped", c[0], c[1], c[2] + c[3] + c[4]);
 }
 
-fn write_reports(out: &Path, summary: &RunSummary<'_>) -> Result<(), String> {
+fn write_reports(out: &Path, summary: &RunSummary<'_>, sign_with: Option<&Path>) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("cannot write reports to {}: {e}", out.display());
     std::fs::create_dir_all(out).map_err(fail)?;
-    let json = serde_json::to_string_pretty(&report::json::report(summary)).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("report.json"), json + "\n").map_err(fail)?;
+    let json = serde_json::to_string_pretty(&report::json::report(summary)).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(out.join("report.json"), &json).map_err(fail)?;
     std::fs::write(out.join("junit.xml"), report::junit::report(summary)).map_err(fail)?;
-    println!("reports: {} and {}", out.join("report.json").display(), out.join("junit.xml").display());
+    let digest = jpki_conformance::vector_digest::project_digest();
+    std::fs::write(out.join("report.html"), report::html::report(summary, &digest)).map_err(fail)?;
+    println!("reports: {}/{{report.json, junit.xml, report.html}}", out.display());
+    if let Some(key_file) = sign_with {
+        let provider = jpki_reference::crypto::default_provider();
+        let key = report::signing::secret_from_hex(provider, &read(key_file)?).map_err(|e| e.to_string())?;
+        let signed = report::signing::sign_report(provider, &key, json.as_bytes()).map_err(|e| e.to_string())?;
+        std::fs::write(out.join("report.json.cose"), signed).map_err(fail)?;
+        println!("signed: {}", out.join("report.json.cose").display());
+    }
     Ok(())
+}
+
+fn keygen(stem: &Path) -> Result<ExitCode, String> {
+    let provider = jpki_reference::crypto::default_provider();
+    // Key material from the OS: the one place the suite reads randomness itself.
+    let mut seed = [0u8; 32];
+    let mut urandom = std::fs::File::open("/dev/urandom").map_err(|e| format!("no randomness: {e}"))?;
+    std::io::Read::read_exact(&mut urandom, &mut seed).map_err(|e| format!("no randomness: {e}"))?;
+    let key = report::signing::generate(provider, seed).map_err(|e| e.to_string())?;
+    let secret_file = stem.with_extension("hex");
+    let public_file = stem.with_extension("pub.cbor");
+    std::fs::write(&secret_file, report::signing::secret_to_hex(&key) + "\n").map_err(|e| e.to_string())?;
+    std::fs::write(&public_file, report::signing::public_to_cose(&key.public).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    println!("secret key: {} (keep it private)\npublic key: {}", secret_file.display(), public_file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_report(signed: &Path, key: &Path, report_file: Option<&Path>) -> Result<ExitCode, String> {
+    let provider = jpki_reference::crypto::default_provider();
+    let read_bytes = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let report_bytes = report_file.map(read_bytes).transpose()?;
+    match report::signing::verify_report(provider, &read_bytes(signed)?, &read_bytes(key)?, report_bytes.as_deref()) {
+        Ok(_) => {
+            println!("valid: the report was signed by this key and not edited since");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("INVALID: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn mutants(seed: Option<&str>) -> Result<ExitCode, String> {

@@ -82,6 +82,7 @@ pub fn report(summary: &RunSummary<'_>) -> Value {
             "absent_features": summary.capabilities.absent.iter().map(|f| f.name()).collect::<Vec<_>>(),
         },
         "seed": hex::encode(summary.seed),
+        "vector_digest": crate::vector_digest::project_digest(),
         "summary": { "total": summary.runs.len(), "counts": counts(tally(summary.runs)), "by_role": by_role },
         "requirements": requirement_verdicts(summary),
         "checks": checks,

@@ -2,8 +2,10 @@
 //! JUnit XML (one testcase per check), both carrying the suite version, the
 //! spec version, the SUT identity and the seed.
 
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod signing;
 
 use crate::checks::context::Sut;
 use crate::runner::{Capabilities, CheckRun};

@@ -1,0 +1,100 @@
+//! The certification report (HTML) and signed results.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
+use std::process::Command;
+
+use jpki_conformance::checks::{self, context::Sut};
+use jpki_conformance::report::{self, RunSummary};
+use jpki_conformance::runner::{self, Capabilities, RunConfig, Selection};
+use jpki_conformance::spec_index;
+use jpki_reference::Code;
+use jpki_reference::crypto::default_provider;
+use jpki_reference::mutants::Mutation;
+
+#[test]
+fn the_html_report_names_every_requirement_and_shows_failures() {
+    let mut runs = runner::run(&checks::all(), &RunConfig::default(), &mut |_, _, _| {});
+    let replay = Selection { replay: Some("registry::counter_regression".into()), ..Selection::default() };
+    let mutant = RunConfig { sut: Sut::Mutant(Mutation::IgnoreCounter), ..RunConfig::default() };
+    runs.extend(runner::run(&replay.apply(checks::all()), &mutant, &mut |_, _, _| {}));
+    let capabilities = Capabilities { identity: Some("Example <Wallet> & Co".into()), absent: vec![] };
+    let summary = RunSummary { sut: Sut::Reference, capabilities: &capabilities, seed: [5; 32], runs: &runs };
+    let html = report::html::report(&summary, "abc123");
+    let requirements = spec_index::requirements();
+    assert!(requirements.len() > 100, "{} requirements parsed from spec/", requirements.len());
+    for requirement in &requirements {
+        assert!(html.contains(&format!("<code>{}</code>", requirement.id)), "{} missing", requirement.id);
+    }
+    assert!(html.contains("abc123") && html.contains("Example &lt;Wallet&gt; &amp; Co"));
+    assert!(html.contains("id=\"requirement-table\""));
+    assert!(html.contains("--replay registry::counter_regression"));
+    assert!(!html.contains("<script"), "self-contained, no scripts");
+}
+
+#[test]
+fn a_signed_report_verifies_and_one_edited_byte_fails() {
+    let provider = default_provider();
+    let key = report::signing::generate(provider, [9; 32]).unwrap();
+    let public = report::signing::public_to_cose(&key.public).unwrap();
+    let json = br#"{"schema":"jpki-conformance-report/1","checks":[]}"#.to_vec();
+    let signed = report::signing::sign_report(provider, &key, &json).unwrap();
+    assert_eq!(report::signing::verify_report(provider, &signed, &public, Some(&json)).unwrap(), json);
+    // one byte of the report file edited
+    let mut edited = json.clone();
+    edited[12] ^= 1;
+    let err = report::signing::verify_report(provider, &signed, &public, Some(&edited)).unwrap_err();
+    assert_eq!(err.code, Code::BadSignature);
+    // one byte of the signed payload edited
+    let mut tampered = signed.clone();
+    let at = tampered.windows(6).position(|w| w == b"checks").unwrap();
+    tampered[at] = b'C';
+    let err = report::signing::verify_report(provider, &tampered, &public, None).unwrap_err();
+    assert_eq!(err.code, Code::BadSignature);
+    // another key
+    let other = report::signing::public_to_cose(&report::signing::generate(provider, [8; 32]).unwrap().public).unwrap();
+    assert_eq!(report::signing::verify_report(provider, &signed, &other, None).unwrap_err().code, Code::BadSignature);
+    // the key file round-trips
+    let reread = report::signing::secret_from_hex(provider, &report::signing::secret_to_hex(&key)).unwrap();
+    assert_eq!(reread, key);
+}
+
+#[test]
+fn run_sign_with_and_verify_report_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("jpki-signed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cli = || Command::new(env!("CARGO_BIN_EXE_jpki-conformance"));
+    let stem = dir.join("certifier");
+    assert!(cli().arg("keygen").arg(&stem).output().unwrap().status.success());
+    let out = dir.join("out");
+    let run = cli()
+        .args(["run", "--only", "registry::rp_mismatch", "--sign-with"])
+        .arg(stem.with_extension("hex"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(out.join("report.html").exists());
+    let verify = |report: &std::path::Path| {
+        cli()
+            .arg("verify-report")
+            .arg(out.join("report.json.cose"))
+            .arg("--key")
+            .arg(stem.with_extension("pub.cbor"))
+            .arg("--report")
+            .arg(report)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(verify(&out.join("report.json")), Some(0));
+    let mut bytes = std::fs::read(out.join("report.json")).unwrap();
+    let at = bytes.iter().position(|b| *b == b'p').unwrap();
+    bytes[at] = b'f';
+    let edited = dir.join("edited.json");
+    std::fs::write(&edited, bytes).unwrap();
+    assert_eq!(verify(&edited), Some(1));
+    std::fs::remove_dir_all(dir).ok();
+}
