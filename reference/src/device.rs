@@ -25,7 +25,7 @@ pub struct DeviceConfig {
 }
 
 /// One secure-element key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct SeKey {
     /// The key pair (the secret never leaves the SE).
     pub key: KeyPair,
@@ -36,7 +36,7 @@ pub struct SeKey {
 }
 
 /// What changes on the device.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceState {
     /// Installed credentials by kind.
     pub installed: BTreeMap<Kind, SeKey>,

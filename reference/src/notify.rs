@@ -4,7 +4,7 @@
 use crate::time::UnixTime;
 
 /// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Event {
     /// Mobile certificates were issued.
     Issued,
@@ -23,7 +23,7 @@ pub enum Event {
 }
 
 /// One outbox entry.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Notification {
     /// The event.
     pub event: Event,

@@ -27,7 +27,7 @@ pub struct StatusConfig {
 }
 
 /// One answered `good` query: who asked, about what, when.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UsageEntry {
     /// The verifier.
     pub rp_id: String,
@@ -40,7 +40,7 @@ pub struct UsageEntry {
 }
 
 /// Everything that changes at Status.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct StatusState {
     /// Status of every mobile certificate, with its kind.
     pub entries: BTreeMap<Vec<u8>, (Kind, CertStatus)>,

@@ -9,7 +9,7 @@ pub type UnixTime = u64;
 pub const DAY: u64 = 86_400;
 
 /// A proleptic Gregorian calendar date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CivilDate {
     /// Year, e.g. 1990.
     pub year: u16,

@@ -36,7 +36,7 @@ pub struct VerifierConfig {
 }
 
 /// A nonce this verifier issued: `issued → consumed | expired`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct IssuedNonce {
     /// The request it was issued in.
     pub request: UseRequest,
@@ -47,7 +47,7 @@ pub struct IssuedNonce {
 }
 
 /// Everything that changes at a verifier.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifierState {
     /// Issued nonces.
     pub nonces: BTreeMap<Nonce, IssuedNonce>,

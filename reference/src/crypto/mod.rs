@@ -16,7 +16,7 @@ use crate::error::{Code, Error, Result};
 /// A P-256 public key whose point has been checked to lie on the curve.
 ///
 /// Only a provider constructs one, after that check (KEY-002).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublicKey {
     x: [u8; 32],
     y: [u8; 32],
@@ -59,7 +59,7 @@ impl fmt::Debug for PublicKey {
 }
 
 /// A P-256 secret scalar in `[1, n-1]`. Its `Debug` never prints the value.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, PartialEq, Eq, Hash)]
 pub struct SecretKey([u8; 32]);
 
 impl SecretKey {
@@ -76,7 +76,7 @@ impl fmt::Debug for SecretKey {
 }
 
 /// A key pair: the secret and its public key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct KeyPair {
     /// The secret scalar.
     pub secret: SecretKey,

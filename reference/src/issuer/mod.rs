@@ -37,7 +37,7 @@ pub struct IssuerConfig {
 }
 
 /// An issuance session: `challenged → completed | expired`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     /// When the challenge stops being answerable.
     pub expiry: UnixTime,
@@ -46,7 +46,7 @@ pub struct Session {
 }
 
 /// One mobile certificate in the registry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct MobileCertRecord {
     /// The holder: their card's auth-certificate serial.
     pub holder: Vec<u8>,
@@ -63,7 +63,7 @@ pub struct MobileCertRecord {
 }
 
 /// A card as J-LIS knows it: its two certificates and their status.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CardRecord {
     /// Serial of the card's sign certificate.
     pub sign_serial: Vec<u8>,
@@ -81,7 +81,7 @@ pub struct CardRecord {
 }
 
 /// A remote-wipe command: `queued → delivered → acknowledged`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WipeState {
     /// Waiting for the device to come online.
     Queued,
@@ -92,7 +92,7 @@ pub enum WipeState {
 }
 
 /// One wipe command.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct WipeRecord {
     /// The device it is for.
     pub device: Digest,
@@ -105,7 +105,7 @@ pub struct WipeRecord {
 }
 
 /// A stored answer for an idempotency key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct StoredAnswer {
     /// SHA-256 of the request body it answered.
     pub body_digest: Digest,
@@ -114,7 +114,7 @@ pub struct StoredAnswer {
 }
 
 /// Everything that changes at the Issuer.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct IssuerState {
     /// Issuance sessions by nonce.
     pub sessions: BTreeMap<Nonce, Session>,

@@ -19,7 +19,7 @@ pub type IdempotencyKey = [u8; 16];
 pub type Digest = [u8; 32];
 
 /// Which mobile certificate: the card's two functions, mirrored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// Signing (署名用): carries the four attributes.
     Sign,
@@ -50,7 +50,7 @@ impl Kind {
 }
 
 /// How the user was verified for a signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UvMethod {
     /// Fingerprint, face: what `sign` requires.
     Biometric,

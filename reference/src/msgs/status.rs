@@ -6,7 +6,7 @@ use crate::error::{Code, Error, Result};
 use crate::time::UnixTime;
 
 /// Why a certificate was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RevocationReason {
     /// Replaced by a migration to another device.
     Superseded,
@@ -50,7 +50,7 @@ impl RevocationReason {
 }
 
 /// A certificate's status as Status reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CertStatus {
     /// Usable.
     Good,

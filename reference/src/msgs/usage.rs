@@ -7,7 +7,7 @@ use crate::error::{Code, Error, Result};
 use crate::time::UnixTime;
 
 /// `UseRequest`: Verifier → Device.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct UseRequest {
     /// The verifier's rp id.
     pub rp_id: String,

@@ -59,7 +59,7 @@ impl Purpose {
 }
 
 /// Sex as ISO/IEC 5218 codes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sex {
     /// 0: not known.
     NotKnown,
@@ -95,7 +95,7 @@ impl Sex {
 }
 
 /// The four basic attributes (基本4情報) a `sign` certificate carries.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HolderAttributes {
     /// Name (commonName, UTF8String).
     pub name: String,

@@ -8,18 +8,15 @@ use std::collections::BTreeMap;
 
 use crate::card::{self, CardConfig, CardKey, CardState};
 use crate::crypto::{CryptoProvider, Entropy, SeededEntropy, default_provider};
-use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice};
+use crate::device::{self, DeviceState, IssuanceChoice};
 use crate::error::{Code, Error};
-use crate::issuer::{IssuerConfig, IssuerOutput, IssuerState};
+use crate::issuer::{IssuerOutput, IssuerState};
 use crate::msgs::{IdempotencyKey, Kind, Message};
 use crate::mutants::Mutation;
 use crate::notify::Notification;
 use crate::pki::{HolderAttributes, TestPki, TrustAnchor};
-use crate::roles::{
-    DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
-    VerifierRole,
-};
-use crate::status::{StatusConfig, StatusState};
+use crate::roles::{DeviceRole, IssuerRole, StatusRole, VerifierRole};
+use crate::status::StatusState;
 use crate::time::{DAY, UnixTime};
 use crate::verifier::{VerifierConfig, VerifierState};
 
@@ -139,6 +136,10 @@ pub struct AcceptedUse {
 
 type Tamper = Box<dyn FnMut(Hop, &mut Vec<u8>)>;
 
+mod setup;
+
+pub use setup::{ReferenceRoles, ReferenceSetup, RoleFactory};
+
 mod lifecycle;
 mod usage;
 
@@ -152,6 +153,8 @@ pub struct World {
     entropy: SeededEntropy,
     mutation: Option<Mutation>,
     mobile_anchor: TrustAnchor,
+    setup: ReferenceSetup,
+    factory: Box<dyn RoleFactory>,
     issuer: Box<dyn IssuerRole>,
     status: Box<dyn StatusRole>,
     /// Whether verifiers can reach Status.
@@ -180,53 +183,37 @@ impl World {
     /// The same world with one built-in mutant's rule switched off in the
     /// role that owns it (`None`: the reference).
     pub fn with_mutation(seed: [u8; 32], mutation: Option<Mutation>) -> crate::Result<World> {
+        World::with_factory(seed, mutation, Box::new(ReferenceRoles))
+    }
+
+    /// A world whose roles come from `factory`: it is handed each reference
+    /// role, configured from the seed, and returns it or a binding to a
+    /// system under test playing that role.
+    pub fn with_factory(
+        seed: [u8; 32],
+        mutation: Option<Mutation>,
+        mut factory: Box<dyn RoleFactory>,
+    ) -> crate::Result<World> {
         let provider = default_provider();
         let now = WORLD_START;
-        let pki = TestPki::from_seed(provider, seed, now)?;
-        let receipts_key = pki.key(provider, "issuer-receipts")?;
-        let receipts_cert = pki.leaf(
-            provider,
-            &pki.mobile_root,
-            "issuer-receipts",
-            vec![crate::pki::NameAttribute::common_name("JPKI Test Issuer Receipts")],
-            &receipts_key.public,
-            crate::pki::Purpose::IssuerReceipts,
-            (now - DAY, now + crate::pki::fixtures::ROOT_LIFETIME_SECS),
-            vec![],
-        )?;
-        let mobile_anchor = pki.mobile_root.anchor(provider)?;
-        let issuer_config = IssuerConfig {
-            mobile_root: pki.mobile_root.clone(),
-            card_anchor: pki.card_root.anchor(provider)?,
-            platform_anchor: pki.platform_root.anchor(provider)?,
-            mobile_anchor: mobile_anchor.clone(),
-            receipts: crate::pki::Credential { key: receipts_key, cert: receipts_cert },
-            mutation,
-        };
-        let status_config =
-            StatusConfig { signer: pki.status_signer.clone(), verifier_anchor: mobile_anchor.clone(), mutation };
+        let setup = ReferenceSetup::new(seed, mutation)?;
         let mut verifiers: BTreeMap<String, Box<dyn VerifierRole>> = BTreeMap::new();
         let mut verifier_configs = BTreeMap::new();
-        for (rp, may_sign) in [(GOV_RP, true), (SHOP_RP, false)] {
-            let config = VerifierConfig {
-                rp_id: rp.into(),
-                credential: pki.verifier(provider, rp, may_sign)?,
-                mobile_anchor: mobile_anchor.clone(),
-                mutation,
-            };
-            let entropy = pki.entropy(&format!("verifier/{rp}"));
-            verifiers.insert(rp.to_owned(), Box::new(ReferenceVerifier::new(provider, config.clone(), entropy)));
-            verifier_configs.insert(rp.to_owned(), config);
+        for (rp, verifier, config) in setup.verifiers()? {
+            verifiers.insert(rp.clone(), factory.verifier(verifier));
+            verifier_configs.insert(rp, config);
         }
         Ok(World {
             provider,
-            entropy: pki.entropy("world"),
-            issuer: Box::new(ReferenceIssuer::new(provider, issuer_config, pki.entropy("issuer"))),
-            status: Box::new(ReferenceStatus::new(provider, status_config)),
-            pki,
+            entropy: setup.pki.entropy("world"),
+            issuer: factory.issuer(setup.issuer()?),
+            status: factory.status(setup.status()),
+            mobile_anchor: setup.mobile_anchor.clone(),
+            pki: setup.pki.clone(),
+            setup,
+            factory,
             now,
             mutation,
-            mobile_anchor,
             status_reachable: true,
             verifiers,
             verifier_configs,
@@ -296,10 +283,8 @@ impl World {
 
     /// A new device with its own platform identity.
     pub fn add_device(&mut self, name: &str) {
-        let config = DeviceConfig { device_id: format!("device {name}"), platform: self.pki.platform_root.clone() };
-        let entropy = self.pki.entropy(&format!("device/{name}"));
-        let device = ReferenceDevice::new(self.provider, config, self.mobile_anchor.clone(), entropy);
-        self.devices.insert(name.to_owned(), Box::new(device));
+        let device = self.factory.device(name, self.setup.device(name));
+        self.devices.insert(name.to_owned(), device);
         self.online.insert(name.to_owned(), true);
     }
 

@@ -1,0 +1,128 @@
+//! How a world's roles are made: every reference role configured from the
+//! seed (so a separate process given the same seed builds the very same
+//! roles), and the factory that may swap any of them for a binding.
+
+use crate::crypto::{CryptoProvider, default_provider};
+use crate::device::DeviceConfig;
+use crate::issuer::IssuerConfig;
+use crate::mutants::Mutation;
+use crate::pki::{Credential, NameAttribute, Purpose, TestPki, TrustAnchor};
+use crate::roles::{
+    DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
+    VerifierRole,
+};
+use crate::status::StatusConfig;
+use crate::time::DAY;
+use crate::verifier::VerifierConfig;
+
+use super::{GOV_RP, SHOP_RP, WORLD_START};
+
+/// Turns reference roles into the roles a world runs.
+pub trait RoleFactory {
+    /// The Issuer.
+    fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole>;
+    /// Status.
+    fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole>;
+    /// A verifier.
+    fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole>;
+    /// A device named `name`.
+    fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole>;
+}
+
+/// The factory that keeps every reference role.
+pub struct ReferenceRoles;
+
+impl RoleFactory for ReferenceRoles {
+    fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole> {
+        Box::new(reference)
+    }
+    fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
+        Box::new(reference)
+    }
+    fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
+        Box::new(reference)
+    }
+    fn device(&mut self, _name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
+        Box::new(reference)
+    }
+}
+
+/// Everything needed to build the reference roles of a world from a seed.
+#[derive(Clone, Debug)]
+pub struct ReferenceSetup {
+    provider: &'static dyn CryptoProvider,
+    /// The test PKI.
+    pub pki: TestPki,
+    /// The mutant, if any.
+    pub mutation: Option<Mutation>,
+    /// The mobile root as a trust anchor.
+    pub mobile_anchor: TrustAnchor,
+}
+
+impl ReferenceSetup {
+    /// The setup for `seed`.
+    pub fn new(seed: [u8; 32], mutation: Option<Mutation>) -> crate::Result<Self> {
+        let provider = default_provider();
+        let pki = TestPki::from_seed(provider, seed, WORLD_START)?;
+        let mobile_anchor = pki.mobile_root.anchor(provider)?;
+        Ok(ReferenceSetup { provider, pki, mutation, mobile_anchor })
+    }
+
+    /// The reference Issuer.
+    pub fn issuer(&self) -> crate::Result<ReferenceIssuer> {
+        let (provider, pki, now) = (self.provider, &self.pki, WORLD_START);
+        let receipts_key = pki.key(provider, "issuer-receipts")?;
+        let receipts_cert = pki.leaf(
+            provider,
+            &pki.mobile_root,
+            "issuer-receipts",
+            vec![NameAttribute::common_name("JPKI Test Issuer Receipts")],
+            &receipts_key.public,
+            Purpose::IssuerReceipts,
+            (now - DAY, now + crate::pki::fixtures::ROOT_LIFETIME_SECS),
+            vec![],
+        )?;
+        let config = IssuerConfig {
+            mobile_root: pki.mobile_root.clone(),
+            card_anchor: pki.card_root.anchor(provider)?,
+            platform_anchor: pki.platform_root.anchor(provider)?,
+            mobile_anchor: self.mobile_anchor.clone(),
+            receipts: Credential { key: receipts_key, cert: receipts_cert },
+            mutation: self.mutation,
+        };
+        Ok(ReferenceIssuer::new(provider, config, pki.entropy("issuer")))
+    }
+
+    /// The reference status service.
+    pub fn status(&self) -> ReferenceStatus {
+        let config = StatusConfig {
+            signer: self.pki.status_signer.clone(),
+            verifier_anchor: self.mobile_anchor.clone(),
+            mutation: self.mutation,
+        };
+        ReferenceStatus::new(self.provider, config)
+    }
+
+    /// The two reference verifiers, with their configurations.
+    pub fn verifiers(&self) -> crate::Result<Vec<(String, ReferenceVerifier, VerifierConfig)>> {
+        let mut out = Vec::new();
+        for (rp, may_sign) in [(GOV_RP, true), (SHOP_RP, false)] {
+            let config = VerifierConfig {
+                rp_id: rp.into(),
+                credential: self.pki.verifier(self.provider, rp, may_sign)?,
+                mobile_anchor: self.mobile_anchor.clone(),
+                mutation: self.mutation,
+            };
+            let entropy = self.pki.entropy(&format!("verifier/{rp}"));
+            out.push((rp.to_owned(), ReferenceVerifier::new(self.provider, config.clone(), entropy), config));
+        }
+        Ok(out)
+    }
+
+    /// The reference device `name`.
+    pub fn device(&self, name: &str) -> ReferenceDevice {
+        let config = DeviceConfig { device_id: format!("device {name}"), platform: self.pki.platform_root.clone() };
+        let entropy = self.pki.entropy(&format!("device/{name}"));
+        ReferenceDevice::new(self.provider, config, self.mobile_anchor.clone(), entropy)
+    }
+}
