@@ -7,5 +7,6 @@ pub mod external;
 pub mod report;
 pub mod runner;
 mod selfcheck;
+pub mod shim;
 pub mod spec_index;
 pub mod vector_digest;

@@ -50,12 +50,15 @@ enum Command {
         /// The run seed (64 hex digits).
         #[arg(long)]
         seed: Option<String>,
+        /// Run the mutants through this template-shim command instead of in-process.
+        #[arg(long)]
+        shim: Option<String>,
     },
 }
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The system under test: `reference` or `mutant:NAME`.
+    /// The system under test: `reference`, `mutant:NAME`, or `shim:COMMAND` (an adapter process).
     #[arg(long, default_value = "reference")]
     sut: String,
     /// Only checks targeting this role (device, issuer, status, verifier).
@@ -122,7 +125,7 @@ fn main() -> ExitCode {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Mutants { seed } => mutants(seed.as_deref()),
+        Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Keygen { out } => keygen(&out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
@@ -133,13 +136,14 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
-    let sut = Sut::parse(&args.sut).ok_or(format!("unknown SUT {:?} (reference, or mutant:NAME)", args.sut))?;
+    let sut =
+        Sut::parse(&args.sut).ok_or(format!("unknown SUT {:?} (reference, mutant:NAME, or shim:COMMAND)", args.sut))?;
     let role = args.role.as_deref().map(|r| Role::parse(r).ok_or(format!("unknown role {r:?}"))).transpose()?;
     let capabilities =
         args.capabilities.as_deref().map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
     let waivers = args.waivers.as_deref().map(read).transpose()?.map(|t| Waivers::parse(&t)).transpose()?;
     let config = RunConfig {
-        sut,
+        sut: sut.clone(),
         seed: parse_seed(args.seed.as_deref())?,
         capabilities: capabilities.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
@@ -275,12 +279,16 @@ fn verify_report(signed: &Path, key: &Path, report_file: Option<&Path>) -> Resul
     }
 }
 
-fn mutants(seed: Option<&str>) -> Result<ExitCode, String> {
+fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
     let seed = parse_seed(seed)?;
     let all = checks::all();
     let mut caught = 0;
     for mutation in Mutation::ALL {
-        let config = RunConfig { sut: Sut::Mutant(mutation), seed, ..RunConfig::default() };
+        let sut = match shim {
+            Some(command) => Sut::Shim { command: command.to_owned(), mutation: Some(mutation) },
+            None => Sut::Mutant(mutation),
+        };
+        let config = RunConfig { sut, seed, ..RunConfig::default() };
         let runs = runner::run(&all, &config, &mut |_, _, _| {});
         let catchers: Vec<&str> = runs
             .iter()

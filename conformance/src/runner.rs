@@ -7,7 +7,7 @@ use std::sync::Once;
 
 use sha2::{Digest, Sha256};
 
-use crate::checks::context::{self, Failure, Skip, Sut};
+use crate::checks::context::{self, Failure, Skip, Sut, Unimplemented};
 use crate::checks::{Check, Feature, Role};
 
 /// What happened to one check.
@@ -205,7 +205,7 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
         Outcome::Skipped(format!("capability statement lacks {}", missing.join(", ")))
     } else {
         quiet_check_panics();
-        context::enter(config.sut, seed);
+        context::enter(config.sut.clone(), seed);
         IN_CHECK.with(|c| c.set(true));
         let result = catch_unwind(AssertUnwindSafe(check.run));
         IN_CHECK.with(|c| c.set(false));
@@ -216,6 +216,8 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
                     Outcome::Fail { expected: failure.expected.clone(), actual: failure.actual.clone() }
                 } else if let Some(skip) = payload.downcast_ref::<Skip>() {
                     Outcome::Skipped(skip.0.clone())
+                } else if let Some(missing) = payload.downcast_ref::<Unimplemented>() {
+                    Outcome::Unimplemented(format!("the SUT does not implement {}", missing.0))
                 } else {
                     let message = payload
                         .downcast_ref::<String>()

@@ -14,18 +14,30 @@ use jpki_reference::mutants::Mutation;
 use jpki_reference::world::{FlowError, World};
 
 /// The system under test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Sut {
     /// The embedded reference.
     #[default]
     Reference,
     /// The reference with one rule switched off.
     Mutant(Mutation),
+    /// An adapter process speaking the shim protocol (`conformance/SHIM.md`),
+    /// started once per check with `sh -c COMMAND`; `mutation` asks the
+    /// template shim to run one of its built-in mutants.
+    Shim {
+        /// The command line.
+        command: String,
+        /// A built-in mutant of the template shim.
+        mutation: Option<Mutation>,
+    },
 }
 
 impl Sut {
-    /// Parses `reference` or `mutant:NAME`.
+    /// Parses `reference`, `mutant:NAME` or `shim:COMMAND`.
     pub fn parse(text: &str) -> Option<Sut> {
+        if let Some(command) = text.strip_prefix("shim:") {
+            return (!command.is_empty()).then(|| Sut::Shim { command: command.to_owned(), mutation: None });
+        }
         match text.strip_prefix("mutant:") {
             Some(name) => Mutation::from_name(name).map(Sut::Mutant),
             None if text == "reference" => Some(Sut::Reference),
@@ -34,22 +46,17 @@ impl Sut {
     }
 
     /// Its name in reports.
-    pub fn name(self) -> String {
+    pub fn name(&self) -> String {
         match self {
             Sut::Reference => "reference".into(),
             Sut::Mutant(m) => format!("mutant:{}", m.name()),
-        }
-    }
-
-    fn mutation(self) -> Option<Mutation> {
-        match self {
-            Sut::Reference => None,
-            Sut::Mutant(m) => Some(m),
+            Sut::Shim { command, mutation: None } => format!("shim:{command}"),
+            Sut::Shim { command, mutation: Some(m) } => format!("shim:{command} (mutant {})", m.name()),
         }
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Current {
     sut: Sut,
     seed: [u8; 32],
@@ -67,10 +74,18 @@ pub fn enter(sut: Sut, seed: [u8; 32]) {
 /// A fresh world for the running check: its SUT, its seed (a script that
 /// needs a second independent world passes a `variant` > 0).
 pub fn world(variant: u8) -> World {
-    let current = CURRENT.with(|c| *c.borrow());
+    let current = CURRENT.with(|c| c.borrow().clone());
     let mut seed = current.seed;
     seed[31] ^= variant;
-    match World::with_mutation(seed, current.sut.mutation()) {
+    let built = match &current.sut {
+        Sut::Reference => World::with_mutation(seed, None),
+        Sut::Mutant(m) => World::with_mutation(seed, Some(*m)),
+        Sut::Shim { command, mutation } => {
+            let roles = crate::shim::roles::ShimRoles::start(command, &seed, mutation.map(|m| m.name()));
+            World::with_factory(seed, None, Box::new(roles))
+        }
+    };
+    match built {
         Ok(world) => world,
         Err(e) => std::panic::panic_any(Failure::setup(format!("cannot build the world: {e}"))),
     }
@@ -140,3 +155,8 @@ pub struct Skip(pub String);
 pub fn skip(reason: String) -> ! {
     std::panic::panic_any(Skip(reason))
 }
+
+/// A panic payload that ends a script as `unimplemented`: the SUT said it
+/// does not implement the named method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unimplemented(pub String);

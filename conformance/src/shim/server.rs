@@ -1,0 +1,328 @@
+//! The template shim's server side: the reference behind the shim protocol.
+//! `jpki-shim-reference` is a thin binary over [`serve`]; a vendor copies
+//! its shape and calls their own implementation where this calls the
+//! reference. For the suite's own tests it can misbehave on purpose
+//! (`JPKI_SHIM_FAULT=unimplemented|crash|hang|garbage:METHOD`).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use ciborium::Value;
+use jpki_reference::device::{IssuanceChoice, UserVerification};
+use jpki_reference::issuer::{CardEvent, IssuerOutput};
+use jpki_reference::msgs::{Kind, UvMethod};
+use jpki_reference::mutants::Mutation;
+use jpki_reference::roles::{
+    DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
+    VerifierRole,
+};
+use jpki_reference::verifier::StatusAnswer;
+use jpki_reference::world::ReferenceSetup;
+use jpki_reference::{Code, Error};
+
+use super::frame::{self, get, int, list, map, read_frame, write_frame};
+use super::roles::decode_status_answer;
+
+/// Why a request was not answered with `ok`.
+enum Refusal {
+    Error(Error),
+    Unimplemented,
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        Refusal::Error(e)
+    }
+}
+
+fn bad(detail: String) -> Refusal {
+    Refusal::Error(Error::with_detail(Code::Malformed, detail))
+}
+
+type Answer = Result<Value, Refusal>;
+
+struct Roles {
+    setup: ReferenceSetup,
+    issuer: ReferenceIssuer,
+    status: ReferenceStatus,
+    verifiers: BTreeMap<String, ReferenceVerifier>,
+    devices: BTreeMap<String, ReferenceDevice>,
+}
+
+/// One session of the template shim.
+pub struct Server<R: Read, W: Write> {
+    input: R,
+    output: W,
+    roles: Option<Roles>,
+    fault: Option<(String, String)>,
+    next_callback: u64,
+}
+
+fn output_value(output: IssuerOutput) -> Value {
+    map(vec![("response", Value::Bytes(output.response)), ("feed", list(&output.status_feed))])
+}
+
+fn snapshot_value<T: serde::Serialize>(state: &T) -> Answer {
+    let mut bytes = Vec::new();
+    ciborium::into_writer(state, &mut bytes).map_err(|e| bad(format!("snapshot: {e}")))?;
+    Ok(Value::Bytes(bytes))
+}
+
+impl<R: Read, W: Write> Server<R, W> {
+    /// A session over `input` and `output`, reading faults from the environment.
+    pub fn new(input: R, output: W) -> Self {
+        let fault = std::env::var("JPKI_SHIM_FAULT")
+            .ok()
+            .and_then(|f| f.split_once(':').map(|(k, m)| (k.to_owned(), m.to_owned())));
+        Server { input, output, roles: None, fault, next_callback: 1_000_000 }
+    }
+
+    /// Answers requests until the suite closes stdin.
+    pub fn serve(&mut self) -> Result<(), String> {
+        while let Some(request) = read_frame(&mut self.input)? {
+            self.handle(&request)?;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, request: &Value) -> Result<(), String> {
+        let id = frame::uint(request, "id")?;
+        let method = frame::text(request, "method")?;
+        let params = get(request, "params").cloned().unwrap_or(Value::Map(vec![]));
+        if let Some((kind, target)) = self.fault.clone() {
+            if target == method {
+                match kind.as_str() {
+                    "crash" => std::process::exit(3),
+                    "hang" => loop {
+                        std::thread::sleep(std::time::Duration::from_secs(3600));
+                    },
+                    "garbage" => {
+                        let _ = self.output.write_all(b"this is not a frame at all\n");
+                        let _ = self.output.flush();
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let answer = if self.fault.as_ref().is_some_and(|(k, m)| k == "unimplemented" && *m == method) {
+            Err(Refusal::Unimplemented)
+        } else {
+            self.dispatch(&method, &params)
+        };
+        let message = match answer {
+            Ok(ok) => map(vec![("id", int(id)), ("ok", ok)]),
+            Err(Refusal::Unimplemented) => map(vec![("id", int(id)), ("unimplemented", Value::Text(method))]),
+            Err(Refusal::Error(e)) => map(vec![
+                ("id", int(id)),
+                (
+                    "error",
+                    map(vec![
+                        ("code", Value::Text(e.code.as_str().into())),
+                        ("detail", Value::Text(e.detail.to_string())),
+                    ]),
+                ),
+            ]),
+        };
+        write_frame(&mut self.output, &message).map_err(|e| e.to_string())
+    }
+
+    fn roles(&mut self) -> Result<&mut Roles, Refusal> {
+        self.roles.as_mut().ok_or_else(|| bad("say hello first".into()))
+    }
+
+    fn dispatch(&mut self, method: &str, p: &Value) -> Answer {
+        let now = || frame::uint(p, "now").map_err(bad);
+        let b = |key: &str| frame::bytes(p, key).map_err(bad);
+        match method {
+            "hello" => {
+                let seed: [u8; 32] = b("seed")?.try_into().map_err(|_| bad("seed is 32 bytes".into()))?;
+                let mutation = match frame::text(p, "mutation") {
+                    Ok(name) => Some(Mutation::from_name(&name).ok_or_else(|| bad(format!("no mutant {name}")))?),
+                    Err(_) => None,
+                };
+                let setup = ReferenceSetup::new(seed, mutation)?;
+                let verifiers = setup.verifiers()?.into_iter().map(|(rp, v, _)| (rp, v)).collect();
+                self.roles = Some(Roles {
+                    issuer: setup.issuer()?,
+                    status: setup.status(),
+                    verifiers,
+                    devices: BTreeMap::new(),
+                    setup,
+                });
+                let roles = ["issuer", "status", "verifier", "device"].map(|r| Value::Text(r.into()));
+                Ok(map(vec![
+                    ("identity", Value::Text(format!("jpki-shim-reference {}", env!("CARGO_PKG_VERSION")))),
+                    ("roles", Value::Array(roles.to_vec())),
+                ]))
+            }
+            "issuer.challenge" => Ok(Value::Bytes(self.roles()?.issuer.challenge(now()?)?)),
+            "issuer.issue" => Ok(output_value(self.roles()?.issuer.issue(&b("request")?, now()?)?)),
+            "issuer.migrate" => Ok(output_value(self.roles()?.issuer.migrate(&b("request")?, now()?)?)),
+            "issuer.holder_action" => Ok(output_value(self.roles()?.issuer.holder_action(&b("request")?, now()?)?)),
+            "issuer.device_revocation" => {
+                Ok(output_value(self.roles()?.issuer.device_revocation(&b("request")?, now()?)?))
+            }
+            "issuer.deliver_wipes" => {
+                let device: [u8; 32] = b("device")?.try_into().map_err(|_| bad("device is 32 bytes".into()))?;
+                Ok(list(&self.roles()?.issuer.deliver_wipes(&device)))
+            }
+            "issuer.acknowledge_wipe" => {
+                self.roles()?.issuer.acknowledge_wipe(&b("receipt")?, now()?)?;
+                Ok(Value::Null)
+            }
+            "issuer.register_card" => {
+                let not_after = frame::uint(p, "not_after").map_err(bad)?;
+                let (auth, sign) = (b("auth")?, b("sign")?);
+                self.roles()?.issuer.register_card(&auth, &sign, not_after);
+                Ok(Value::Null)
+            }
+            "issuer.card_event" => {
+                let event = match frame::text(p, "event").map_err(bad)?.as_str() {
+                    "sign_revoked" => CardEvent::SignRevoked,
+                    "auth_revoked" => CardEvent::AuthRevoked,
+                    other => return Err(bad(format!("unknown card event {other}"))),
+                };
+                let holder = b("holder")?;
+                Ok(output_value(self.roles()?.issuer.card_event(&holder, event, now()?)?))
+            }
+            "issuer.snapshot" => snapshot_value(&self.roles()?.issuer.snapshot()),
+            "status.apply_feed" => {
+                self.roles()?.status.apply_feed(&b("feed")?)?;
+                Ok(Value::Null)
+            }
+            "status.answer" => Ok(Value::Bytes(self.roles()?.status.answer(&b("request")?, now()?)?)),
+            "status.snapshot" => snapshot_value(&self.roles()?.status.snapshot()),
+            "verifier.request" => {
+                let rp = frame::text(p, "rp").map_err(bad)?;
+                let kind = Kind::from_wire(frame::uint(p, "kind").map_err(bad)?)?;
+                let purpose = frame::text(p, "purpose").map_err(bad)?;
+                let digest = match get(p, "digest") {
+                    Some(Value::Bytes(d)) => {
+                        Some(d.as_slice().try_into().map_err(|_| bad("digest is 32 bytes".into()))?)
+                    }
+                    _ => None,
+                };
+                let now = now()?;
+                let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+                Ok(Value::Bytes(verifier.request(kind, &purpose, digest, now)?))
+            }
+            "verifier.verify" => self.verify(p),
+            "verifier.snapshot" => {
+                let rp = frame::text(p, "rp").map_err(bad)?;
+                let verifier = self.roles()?.verifiers.get(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+                snapshot_value(&verifier.snapshot())
+            }
+            "device.create" => {
+                let name = frame::text(p, "name").map_err(bad)?;
+                let roles = self.roles()?;
+                let device = roles.setup.device(&name);
+                roles.devices.insert(name, device);
+                Ok(Value::Null)
+            }
+            _ if method.starts_with("device.") => self.device(method, p),
+            _ => Err(Refusal::Unimplemented),
+        }
+    }
+
+    fn device(&mut self, method: &str, p: &Value) -> Answer {
+        let name = frame::text(p, "name").map_err(bad)?;
+        let b = |key: &str| frame::bytes(p, key).map_err(bad);
+        let now = frame::uint(p, "now").ok();
+        let device = self.roles()?.devices.get_mut(&name).ok_or_else(|| bad(format!("no device {name}")))?;
+        match method {
+            "device.digest" => Ok(Value::Bytes(device.digest()?.to_vec())),
+            "device.prepare_issuance" => {
+                let kinds = match get(p, "kinds") {
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .map(|v| match v {
+                            Value::Integer(i) => u64::try_from(i128::from(*i)).map_err(|_| bad("kind".into())),
+                            _ => Err(bad("kind".into())),
+                        })
+                        .map(|k| k.and_then(|k| Kind::from_wire(k).map_err(Refusal::from)))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    _ => return Err(bad("kinds".into())),
+                };
+                let choice = IssuanceChoice {
+                    kinds,
+                    notification_address: frame::text(p, "address").map_err(bad)?,
+                    idempotency_key: b("idempotency_key")?.try_into().map_err(|_| bad("idempotency key".into()))?,
+                    replaces: frame::byte_list(p, "replaces").map_err(bad)?,
+                };
+                Ok(Value::Bytes(device.prepare_issuance(&b("challenge")?, &choice, now.unwrap_or_default())?))
+            }
+            "device.install" => {
+                device.install(&b("response")?)?;
+                Ok(Value::Null)
+            }
+            "device.assert" => {
+                let verified = matches!(get(p, "verified"), Some(Value::Bool(true)));
+                let method = UvMethod::from_wire(frame::uint(p, "method").map_err(bad)?)?;
+                let uv = UserVerification { verified, method };
+                Ok(Value::Bytes(device.assert(&b("request")?, uv, now.unwrap_or_default())?))
+            }
+            "device.sign_lifecycle" => Ok(Value::Bytes(device.sign_lifecycle(&b("payload")?)?)),
+            "device.installed_serials" => Ok(list(&device.installed_serials()?)),
+            "device.apply_wipe" => Ok(Value::Bytes(device.apply_wipe(&b("command")?, now.unwrap_or_default())?)),
+            "device.release" => {
+                device.release();
+                Ok(Value::Null)
+            }
+            "device.snapshot" => snapshot_value(&device.snapshot()),
+            _ => Err(Refusal::Unimplemented),
+        }
+    }
+
+    /// verifier.verify: the reference verifier asks Status through a
+    /// call-back to the suite, which may send requests of its own meanwhile.
+    fn verify(&mut self, p: &Value) -> Answer {
+        let rp = frame::text(p, "rp").map_err(bad)?;
+        let assertion = frame::bytes(p, "assertion").map_err(bad)?;
+        let now = frame::uint(p, "now").map_err(bad)?;
+        let mut verifier = self.roles()?.verifiers.remove(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+        let mut failure = None;
+        let result = verifier.verify(&assertion, now, &mut |request| match self.callback_status(request) {
+            Ok(answer) => answer,
+            Err(e) => {
+                failure = Some(e);
+                StatusAnswer::Unreachable
+            }
+        });
+        self.roles()?.verifiers.insert(rp, verifier);
+        if let Some(e) = failure {
+            return Err(bad(format!("status call-back failed: {e}")));
+        }
+        let (serial, counter) = result?;
+        Ok(map(vec![("serial", Value::Bytes(serial)), ("counter", int(u64::from(counter)))]))
+    }
+
+    fn callback_status(&mut self, request: Vec<u8>) -> Result<StatusAnswer, String> {
+        let cid = self.next_callback;
+        self.next_callback += 1;
+        let message = map(vec![
+            ("id", int(cid)),
+            ("callback", Value::Text("status.answer".into())),
+            ("params", map(vec![("request", Value::Bytes(request))])),
+        ]);
+        write_frame(&mut self.output, &message).map_err(|e| e.to_string())?;
+        loop {
+            let frame = read_frame(&mut self.input)?.ok_or("the suite closed the stream during a call-back")?;
+            if get(&frame, "method").is_some() {
+                self.handle(&frame)?;
+                continue;
+            }
+            if frame::uint(&frame, "id") != Ok(cid) {
+                return Err("call-back answer with another id".into());
+            }
+            return decode_status_answer(get(&frame, "ok").ok_or("call-back answer without ok")?);
+        }
+    }
+}
+
+/// Serves the protocol on stdin/stdout.
+pub fn serve_stdio() -> Result<(), String> {
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    Server::new(stdin, stdout).serve()
+}
