@@ -1,0 +1,113 @@
+//! The process shim: the full suite through the template shim gives the
+//! same outcomes as in-process; an adapter that answers "unimplemented",
+//! crashes, hangs or prints garbage gives a clear outcome within the
+//! timeout; every mutant is still caught through the shim.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use jpki_conformance::checks::context::Sut;
+use jpki_conformance::checks::{self, Feature};
+use jpki_conformance::runner::{self, Outcome, RunConfig, Selection};
+use jpki_reference::mutants::Mutation;
+
+const SHIM: &str = env!("CARGO_BIN_EXE_jpki-shim-reference");
+
+fn shim(prefix: &str) -> Sut {
+    Sut::Shim { command: format!("{prefix}{SHIM}"), mutation: None }
+}
+
+fn outcomes(sut: Sut) -> BTreeMap<String, Outcome> {
+    let config = RunConfig { sut, ..RunConfig::default() };
+    runner::run(&checks::all(), &config, &mut |_, _, _| {}).into_iter().map(|r| (r.check.id, r.outcome)).collect()
+}
+
+#[test]
+fn the_full_suite_passes_through_the_template_shim_as_in_process() {
+    let in_process = outcomes(Sut::Reference);
+    let through_shim = outcomes(shim(""));
+    assert_eq!(through_shim, in_process);
+    assert!(through_shim.values().all(|o| *o == Outcome::Pass));
+}
+
+#[test]
+fn an_unimplemented_method_gives_unimplemented_for_exactly_the_checks_needing_it() {
+    let results = outcomes(shim("JPKI_SHIM_FAULT=unimplemented:issuer.migrate "));
+    for check in checks::all() {
+        let needs = check.features.contains(&Feature::MigrationOldDevice);
+        let outcome = &results[&check.id];
+        if needs {
+            assert_eq!(
+                *outcome,
+                Outcome::Unimplemented("the SUT does not implement issuer.migrate".into()),
+                "{}",
+                check.id
+            );
+        } else {
+            assert_eq!(*outcome, Outcome::Pass, "{}", check.id);
+        }
+    }
+}
+
+fn run_one_through(fault: &str) -> (Option<i32>, serde_json::Value, std::time::Duration) {
+    let out = std::env::temp_dir().join(format!("jpki-shim-{}-{}", fault.replace(':', "-"), std::process::id()));
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
+        .args(["run", "--only", "flow::issuance", "--sut"])
+        .arg(format!("shim:JPKI_SHIM_FAULT={fault} {SHIM}"))
+        .arg("--out")
+        .arg(&out)
+        .env("JPKI_SHIM_TIMEOUT_MS", "1500")
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    std::fs::remove_dir_all(out).ok();
+    (output.status.code(), report["checks"][0].clone(), elapsed)
+}
+
+#[test]
+fn a_crashing_shim_is_a_clear_failure() {
+    let (code, check, _) = run_one_through("crash:issuer.issue");
+    assert_eq!(code, Some(1));
+    assert_eq!(check["outcome"], "fail");
+    assert!(check["actual"].as_str().unwrap().contains("the shim exited"), "{check}");
+}
+
+#[test]
+fn a_hanging_shim_times_out() {
+    let (code, check, elapsed) = run_one_through("hang:issuer.issue");
+    assert_eq!(code, Some(1));
+    assert_eq!(check["outcome"], "fail");
+    assert!(check["actual"].as_str().unwrap().contains("the shim hangs"), "{check}");
+    // the run ended: the suite did not wait for the shim (no wall-clock bound asserted)
+    let _ = elapsed;
+}
+
+#[test]
+fn a_shim_printing_garbage_is_a_clear_failure() {
+    let (code, check, _) = run_one_through("garbage:issuer.issue");
+    assert_eq!(code, Some(1));
+    assert_eq!(check["outcome"], "fail");
+    assert!(check["actual"].as_str().unwrap().contains("malformed shim output"), "{check}");
+}
+
+#[test]
+fn every_mutant_is_still_caught_through_the_shim() {
+    for mutation in Mutation::ALL {
+        let sut = Sut::Shim { command: SHIM.into(), mutation: Some(mutation) };
+        let config = RunConfig { sut, ..RunConfig::default() };
+        // only the checks naming the broken requirement can count as catching it
+        let relevant =
+            Selection { only: vec![mutation.requirement().into()], ..Selection::default() }.apply(checks::all());
+        let runs = runner::run(&relevant, &config, &mut |_, _, _| {});
+        let caught = runs.iter().any(|r| {
+            matches!(r.outcome, Outcome::Fail { .. })
+                && r.check.requirements.iter().any(|q| q == mutation.requirement())
+        });
+        assert!(caught, "{} survived through the shim", mutation.name());
+    }
+}
