@@ -8,6 +8,7 @@
 //! The clock is passed into every call (`now`); a binding for an external
 //! implementation forwards it as its "set clock" control.
 
+use crate::card::CardKey;
 use crate::crypto::{CryptoProvider, SeededEntropy};
 use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice, UserVerification, WipeReceipts};
 use crate::error::Result;
@@ -70,12 +71,32 @@ pub trait VerifierRole {
     fn snapshot(&self) -> VerifierState;
 }
 
+/// The card, as a wallet reaches it (over NFC in life; played by the suite
+/// in a conformance run): its certificates, and signatures behind a PIN the
+/// holder types on the card's side.
+pub trait CardAccess {
+    /// The certificate of `key`.
+    fn certificate(&mut self, key: CardKey) -> Result<Vec<u8>>;
+    /// Signs `message` with `key` (the PIN is entered on the card's side).
+    fn sign(&mut self, key: CardKey, message: &[u8]) -> Result<[u8; 64]>;
+}
+
 /// A device (wallet + secure element).
 pub trait DeviceRole {
     /// Its identity as the Issuer sees it.
     fn digest(&self) -> Result<Digest>;
     /// Reads a challenge, makes attested keys, returns the payload the card signs.
     fn prepare_issuance(&mut self, challenge: &[u8], choice: &IssuanceChoice, now: UnixTime) -> Result<Vec<u8>>;
+    /// Answers a challenge with a whole IssuanceRequest: makes attested
+    /// keys and has `card` sign the payload with both keys. All or nothing:
+    /// if the card refuses, the device is as before.
+    fn request_issuance(
+        &mut self,
+        challenge: &[u8],
+        choice: &IssuanceChoice,
+        now: UnixTime,
+        card: &mut dyn CardAccess,
+    ) -> Result<Vec<u8>>;
     /// Installs an IssuanceResponse.
     fn install(&mut self, response: &[u8]) -> Result<()>;
     /// Answers a UseRequest after user verification.
@@ -293,6 +314,30 @@ impl DeviceRole for ReferenceDevice {
         )?;
         self.state = next;
         Ok(payload)
+    }
+
+    fn request_issuance(
+        &mut self,
+        challenge: &[u8],
+        choice: &IssuanceChoice,
+        now: UnixTime,
+        card: &mut dyn CardAccess,
+    ) -> Result<Vec<u8>> {
+        let (next, payload) = device::prepare_issuance(
+            self.provider,
+            &self.config,
+            &self.state,
+            challenge,
+            choice,
+            &mut self.entropy,
+            now,
+        )?;
+        let sign_cert = card.certificate(CardKey::Sign)?;
+        let auth_cert = card.certificate(CardKey::Auth)?;
+        let request =
+            device::assemble_issuance_request(&payload, &sign_cert, &auth_cert, |key, tbs| card.sign(key, tbs))?;
+        self.state = next;
+        Ok(request)
     }
 
     fn install(&mut self, response: &[u8]) -> Result<()> {

@@ -13,12 +13,13 @@ use std::rc::Rc;
 
 use ciborium::Value;
 use jpki_reference::Error;
+use jpki_reference::card::CardKey;
 use jpki_reference::device::{DeviceState, IssuanceChoice, UserVerification};
 use jpki_reference::issuer::{CardEvent, IssuerOutput, IssuerState};
 use jpki_reference::msgs::{Digest, Kind};
 use jpki_reference::roles::{
-    DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
-    VerifierRole,
+    CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
+    StatusRole, VerifierRole,
 };
 use jpki_reference::status::StatusState;
 use jpki_reference::time::UnixTime;
@@ -286,6 +287,24 @@ impl DeviceRole for ShimDevice {
         ]);
         call(&self.client, "device.prepare_issuance", params).map(|v| bytes_of(v, "payload"))
     }
+    fn request_issuance(
+        &mut self,
+        challenge: &[u8],
+        choice: &IssuanceChoice,
+        now: UnixTime,
+        card: &mut dyn CardAccess,
+    ) -> jpki_reference::Result<Vec<u8>> {
+        let params = self.params(vec![
+            ("challenge", Value::Bytes(challenge.to_vec())),
+            ("kinds", Value::Array(choice.kinds.iter().map(|k| int(k.wire())).collect())),
+            ("address", Value::Text(choice.notification_address.clone())),
+            ("idempotency_key", Value::Bytes(choice.idempotency_key.to_vec())),
+            ("replaces", list(&choice.replaces)),
+            ("now", int(now)),
+        ]);
+        let mut on_callback = |name: &str, params: &Value| answer_card(card, name, params);
+        call_with(&self.client, "device.request_issuance", params, &mut on_callback).map(|v| bytes_of(v, "request"))
+    }
     fn install(&mut self, response: &[u8]) -> jpki_reference::Result<()> {
         call(&self.client, "device.install", self.params(vec![("response", Value::Bytes(response.to_vec()))]))
             .map(|_| ())
@@ -318,6 +337,35 @@ impl DeviceRole for ShimDevice {
     }
     fn snapshot(&self) -> DeviceState {
         snapshot(&self.client, "device.snapshot", self.params(vec![]))
+    }
+}
+
+/// The card key a call-back names.
+pub fn card_key(name: &str) -> Option<CardKey> {
+    match name {
+        "sign" => Some(CardKey::Sign),
+        "auth" => Some(CardKey::Auth),
+        _ => None,
+    }
+}
+
+/// Answers the wallet's `card.certificate` and `card.sign` call-backs with the suite's card.
+fn answer_card(card: &mut dyn CardAccess, name: &str, params: &Value) -> Value {
+    let key = frame::text(params, "key").ok().and_then(|k| card_key(&k));
+    let result = match (name, key) {
+        ("card.certificate", Some(key)) => card.certificate(key).map(Value::Bytes),
+        ("card.sign", Some(key)) => match frame::bytes(params, "message") {
+            Ok(message) => card.sign(key, &message).map(|sig| Value::Bytes(sig.to_vec())),
+            Err(e) => Err(Error::with_detail(jpki_reference::Code::Malformed, e)),
+        },
+        _ => Err(Error::with_detail(jpki_reference::Code::Malformed, format!("unknown call-back {name}"))),
+    };
+    match result {
+        Ok(value) => map(vec![("ok", value)]),
+        Err(e) => map(vec![(
+            "error",
+            map(vec![("code", Value::Text(e.code.as_str().into())), ("detail", Value::Text(e.detail.to_string()))]),
+        )]),
     }
 }
 

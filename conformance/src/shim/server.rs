@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 use ciborium::Value;
+use jpki_reference::card::CardKey;
 use jpki_reference::device::{IssuanceChoice, UserVerification};
 use jpki_reference::issuer::{CardEvent, IssuerOutput};
 use jpki_reference::msgs::{Kind, UvMethod};
 use jpki_reference::mutants::Mutation;
 use jpki_reference::roles::{
-    DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
-    VerifierRole,
+    CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
+    StatusRole, VerifierRole,
 };
 use jpki_reference::verifier::StatusAnswer;
 use jpki_reference::world::ReferenceSetup;
@@ -229,27 +230,24 @@ impl<R: Read, W: Write> Server<R, W> {
         let name = frame::text(p, "name").map_err(bad)?;
         let b = |key: &str| frame::bytes(p, key).map_err(bad);
         let now = frame::uint(p, "now").ok();
+        if method == "device.request_issuance" {
+            let choice = read_choice(p)?;
+            let challenge = b("challenge")?;
+            let mut device = self.roles()?.devices.remove(&name).ok_or_else(|| bad(format!("no device {name}")))?;
+            let mut card = CallbackCard { server: &mut *self, failure: None };
+            let result = device.request_issuance(&challenge, &choice, now.unwrap_or_default(), &mut card);
+            let failure = card.failure.take();
+            self.roles()?.devices.insert(name, device);
+            if let Some(e) = failure {
+                return Err(bad(format!("card call-back failed: {e}")));
+            }
+            return Ok(Value::Bytes(result?));
+        }
         let device = self.roles()?.devices.get_mut(&name).ok_or_else(|| bad(format!("no device {name}")))?;
         match method {
             "device.digest" => Ok(Value::Bytes(device.digest()?.to_vec())),
             "device.prepare_issuance" => {
-                let kinds = match get(p, "kinds") {
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .map(|v| match v {
-                            Value::Integer(i) => u64::try_from(i128::from(*i)).map_err(|_| bad("kind".into())),
-                            _ => Err(bad("kind".into())),
-                        })
-                        .map(|k| k.and_then(|k| Kind::from_wire(k).map_err(Refusal::from)))
-                        .collect::<Result<Vec<_>, _>>()?,
-                    _ => return Err(bad("kinds".into())),
-                };
-                let choice = IssuanceChoice {
-                    kinds,
-                    notification_address: frame::text(p, "address").map_err(bad)?,
-                    idempotency_key: b("idempotency_key")?.try_into().map_err(|_| bad("idempotency key".into()))?,
-                    replaces: frame::byte_list(p, "replaces").map_err(bad)?,
-                };
+                let choice = read_choice(p)?;
                 Ok(Value::Bytes(device.prepare_issuance(&b("challenge")?, &choice, now.unwrap_or_default())?))
             }
             "device.install" => {
@@ -298,13 +296,16 @@ impl<R: Read, W: Write> Server<R, W> {
     }
 
     fn callback_status(&mut self, request: Vec<u8>) -> Result<StatusAnswer, String> {
+        let answer = self.callback("status.answer", map(vec![("request", Value::Bytes(request))]))?;
+        decode_status_answer(&answer)
+    }
+
+    /// Makes a call-back to the suite and returns its answer, serving the
+    /// suite's own requests meanwhile.
+    fn callback(&mut self, name: &str, params: Value) -> Result<Value, String> {
         let cid = self.next_callback;
         self.next_callback += 1;
-        let message = map(vec![
-            ("id", int(cid)),
-            ("callback", Value::Text("status.answer".into())),
-            ("params", map(vec![("request", Value::Bytes(request))])),
-        ]);
+        let message = map(vec![("id", int(cid)), ("callback", Value::Text(name.into())), ("params", params)]);
         write_frame(&mut self.output, &message).map_err(|e| e.to_string())?;
         loop {
             let frame = read_frame(&mut self.input)?.ok_or("the suite closed the stream during a call-back")?;
@@ -315,7 +316,7 @@ impl<R: Read, W: Write> Server<R, W> {
             if frame::uint(&frame, "id") != Ok(cid) {
                 return Err("call-back answer with another id".into());
             }
-            return decode_status_answer(get(&frame, "ok").ok_or("call-back answer without ok")?);
+            return get(&frame, "ok").cloned().ok_or_else(|| "call-back answer without ok".into());
         }
     }
 }
@@ -325,4 +326,73 @@ pub fn serve_stdio() -> Result<(), String> {
     let stdin = std::io::stdin().lock();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     Server::new(stdin, stdout).serve()
+}
+
+fn read_choice(p: &Value) -> Result<IssuanceChoice, Refusal> {
+    let kinds = match get(p, "kinds") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::Integer(i) => u64::try_from(i128::from(*i)).map_err(|_| bad("kind".into())),
+                _ => Err(bad("kind".into())),
+            })
+            .map(|k| k.and_then(|k| Kind::from_wire(k).map_err(Refusal::from)))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(bad("kinds".into())),
+    };
+    Ok(IssuanceChoice {
+        kinds,
+        notification_address: frame::text(p, "address").map_err(bad)?,
+        idempotency_key: frame::bytes(p, "idempotency_key")
+            .map_err(bad)?
+            .try_into()
+            .map_err(|_| bad("idempotency key".into()))?,
+        replaces: frame::byte_list(p, "replaces").map_err(bad)?,
+    })
+}
+
+/// The suite's card, reached through call-backs (`card.certificate`, `card.sign`).
+struct CallbackCard<'a, R: Read, W: Write> {
+    server: &'a mut Server<R, W>,
+    failure: Option<String>,
+}
+
+impl<R: Read, W: Write> CallbackCard<'_, R, W> {
+    fn ask(&mut self, name: &str, params: Value) -> jpki_reference::Result<Value> {
+        let answer = self.server.callback(name, params).map_err(|e| {
+            self.failure = Some(e.clone());
+            Error::with_detail(Code::Malformed, e)
+        })?;
+        if let Some(error) = get(&answer, "error") {
+            let code = frame::text(error, "code").ok().and_then(|c| Code::from_wire(&c)).unwrap_or(Code::Malformed);
+            return Err(Error::with_detail(code, frame::text(error, "detail").unwrap_or_default()));
+        }
+        get(&answer, "ok").cloned().ok_or(Error::new(Code::Malformed, "card call-back answer without ok"))
+    }
+}
+
+fn key_name(key: CardKey) -> &'static str {
+    match key {
+        CardKey::Sign => "sign",
+        CardKey::Auth => "auth",
+    }
+}
+
+impl<R: Read, W: Write> CardAccess for CallbackCard<'_, R, W> {
+    fn certificate(&mut self, key: CardKey) -> jpki_reference::Result<Vec<u8>> {
+        match self.ask("card.certificate", map(vec![("key", Value::Text(key_name(key).into()))]))? {
+            Value::Bytes(cert) => Ok(cert),
+            _ => Err(Error::new(Code::Malformed, "card.certificate answers a byte string")),
+        }
+    }
+
+    fn sign(&mut self, key: CardKey, message: &[u8]) -> jpki_reference::Result<[u8; 64]> {
+        let params = map(vec![("key", Value::Text(key_name(key).into())), ("message", Value::Bytes(message.to_vec()))]);
+        match self.ask("card.sign", params)? {
+            Value::Bytes(sig) => {
+                sig.try_into().map_err(|_| Error::new(Code::BadSignatureSize, "a card signature is 64 bytes"))
+            }
+            _ => Err(Error::new(Code::Malformed, "card.sign answers a byte string")),
+        }
+    }
 }

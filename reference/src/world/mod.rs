@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::card::{self, CardConfig, CardKey, CardState};
 use crate::crypto::{CryptoProvider, Entropy, SeededEntropy, default_provider};
-use crate::device::{self, DeviceState, IssuanceChoice};
+use crate::device::{DeviceState, IssuanceChoice};
 use crate::error::{Code, Error};
 use crate::issuer::{IssuerOutput, IssuerState};
 use crate::msgs::{IdempotencyKey, Kind, Message};
@@ -144,6 +144,30 @@ mod lifecycle;
 mod usage;
 
 pub use lifecycle::LifecycleParams;
+
+/// The suite's virtual card: the holder's secrets come from `params`.
+struct SuiteCard<'a> {
+    provider: &'static dyn CryptoProvider,
+    config: &'a CardConfig,
+    state: &'a mut CardState,
+    params: &'a IssueParams,
+}
+
+impl crate::roles::CardAccess for SuiteCard<'_> {
+    fn certificate(&mut self, key: CardKey) -> crate::Result<Vec<u8>> {
+        Ok(self.config.credential(key).cert.clone())
+    }
+
+    fn sign(&mut self, key: CardKey, message: &[u8]) -> crate::Result<[u8; 64]> {
+        let secret = match key {
+            CardKey::Sign => &self.params.sign_password,
+            CardKey::Auth => &self.params.auth_pin,
+        };
+        let (next, result) = card::sign(self.provider, self.config, self.state, key, secret, message);
+        *self.state = next;
+        result
+    }
+}
 
 /// The world.
 pub struct World {
@@ -390,32 +414,18 @@ impl World {
     ) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
         let provider = self.provider;
-        let payload = self.deliver(Hop::IssuanceChallenge, |w| {
+        let request = self.deliver(Hop::CardSignature, |w| {
             let choice = IssuanceChoice {
                 kinds: params.kinds.clone(),
                 notification_address: format!("{holder}@mail.example.jp"),
                 idempotency_key: params.idempotency_key,
                 replaces: params.replaces.clone(),
             };
-            w.device_mut(device)?.prepare_issuance(challenge, &choice, now)
-        })?;
-        let request = self.deliver(Hop::CardSignature, |w| {
-            let (config, state) = w.cards.get(holder).ok_or(no_such("no such holder"))?;
-            let mut card_state = state.clone();
-            let request =
-                device::assemble_issuance_request(&payload, &config.sign.cert, &config.auth.cert, |key, tbs| {
-                    let secret = match key {
-                        CardKey::Sign => &params.sign_password,
-                        CardKey::Auth => &params.auth_pin,
-                    };
-                    let (next, result) = card::sign(provider, config, &card_state, key, secret, tbs);
-                    card_state = next;
-                    result
-                });
-            if let Some(entry) = w.cards.get_mut(holder) {
-                entry.1 = card_state;
-            }
-            request
+            let World { devices, cards, .. } = w;
+            let device = devices.get_mut(device).ok_or(no_such("no such device"))?;
+            let (config, state) = cards.get_mut(holder).ok_or(no_such("no such holder"))?;
+            let mut card = SuiteCard { provider, config, state, params };
+            device.request_issuance(challenge, &choice, now, &mut card)
         })?;
         Ok(self.in_flight(Hop::IssuanceRequest, request))
     }
