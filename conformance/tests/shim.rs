@@ -111,3 +111,61 @@ fn every_mutant_is_still_caught_through_the_shim() {
         assert!(caught, "{} survived through the shim", mutation.name());
     }
 }
+
+fn keys(value: &ciborium::Value) -> Vec<String> {
+    match value {
+        ciborium::Value::Map(entries) => entries.iter().filter_map(|(k, _)| k.as_text().map(str::to_owned)).collect(),
+        other => panic!("not a map: {other:?}"),
+    }
+}
+
+fn field<'a>(value: &'a ciborium::Value, key: &str) -> &'a ciborium::Value {
+    match value {
+        ciborium::Value::Map(entries) => &entries.iter().find(|(k, _)| k.as_text() == Some(key)).unwrap().1,
+        other => panic!("not a map: {other:?}"),
+    }
+}
+
+#[test]
+fn snapshots_have_the_shape_spec_snapshot_cddl_gives() {
+    use jpki_reference::world::{IssueParams, SHOP_RP, World};
+    let mut world = World::new([3; 32]).unwrap();
+    let attributes = jpki_reference::pki::HolderAttributes {
+        name: "n".into(),
+        address: "a".into(),
+        date_of_birth: jpki_reference::time::CivilDate::new(1990, 1, 1).unwrap(),
+        sex: jpki_reference::pki::Sex::NotKnown,
+    };
+    world.add_holder("h", attributes).unwrap();
+    world.add_device("d");
+    world.issue("h", "d", &IssueParams::both(1)).unwrap();
+    world.authenticate("d", SHOP_RP).unwrap();
+    let snapshot = world.snapshot();
+    let encode = |state: &dyn erased::Encode| state.encode();
+    let issuer = encode(&snapshot.issuer);
+    assert_eq!(keys(&issuer), ["sessions", "cards", "certs", "idempotency", "outbox", "wipes"]);
+    let ciborium::Value::Map(certs) = field(&issuer, "certs") else { panic!() };
+    let (serial, record) = &certs[0];
+    assert!(matches!(serial, ciborium::Value::Array(_)), "serials are arrays of uint");
+    assert_eq!(keys(record), ["holder", "kind", "device", "issued_at", "not_after", "status"]);
+    assert_eq!(field(record, "status").as_text(), Some("Good"));
+    let status = encode(&snapshot.status);
+    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "notified"]);
+    let verifier = encode(&snapshot.verifiers[SHOP_RP]);
+    assert_eq!(keys(&verifier), ["nonces", "counters"]);
+    let device = encode(&snapshot.devices["d"]);
+    assert_eq!(keys(&device), ["installed", "pending"]);
+}
+
+mod erased {
+    pub trait Encode {
+        fn encode(&self) -> ciborium::Value;
+    }
+    impl<T: serde::Serialize> Encode for T {
+        fn encode(&self) -> ciborium::Value {
+            let mut bytes = Vec::new();
+            ciborium::into_writer(self, &mut bytes).unwrap();
+            ciborium::from_reader(bytes.as_slice()).unwrap()
+        }
+    }
+}
