@@ -10,3 +10,4 @@ mod selfcheck;
 pub mod shim;
 pub mod spec_index;
 pub mod vector_digest;
+pub mod vectors;

@@ -45,6 +45,12 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Rebuild the fixed vector files from their seed (byte-identical each time).
+    Vectors {
+        /// The folder to write (default: the project's `vectors/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -127,6 +133,7 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Keygen { out } => keygen(&out),
+        Command::Vectors { out } => generate_vectors(out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
     result.unwrap_or_else(|message| {
@@ -302,4 +309,16 @@ fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
     }
     println!("mutation score: {caught}/{} mutants caught", Mutation::ALL.len());
     Ok(if caught == Mutation::ALL.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn generate_vectors(out: Option<PathBuf>) -> Result<ExitCode, String> {
+    let out = out.unwrap_or_else(jpki_conformance::external::project_vectors_dir);
+    for (name, text) in jpki_conformance::vectors::generate::generate() {
+        let path = out.join(&name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    let digest = jpki_conformance::vector_digest::digest(&out).map_err(|e| e.to_string())?;
+    println!("vector-set digest: {digest}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -69,6 +69,8 @@ pub trait VerifierRole {
     ) -> Result<(Vec<u8>, u32)>;
     /// Observe: nonces and counters.
     fn snapshot(&self) -> VerifierState;
+    /// Control: replace the stored state (fixed vectors set up their fixture).
+    fn load_state(&mut self, state: VerifierState) -> Result<()>;
 }
 
 /// The card, as a wallet reaches it (over NFC in life; played by the suite
@@ -265,6 +267,11 @@ impl VerifierRole for ReferenceVerifier {
 
     fn snapshot(&self) -> VerifierState {
         self.state.clone()
+    }
+
+    fn load_state(&mut self, state: VerifierState) -> Result<()> {
+        self.state = state;
+        Ok(())
     }
 }
 

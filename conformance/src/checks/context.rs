@@ -77,6 +77,13 @@ pub fn world(variant: u8) -> World {
     let current = CURRENT.with(|c| c.borrow().clone());
     let mut seed = current.seed;
     seed[31] ^= variant;
+    world_with_seed(seed)
+}
+
+/// A world for the running check's SUT built from a given seed (fixed
+/// vectors use the seed their PKI derives from).
+pub fn world_with_seed(seed: [u8; 32]) -> World {
+    let current = CURRENT.with(|c| c.borrow().clone());
     let built = match &current.sut {
         Sut::Reference => World::with_mutation(seed, None),
         Sut::Mutant(m) => World::with_mutation(seed, Some(*m)),

@@ -11,7 +11,7 @@
 pub mod context;
 mod lifecycle;
 mod registry;
-mod surgery;
+pub(crate) mod surgery;
 
 use jpki_reference::Code;
 
@@ -266,5 +266,46 @@ pub fn all() -> Vec<Check> {
         checks.push(Check::new(&id, title, role, CheckKind::Scenario, &requirements, features, run));
     }
     checks.extend(lifecycle::checks());
+    checks.extend(vector_checks());
     checks
+}
+
+/// The committed vector files the runner judges with the SUT.
+pub const VECTOR_FILES: [&str; 1] = ["verifier_assertion.json"];
+
+fn judge_vector_file(name: &str) {
+    let path = crate::external::project_vectors_dir().join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| context::fail("the vector file", format!("{}: {e}", path.display())));
+    let file: crate::vectors::VectorFile =
+        serde_json::from_str(&text).unwrap_or_else(|e| context::fail("a vector file per schema", e.to_string()));
+    let mismatches = crate::vectors::judge::judge_file(&file);
+    if !mismatches.is_empty() {
+        context::fail(format!("all {} vectors judged as expected", file.number_of_tests), mismatches.join("; "));
+    }
+}
+
+fn vector_checks() -> Vec<Check> {
+    // the requirements come from the flags' notes in the committed file
+    let requirements = |name: &str| -> Vec<String> {
+        let path = crate::external::project_vectors_dir().join(name);
+        let file: Option<crate::vectors::VectorFile> =
+            std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok());
+        let mut ids: Vec<String> =
+            file.map(|f| f.notes.values().flat_map(|n| n.requirements.clone()).collect()).unwrap_or_default();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() { vec!["USE-013".into()] } else { ids }
+    };
+    let verifier_assertion = requirements("verifier_assertion.json");
+    let refs: Vec<&str> = verifier_assertion.iter().map(String::as_str).collect();
+    vec![Check::new(
+        "vectors::verifier-assertion",
+        "fixed vectors: assertions as a verifier judges them (vectors/verifier_assertion.json)",
+        Role::Verifier,
+        CheckKind::Vector,
+        &refs,
+        vec![Feature::Authentication],
+        || judge_vector_file("verifier_assertion.json"),
+    )]
 }

@@ -251,6 +251,12 @@ impl VerifierRole for ShimVerifier {
     fn snapshot(&self) -> VerifierState {
         snapshot(&self.client, "verifier.snapshot", map(vec![("rp", Value::Text(self.rp_id.clone()))]))
     }
+    fn load_state(&mut self, state: VerifierState) -> jpki_reference::Result<()> {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&state, &mut bytes).unwrap_or_else(|e| protocol_error(format!("state: {e}")));
+        let params = map(vec![("rp", Value::Text(self.rp_id.clone())), ("state", Value::Bytes(bytes))]);
+        call(&self.client, "verifier.load_state", params).map(|_| ())
+    }
 }
 
 /// A device behind a shim.

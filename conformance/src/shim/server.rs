@@ -209,6 +209,13 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(Value::Bytes(verifier.request(kind, &purpose, digest, now)?))
             }
             "verifier.verify" => self.verify(p),
+            "verifier.load_state" => {
+                let rp = frame::text(p, "rp").map_err(bad)?;
+                let state = ciborium::from_reader(b("state")?.as_slice()).map_err(|e| bad(format!("state: {e}")))?;
+                let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+                verifier.load_state(state)?;
+                Ok(Value::Null)
+            }
             "verifier.snapshot" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;
                 let verifier = self.roles()?.verifiers.get(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;

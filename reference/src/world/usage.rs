@@ -90,6 +90,33 @@ impl World {
         }
     }
 
+    /// Verifier `rp` judges an assertion with a given Status answer (fixed
+    /// vectors carry Status's answer instead of asking a live Status).
+    pub fn verify_with_answer(
+        &mut self,
+        rp: &str,
+        assertion: &[u8],
+        answer: StatusAnswer,
+    ) -> Result<AcceptedUse, FlowError> {
+        let now = self.now;
+        self.deliver(Hop::Assertion, |w| {
+            let verifier = w.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?;
+            let (serial, counter) = verifier.verify(assertion, now, &mut |_| answer.clone())?;
+            Ok(AcceptedUse { serial, counter })
+        })
+    }
+
+    /// Control: sets verifier `rp`'s stored state.
+    pub fn load_verifier_state(&mut self, rp: &str, state: crate::verifier::VerifierState) -> crate::Result<()> {
+        self.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?.load_state(state)
+    }
+
+    /// Status (as the suite plays it) answers a StatusRequest.
+    pub fn status_answer(&mut self, request: &[u8]) -> crate::Result<Vec<u8>> {
+        let now = self.now;
+        self.status.answer(request, now)
+    }
+
     /// Authentication end to end: `rp` asks, `device` answers with biometrics.
     pub fn authenticate(&mut self, device: &str, rp: &str) -> Result<AcceptedUse, FlowError> {
         let request = self.use_request(rp, Kind::Auth, "log in", None)?;

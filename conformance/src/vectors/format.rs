@@ -1,0 +1,114 @@
+//! The vector file format (`vectors/schema.json`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One vector file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VectorFile {
+    /// `jpki-vectors/1`.
+    pub schema: String,
+    /// What made the file.
+    pub generator: String,
+    /// The v0 message the tests carry.
+    pub message: String,
+    /// The role that judges it.
+    pub role: String,
+    /// How many tests the file holds.
+    pub number_of_tests: usize,
+    /// The spec's named constants the verdicts assume.
+    pub constants: BTreeMap<String, u64>,
+    /// Free text for readers.
+    pub header: Vec<String>,
+    /// Flag name → what the flag means.
+    pub notes: BTreeMap<String, Note>,
+    /// The groups.
+    pub test_groups: Vec<VectorGroup>,
+}
+
+/// What a flag means: the bug class and the requirements involved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Note {
+    /// The bug class (`EncodingNonDeterministic`, `SignatureMalleability`, …).
+    pub bug_type: String,
+    /// A sentence for people.
+    pub description: String,
+    /// Spec requirement ids.
+    pub requirements: Vec<String>,
+}
+
+/// A group of tests sharing one fixture: the judge's configuration and stored state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VectorGroup {
+    /// The judge's clock (seconds since the epoch).
+    pub clock: u64,
+    /// The seed the test PKI derives from (spec/certificates.md §6).
+    pub pki_seed: String,
+    /// Trust anchors, DER hex, by name (`mobile`).
+    pub trust_anchors: BTreeMap<String, String>,
+    /// The verifier's rp id.
+    pub rp_id: String,
+    /// The nonces the verifier issued, with what it asked.
+    pub issued_nonces: Vec<IssuedNonce>,
+    /// The last counter accepted per certificate serial (hex).
+    pub last_counters: BTreeMap<String, u32>,
+    /// The tests.
+    pub tests: Vec<VectorTest>,
+}
+
+/// A nonce the verifier issued.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IssuedNonce {
+    /// Hex.
+    pub nonce: String,
+    /// `sign` or `auth`.
+    pub kind: String,
+    /// The purpose shown to the holder.
+    pub purpose: String,
+    /// When the request was made.
+    pub time: u64,
+    /// When the nonce expires.
+    pub expiry: u64,
+    /// The document digest asked for (`sign`), hex.
+    pub document_digest: Option<String>,
+    /// Already used by an accepted assertion.
+    pub consumed: bool,
+}
+
+/// One test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VectorTest {
+    /// Unique within the file.
+    pub tc_id: usize,
+    /// What the test is.
+    pub comment: String,
+    /// The message, hex.
+    pub input: String,
+    /// What Status answers the judge's one query: `{"response": hex}`,
+    /// `{"refused": hex}` (an Error message) or `"unreachable"`.
+    pub status: StatusAnswerJson,
+    /// `valid`, `invalid` or `acceptable`.
+    pub result: String,
+    /// The exact registry code for `invalid`.
+    pub code: Option<String>,
+    /// Flags (keys of `notes`).
+    pub flags: Vec<String>,
+}
+
+/// Status's answer in a vector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StatusAnswerJson {
+    /// A StatusResponse (hex).
+    Response(String),
+    /// An Error message (hex).
+    Refused(String),
+    /// No answer.
+    Unreachable,
+}

@@ -1,0 +1,752 @@
+//! Rebuilds every vector file from [`VECTOR_SEED`] and the world's clock:
+//! the same inputs give the same bytes, so a test regenerates the files and
+//! fails on any drift from what is committed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The generator works on fixtures it makes itself; a failed step is a bug in
+// the generator, which the regeneration test shows at once.
+
+use std::collections::BTreeMap;
+
+use ciborium::Value;
+use jpki_reference::Code;
+use jpki_reference::codec::cose_sign1::{SignOptions, sign1};
+use jpki_reference::codec::encode;
+use jpki_reference::constants;
+use jpki_reference::crypto::SecretKey;
+use jpki_reference::device::UserVerification;
+use jpki_reference::msgs::error_msg::ErrorMessage;
+use jpki_reference::msgs::status::{CertStatus, RevocationReason, StatusRequestPayload};
+use jpki_reference::msgs::{Kind, Message, UvMethod};
+use jpki_reference::pki::{CertRole, CertTemplate, NameAttribute, ParsedCert, Purpose, issue_certificate};
+use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, World};
+
+use super::VECTOR_SEED;
+use super::format::{IssuedNonce, Note, StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
+use crate::checks::surgery::{Parts, assemble, attributes, field, int, join, raw_map, remove, set, split};
+
+/// The order of P-256's base point (for high-S and out-of-range signatures).
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa,
+    0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// `n - s` for a 32-byte big-endian `s < n`.
+fn negate_mod_n(s: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut d = i16::from(P256_N[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    out
+}
+
+/// Every vector file, by file name, as committed text.
+pub fn generate() -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let file = verifier_assertion();
+    let text = serde_json::to_string_pretty(&file).unwrap() + "\n";
+    files.insert("verifier_assertion.json".to_owned(), text);
+    files
+}
+
+/// One test being built.
+struct Case {
+    comment: &'static str,
+    input: Vec<u8>,
+    status: StatusAnswerJson,
+    code: Option<Code>,
+    flags: Vec<&'static str>,
+}
+
+/// The generator's world and the keys it signs forgeries with.
+struct Gen {
+    world: World,
+    auth_serial: Vec<u8>,
+    sign_serial: Vec<u8>,
+}
+
+impl Gen {
+    fn new() -> Gen {
+        let mut world = World::new(VECTOR_SEED).unwrap();
+        world.add_holder("vectors", attributes()).unwrap();
+        world.add_device("phone");
+        world.issue("vectors", "phone", &IssueParams::both(1)).unwrap();
+        let device = world.device("phone").unwrap();
+        let serial = |kind: Kind| {
+            ParsedCert::parse(world.provider(), device.installed[&kind].cert.as_ref().unwrap()).unwrap().serial
+        };
+        let (auth_serial, sign_serial) = (serial(Kind::Auth), serial(Kind::Sign));
+        Gen { world, auth_serial, sign_serial }
+    }
+
+    fn se_secret(&self, kind: Kind) -> SecretKey {
+        self.world.device("phone").unwrap().installed[&kind].key.secret.clone()
+    }
+
+    fn request(&mut self, rp: &str, kind: Kind) -> Vec<u8> {
+        let digest = (kind == Kind::Sign).then(|| self.world.provider().sha256(b"vector document"));
+        self.world.use_request(rp, kind, "vector purpose", digest).unwrap()
+    }
+
+    fn assertion(&mut self, request: &[u8], uv: UserVerification) -> Vec<u8> {
+        self.world.assertion("phone", request, uv).unwrap()
+    }
+
+    /// A fresh, good assertion at `rp` with its good status answer.
+    fn good(&mut self, rp: &str, kind: Kind) -> (Vec<u8>, StatusAnswerJson) {
+        let request = self.request(rp, kind);
+        let assertion = self.assertion(&request, UserVerification::BIOMETRIC);
+        let status = self.status_for(rp, &assertion, None);
+        (assertion, status)
+    }
+
+    /// Status's answer for the use an assertion makes (optionally another status, re-signed).
+    fn status_for(&mut self, rp: &str, assertion: &[u8], status: Option<CertStatus>) -> StatusAnswerJson {
+        let parts = split(assertion);
+        let mut payload = parts.payload.clone();
+        let nonce = match field(&mut payload, 2) {
+            Value::Bytes(n) => n.clone().try_into().unwrap(),
+            _ => panic!("assertion without nonce"),
+        };
+        let kind = match field(&mut payload, 7) {
+            Value::Integer(i) if i128::from(*i) == 1 => Kind::Sign,
+            _ => Kind::Auth,
+        };
+        let serial = if kind == Kind::Sign { self.sign_serial.clone() } else { self.auth_serial.clone() };
+        let verifier = self.world.verifier(rp).unwrap().credential.clone();
+        let query = StatusRequestPayload { rp_id: rp.into(), nonce, serial };
+        let chain = [verifier.cert.clone()];
+        let request = sign1(
+            self.world.provider(),
+            &verifier.key.secret,
+            &query.to_bytes().unwrap(),
+            &SignOptions { x5chain: &chain, external_aad: b"" },
+        )
+        .unwrap();
+        let response = self.world.status_answer(&request).unwrap();
+        let response = match status {
+            None => response,
+            Some(status) => {
+                let mut parts = split(&response);
+                let Value::Map(entries) = &mut parts.payload else { panic!() };
+                entries.retain(|(k, _)| ![int(2), int(6), int(7)].contains(k));
+                match status {
+                    CertStatus::Good => entries.push((int(2), int(0))),
+                    CertStatus::Suspended => entries.push((int(2), int(1))),
+                    CertStatus::Revoked { reason, at } => {
+                        entries.push((int(2), int(2)));
+                        entries.push((int(6), int(reason.wire() as i64)));
+                        entries.push((int(7), Value::Tag(1, Box::new(Value::Integer(at.into())))));
+                    }
+                }
+                join(self.world.provider(), &parts, &self.world.pki().status_signer.key.secret)
+            }
+        };
+        StatusAnswerJson::Response(hex::encode(response))
+    }
+
+    /// The assertion taken apart, changed by `edit`, and signed again with the SE key.
+    fn resigned(&self, assertion: &[u8], kind: Kind, edit: impl FnOnce(&mut Parts)) -> Vec<u8> {
+        let mut parts = split(assertion);
+        edit(&mut parts);
+        join(self.world.provider(), &parts, &self.se_secret(kind))
+    }
+
+    /// Signs raw protected-header bytes over the assertion's payload.
+    fn with_raw_protected(&self, assertion: &[u8], kind: Kind, protected: &[u8]) -> Vec<u8> {
+        let parts = split(assertion);
+        let payload = encode(&parts.payload).unwrap();
+        let tbs = encode(&Value::Array(vec![
+            Value::Text("Signature1".into()),
+            Value::Bytes(protected.to_vec()),
+            Value::Bytes(vec![]),
+            Value::Bytes(payload.clone()),
+        ]))
+        .unwrap();
+        let signature = self.world.provider().sign_es256(&self.se_secret(kind), &tbs).unwrap();
+        assemble(protected, &parts.unprotected, &payload, &signature)
+    }
+
+    /// A mobile certificate for the auth SE key, issued by the mobile root with another profile.
+    fn crafted_cert(&self, role: CertRole, extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>) -> Vec<u8> {
+        let device = self.world.device("phone").unwrap();
+        let key = device.installed[&Kind::Auth].key.public.clone();
+        let now = self.world.now();
+        let template = CertTemplate {
+            serial: self.auth_serial.clone(),
+            subject: vec![NameAttribute::common_name("JPKI mobile auth")],
+            not_before: now - 3600,
+            not_after: now + 3600,
+            public_key: key,
+            role,
+            extra_extensions: extra,
+        };
+        issue_certificate(self.world.provider(), &template, self.world.pki().mobile_root.as_issuer()).unwrap()
+    }
+}
+
+fn x5chain_of(parts: &Parts) -> Value {
+    parts.protected.iter().find(|(k, _)| *k == int(33)).map(|(_, v)| v.clone()).unwrap()
+}
+
+fn verifier_assertion() -> VectorFile {
+    let mut g = Gen::new();
+    let mut cases: Vec<Case> = Vec::new();
+    let mut push = |comment, input, status, code, flags: Vec<&'static str>| {
+        cases.push(Case { comment, input, status, code, flags });
+    };
+    // an early request whose nonce will have expired by the group's clock
+    let early_request = g.request(GOV_RP, Kind::Auth);
+    let early = g.assertion(&early_request, UserVerification::BIOMETRIC);
+    let early_status = g.status_for(GOV_RP, &early, None);
+    g.world.advance(constants::NONCE_LIFETIME_SECS + 100);
+    push(
+        "nonce expired (made before the lifetime ran out, judged after)",
+        early,
+        early_status,
+        Some(Code::NonceExpired),
+        vec!["NonceLifetime"],
+    );
+    // the counter of this assertion is the last one the verifier has seen
+    let (replayed_counter, status) = g.good(GOV_RP, Kind::Auth);
+    push(
+        "counter equal to the last one seen (a cloned key)",
+        replayed_counter,
+        status,
+        Some(Code::CounterRegression),
+        vec!["CloneDetection"],
+    );
+    // a request the fixture records as already used
+    let (used, status) = g.good(GOV_RP, Kind::Auth);
+    let used_nonce = match field(&mut split(&used).payload, 2) {
+        Value::Bytes(n) => hex::encode(n),
+        _ => unreachable!(),
+    };
+    push("nonce already consumed by an accepted use", used, status, Some(Code::NonceReused), vec!["Replay"]);
+
+    let (valid, status) = g.good(GOV_RP, Kind::Auth);
+    push("auth, biometric", valid.clone(), status.clone(), None, vec!["Valid"]);
+    // high S: same (r, s) with s replaced by n - s, still a valid ECDSA signature
+    let mut parts = split(&valid);
+    let high_s = negate_mod_n(&parts.signature[32..]);
+    parts.signature[32..].copy_from_slice(&high_s);
+    let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
+    let payload = encode(&parts.payload).unwrap();
+    let high = assemble(&protected, &parts.unprotected, &payload, &parts.signature);
+    push(
+        "the same signature with s replaced by n - s (high-S is valid: secure elements make it)",
+        high,
+        status.clone(),
+        None,
+        vec!["SignatureMalleability"],
+    );
+    let request = g.request(GOV_RP, Kind::Auth);
+    let passcode = g.assertion(&request, UserVerification::PASSCODE);
+    let passcode_status = g.status_for(GOV_RP, &passcode, None);
+    push("auth with the device passcode", passcode, passcode_status, None, vec!["Valid"]);
+    let (sign, sign_status) = g.good(GOV_RP, Kind::Sign);
+    push("sign, biometric", sign, sign_status, None, vec!["Valid"]);
+
+    // encoding
+    let (base, status) = g.good(GOV_RP, Kind::Auth);
+    let mut truncated = base.clone();
+    truncated.pop();
+    push("truncated by one byte", truncated, status.clone(), Some(Code::Malformed), vec!["Truncation"]);
+    let non_shortest_alg = encode(&Value::Map(vec![(int(1), int(-7)), (int(33), x5chain_of(&split(&base)))])).unwrap();
+    let mut alg_bytes = non_shortest_alg.clone();
+    let at = alg_bytes.windows(2).position(|w| w == [0x01, 0x26]).unwrap();
+    alg_bytes.splice(at + 1..at + 2, [0x38, 0x06]);
+    push(
+        "alg -7 written in two bytes inside the protected bucket (signed as sent)",
+        g.with_raw_protected(&base, Kind::Auth, &alg_bytes),
+        status.clone(),
+        Some(Code::NonShortestInt),
+        vec!["NonShortestEncoding", "WrappedItem"],
+    );
+    let mut long_array = base.clone();
+    long_array.splice(1..2, [0x98, 0x04]);
+    push(
+        "COSE_Sign1 array length in two bytes",
+        long_array,
+        status.clone(),
+        Some(Code::NonShortestLength),
+        vec!["NonShortestEncoding"],
+    );
+    let mut indefinite = base.clone();
+    indefinite.splice(1..2, [0x9f]);
+    indefinite.push(0xff);
+    push(
+        "indefinite-length COSE_Sign1 array",
+        indefinite,
+        status.clone(),
+        Some(Code::IndefiniteLength),
+        vec!["IndefiniteLength"],
+    );
+    let unsorted = raw_map(vec![(int(33), x5chain_of(&split(&base))), (int(1), int(-7))]);
+    push(
+        "protected header keys in the wrong order (signed as sent)",
+        g.with_raw_protected(&base, Kind::Auth, &unsorted),
+        status.clone(),
+        Some(Code::UnsortedMapKeys),
+        vec!["NonDeterministicEncoding", "WrappedItem"],
+    );
+    let duplicated = raw_map(vec![(int(1), int(-7)), (int(1), int(-7)), (int(33), x5chain_of(&split(&base)))]);
+    push(
+        "alg twice in the protected header (signed as sent)",
+        g.with_raw_protected(&base, Kind::Auth, &duplicated),
+        status.clone(),
+        Some(Code::DuplicateMapKey),
+        vec!["DuplicateKey", "WrappedItem"],
+    );
+    let mut trailing = base.clone();
+    trailing.push(0x00);
+    push("a byte after the COSE_Sign1", trailing, status.clone(), Some(Code::TrailingBytes), vec!["TrailingBytes"]);
+    let mut deep = Value::Null;
+    for _ in 0..20 {
+        deep = Value::Array(vec![deep]);
+    }
+    let deep_bytes = encode(&Value::Tag(18, Box::new(deep))).unwrap();
+    push("tag 18 around arrays nested 20 deep", deep_bytes, status.clone(), Some(Code::TooDeep), vec!["Depth"]);
+    let large = g.resigned(&base, Kind::Auth, |p| set(&mut p.unprotected, 4, Value::Bytes(vec![0; 70_000])));
+    push("a 70 000-byte kid: over MAX_MESSAGE_BYTES", large, status.clone(), Some(Code::TooLarge), vec!["Size"]);
+    let mut bad_text = encode(&Value::Map(vec![
+        (int(1), int(-7)),
+        (int(3), Value::Text("ab".into())),
+        (int(33), x5chain_of(&split(&base))),
+    ]))
+    .unwrap();
+    let at = bad_text.windows(3).position(|w| w == [0x62, b'a', b'b']).unwrap();
+    bad_text[at + 1] = 0xff;
+    push(
+        "content type that is not UTF-8 (signed as sent)",
+        g.with_raw_protected(&base, Kind::Auth, &bad_text),
+        status.clone(),
+        Some(Code::InvalidUtf8),
+        vec!["Utf8", "WrappedItem"],
+    );
+    let float = raw_map(vec![(int(1), int(-7)), (int(3), Value::Float(1.5)), (int(33), x5chain_of(&split(&base)))]);
+    push(
+        "a float in the protected header (signed as sent)",
+        g.with_raw_protected(&base, Kind::Auth, &float),
+        status.clone(),
+        Some(Code::UnsupportedType),
+        vec!["Float", "WrappedItem"],
+    );
+    let unknown = g.resigned(&base, Kind::Auth, |p| set(&mut p.protected, 99, int(1)));
+    push("an unknown protected header label", unknown, status.clone(), Some(Code::UnknownField), vec!["UnknownField"]);
+
+    // COSE
+    push("untagged COSE_Sign1", base[1..].to_vec(), status.clone(), Some(Code::WrongTag), vec!["WrongTag"]);
+    let mut cose_sign = base.clone();
+    cose_sign.splice(0..1, [0xd8, 0x62]);
+    push("tag 98 (COSE_Sign) instead of 18", cose_sign, status.clone(), Some(Code::WrongTag), vec!["WrongTag"]);
+    let unprotected_alg = g.resigned(&base, Kind::Auth, |p| {
+        remove(&mut p.protected, 1);
+        set(&mut p.unprotected, 1, int(-7));
+    });
+    push(
+        "alg only in the unprotected bucket",
+        unprotected_alg,
+        status.clone(),
+        Some(Code::AlgNotProtected),
+        vec!["AlgConfusion"],
+    );
+    let es384 = g.resigned(&base, Kind::Auth, |p| set(&mut p.protected, 1, int(-35)));
+    push("alg ES384 with a P-256 key", es384, status.clone(), Some(Code::UnsupportedAlg), vec!["AlgConfusion"]);
+    let crit = g.resigned(&base, Kind::Auth, |p| {
+        set(&mut p.protected, 2, Value::Array(vec![int(99)]));
+        set(&mut p.protected, 99, int(0));
+    });
+    push(
+        "crit names a label v0 does not understand",
+        crit,
+        status.clone(),
+        Some(Code::UnknownCritical),
+        vec!["UnknownCritical"],
+    );
+    let parts = split(&base);
+    let (r, s) = (&parts.signature[..32], &parts.signature[32..]);
+    let der = |x: &[u8]| {
+        let x: Vec<u8> = x.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut v = if x.first().is_some_and(|b| *b >= 0x80) { vec![0] } else { vec![] };
+        v.extend(x);
+        let mut out = vec![0x02, v.len() as u8];
+        out.extend(v);
+        out
+    };
+    let mut der_sig = der(r);
+    der_sig.extend(der(s));
+    let der_sig = [vec![0x30, der_sig.len() as u8], der_sig].concat();
+    let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
+    let payload = encode(&parts.payload).unwrap();
+    push(
+        "the signature DER-encoded instead of raw r || s",
+        assemble(&protected, &parts.unprotected, &payload, &der_sig),
+        status.clone(),
+        Some(Code::BadSignatureSize),
+        vec!["DerSignature"],
+    );
+    let mut flipped = parts.signature.clone();
+    flipped[63] ^= 1;
+    push(
+        "one bit of s flipped",
+        assemble(&protected, &parts.unprotected, &payload, &flipped),
+        status.clone(),
+        Some(Code::BadSignature),
+        vec!["ModifiedSignature"],
+    );
+    let zero_r = [vec![0u8; 32], parts.signature[32..].to_vec()].concat();
+    push(
+        "r = 0",
+        assemble(&protected, &parts.unprotected, &payload, &zero_r),
+        status.clone(),
+        Some(Code::BadSignature),
+        vec!["RangeCheck"],
+    );
+    let s_n = [parts.signature[..32].to_vec(), P256_N.to_vec()].concat();
+    push(
+        "s = n",
+        assemble(&protected, &parts.unprotected, &payload, &s_n),
+        status.clone(),
+        Some(Code::BadSignature),
+        vec!["RangeCheck"],
+    );
+    let no_chain = g.resigned(&base, Kind::Auth, |p| remove(&mut p.protected, 33));
+    push("no x5chain", no_chain, status.clone(), Some(Code::X5chainMissing), vec!["MissingCertificate"]);
+    let one_array = g.resigned(&base, Kind::Auth, |p| {
+        let chain = x5chain_of(p);
+        set(&mut p.protected, 33, Value::Array(vec![chain]));
+    });
+    push(
+        "x5chain as an array of one certificate (one is a bstr)",
+        one_array,
+        status.clone(),
+        Some(Code::X5chainMalformed),
+        vec!["MalformedCertificateChain"],
+    );
+    let both = g.resigned(&base, Kind::Auth, |p| set(&mut p.unprotected, 1, int(-7)));
+    push("alg in both buckets", both, status.clone(), Some(Code::DuplicateHeader), vec!["LabelClash"]);
+
+    // certificates
+    let garbage = g.resigned(&base, Kind::Auth, |p| set(&mut p.protected, 33, Value::Bytes(vec![0x30, 0x03, 1, 2, 3])));
+    push(
+        "x5chain holds bytes that are not a certificate",
+        garbage,
+        status.clone(),
+        Some(Code::CertMalformed),
+        vec!["MalformedCertificate"],
+    );
+    let card_cert = g.world.card("vectors").unwrap().auth.cert.clone();
+    let foreign = g.resigned(&base, Kind::Auth, |p| set(&mut p.protected, 33, Value::Bytes(card_cert)));
+    push(
+        "a card certificate (another root) in x5chain",
+        foreign,
+        status.clone(),
+        Some(Code::UntrustedChain),
+        vec!["UntrustedChain"],
+    );
+    let key_cert_sign = g.crafted_cert(
+        CertRole::Custom {
+            ca: false,
+            key_cert_sign: true,
+            digital_signature: true,
+            purposes: vec![Purpose::MobileAuth],
+        },
+        vec![],
+    );
+    let bad_usage = g.resigned(&base, Kind::Auth, |p| set(&mut p.protected, 33, Value::Bytes(key_cert_sign)));
+    push(
+        "a mobile certificate that may sign certificates",
+        bad_usage,
+        status.clone(),
+        Some(Code::BadKeyUsage),
+        vec!["KeyUsage"],
+    );
+    let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.2");
+    let critical = g.crafted_cert(CertRole::Leaf(Purpose::MobileAuth), vec![(oid, true, vec![5, 0])]);
+    let unknown_ext = g.resigned(&base, Kind::Auth, |p| set(&mut p.protected, 33, Value::Bytes(critical)));
+    push(
+        "a mobile certificate with an unknown critical extension",
+        unknown_ext,
+        status.clone(),
+        Some(Code::UnknownCriticalExtension),
+        vec!["CriticalExtension"],
+    );
+    let sign_request = g.request(GOV_RP, Kind::Sign);
+    let mut entries = crate::checks::surgery::entries_of(&sign_request);
+    entries.retain(|(k, _)| *k != int(6));
+    set(&mut entries, 5, int(2));
+    let as_auth = g.assertion(&encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC);
+    let as_auth_status = g.status_for(GOV_RP, &as_auth, None);
+    push(
+        "an auth assertion answering a sign request",
+        as_auth,
+        as_auth_status,
+        Some(Code::WrongPurpose),
+        vec!["KindConfusion"],
+    );
+
+    // use
+    let (shop, shop_status) = g.good(SHOP_RP, Kind::Auth);
+    push("an assertion made for another relying party", shop, shop_status, Some(Code::RpMismatch), vec!["RpConfusion"]);
+    let unknown_nonce = g.resigned(&base, Kind::Auth, |p| *field(&mut p.payload, 2) = Value::Bytes(vec![0x5a; 32]));
+    push("a nonce this verifier never made", unknown_nonce, status.clone(), Some(Code::NonceUnknown), vec!["Replay"]);
+    let request = g.request(GOV_RP, Kind::Auth);
+    let mut entries = crate::checks::surgery::entries_of(&request);
+    set(&mut entries, 3, Value::Text("transfer all savings".into()));
+    let changed = g.assertion(&encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC);
+    let changed_status = g.status_for(GOV_RP, &changed, None);
+    push(
+        "purpose changed on the way to the device",
+        changed,
+        changed_status,
+        Some(Code::TranscriptMismatch),
+        vec!["Transcript"],
+    );
+    let now = g.world.now();
+    let skewed = g.resigned(&base, Kind::Auth, |p| {
+        *field(&mut p.payload, 6) = Value::Tag(1, Box::new(Value::Integer((now - 120).into())))
+    });
+    push(
+        "signed two minutes before the verifier's clock",
+        skewed,
+        status.clone(),
+        Some(Code::ClockSkew),
+        vec!["ClockSkew"],
+    );
+    let request = g.request(GOV_RP, Kind::Auth);
+    let no_uv = g.assertion(&request, UserVerification { verified: false, method: UvMethod::Biometric });
+    let no_uv_status = g.status_for(GOV_RP, &no_uv, None);
+    push("UV flag not set", no_uv, no_uv_status, Some(Code::UvMissing), vec!["UserVerification"]);
+    let request = g.request(GOV_RP, Kind::Sign);
+    let sign_passcode = g.assertion(&request, UserVerification::PASSCODE);
+    let sign_passcode_status = g.status_for(GOV_RP, &sign_passcode, None);
+    push(
+        "sign with the device passcode",
+        sign_passcode,
+        sign_passcode_status,
+        Some(Code::UvMethodInsufficient),
+        vec!["UserVerification"],
+    );
+    let request = g.request(GOV_RP, Kind::Sign);
+    let mut entries = crate::checks::surgery::entries_of(&request);
+    set(&mut entries, 6, Value::Bytes(g.world.provider().sha256(b"another document").to_vec()));
+    let other_doc = g.assertion(&encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC);
+    let other_doc_status = g.status_for(GOV_RP, &other_doc, None);
+    push("another document signed", other_doc, other_doc_status, Some(Code::DigestMismatch), vec!["DocumentBinding"]);
+
+    // status
+    let (fresh, fresh_status) = g.good(GOV_RP, Kind::Auth);
+    push(
+        "Status cannot be reached",
+        fresh.clone(),
+        StatusAnswerJson::Unreachable,
+        Some(Code::StatusUndetermined),
+        vec!["FailClosed"],
+    );
+    push(
+        "Status's answer is for another use",
+        fresh.clone(),
+        status.clone(),
+        Some(Code::StatusMismatch),
+        vec!["StatusBinding"],
+    );
+    let revoked =
+        g.status_for(GOV_RP, &fresh, Some(CertStatus::Revoked { reason: RevocationReason::DeviceLost, at: now - 10 }));
+    push("Status says revoked", fresh.clone(), revoked, Some(Code::CertRevoked), vec!["Revoked"]);
+    let suspended = g.status_for(GOV_RP, &fresh, Some(CertStatus::Suspended));
+    push("Status says suspended", fresh.clone(), suspended, Some(Code::CertSuspended), vec!["Suspended"]);
+    let StatusAnswerJson::Response(good_hex) = &fresh_status else { panic!() };
+    let mut stale_parts = split(&hex::decode(good_hex).unwrap());
+    *field(&mut stale_parts.payload, 3) = Value::Tag(1, Box::new(Value::Integer((now - 600).into())));
+    let stale = join(g.world.provider(), &stale_parts, &g.world.pki().status_signer.key.secret);
+    push(
+        "Status's answer is ten minutes old",
+        fresh.clone(),
+        StatusAnswerJson::Response(hex::encode(stale)),
+        Some(Code::StatusStale),
+        vec!["Freshness"],
+    );
+    let refusal =
+        ErrorMessage::from_error(&jpki_reference::Error::new(Code::NotAuthorised, "not for sign")).to_bytes().unwrap();
+    push(
+        "Status refuses the verifier",
+        fresh,
+        StatusAnswerJson::Refused(hex::encode(refusal)),
+        Some(Code::NotAuthorised),
+        vec!["StatusRefusal"],
+    );
+
+    // the fixture: the verifier's stored state when the tests run
+    let snapshot = g.world.snapshot().verifiers[GOV_RP].clone();
+    let issued_nonces = snapshot
+        .nonces
+        .iter()
+        .map(|(nonce, n)| IssuedNonce {
+            nonce: hex::encode(nonce),
+            kind: if n.request.kind == Kind::Sign { "sign" } else { "auth" }.into(),
+            purpose: n.request.purpose.clone(),
+            time: n.request.time,
+            expiry: n.expiry,
+            document_digest: n.request.document_digest.map(hex::encode),
+            consumed: hex::encode(nonce) == used_nonce,
+        })
+        .collect();
+    let replayed = cases[1].input.clone();
+    let last_counter = match field(&mut split(&replayed).payload, 3) {
+        Value::Integer(i) => u32::try_from(i128::from(*i)).unwrap(),
+        _ => unreachable!(),
+    };
+    let tests: Vec<VectorTest> = cases
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| VectorTest {
+            tc_id: i + 1,
+            comment: c.comment.into(),
+            input: hex::encode(c.input),
+            status: c.status,
+            result: if c.code.is_some() { "invalid" } else { "valid" }.into(),
+            code: c.code.map(|c| c.as_str().to_owned()),
+            flags: c.flags.into_iter().map(str::to_owned).collect(),
+        })
+        .collect();
+    let group = VectorGroup {
+        clock: g.world.now(),
+        pki_seed: hex::encode(VECTOR_SEED),
+        trust_anchors: [("mobile".to_owned(), hex::encode(&g.world.pki().mobile_root.cert))].into_iter().collect(),
+        rp_id: GOV_RP.into(),
+        issued_nonces,
+        last_counters: [(hex::encode(&g.auth_serial), last_counter)].into_iter().collect(),
+        tests,
+    };
+    file("Assertion", "verifier", vec![group])
+}
+
+fn notes() -> BTreeMap<String, Note> {
+    let note = |bug: &str, description: &str, requirements: &[&str]| Note {
+        bug_type: bug.into(),
+        description: description.into(),
+        requirements: requirements.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    [
+        ("Valid", note("None", "A well-formed message that must be accepted.", &["USE-013"])),
+        (
+            "SignatureMalleability",
+            note(
+                "SignatureMalleability",
+                "ES256 signatures with high S are valid; never use signature bytes as an identifier.",
+                &["CRY-001"],
+            ),
+        ),
+        ("NonceLifetime", note("ReplayWindow", "A nonce is answerable for NONCE_LIFETIME_SECS only.", &["NON-003"])),
+        (
+            "CloneDetection",
+            note("ClonedKey", "Counters strictly increase per certificate at each verifier.", &["USE-006"]),
+        ),
+        ("Replay", note("Replay", "A nonce is accepted once, by the verifier that made it.", &["NON-001", "NON-002"])),
+        ("Truncation", note("MalformedEncoding", "Truncated CBOR.", &["ENC-001"])),
+        (
+            "NonShortestEncoding",
+            note("NonDeterministicEncoding", "An integer or length not in its shortest form.", &["ENC-002", "ENC-003"]),
+        ),
+        (
+            "WrappedItem",
+            note(
+                "NonDeterministicEncoding",
+                "The protected bucket is CBOR in a bstr and passes the same rules.",
+                &["ENC-012"],
+            ),
+        ),
+        ("IndefiniteLength", note("NonDeterministicEncoding", "Indefinite-length items are refused.", &["ENC-004"])),
+        ("NonDeterministicEncoding", note("NonDeterministicEncoding", "Map keys out of order.", &["ENC-005"])),
+        ("DuplicateKey", note("DuplicateKey", "The same map key twice.", &["ENC-006"])),
+        ("TrailingBytes", note("TrailingBytes", "Bytes after the message.", &["ENC-007"])),
+        ("Depth", note("ResourceExhaustion", "Nesting deeper than MAX_DEPTH.", &["ENC-008"])),
+        ("Size", note("ResourceExhaustion", "A message over MAX_MESSAGE_BYTES.", &["ENC-009"])),
+        ("Utf8", note("MalformedEncoding", "Text that is not UTF-8.", &["ENC-010"])),
+        ("Float", note("UnsupportedType", "Floats are not used in v0.", &["ENC-011"])),
+        ("UnknownField", note("UnknownField", "A header label v0 does not define.", &["ENC-013"])),
+        ("WrongTag", note("WrongTag", "COSE_Sign1 must carry tag 18.", &["COSE-001"])),
+        ("AlgConfusion", note("AlgorithmConfusion", "alg must be protected and ES256.", &["COSE-002", "COSE-003"])),
+        ("UnknownCritical", note("UnknownCritical", "crit may name only labels v0 understands.", &["COSE-004"])),
+        (
+            "DerSignature",
+            note("SignatureEncoding", "COSE signatures are raw r || s, 64 bytes, never DER.", &["COSE-005"]),
+        ),
+        ("ModifiedSignature", note("InvalidSignature", "A signature that does not verify.", &["COSE-006"])),
+        ("RangeCheck", note("InvalidSignature", "r and s must lie in [1, n-1].", &["CRY-001", "COSE-006"])),
+        (
+            "MissingCertificate",
+            note("MissingCertificate", "The signer's certificate travels in x5chain.", &["COSE-007"]),
+        ),
+        (
+            "MalformedCertificateChain",
+            note("MalformedCertificate", "One certificate is a bstr, more an array.", &["COSE-008"]),
+        ),
+        ("LabelClash", note("LabelClash", "A label in both header buckets.", &["COSE-009"])),
+        ("MalformedCertificate", note("MalformedCertificate", "x5chain that is not a certificate.", &["PKI-001"])),
+        ("UntrustedChain", note("UntrustedChain", "A certificate from another root.", &["PKI-002"])),
+        ("KeyUsage", note("KeyUsage", "A leaf that may sign certificates.", &["PKI-007"])),
+        ("CriticalExtension", note("UnknownCritical", "An unknown critical extension.", &["PKI-008"])),
+        (
+            "KindConfusion",
+            note("KindConfusion", "The kind asked and the kind signed must agree.", &["USE-008", "PKI-005"]),
+        ),
+        ("RpConfusion", note("RelyingPartyConfusion", "An assertion made for another rp.", &["USE-001"])),
+        (
+            "Transcript",
+            note("SessionBinding", "The transcript binds rp, nonce, purpose and certificate.", &["USE-002"]),
+        ),
+        ("ClockSkew", note("ClockSkew", "The signed time within CLOCK_SKEW_SECS.", &["USE-003"])),
+        ("UserVerification", note("UserVerification", "UV set; biometric for sign.", &["USE-004", "USE-005"])),
+        ("DocumentBinding", note("DocumentBinding", "The document signed is the one asked for.", &["USE-007"])),
+        ("FailClosed", note("FailOpen", "An unreachable Status is neither good nor revoked.", &["USE-012"])),
+        ("StatusBinding", note("StatusBinding", "Status's answer names this certificate and nonce.", &["USE-011"])),
+        ("Revoked", note("Revocation", "A revoked certificate is never accepted.", &["PKI-012", "USE-013"])),
+        ("Suspended", note("Revocation", "A suspended certificate is not accepted.", &["PKI-013", "USE-013"])),
+        ("Freshness", note("StaleStatus", "Status answers are fresh for STATUS_FRESHNESS_SECS.", &["USE-010"])),
+        ("StatusRefusal", note("StatusRefusal", "Status's refusal code is the use's outcome.", &["STA-002"])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn file(message: &str, role: &str, test_groups: Vec<VectorGroup>) -> VectorFile {
+    let number_of_tests = test_groups.iter().map(|g| g.tests.len()).sum();
+    let used: std::collections::BTreeSet<&String> =
+        test_groups.iter().flat_map(|g| g.tests.iter()).flat_map(|t| t.flags.iter()).collect();
+    let notes = notes().into_iter().filter(|(k, _)| used.contains(k)).collect();
+    VectorFile {
+        schema: "jpki-vectors/1".into(),
+        generator: format!("jpki-conformance vectors generate {}", env!("CARGO_PKG_VERSION")),
+        message: message.into(),
+        role: role.into(),
+        number_of_tests,
+        constants: [
+            ("NONCE_LIFETIME_SECS", constants::NONCE_LIFETIME_SECS),
+            ("STATUS_FRESHNESS_SECS", constants::STATUS_FRESHNESS_SECS),
+            ("CLOCK_SKEW_SECS", constants::CLOCK_SKEW_SECS),
+            ("MAX_MESSAGE_BYTES", constants::MAX_MESSAGE_BYTES as u64),
+            ("MAX_DEPTH", constants::MAX_DEPTH as u64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+        header: vec![
+            "Assertions as a verifier judges them (spec/use.md). Each group's fixture is the verifier's stored state:"
+                .into(),
+            "the nonces it issued (with what it asked) and the last counter per certificate; each test is judged"
+                .into(),
+            "alone against that state at the group's clock, with the Status answer the test carries.".into(),
+        ],
+        notes,
+        test_groups,
+    }
+}

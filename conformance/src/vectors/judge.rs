@@ -1,0 +1,97 @@
+//! Judging vector files with a SUT: each test runs against a verifier set
+//! up with its group's fixture (stored state, clock), fed Status's answer
+//! from the vector, and its verdict and exact code compared.
+
+use jpki_reference::msgs::usage::UseRequest;
+use jpki_reference::msgs::{Kind, Message};
+use jpki_reference::verifier::{IssuedNonce as StoredNonce, StatusAnswer, VerifierState};
+use jpki_reference::world::WORLD_START;
+
+use super::VECTOR_SEED;
+use super::format::{StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
+use crate::checks::context;
+
+fn unhex(text: &str, what: &str) -> Result<Vec<u8>, String> {
+    hex::decode(text).map_err(|e| format!("{what}: {e}"))
+}
+
+fn array32(text: &str, what: &str) -> Result<[u8; 32], String> {
+    unhex(text, what)?.try_into().map_err(|_| format!("{what}: 32 bytes"))
+}
+
+/// The verifier state a group's fixture describes.
+pub fn stored_state(group: &VectorGroup) -> Result<VerifierState, String> {
+    let mut state = VerifierState::default();
+    for issued in &group.issued_nonces {
+        let nonce = array32(&issued.nonce, "nonce")?;
+        let kind = match issued.kind.as_str() {
+            "sign" => Kind::Sign,
+            "auth" => Kind::Auth,
+            other => return Err(format!("kind {other}")),
+        };
+        let document_digest = issued.document_digest.as_deref().map(|d| array32(d, "digest")).transpose()?;
+        let request = UseRequest {
+            rp_id: group.rp_id.clone(),
+            nonce,
+            purpose: issued.purpose.clone(),
+            time: issued.time,
+            kind,
+            document_digest,
+        };
+        state.nonces.insert(nonce, StoredNonce { request, expiry: issued.expiry, consumed: issued.consumed });
+    }
+    for (serial, counter) in &group.last_counters {
+        state.counters.insert(unhex(serial, "serial")?, *counter);
+    }
+    Ok(state)
+}
+
+fn status_answer(json: &StatusAnswerJson) -> Result<StatusAnswer, String> {
+    Ok(match json {
+        StatusAnswerJson::Response(h) => StatusAnswer::Response(unhex(h, "status response")?),
+        StatusAnswerJson::Refused(h) => StatusAnswer::Refused(unhex(h, "status refusal")?),
+        StatusAnswerJson::Unreachable => StatusAnswer::Unreachable,
+    })
+}
+
+/// Judges one test with the running check's SUT; `Err` describes a mismatch.
+pub fn judge_test(group: &VectorGroup, test: &VectorTest) -> Result<(), String> {
+    let mut world = context::world_with_seed(VECTOR_SEED);
+    world.advance(group.clock.saturating_sub(WORLD_START));
+    world.load_verifier_state(&group.rp_id, stored_state(group)?).map_err(|e| format!("fixture refused: {e}"))?;
+    let input = unhex(&test.input, "input")?;
+    let verdict = world.verify_with_answer(&group.rp_id, &input, status_answer(&test.status)?);
+    let actual = match &verdict {
+        Ok(_) => "valid".to_owned(),
+        Err(e) => format!("invalid {}", e.code()),
+    };
+    let expected = match (test.result.as_str(), &test.code) {
+        ("valid", _) => "valid".to_owned(),
+        ("invalid", Some(code)) => format!("invalid {code}"),
+        ("acceptable", _) => return Ok(()),
+        (other, code) => return Err(format!("tcId {}: bad expectation {other} {code:?}", test.tc_id)),
+    };
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(format!("tcId {} ({}): expected {expected}, got {actual}", test.tc_id, test.comment))
+    }
+}
+
+/// Judges every test of `file`; returns the mismatches.
+pub fn judge_file(file: &VectorFile) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    for group in &file.test_groups {
+        for test in &group.tests {
+            if let Err(m) = judge_test(group, test) {
+                mismatches.push(m);
+            }
+        }
+    }
+    mismatches
+}
+
+/// Encodes a use request's message for checks that need it.
+pub fn use_request_bytes(request: &UseRequest) -> Vec<u8> {
+    request.to_bytes().unwrap_or_default()
+}
