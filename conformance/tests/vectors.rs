@@ -50,7 +50,8 @@ fn every_vector_file_follows_the_schema() {
 }
 
 fn vector_runs(sut: Sut) -> Vec<runner::CheckRun> {
-    let selection = Selection { only: vec!["vectors::verifier-*".into()], ..Selection::default() };
+    let only = ["vectors::issuer-*", "vectors::status-*", "vectors::verifier-*"].map(String::from).to_vec();
+    let selection = Selection { only, ..Selection::default() };
     runner::run(&selection.apply(checks::all()), &RunConfig { sut, ..RunConfig::default() }, &mut |_, _, _| {})
 }
 
@@ -82,29 +83,12 @@ fn the_vector_checks_alone_catch_the_verifier_mutants() {
     }
 }
 
-/// Codes no vector file exercises yet: they belong to the issuer and status
-/// vector files still to come (issuance requests, lifecycle requests, card
-/// PINs, COSE_Keys, status requests). The test fails if one of them gains a
+/// Codes no vector file exercises yet: the card's PIN refusals (a card
+/// command, not a message a role judges) and the lifecycle requests an
+/// Issuer judges (device revocation, holder actions, wipe receipts), whose
+/// vector files are still to come. The test fails if one of them gains a
 /// vector (shrink the list) or another code loses its vector.
-const PENDING: [Code; 17] = [
-    Code::UnsupportedKey,
-    Code::InvalidKey,
-    Code::CertExpired,
-    Code::CertNotYetValid,
-    Code::NotACa,
-    Code::PinWrong,
-    Code::PinLocked,
-    Code::CardMismatch,
-    Code::AttestationUntrusted,
-    Code::ActiveElsewhere,
-    Code::AlreadyActive,
-    Code::IdempotencyConflict,
-    Code::CertUnknown,
-    Code::MigrationConflict,
-    Code::NotOwner,
-    Code::NotSuspended,
-    Code::WipeUnknown,
-];
+const PENDING: [Code; 5] = [Code::PinWrong, Code::PinLocked, Code::NotOwner, Code::NotSuspended, Code::WipeUnknown];
 
 #[test]
 fn every_registry_code_has_a_vector_or_is_pending() {
@@ -144,13 +128,21 @@ fn payload_of(signed: &[u8]) -> Vec<u8> {
 fn every_valid_vector_matches_the_spec_cddl() {
     let file: VectorFile = serde_json::from_str(&committed("verifier_assertion.json")).unwrap();
     let mut checked = 0;
+    for (name, rule) in [("status_request.json", "StatusRequestPayload")] {
+        let other: VectorFile = serde_json::from_str(&committed(name)).unwrap();
+        for test in other.test_groups.iter().flat_map(|g| g.tests.iter()).filter(|t| t.result == "valid") {
+            cddl_validates(rule, &payload_of(&hex::decode(&test.input).unwrap()))
+                .unwrap_or_else(|e| panic!("{name} tcId {}: {e}", test.tc_id));
+            checked += 1;
+        }
+    }
     for group in &file.test_groups {
         for test in &group.tests {
             if test.result == "valid" {
                 let input = hex::decode(&test.input).unwrap();
                 cddl_validates("AssertionPayload", &payload_of(&input))
                     .unwrap_or_else(|e| panic!("tcId {}: {e}", test.tc_id));
-                if let jpki_conformance::vectors::format::StatusAnswerJson::Response(h) = &test.status {
+                if let Some(jpki_conformance::vectors::format::StatusAnswerJson::Response(h)) = &test.status {
                     cddl_validates("StatusResponsePayload", &payload_of(&hex::decode(h).unwrap()))
                         .unwrap_or_else(|e| panic!("tcId {} status: {e}", test.tc_id));
                 }

@@ -41,6 +41,8 @@ pub trait IssuerRole {
     fn card_event(&mut self, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<IssuerOutput>;
     /// Observe: the registry, sessions, idempotency records, outbox, wipes.
     fn snapshot(&self) -> IssuerState;
+    /// Control: replace the stored state (fixed vectors set up their fixture).
+    fn load_state(&mut self, state: IssuerState) -> Result<()>;
 }
 
 /// The status service.
@@ -51,6 +53,8 @@ pub trait StatusRole {
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>>;
     /// Observe: entries, usage log, outbox.
     fn snapshot(&self) -> StatusState;
+    /// Control: replace the stored state (fixed vectors set up their fixture).
+    fn load_state(&mut self, state: StatusState) -> Result<()>;
 }
 
 /// A verifier (relying party).
@@ -187,6 +191,11 @@ impl IssuerRole for ReferenceIssuer {
     fn snapshot(&self) -> IssuerState {
         self.state.clone()
     }
+
+    fn load_state(&mut self, state: IssuerState) -> Result<()> {
+        self.state = state;
+        Ok(())
+    }
 }
 
 /// The reference status service.
@@ -217,6 +226,11 @@ impl StatusRole for ReferenceStatus {
 
     fn snapshot(&self) -> StatusState {
         self.state.clone()
+    }
+
+    fn load_state(&mut self, state: StatusState) -> Result<()> {
+        self.state = state;
+        Ok(())
     }
 }
 

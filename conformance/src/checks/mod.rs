@@ -271,7 +271,7 @@ pub fn all() -> Vec<Check> {
 }
 
 /// The committed vector files the runner judges with the SUT.
-pub const VECTOR_FILES: [&str; 1] = ["verifier_assertion.json"];
+pub const VECTOR_FILES: [&str; 3] = ["issuer_issuance_request.json", "status_request.json", "verifier_assertion.json"];
 
 fn judge_vector_file(name: &str) {
     let path = crate::external::project_vectors_dir().join(name);
@@ -297,15 +297,32 @@ fn vector_checks() -> Vec<Check> {
         ids.dedup();
         if ids.is_empty() { vec!["USE-013".into()] } else { ids }
     };
-    let verifier_assertion = requirements("verifier_assertion.json");
-    let refs: Vec<&str> = verifier_assertion.iter().map(String::as_str).collect();
-    vec![Check::new(
-        "vectors::verifier-assertion",
-        "fixed vectors: assertions as a verifier judges them (vectors/verifier_assertion.json)",
-        Role::Verifier,
-        CheckKind::Vector,
-        &refs,
-        vec![Feature::Authentication],
-        || judge_vector_file("verifier_assertion.json"),
-    )]
+    type Entry = (&'static str, &'static str, Role, Feature, fn());
+    let entries: [Entry; 3] = [
+        ("issuer_issuance_request.json", "vectors::issuer-issuance-request", Role::Issuer, Feature::Issuance, || {
+            judge_vector_file("issuer_issuance_request.json")
+        }),
+        ("status_request.json", "vectors::status-request", Role::Status, Feature::Authentication, || {
+            judge_vector_file("status_request.json")
+        }),
+        ("verifier_assertion.json", "vectors::verifier-assertion", Role::Verifier, Feature::Authentication, || {
+            judge_vector_file("verifier_assertion.json")
+        }),
+    ];
+    entries
+        .into_iter()
+        .map(|(file, id, role, feature, run)| {
+            let ids = requirements(file);
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            Check::new(
+                id,
+                &format!("fixed vectors: vectors/{file}"),
+                role,
+                CheckKind::Vector,
+                &refs,
+                vec![feature],
+                run,
+            )
+        })
+        .collect()
 }

@@ -92,6 +92,13 @@ fn snapshot<T: serde::de::DeserializeOwned>(client: &Shared, method: &str, param
     ciborium::from_reader(bytes.as_slice()).unwrap_or_else(|e| protocol_error(format!("{method}: {e}")))
 }
 
+/// A role state in the snapshot form (spec/snapshot.cddl).
+fn serialised<T: serde::Serialize>(state: &T) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    ciborium::into_writer(state, &mut bytes).unwrap_or_else(|e| protocol_error(format!("state: {e}")));
+    bytes
+}
+
 fn output(value: Value) -> IssuerOutput {
     let response = frame::bytes(&value, "response").unwrap_or_else(|e| protocol_error(e));
     let status_feed = frame::byte_list(&value, "feed").unwrap_or_else(|e| protocol_error(e));
@@ -162,6 +169,9 @@ impl IssuerRole for ShimIssuer {
     fn snapshot(&self) -> IssuerState {
         snapshot(&self.0, "issuer.snapshot", map(vec![]))
     }
+    fn load_state(&mut self, state: IssuerState) -> jpki_reference::Result<()> {
+        call(&self.0, "issuer.load_state", map(vec![("state", Value::Bytes(serialised(&state)))])).map(|_| ())
+    }
 }
 
 /// Status behind a shim.
@@ -176,6 +186,9 @@ impl StatusRole for ShimStatus {
     }
     fn snapshot(&self) -> StatusState {
         snapshot(&self.0, "status.snapshot", map(vec![]))
+    }
+    fn load_state(&mut self, state: StatusState) -> jpki_reference::Result<()> {
+        call(&self.0, "status.load_state", map(vec![("state", Value::Bytes(serialised(&state)))])).map(|_| ())
     }
 }
 
@@ -252,9 +265,7 @@ impl VerifierRole for ShimVerifier {
         snapshot(&self.client, "verifier.snapshot", map(vec![("rp", Value::Text(self.rp_id.clone()))]))
     }
     fn load_state(&mut self, state: VerifierState) -> jpki_reference::Result<()> {
-        let mut bytes = Vec::new();
-        ciborium::into_writer(&state, &mut bytes).unwrap_or_else(|e| protocol_error(format!("state: {e}")));
-        let params = map(vec![("rp", Value::Text(self.rp_id.clone())), ("state", Value::Bytes(bytes))]);
+        let params = map(vec![("rp", Value::Text(self.rp_id.clone())), ("state", Value::Bytes(serialised(&state)))]);
         call(&self.client, "verifier.load_state", params).map(|_| ())
     }
 }

@@ -188,6 +188,16 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(output_value(self.roles()?.issuer.card_event(&holder, event, now()?)?))
             }
             "issuer.snapshot" => snapshot_value(&self.roles()?.issuer.snapshot()),
+            "issuer.load_state" => {
+                let state = ciborium::from_reader(b("state")?.as_slice()).map_err(|e| bad(format!("state: {e}")))?;
+                self.roles()?.issuer.load_state(state)?;
+                Ok(Value::Null)
+            }
+            "status.load_state" => {
+                let state = ciborium::from_reader(b("state")?.as_slice()).map_err(|e| bad(format!("state: {e}")))?;
+                self.roles()?.status.load_state(state)?;
+                Ok(Value::Null)
+            }
             "status.apply_feed" => {
                 self.roles()?.status.apply_feed(&b("feed")?)?;
                 Ok(Value::Null)

@@ -50,12 +50,19 @@ pub struct VectorGroup {
     pub pki_seed: String,
     /// Trust anchors, DER hex, by name (`mobile`).
     pub trust_anchors: BTreeMap<String, String>,
-    /// The verifier's rp id.
-    pub rp_id: String,
-    /// The nonces the verifier issued, with what it asked.
+    /// The verifier's rp id (verifier files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rp_id: Option<String>,
+    /// The nonces the verifier issued, with what it asked (verifier files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issued_nonces: Vec<IssuedNonce>,
-    /// The last counter accepted per certificate serial (hex).
+    /// The last counter accepted per certificate serial, hex (verifier files).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub last_counters: BTreeMap<String, u32>,
+    /// The judging role's whole stored state as CBOR hex, in the form
+    /// `spec/snapshot.cddl` gives (issuer and status files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
     /// The tests.
     pub tests: Vec<VectorTest>,
 }
@@ -90,9 +97,10 @@ pub struct VectorTest {
     pub comment: String,
     /// The message, hex.
     pub input: String,
-    /// What Status answers the judge's one query: `{"response": hex}`,
-    /// `{"refused": hex}` (an Error message) or `"unreachable"`.
-    pub status: StatusAnswerJson,
+    /// What Status answers the judge's one query (verifier files):
+    /// `{"response": hex}`, `{"refused": hex}` (an Error message) or `"unreachable"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusAnswerJson>,
     /// `valid`, `invalid` or `acceptable`.
     pub result: String,
     /// The exact registry code for `invalid`.

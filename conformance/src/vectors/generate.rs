@@ -49,9 +49,13 @@ fn negate_mod_n(s: &[u8]) -> Vec<u8> {
 /// Every vector file, by file name, as committed text.
 pub fn generate() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
-    let file = verifier_assertion();
-    let text = serde_json::to_string_pretty(&file).unwrap() + "\n";
-    files.insert("verifier_assertion.json".to_owned(), text);
+    for (name, file) in [
+        ("issuer_issuance_request.json", super::servers::issuer_issuance_request()),
+        ("status_request.json", super::servers::status_request()),
+        ("verifier_assertion.json", verifier_assertion()),
+    ] {
+        files.insert(name.to_owned(), serde_json::to_string_pretty(&file).unwrap() + "\n");
+    }
     files
 }
 
@@ -59,7 +63,7 @@ pub fn generate() -> BTreeMap<String, String> {
 struct Case {
     comment: &'static str,
     input: Vec<u8>,
-    status: StatusAnswerJson,
+    status: Option<StatusAnswerJson>,
     code: Option<Code>,
     flags: Vec<&'static str>,
 }
@@ -199,7 +203,7 @@ fn verifier_assertion() -> VectorFile {
     let mut g = Gen::new();
     let mut cases: Vec<Case> = Vec::new();
     let mut push = |comment, input, status, code, flags: Vec<&'static str>| {
-        cases.push(Case { comment, input, status, code, flags });
+        cases.push(Case { comment, input, status: Some(status), code, flags });
     };
     // an early request whose nonce will have expired by the group's clock
     let early_request = g.request(GOV_RP, Kind::Auth);
@@ -620,15 +624,22 @@ fn verifier_assertion() -> VectorFile {
         clock: g.world.now(),
         pki_seed: hex::encode(VECTOR_SEED),
         trust_anchors: [("mobile".to_owned(), hex::encode(&g.world.pki().mobile_root.cert))].into_iter().collect(),
-        rp_id: GOV_RP.into(),
+        rp_id: Some(GOV_RP.into()),
         issued_nonces,
         last_counters: [(hex::encode(&g.auth_serial), last_counter)].into_iter().collect(),
+        snapshot: None,
         tests,
     };
-    file("Assertion", "verifier", vec![group])
+    let header = vec![
+        "Assertions as a verifier judges them (spec/use.md). Each group's fixture is the verifier's stored state:"
+            .into(),
+        "the nonces it issued (with what it asked) and the last counter per certificate; each test is judged".into(),
+        "alone against that state at the group's clock, with the Status answer the test carries.".into(),
+    ];
+    file("Assertion", "verifier", header, vec![group])
 }
 
-fn notes() -> BTreeMap<String, Note> {
+pub(super) fn notes() -> BTreeMap<String, Note> {
     let note = |bug: &str, description: &str, requirements: &[&str]| Note {
         bug_type: bug.into(),
         description: description.into(),
@@ -712,13 +723,56 @@ fn notes() -> BTreeMap<String, Note> {
         ("Suspended", note("Revocation", "A suspended certificate is not accepted.", &["PKI-013", "USE-013"])),
         ("Freshness", note("StaleStatus", "Status answers are fresh for STATUS_FRESHNESS_SECS.", &["USE-010"])),
         ("StatusRefusal", note("StatusRefusal", "Status's refusal code is the use's outcome.", &["STA-002"])),
+        ("Retry", note("Idempotency", "The same request again gets the stored answer.", &["ISS-006"])),
+        ("IdempotencyConflict", note("Idempotency", "The same key with another body is refused.", &["ISS-006"])),
+        (
+            "CardBinding",
+            note("CardBinding", "Both card signatures come from one registered card.", &["ISS-001", "ISS-002"]),
+        ),
+        (
+            "CoseKey",
+            note("KeyValidation", "A COSE_Key of another curve, or a point off the curve.", &["KEY-001", "KEY-002"]),
+        ),
+        (
+            "Attestation",
+            note("KeyAttestation", "Keys attested by the platform for this nonce, in SE, UV required.", &["ISS-003"]),
+        ),
+        (
+            "CardCertificate",
+            note(
+                "CertificateValidation",
+                "The card's certificates chain, are valid now and are not revoked.",
+                &["PKI-003", "PKI-004", "PKI-006", "PKI-012"],
+            ),
+        ),
+        (
+            "OneDevice",
+            note("DeviceBinding", "One device holds a kind; moving is a migration.", &["ISS-004", "ISS-005"]),
+        ),
+        (
+            "Migration",
+            note(
+                "Migration",
+                "Path B supersedes the lost device's certificates; the first commit wins.",
+                &["MIG-002", "MIG-003", "MIG-004"],
+            ),
+        ),
+        (
+            "VerifierAuthorisation",
+            note(
+                "Authorisation",
+                "Status answers only verifiers, about sign only when authorised.",
+                &["STA-001", "STA-002"],
+            ),
+        ),
+        ("UnknownCertificate", note("UnknownCertificate", "A serial Status has no entry for.", &["STA-005"])),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
 
-fn file(message: &str, role: &str, test_groups: Vec<VectorGroup>) -> VectorFile {
+pub(super) fn file(message: &str, role: &str, header: Vec<String>, test_groups: Vec<VectorGroup>) -> VectorFile {
     let number_of_tests = test_groups.iter().map(|g| g.tests.len()).sum();
     let used: std::collections::BTreeSet<&String> =
         test_groups.iter().flat_map(|g| g.tests.iter()).flat_map(|t| t.flags.iter()).collect();
@@ -739,13 +793,7 @@ fn file(message: &str, role: &str, test_groups: Vec<VectorGroup>) -> VectorFile 
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect(),
-        header: vec![
-            "Assertions as a verifier judges them (spec/use.md). Each group's fixture is the verifier's stored state:"
-                .into(),
-            "the nonces it issued (with what it asked) and the last counter per certificate; each test is judged"
-                .into(),
-            "alone against that state at the group's clock, with the Status answer the test carries.".into(),
-        ],
+        header,
         notes,
         test_groups,
     }

@@ -31,7 +31,7 @@ pub fn stored_state(group: &VectorGroup) -> Result<VerifierState, String> {
         };
         let document_digest = issued.document_digest.as_deref().map(|d| array32(d, "digest")).transpose()?;
         let request = UseRequest {
-            rp_id: group.rp_id.clone(),
+            rp_id: group.rp_id.clone().unwrap_or_default(),
             nonce,
             purpose: issued.purpose.clone(),
             time: issued.time,
@@ -54,13 +54,34 @@ fn status_answer(json: &StatusAnswerJson) -> Result<StatusAnswer, String> {
     })
 }
 
+fn snapshot<T: serde::de::DeserializeOwned>(group: &VectorGroup) -> Result<T, String> {
+    let bytes = unhex(group.snapshot.as_deref().ok_or("the group has no snapshot")?, "snapshot")?;
+    ciborium::from_reader(bytes.as_slice()).map_err(|e| format!("snapshot: {e}"))
+}
+
 /// Judges one test with the running check's SUT; `Err` describes a mismatch.
-pub fn judge_test(group: &VectorGroup, test: &VectorTest) -> Result<(), String> {
+pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<(), String> {
     let mut world = context::world_with_seed(VECTOR_SEED);
     world.advance(group.clock.saturating_sub(WORLD_START));
-    world.load_verifier_state(&group.rp_id, stored_state(group)?).map_err(|e| format!("fixture refused: {e}"))?;
     let input = unhex(&test.input, "input")?;
-    let verdict = world.verify_with_answer(&group.rp_id, &input, status_answer(&test.status)?);
+    let fixture = |e: jpki_reference::Error| format!("fixture refused: {e}");
+    let verdict = match role {
+        "verifier" => {
+            let rp = group.rp_id.clone().ok_or("a verifier group names its rp")?;
+            world.load_verifier_state(&rp, stored_state(group)?).map_err(fixture)?;
+            let status = test.status.as_ref().ok_or("a verifier test carries Status's answer")?;
+            world.verify_with_answer(&rp, &input, status_answer(status)?).map(|_| ())
+        }
+        "issuer" => {
+            world.load_issuer_state(snapshot(group)?).map_err(fixture)?;
+            world.issuer_judges(&input).map(|_| ())
+        }
+        "status" => {
+            world.load_status_state(snapshot(group)?).map_err(fixture)?;
+            world.status_judges(&input).map(|_| ())
+        }
+        other => return Err(format!("no judge for role {other}")),
+    };
     let actual = match &verdict {
         Ok(_) => "valid".to_owned(),
         Err(e) => format!("invalid {}", e.code()),
@@ -83,7 +104,7 @@ pub fn judge_file(file: &VectorFile) -> Vec<String> {
     let mut mismatches = Vec::new();
     for group in &file.test_groups {
         for test in &group.tests {
-            if let Err(m) = judge_test(group, test) {
+            if let Err(m) = judge_test(&file.role, group, test) {
                 mismatches.push(m);
             }
         }

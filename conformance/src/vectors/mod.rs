@@ -8,6 +8,7 @@
 pub mod format;
 pub mod generate;
 pub mod judge;
+mod servers;
 
 pub use format::{VectorFile, VectorGroup, VectorTest};
 

@@ -111,6 +111,28 @@ impl World {
         self.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?.load_state(state)
     }
 
+    /// Control: sets the Issuer's stored state.
+    pub fn load_issuer_state(&mut self, state: crate::issuer::IssuerState) -> crate::Result<()> {
+        self.issuer.load_state(state)
+    }
+
+    /// Control: sets Status's stored state.
+    pub fn load_status_state(&mut self, state: crate::status::StatusState) -> crate::Result<()> {
+        self.status.load_state(state)
+    }
+
+    /// The Issuer judges an IssuanceRequest (fixed vectors: no device installs the answer).
+    pub fn issuer_judges(&mut self, request: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        self.deliver(Hop::IssuanceRequest, |w| Ok(w.issuer.issue(request, now)?.response))
+    }
+
+    /// Status judges a StatusRequest.
+    pub fn status_judges(&mut self, request: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        self.deliver(Hop::StatusRequest, |w| w.status.answer(request, now))
+    }
+
     /// Status (as the suite plays it) answers a StatusRequest.
     pub fn status_answer(&mut self, request: &[u8]) -> crate::Result<Vec<u8>> {
         let now = self.now;

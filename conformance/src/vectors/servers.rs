@@ -1,0 +1,502 @@
+//! Vector files judged by the server roles: IssuanceRequest by the Issuer,
+//! StatusRequest by Status. Each group's fixture is the role's whole stored
+//! state (a snapshot, spec/snapshot.cddl) at the group's clock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The generator works on fixtures it makes itself (see generate.rs).
+
+use ciborium::Value;
+use jpki_reference::Code;
+use jpki_reference::codec::cose_sign1::{SignOptions, sign1};
+use jpki_reference::codec::encode;
+use jpki_reference::constants;
+use jpki_reference::crypto::SecretKey;
+use jpki_reference::issuer::CardEvent;
+use jpki_reference::msgs::Kind;
+use jpki_reference::msgs::Message;
+use jpki_reference::msgs::issuance::IssuanceChallenge;
+use jpki_reference::msgs::status::StatusRequestPayload;
+use jpki_reference::pki::{CertRole, CertTemplate, IssuerRef, NameAttribute, ParsedCert, Purpose, issue_certificate};
+use jpki_reference::time::DAY;
+use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, WORLD_START, World};
+
+use super::VECTOR_SEED;
+use super::format::{VectorFile, VectorGroup, VectorTest};
+use super::generate::file;
+use crate::checks::surgery::{attributes, entries_of, field, int, join, split};
+
+struct Case {
+    comment: &'static str,
+    input: Vec<u8>,
+    code: Option<Code>,
+    flags: Vec<&'static str>,
+}
+
+fn group(world: &World, snapshot: Vec<u8>, cases: Vec<Case>, first_id: usize) -> VectorGroup {
+    let tests = cases
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| VectorTest {
+            tc_id: first_id + i,
+            comment: c.comment.into(),
+            input: hex::encode(c.input),
+            status: None,
+            result: if c.code.is_some() { "invalid" } else { "valid" }.into(),
+            code: c.code.map(|c| c.as_str().to_owned()),
+            flags: c.flags.into_iter().map(str::to_owned).collect(),
+        })
+        .collect();
+    VectorGroup {
+        clock: world.now(),
+        pki_seed: hex::encode(VECTOR_SEED),
+        trust_anchors: [
+            ("card".to_owned(), hex::encode(&world.pki().card_root.cert)),
+            ("mobile".to_owned(), hex::encode(&world.pki().mobile_root.cert)),
+            ("platform".to_owned(), hex::encode(&world.pki().platform_root.cert)),
+        ]
+        .into_iter()
+        .collect(),
+        rp_id: None,
+        issued_nonces: vec![],
+        last_counters: Default::default(),
+        snapshot: Some(hex::encode(snapshot)),
+        tests,
+    }
+}
+
+fn cbor<T: serde::Serialize>(state: &T) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    ciborium::into_writer(state, &mut bytes).unwrap();
+    bytes
+}
+
+/// An IssuanceRequest re-signed by `holder`'s card after `edit` changes the
+/// payload and, optionally, the auth part's certificate chain.
+fn resigned(
+    world: &World,
+    request: &[u8],
+    holder: &str,
+    edit: impl Fn(&mut Value),
+    auth_chain: Option<Vec<Vec<u8>>>,
+    auth_holder: Option<&str>,
+) -> Vec<u8> {
+    let card = world.card(holder).unwrap().clone();
+    let auth_card = world.card(auth_holder.unwrap_or(holder)).unwrap().clone();
+    let mut envelope = entries_of(request);
+    let Value::Bytes(first) = &envelope[0].1 else { panic!() };
+    let mut payload = split(first).payload;
+    edit(&mut payload);
+    for (key, part) in envelope.iter_mut() {
+        let (secret, chain): (&SecretKey, Vec<Vec<u8>>) = if *key == int(1) {
+            (&card.sign.key.secret, vec![card.sign.cert.clone()])
+        } else {
+            (&auth_card.auth.key.secret, auth_chain.clone().unwrap_or_else(|| vec![auth_card.auth.cert.clone()]))
+        };
+        let x5chain = if chain.len() == 1 {
+            Value::Bytes(chain[0].clone())
+        } else {
+            Value::Array(chain.into_iter().map(Value::Bytes).collect())
+        };
+        let parts = crate::checks::surgery::Parts {
+            protected: vec![(int(1), int(-7)), (int(33), x5chain)],
+            unprotected: vec![],
+            payload: payload.clone(),
+            signature: vec![],
+        };
+        *part = Value::Bytes(join(world.provider(), &parts, secret));
+    }
+    encode(&Value::Map(envelope)).unwrap()
+}
+
+fn key_field(payload: &mut Value, index: usize, key: i64) -> &mut Value {
+    let Value::Array(keys) = field(payload, 2) else { panic!() };
+    field(&mut keys[index], key)
+}
+
+/// The card auth certificate of `holder` reissued with another profile.
+fn crafted_card_auth(
+    world: &World,
+    holder: &str,
+    role: CertRole,
+    extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+    issuer: Option<IssuerRef<'_>>,
+) -> Vec<u8> {
+    let card = world.card(holder).unwrap();
+    let original = ParsedCert::parse(world.provider(), &card.auth.cert).unwrap();
+    let template = CertTemplate {
+        serial: original.serial,
+        subject: vec![NameAttribute::common_name(&format!("card-auth {holder}"))],
+        not_before: original.not_before,
+        not_after: original.not_after,
+        public_key: card.auth.key.public.clone(),
+        role,
+        extra_extensions: extra,
+    };
+    issue_certificate(world.provider(), &template, issuer.unwrap_or(world.pki().card_root.as_issuer())).unwrap()
+}
+
+/// IssuanceRequest as the Issuer judges it.
+pub(super) fn issuer_issuance_request() -> VectorFile {
+    let mut w = World::new(VECTOR_SEED).unwrap();
+    for holder in ["h1", "h2"] {
+        w.add_holder(holder, attributes()).unwrap();
+    }
+    w.add_holder_with_card_validity("h-future", attributes(), (WORLD_START + 30 * DAY, WORLD_START + 900 * DAY))
+        .unwrap();
+    w.add_holder_with_card_validity("h-expired", attributes(), (WORLD_START - 900 * DAY, WORLD_START + 10)).unwrap();
+    w.add_holder("h-revoked", attributes()).unwrap();
+    w.card_event("h-revoked", CardEvent::AuthRevoked).unwrap();
+    for device in ["p1", "p2", "p3"] {
+        w.add_device(device);
+    }
+    let params = |tag| IssueParams::both(tag);
+    let early = w.issuance_challenge().unwrap();
+    let expired = w.issuance_request("h1", "p1", &early, &params(9)).unwrap();
+    w.advance(constants::NONCE_LIFETIME_SECS + 100);
+    let request = |w: &mut World, holder: &str, device: &str, tag: u8| {
+        let challenge = w.issuance_challenge().unwrap();
+        w.issuance_request(holder, device, &challenge, &params(tag)).unwrap()
+    };
+    let valid = request(&mut w, "h1", "p1", 1);
+    let sign_only = {
+        let challenge = w.issuance_challenge().unwrap();
+        w.issuance_request("h2", "p2", &challenge, &IssueParams { kinds: vec![Kind::Sign], ..params(2) }).unwrap()
+    };
+    let base = request(&mut w, "h1", "p1", 3);
+    let forged = IssuanceChallenge { nonce: [0x5a; 32], expiry: w.now() + 300 }.to_bytes().unwrap();
+    let unknown_nonce = w.issuance_request("h1", "p1", &forged, &params(4)).unwrap();
+    let future = request(&mut w, "h-future", "p2", 5);
+    let expired_card = request(&mut w, "h-expired", "p2", 6);
+    let revoked_card = request(&mut w, "h-revoked", "p2", 7);
+    let card_cert = w.card("h1").unwrap().auth.cert.clone();
+    let intermediate_key = w.pki().key(w.provider(), "vector-intermediate").unwrap();
+    let intermediate_subject = vec![NameAttribute::common_name("Vector Intermediate")];
+    let intermediate = issue_certificate(
+        w.provider(),
+        &CertTemplate {
+            serial: vec![0x41; 8],
+            subject: intermediate_subject.clone(),
+            not_before: WORLD_START - DAY,
+            not_after: WORLD_START + 365 * DAY,
+            public_key: intermediate_key.public.clone(),
+            role: CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: false, purposes: vec![] },
+            extra_extensions: vec![],
+        },
+        w.pki().card_root.as_issuer(),
+    )
+    .unwrap();
+    let via_intermediate = crafted_card_auth(
+        &w,
+        "h1",
+        CertRole::Leaf(Purpose::CardAuth),
+        vec![],
+        Some(IssuerRef { subject: &intermediate_subject, key: &intermediate_key }),
+    );
+    let key_cert_sign = crafted_card_auth(
+        &w,
+        "h1",
+        CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: true, purposes: vec![Purpose::CardAuth] },
+        vec![],
+        None,
+    );
+    let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.3");
+    let unknown_ext =
+        crafted_card_auth(&w, "h1", CertRole::Leaf(Purpose::CardAuth), vec![(oid, true, vec![5, 0])], None);
+    let snapshot_a = cbor(&w.snapshot().issuer);
+    let mut differing = entries_of(&base);
+    let other = entries_of(&valid);
+    differing[1] = other[1].clone();
+    let cases_a = vec![
+        Case {
+            comment: "both kinds, card signatures by one card",
+            input: valid.clone(),
+            code: None,
+            flags: vec!["Valid"],
+        },
+        Case { comment: "sign only", input: sign_only, code: None, flags: vec!["Valid"] },
+        Case {
+            comment: "challenge answered after its lifetime",
+            input: expired,
+            code: Some(Code::NonceExpired),
+            flags: vec!["NonceLifetime"],
+        },
+        Case {
+            comment: "a challenge the Issuer never made",
+            input: unknown_nonce,
+            code: Some(Code::NonceUnknown),
+            flags: vec!["Replay"],
+        },
+        Case {
+            comment: "the two card signatures cover different payloads",
+            input: encode(&Value::Map(differing)).unwrap(),
+            code: Some(Code::Malformed),
+            flags: vec!["CardBinding"],
+        },
+        Case {
+            comment: "auth part signed by another holder's card",
+            input: resigned(&w, &base, "h1", |_| {}, None, Some("h2")),
+            code: Some(Code::CardMismatch),
+            flags: vec!["CardBinding"],
+        },
+        Case {
+            comment: "COSE_Key on P-384",
+            input: resigned(
+                &w,
+                &base,
+                "h1",
+                |p| {
+                    *key_field(p, 0, 2) = {
+                        let mut k = key_field(p, 0, 2).clone();
+                        set_crv(&mut k);
+                        k
+                    }
+                },
+                None,
+                None,
+            ),
+            code: Some(Code::UnsupportedKey),
+            flags: vec!["CoseKey"],
+        },
+        Case {
+            comment: "COSE_Key point off the curve",
+            input: resigned(&w, &base, "h1", |p| flip_y(key_field(p, 0, 2)), None, None),
+            code: Some(Code::InvalidKey),
+            flags: vec!["CoseKey"],
+        },
+        Case {
+            comment: "attestation chain from another root",
+            input: resigned(
+                &w,
+                &base,
+                "h1",
+                |p| *key_field(p, 0, 3) = Value::Array(vec![Value::Bytes(card_cert.clone())]),
+                None,
+                None,
+            ),
+            code: Some(Code::AttestationUntrusted),
+            flags: vec!["Attestation"],
+        },
+        Case {
+            comment: "card certificate through a non-CA intermediate",
+            input: resigned(&w, &base, "h1", |_| {}, Some(vec![via_intermediate, intermediate]), None),
+            code: Some(Code::NotACa),
+            flags: vec!["CardCertificate"],
+        },
+        Case {
+            comment: "card auth certificate that may sign certificates",
+            input: resigned(&w, &base, "h1", |_| {}, Some(vec![key_cert_sign]), None),
+            code: Some(Code::BadKeyUsage),
+            flags: vec!["CardCertificate"],
+        },
+        Case {
+            comment: "card certificate with an unknown critical extension",
+            input: resigned(&w, &base, "h1", |_| {}, Some(vec![unknown_ext]), None),
+            code: Some(Code::UnknownCriticalExtension),
+            flags: vec!["CardCertificate"],
+        },
+        Case {
+            comment: "card not yet valid",
+            input: future,
+            code: Some(Code::CertNotYetValid),
+            flags: vec!["CardCertificate"],
+        },
+        Case {
+            comment: "card expired",
+            input: expired_card,
+            code: Some(Code::CertExpired),
+            flags: vec!["CardCertificate"],
+        },
+        Case {
+            comment: "card revoked at J-LIS",
+            input: revoked_card,
+            code: Some(Code::CertRevoked),
+            flags: vec!["CardCertificate"],
+        },
+    ];
+    let first_group = group(&w, snapshot_a, cases_a, 1);
+    let next_id = first_group.tests.len() + 1;
+
+    // group B: h1 already holds both kinds on p1
+    // the Issuer alone commits it (p1 has prepared other keys since)
+    w.issuer_judges(&valid).unwrap();
+    let old: Vec<Vec<u8>> = w.snapshot().issuer.certs.keys().cloned().collect();
+    let reused_challenge = {
+        let mut entries = entries_of(&valid);
+        let Value::Bytes(part) = &entries[0].1 else { panic!() };
+        let payload = split(part).payload;
+        let mut nonce_payload = payload.clone();
+        let nonce = field(&mut nonce_payload, 1).clone();
+        let _ = &mut entries;
+        IssuanceChallenge {
+            nonce: match nonce {
+                Value::Bytes(n) => n.try_into().unwrap(),
+                _ => panic!(),
+            },
+            expiry: w.now(),
+        }
+        .to_bytes()
+        .unwrap()
+    };
+    let elsewhere = request(&mut w, "h1", "p2", 11);
+    let same_device = request(&mut w, "h1", "p1", 12);
+    let conflict = request(&mut w, "h1", "p2", 1);
+    let replay_nonce = w.issuance_request("h1", "p2", &reused_challenge, &params(13)).unwrap();
+    let migrate = {
+        let challenge = w.issuance_challenge().unwrap();
+        w.issuance_request("h1", "p2", &challenge, &IssueParams { replaces: old.clone(), ..params(14) }).unwrap()
+    };
+    let late_migration = {
+        let challenge = w.issuance_challenge().unwrap();
+        w.issuance_request("h1", "p3", &challenge, &IssueParams { replaces: old.clone(), ..params(15) }).unwrap()
+    };
+    let snapshot_b = cbor(&w.snapshot().issuer);
+    let cases_b = vec![
+        Case {
+            comment: "the first request again, byte for byte: the stored answer",
+            input: valid,
+            code: None,
+            flags: vec!["Retry"],
+        },
+        Case {
+            comment: "migration with the card (path B): supersedes the old device",
+            input: migrate.clone(),
+            code: None,
+            flags: vec!["Migration"],
+        },
+        Case {
+            comment: "the same kind on another device",
+            input: elsewhere,
+            code: Some(Code::ActiveElsewhere),
+            flags: vec!["OneDevice"],
+        },
+        Case {
+            comment: "the same kind again on the same device",
+            input: same_device,
+            code: Some(Code::AlreadyActive),
+            flags: vec!["OneDevice"],
+        },
+        Case {
+            comment: "the first request's idempotency key with another body",
+            input: conflict,
+            code: Some(Code::IdempotencyConflict),
+            flags: vec!["IdempotencyConflict"],
+        },
+        Case {
+            comment: "a completed issuance's challenge answered again",
+            input: replay_nonce,
+            code: Some(Code::NonceReused),
+            flags: vec!["Replay"],
+        },
+    ];
+    let second_group = group(&w, snapshot_b, cases_b, next_id);
+    let next_id = next_id + second_group.tests.len();
+
+    // group C: the migration above committed; a second one for the same old certificates loses
+    w.issuer_judges(&migrate).unwrap();
+    let snapshot_c = cbor(&w.snapshot().issuer);
+    let cases_c = vec![Case {
+        comment: "a second migration of certificates already superseded",
+        input: late_migration,
+        code: Some(Code::MigrationConflict),
+        flags: vec!["Migration"],
+    }];
+    let third_group = group(&w, snapshot_c, cases_c, next_id);
+    let header = vec![
+        "IssuanceRequests as the Issuer judges them (spec/issuance.md, spec/lifecycle.md §1). Each group's fixture"
+            .into(),
+        "is the Issuer's whole stored state (snapshot, spec/snapshot.cddl) at the group's clock; each test is".into(),
+        "judged alone against it. The card keys and the test PKI derive from pkiSeed (spec/certificates.md §6).".into(),
+    ];
+    file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group])
+}
+
+fn set_crv(key: &mut Value) {
+    *field(key, -1) = int(2);
+}
+
+fn flip_y(key: &mut Value) {
+    if let Value::Bytes(y) = field(key, -3) {
+        y[31] ^= 1;
+    }
+}
+
+/// StatusRequest as Status judges it.
+pub(super) fn status_request() -> VectorFile {
+    let mut w = World::new(VECTOR_SEED).unwrap();
+    w.add_holder("h1", attributes()).unwrap();
+    w.add_device("p1");
+    w.issue("h1", "p1", &IssueParams::both(1)).unwrap();
+    let device = w.device("p1").unwrap();
+    let serial =
+        |kind: Kind| ParsedCert::parse(w.provider(), device.installed[&kind].cert.as_ref().unwrap()).unwrap().serial;
+    let (auth, sign) = (serial(Kind::Auth), serial(Kind::Sign));
+    let query = |w: &World, as_rp: &str, rp_id: &str, serial: &[u8], signer: Option<(&SecretKey, Vec<u8>)>| {
+        let verifier = w.verifier(as_rp).unwrap().credential.clone();
+        let (secret, cert) =
+            signer.map(|(s, c)| (s.clone(), c)).unwrap_or((verifier.key.secret.clone(), verifier.cert.clone()));
+        let payload = StatusRequestPayload { rp_id: rp_id.into(), nonce: [0x33; 32], serial: serial.to_vec() }
+            .to_bytes()
+            .unwrap();
+        sign1(w.provider(), &secret, &payload, &SignOptions { x5chain: &[cert], external_aad: b"" }).unwrap()
+    };
+    let status_signer = w.pki().status_signer.clone();
+    let card = w.card("h1").unwrap().auth.clone();
+    let mut flipped = query(&w, SHOP_RP, SHOP_RP, &auth, None);
+    *flipped.last_mut().unwrap() ^= 1;
+    let cases = vec![
+        Case {
+            comment: "auth certificate, asked by a verifier",
+            input: query(&w, SHOP_RP, SHOP_RP, &auth, None),
+            code: None,
+            flags: vec!["Valid"],
+        },
+        Case {
+            comment: "sign certificate, asked by a verifier authorised for sign",
+            input: query(&w, GOV_RP, GOV_RP, &sign, None),
+            code: None,
+            flags: vec!["Valid"],
+        },
+        Case {
+            comment: "sign certificate, asked by a verifier not authorised for sign",
+            input: query(&w, SHOP_RP, SHOP_RP, &sign, None),
+            code: Some(Code::NotAuthorised),
+            flags: vec!["VerifierAuthorisation"],
+        },
+        Case {
+            comment: "asks as another rp than its certificate names",
+            input: query(&w, SHOP_RP, GOV_RP, &auth, None),
+            code: Some(Code::NotAuthorised),
+            flags: vec!["VerifierAuthorisation"],
+        },
+        Case {
+            comment: "a serial Status has no entry for",
+            input: query(&w, SHOP_RP, SHOP_RP, &[0x55; 16], None),
+            code: Some(Code::CertUnknown),
+            flags: vec!["UnknownCertificate"],
+        },
+        Case {
+            comment: "signed with the status signer's own certificate (not a verifier)",
+            input: query(&w, SHOP_RP, SHOP_RP, &auth, Some((&status_signer.key.secret, status_signer.cert.clone()))),
+            code: Some(Code::WrongPurpose),
+            flags: vec!["VerifierAuthorisation"],
+        },
+        Case {
+            comment: "signed with a card certificate (another root)",
+            input: query(&w, SHOP_RP, SHOP_RP, &auth, Some((&card.key.secret, card.cert.clone()))),
+            code: Some(Code::UntrustedChain),
+            flags: vec!["VerifierAuthorisation"],
+        },
+        Case {
+            comment: "one bit of the signature flipped",
+            input: flipped,
+            code: Some(Code::BadSignature),
+            flags: vec!["ModifiedSignature"],
+        },
+    ];
+    let snapshot = cbor(&w.snapshot().status);
+    let header = vec![
+        "StatusRequests as Status judges them (spec/use.md §3). The fixture is Status's stored state (snapshot,".into(),
+        "spec/snapshot.cddl); verifier certificates chain to the mobile root derived from pkiSeed.".into(),
+    ];
+    file("StatusRequest", "status", header, vec![group(&w, snapshot, cases, 1)])
+}
