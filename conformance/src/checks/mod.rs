@@ -271,7 +271,8 @@ pub fn all() -> Vec<Check> {
 }
 
 /// The committed vector files the runner judges with the SUT.
-pub const VECTOR_FILES: [&str; 3] = ["issuer_issuance_request.json", "status_request.json", "verifier_assertion.json"];
+pub const VECTOR_FILES: [&str; 4] =
+    ["issuer_issuance_request.json", "issuer_lifecycle.json", "status_request.json", "verifier_assertion.json"];
 
 fn judge_vector_file(name: &str) {
     let path = crate::external::project_vectors_dir().join(name);
@@ -297,21 +298,36 @@ fn vector_checks() -> Vec<Check> {
         ids.dedup();
         if ids.is_empty() { vec!["USE-013".into()] } else { ids }
     };
-    type Entry = (&'static str, &'static str, Role, Feature, fn());
-    let entries: [Entry; 3] = [
-        ("issuer_issuance_request.json", "vectors::issuer-issuance-request", Role::Issuer, Feature::Issuance, || {
-            judge_vector_file("issuer_issuance_request.json")
-        }),
-        ("status_request.json", "vectors::status-request", Role::Status, Feature::Authentication, || {
+    type Entry = (&'static str, &'static str, Role, &'static [Feature], fn());
+    let entries: [Entry; 4] = [
+        (
+            "issuer_lifecycle.json",
+            "vectors::issuer-lifecycle",
+            Role::Issuer,
+            &[Feature::MigrationOldDevice, Feature::Suspension, Feature::DeviceRevocation, Feature::RemoteWipe],
+            || judge_vector_file("issuer_lifecycle.json"),
+        ),
+        (
+            "issuer_issuance_request.json",
+            "vectors::issuer-issuance-request",
+            Role::Issuer,
+            &[Feature::Issuance, Feature::MigrationCard],
+            || judge_vector_file("issuer_issuance_request.json"),
+        ),
+        ("status_request.json", "vectors::status-request", Role::Status, &[Feature::Authentication], || {
             judge_vector_file("status_request.json")
         }),
-        ("verifier_assertion.json", "vectors::verifier-assertion", Role::Verifier, Feature::Authentication, || {
-            judge_vector_file("verifier_assertion.json")
-        }),
+        (
+            "verifier_assertion.json",
+            "vectors::verifier-assertion",
+            Role::Verifier,
+            &[Feature::Authentication, Feature::Signing],
+            || judge_vector_file("verifier_assertion.json"),
+        ),
     ];
     entries
         .into_iter()
-        .map(|(file, id, role, feature, run)| {
+        .map(|(file, id, role, features, run)| {
             let ids = requirements(file);
             let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
             Check::new(
@@ -320,7 +336,7 @@ fn vector_checks() -> Vec<Check> {
                 role,
                 CheckKind::Vector,
                 &refs,
-                vec![feature],
+                features.to_vec(),
                 run,
             )
         })

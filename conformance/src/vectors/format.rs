@@ -97,6 +97,10 @@ pub struct VectorTest {
     pub comment: String,
     /// The message, hex.
     pub input: String,
+    /// Where the judge receives it, when a file mixes messages (issuer
+    /// lifecycle: `migrate`, `holder_action`, `device_revocation`, `acknowledge_wipe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     /// What Status answers the judge's one query (verifier files):
     /// `{"response": hex}`, `{"refused": hex}` (an Error message) or `"unreachable"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -51,6 +51,7 @@ pub fn generate() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     for (name, file) in [
         ("issuer_issuance_request.json", super::servers::issuer_issuance_request()),
+        ("issuer_lifecycle.json", super::servers::issuer_lifecycle()),
         ("status_request.json", super::servers::status_request()),
         ("verifier_assertion.json", verifier_assertion()),
     ] {
@@ -614,6 +615,7 @@ fn verifier_assertion() -> VectorFile {
             tc_id: i + 1,
             comment: c.comment.into(),
             input: hex::encode(c.input),
+            endpoint: None,
             status: c.status,
             result: if c.code.is_some() { "invalid" } else { "valid" }.into(),
             code: c.code.map(|c| c.as_str().to_owned()),
@@ -766,6 +768,16 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             ),
         ),
         ("UnknownCertificate", note("UnknownCertificate", "A serial Status has no entry for.", &["STA-005"])),
+        ("Ownership", note("Authorisation", "A device revokes only its own certificates.", &["REV-003"])),
+        ("Hold", note("Suspension", "Lifting a hold needs one.", &["SUS-002", "SUS-003"])),
+        (
+            "Wipe",
+            note(
+                "RemoteWipe",
+                "A wipe receipt answers a queued command, signed by a key being wiped.",
+                &["REV-005", "REV-007"],
+            ),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

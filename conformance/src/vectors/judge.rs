@@ -74,7 +74,7 @@ pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<
         }
         "issuer" => {
             world.load_issuer_state(snapshot(group)?).map_err(fixture)?;
-            world.issuer_judges(&input).map(|_| ())
+            world.issuer_judges_at(test.endpoint.as_deref().unwrap_or("issue"), &input).map(|_| ())
         }
         "status" => {
             world.load_status_state(snapshot(group)?).map_err(fixture)?;

@@ -30,6 +30,19 @@ struct Case {
     input: Vec<u8>,
     code: Option<Code>,
     flags: Vec<&'static str>,
+    endpoint: Option<&'static str>,
+}
+
+impl Case {
+    fn at(
+        endpoint: &'static str,
+        comment: &'static str,
+        input: Vec<u8>,
+        code: Option<Code>,
+        flags: Vec<&'static str>,
+    ) -> Case {
+        Case { comment, input, code, flags, endpoint: Some(endpoint) }
+    }
 }
 
 fn group(world: &World, snapshot: Vec<u8>, cases: Vec<Case>, first_id: usize) -> VectorGroup {
@@ -40,6 +53,7 @@ fn group(world: &World, snapshot: Vec<u8>, cases: Vec<Case>, first_id: usize) ->
             tc_id: first_id + i,
             comment: c.comment.into(),
             input: hex::encode(c.input),
+            endpoint: c.endpoint.map(str::to_owned),
             status: None,
             result: if c.code.is_some() { "invalid" } else { "valid" }.into(),
             code: c.code.map(|c| c.as_str().to_owned()),
@@ -212,31 +226,36 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             input: valid.clone(),
             code: None,
             flags: vec!["Valid"],
+            endpoint: None,
         },
-        Case { comment: "sign only", input: sign_only, code: None, flags: vec!["Valid"] },
+        Case { comment: "sign only", input: sign_only, code: None, flags: vec!["Valid"], endpoint: None },
         Case {
             comment: "challenge answered after its lifetime",
             input: expired,
             code: Some(Code::NonceExpired),
             flags: vec!["NonceLifetime"],
+            endpoint: None,
         },
         Case {
             comment: "a challenge the Issuer never made",
             input: unknown_nonce,
             code: Some(Code::NonceUnknown),
             flags: vec!["Replay"],
+            endpoint: None,
         },
         Case {
             comment: "the two card signatures cover different payloads",
             input: encode(&Value::Map(differing)).unwrap(),
             code: Some(Code::Malformed),
             flags: vec!["CardBinding"],
+            endpoint: None,
         },
         Case {
             comment: "auth part signed by another holder's card",
             input: resigned(&w, &base, "h1", |_| {}, None, Some("h2")),
             code: Some(Code::CardMismatch),
             flags: vec!["CardBinding"],
+            endpoint: None,
         },
         Case {
             comment: "COSE_Key on P-384",
@@ -256,12 +275,14 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             ),
             code: Some(Code::UnsupportedKey),
             flags: vec!["CoseKey"],
+            endpoint: None,
         },
         Case {
             comment: "COSE_Key point off the curve",
             input: resigned(&w, &base, "h1", |p| flip_y(key_field(p, 0, 2)), None, None),
             code: Some(Code::InvalidKey),
             flags: vec!["CoseKey"],
+            endpoint: None,
         },
         Case {
             comment: "attestation chain from another root",
@@ -275,42 +296,49 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             ),
             code: Some(Code::AttestationUntrusted),
             flags: vec!["Attestation"],
+            endpoint: None,
         },
         Case {
             comment: "card certificate through a non-CA intermediate",
             input: resigned(&w, &base, "h1", |_| {}, Some(vec![via_intermediate, intermediate]), None),
             code: Some(Code::NotACa),
             flags: vec!["CardCertificate"],
+            endpoint: None,
         },
         Case {
             comment: "card auth certificate that may sign certificates",
             input: resigned(&w, &base, "h1", |_| {}, Some(vec![key_cert_sign]), None),
             code: Some(Code::BadKeyUsage),
             flags: vec!["CardCertificate"],
+            endpoint: None,
         },
         Case {
             comment: "card certificate with an unknown critical extension",
             input: resigned(&w, &base, "h1", |_| {}, Some(vec![unknown_ext]), None),
             code: Some(Code::UnknownCriticalExtension),
             flags: vec!["CardCertificate"],
+            endpoint: None,
         },
         Case {
             comment: "card not yet valid",
             input: future,
             code: Some(Code::CertNotYetValid),
             flags: vec!["CardCertificate"],
+            endpoint: None,
         },
         Case {
             comment: "card expired",
             input: expired_card,
             code: Some(Code::CertExpired),
             flags: vec!["CardCertificate"],
+            endpoint: None,
         },
         Case {
             comment: "card revoked at J-LIS",
             input: revoked_card,
             code: Some(Code::CertRevoked),
             flags: vec!["CardCertificate"],
+            endpoint: None,
         },
     ];
     let first_group = group(&w, snapshot_a, cases_a, 1);
@@ -356,36 +384,42 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             input: valid,
             code: None,
             flags: vec!["Retry"],
+            endpoint: None,
         },
         Case {
             comment: "migration with the card (path B): supersedes the old device",
             input: migrate.clone(),
             code: None,
             flags: vec!["Migration"],
+            endpoint: None,
         },
         Case {
             comment: "the same kind on another device",
             input: elsewhere,
             code: Some(Code::ActiveElsewhere),
             flags: vec!["OneDevice"],
+            endpoint: None,
         },
         Case {
             comment: "the same kind again on the same device",
             input: same_device,
             code: Some(Code::AlreadyActive),
             flags: vec!["OneDevice"],
+            endpoint: None,
         },
         Case {
             comment: "the first request's idempotency key with another body",
             input: conflict,
             code: Some(Code::IdempotencyConflict),
             flags: vec!["IdempotencyConflict"],
+            endpoint: None,
         },
         Case {
             comment: "a completed issuance's challenge answered again",
             input: replay_nonce,
             code: Some(Code::NonceReused),
             flags: vec!["Replay"],
+            endpoint: None,
         },
     ];
     let second_group = group(&w, snapshot_b, cases_b, next_id);
@@ -399,6 +433,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
         input: late_migration,
         code: Some(Code::MigrationConflict),
         flags: vec!["Migration"],
+        endpoint: None,
     }];
     let third_group = group(&w, snapshot_c, cases_c, next_id);
     let header = vec![
@@ -449,48 +484,56 @@ pub(super) fn status_request() -> VectorFile {
             input: query(&w, SHOP_RP, SHOP_RP, &auth, None),
             code: None,
             flags: vec!["Valid"],
+            endpoint: None,
         },
         Case {
             comment: "sign certificate, asked by a verifier authorised for sign",
             input: query(&w, GOV_RP, GOV_RP, &sign, None),
             code: None,
             flags: vec!["Valid"],
+            endpoint: None,
         },
         Case {
             comment: "sign certificate, asked by a verifier not authorised for sign",
             input: query(&w, SHOP_RP, SHOP_RP, &sign, None),
             code: Some(Code::NotAuthorised),
             flags: vec!["VerifierAuthorisation"],
+            endpoint: None,
         },
         Case {
             comment: "asks as another rp than its certificate names",
             input: query(&w, SHOP_RP, GOV_RP, &auth, None),
             code: Some(Code::NotAuthorised),
             flags: vec!["VerifierAuthorisation"],
+            endpoint: None,
         },
         Case {
             comment: "a serial Status has no entry for",
             input: query(&w, SHOP_RP, SHOP_RP, &[0x55; 16], None),
             code: Some(Code::CertUnknown),
             flags: vec!["UnknownCertificate"],
+            endpoint: None,
         },
         Case {
             comment: "signed with the status signer's own certificate (not a verifier)",
             input: query(&w, SHOP_RP, SHOP_RP, &auth, Some((&status_signer.key.secret, status_signer.cert.clone()))),
             code: Some(Code::WrongPurpose),
             flags: vec!["VerifierAuthorisation"],
+            endpoint: None,
         },
         Case {
             comment: "signed with a card certificate (another root)",
             input: query(&w, SHOP_RP, SHOP_RP, &auth, Some((&card.key.secret, card.cert.clone()))),
             code: Some(Code::UntrustedChain),
             flags: vec!["VerifierAuthorisation"],
+            endpoint: None,
         },
         Case {
             comment: "one bit of the signature flipped",
             input: flipped,
             code: Some(Code::BadSignature),
             flags: vec!["ModifiedSignature"],
+            endpoint: None,
         },
     ];
     let snapshot = cbor(&w.snapshot().status);
@@ -499,4 +542,128 @@ pub(super) fn status_request() -> VectorFile {
         "spec/snapshot.cddl); verifier certificates chain to the mobile root derived from pkiSeed.".into(),
     ];
     file("StatusRequest", "status", header, vec![group(&w, snapshot, cases, 1)])
+}
+
+/// Runs `flow` on `world` and returns the bytes sent at `hop`, which are
+/// then withheld (emptied) so the receiver refuses and nothing commits.
+fn capture(world: &mut World, hop: jpki_reference::world::Hop, flow: impl FnOnce(&mut World)) -> Vec<u8> {
+    let store = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let tap = store.clone();
+    world.set_tamper(move |h, bytes| {
+        if h == hop && tap.borrow().is_empty() {
+            *tap.borrow_mut() = std::mem::take(bytes);
+        }
+    });
+    flow(world);
+    world.clear_tamper();
+    let captured = store.borrow().clone();
+    assert!(!captured.is_empty(), "nothing was sent at {hop:?}");
+    captured
+}
+
+/// Lifecycle requests as the Issuer judges them: migration path A, holder
+/// actions (card), device revocation and release, wipe receipts.
+pub(super) fn issuer_lifecycle() -> VectorFile {
+    use jpki_reference::msgs::lifecycle::{DeviceRevocationPayload, HolderAction, WipeReceiptPayload};
+    use jpki_reference::msgs::status::RevocationReason;
+    use jpki_reference::world::{Hop, LifecycleParams};
+    let mut w = World::new(VECTOR_SEED).unwrap();
+    for (holder, device) in [("h1", "p1"), ("h2", "p2")] {
+        w.add_holder(holder, attributes()).unwrap();
+        w.add_device(device);
+        w.issue(holder, device, &IssueParams::both(1)).unwrap();
+    }
+    w.add_device("p3");
+    let key = LifecycleParams::with_key;
+    let migrate = capture(&mut w, Hop::MigrationIntent, |w| {
+        let _ = w.migrate_with_old_device("p1", "p3", &key(2));
+    });
+    let migrate_no_uv = capture(&mut w, Hop::MigrationIntent, |w| {
+        let _ = w.migrate_with_old_device("p1", "p3", &LifecycleParams { user_verified: false, ..key(3) });
+    });
+    let revoke = capture(&mut w, Hop::DeviceRevocation, |w| {
+        let _ = w.revoke_from_device("p1", RevocationReason::HolderRequest, &key(4));
+    });
+    let release = capture(&mut w, Hop::DeviceRevocation, |w| {
+        let _ = w.revoke_from_device("p1", RevocationReason::DeviceReleased, &key(5));
+    });
+    let theirs = w.installed_serials("p2").unwrap();
+    let not_own = DeviceRevocationPayload {
+        serials: theirs,
+        reason: RevocationReason::HolderRequest,
+        time: w.now(),
+        idempotency_key: [6; 16],
+        user_verified: true,
+    };
+    let not_own =
+        jpki_reference::device::sign_as_device(w.provider(), &w.device("p1").unwrap(), &not_own.to_bytes().unwrap())
+            .unwrap();
+    let suspend = capture(&mut w, Hop::HolderAction, |w| {
+        let _ = w.holder_action("h1", HolderAction::Suspend, &key(7));
+    });
+    let resume = capture(&mut w, Hop::HolderAction, |w| {
+        let _ = w.holder_action("h1", HolderAction::Resume, &key(8));
+    });
+    let lost = capture(&mut w, Hop::HolderAction, |w| {
+        let _ = w.holder_action("h1", HolderAction::ReportLost, &key(9));
+    });
+    let snapshot_a = cbor(&w.snapshot().issuer);
+    let cases_a = vec![
+        Case::at("migrate", "migration with the old device at hand (path A)", migrate, None, vec!["Migration"]),
+        Case::at(
+            "migrate",
+            "migration intent without user verification",
+            migrate_no_uv,
+            Some(Code::UvMissing),
+            vec!["UserVerification"],
+        ),
+        Case::at("device_revocation", "the holder revokes from the device", revoke, None, vec!["Valid"]),
+        Case::at("device_revocation", "the device deletes itself before trade-in", release, None, vec!["Valid"]),
+        Case::at(
+            "device_revocation",
+            "a device names another holder's certificates",
+            not_own,
+            Some(Code::NotOwner),
+            vec!["Ownership"],
+        ),
+        Case::at("holder_action", "a hold, proven by the card", suspend, None, vec!["Valid"]),
+        Case::at(
+            "holder_action",
+            "lifting a hold when nothing is on hold",
+            resume,
+            Some(Code::NotSuspended),
+            vec!["Hold"],
+        ),
+        Case::at("holder_action", "phone reported lost, proven by the card", lost.clone(), None, vec!["Valid"]),
+    ];
+    let first = group(&w, snapshot_a, cases_a, 1);
+
+    // group B: the phone was reported lost; its wipe waits
+    w.issuer_judges_at("holder_action", &lost).unwrap();
+    let secret = w.device("p1").unwrap().installed[&Kind::Auth].key.secret.clone();
+    let snapshot_b = cbor(&w.snapshot().issuer);
+    let receipt = capture(&mut w, Hop::WipeReceipt, |w| {
+        let _ = w.sync_device("p1");
+    });
+    let mut parts = split(&receipt);
+    let mut payload = WipeReceiptPayload::from_value(parts.payload.clone()).unwrap();
+    payload.command_id = [0x77; 16];
+    parts.payload = payload.to_value();
+    let unknown = join(w.provider(), &parts, &secret);
+    let cases_b = vec![
+        Case::at("acknowledge_wipe", "the lost phone's wipe receipt", receipt, None, vec!["Wipe"]),
+        Case::at(
+            "acknowledge_wipe",
+            "a receipt for a command never queued",
+            unknown,
+            Some(Code::WipeUnknown),
+            vec!["Wipe"],
+        ),
+    ];
+    let second = group(&w, snapshot_b, cases_b, first.tests.len() + 1);
+    let header = vec![
+        "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),
+        "fixture is the Issuer's stored state (snapshot, spec/snapshot.cddl) at the group's clock.".into(),
+    ];
+    file("LifecycleRequest", "issuer", header, vec![first, second])
 }

@@ -127,6 +127,21 @@ impl World {
         self.deliver(Hop::IssuanceRequest, |w| Ok(w.issuer.issue(request, now)?.response))
     }
 
+    /// The Issuer judges a lifecycle request at `endpoint` (`migrate`,
+    /// `holder_action`, `device_revocation`, `acknowledge_wipe`, `issue`).
+    pub fn issuer_judges_at(&mut self, endpoint: &str, request: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        let endpoint = endpoint.to_owned();
+        self.deliver(Hop::IssuanceRequest, move |w| match endpoint.as_str() {
+            "issue" => Ok(w.issuer.issue(request, now)?.response),
+            "migrate" => Ok(w.issuer.migrate(request, now)?.response),
+            "holder_action" => Ok(w.issuer.holder_action(request, now)?.response),
+            "device_revocation" => Ok(w.issuer.device_revocation(request, now)?.response),
+            "acknowledge_wipe" => w.issuer.acknowledge_wipe(request, now).map(|()| Vec::new()),
+            other => Err(crate::Error::with_detail(crate::Code::Malformed, format!("no endpoint {other}"))),
+        })
+    }
+
     /// Status judges a StatusRequest.
     pub fn status_judges(&mut self, request: &[u8]) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
