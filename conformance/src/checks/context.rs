@@ -167,3 +167,8 @@ pub fn skip(reason: String) -> ! {
 /// does not implement the named method.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unimplemented(pub String);
+
+/// The running check's seed.
+pub fn seed() -> [u8; 32] {
+    CURRENT.with(|c| c.borrow().seed)
+}

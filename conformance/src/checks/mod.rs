@@ -10,6 +10,7 @@
 
 pub mod context;
 mod lifecycle;
+pub mod property;
 mod registry;
 pub(crate) mod surgery;
 
@@ -267,6 +268,19 @@ pub fn all() -> Vec<Check> {
     }
     checks.extend(lifecycle::checks());
     checks.extend(vector_checks());
+    checks.push(Check::new(
+        "property::lifecycle-model",
+        "random operation sequences over the whole lifecycle: SUT and model answer and change state alike",
+        Role::Issuer,
+        CheckKind::Property,
+        &[
+            "INV-001", "INV-002", "INV-003", "INV-005", "INV-006", "INV-007", "INV-008", "INV-009", "INV-010",
+            "INV-011", "INV-012", "ENC-005", "NON-002", "USE-001", "USE-005", "USE-006", "USE-012", "USE-013",
+            "STA-004", "MIG-003", "ISS-006", "PKI-012", "SUS-002",
+        ],
+        Feature::ALL.to_vec(),
+        property::run,
+    ));
     checks
 }
 

@@ -1,0 +1,302 @@
+//! Model-based property runs: random operation sequences over the whole
+//! lifecycle, applied to the reference (the model) and to the SUT side by
+//! side; after every step the SUT's answer (its exact code) and its state
+//! snapshot must equal the model's, and the SUT's world must find no
+//! invariant violated. A failure is shrunk by proptest to a minimal trace,
+//! printed with the seed that replays it.
+
+use ciborium::Value;
+use jpki_reference::codec::encode;
+use jpki_reference::device::UserVerification;
+use jpki_reference::issuer::CardEvent;
+use jpki_reference::msgs::Kind;
+use jpki_reference::msgs::lifecycle::HolderAction;
+use jpki_reference::msgs::status::RevocationReason;
+use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, SHOP_RP, World};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+
+use super::context;
+use super::surgery::{assemble, attributes, raw_map, split};
+
+const HOLDERS: [&str; 2] = ["h0", "h1"];
+const DEVICES: [&str; 3] = ["d0", "d1", "d2"];
+
+/// One operation of a run (field names say which holder, device or rp, by index).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Op {
+    /// Issue `kinds` (0 both, 1 sign, 2 auth) for a holder on a device.
+    Issue { holder: usize, device: usize, kinds: u8, key: u8 },
+    /// The same issuance request sent twice (a retry).
+    IssueTwice { holder: usize, device: usize },
+    /// Authenticate at an rp.
+    Authenticate { device: usize, rp: usize },
+    /// Sign at an rp (gov is authorised for sign, shop is not).
+    Sign { device: usize, rp: usize, passcode: bool },
+    /// An assertion verified twice (replay).
+    Replay { device: usize },
+    /// Two assertions verified newest first (a cloned key's counter).
+    CounterBack { device: usize },
+    /// An assertion made for shop, sent to gov.
+    OtherRp { device: usize },
+    /// An assertion re-encoded with its protected header unsorted.
+    NonDeterministic { device: usize },
+    /// Status unreachable for one authentication.
+    Unreachable { device: usize },
+    /// Move the clock.
+    Advance { secs: u16 },
+    /// A holder action through the card.
+    Hold { holder: usize, action: u8, key: u8 },
+    /// A hold, then lifting it (`auth` back, `sign` revoked).
+    HoldAndLift { holder: usize, key: u8 },
+    /// Migration with the old device at hand.
+    MigrateOld { old: usize, new: usize, key: u8 },
+    /// Migration with the card (old device lost).
+    MigrateCard { holder: usize, old: usize, new: usize },
+    /// Revocation from the device (holder request or release).
+    RevokeFromDevice { device: usize, released: bool, key: u8 },
+    /// A card event at J-LIS.
+    Card { holder: usize, sign_only: bool },
+    /// A device comes online (or goes offline) and syncs.
+    Online { device: usize, online: bool },
+}
+
+/// The strategy for one operation.
+pub fn op() -> impl Strategy<Value = Op> {
+    let h = 0..HOLDERS.len();
+    let d = 0..DEVICES.len();
+    prop_oneof![
+        4 => (h.clone(), d.clone(), 0u8..3, 0u8..4).prop_map(|(holder, device, kinds, key)| Op::Issue { holder, device, kinds, key }),
+        1 => (h.clone(), d.clone()).prop_map(|(holder, device)| Op::IssueTwice { holder, device }),
+        4 => (d.clone(), 0usize..2).prop_map(|(device, rp)| Op::Authenticate { device, rp }),
+        3 => (d.clone(), 0usize..2, any::<bool>()).prop_map(|(device, rp, passcode)| Op::Sign { device, rp, passcode }),
+        1 => d.clone().prop_map(|device| Op::Replay { device }),
+        1 => d.clone().prop_map(|device| Op::CounterBack { device }),
+        1 => d.clone().prop_map(|device| Op::OtherRp { device }),
+        1 => d.clone().prop_map(|device| Op::NonDeterministic { device }),
+        1 => d.clone().prop_map(|device| Op::Unreachable { device }),
+        1 => (0u16..700).prop_map(|secs| Op::Advance { secs }),
+        2 => (h.clone(), 0u8..3, 0u8..4).prop_map(|(holder, action, key)| Op::Hold { holder, action, key }),
+        1 => (h.clone(), 0u8..4).prop_map(|(holder, key)| Op::HoldAndLift { holder, key }),
+        1 => (d.clone(), d.clone(), 0u8..4).prop_map(|(old, new, key)| Op::MigrateOld { old, new, key }),
+        1 => (h.clone(), d.clone(), d.clone()).prop_map(|(holder, old, new)| Op::MigrateCard { holder, old, new }),
+        1 => (d.clone(), any::<bool>(), 0u8..4).prop_map(|(device, released, key)| Op::RevokeFromDevice { device, released, key }),
+        1 => (h, any::<bool>()).prop_map(|(holder, sign_only)| Op::Card { holder, sign_only }),
+        1 => (d, any::<bool>()).prop_map(|(device, online)| Op::Online { device, online }),
+    ]
+}
+
+fn world_for(sut: bool, seed: [u8; 32]) -> World {
+    let mut world =
+        if sut { context::world_with_seed(seed) } else { World::new(seed).expect("the model world builds") };
+    for holder in HOLDERS {
+        world.add_holder(holder, attributes()).expect("a holder");
+    }
+    for device in DEVICES {
+        world.add_device(device);
+    }
+    world
+}
+
+fn code<T>(result: Result<T, jpki_reference::world::FlowError>) -> String {
+    match result {
+        Ok(_) => "ok".into(),
+        Err(e) => e.code().as_str().into(),
+    }
+}
+
+fn assertion(w: &mut World, device: &str, rp: &str) -> Result<Vec<u8>, jpki_reference::world::FlowError> {
+    let request = w.use_request(rp, Kind::Auth, "log in", None)?;
+    w.assertion(device, &request, UserVerification::BIOMETRIC)
+}
+
+/// Applies `op`; returns the outcome as a comparable string.
+pub fn apply(w: &mut World, op: &Op) -> String {
+    let rp = |i: usize| if i == 0 { GOV_RP } else { SHOP_RP };
+    match *op {
+        Op::Issue { holder, device, kinds, key } => {
+            let kinds = match kinds {
+                0 => Kind::ALL.to_vec(),
+                1 => vec![Kind::Sign],
+                _ => vec![Kind::Auth],
+            };
+            let params = IssueParams { kinds, ..IssueParams::both(key) };
+            code(w.issue(HOLDERS[holder], DEVICES[device], &params))
+        }
+        Op::IssueTwice { holder, device } => {
+            let challenge = match w.issuance_challenge() {
+                Ok(c) => c,
+                Err(e) => return e.code().as_str().into(),
+            };
+            match w.issuance_request(HOLDERS[holder], DEVICES[device], &challenge, &IssueParams::both(200)) {
+                Ok(request) => {
+                    let first = code(w.submit_issuance(DEVICES[device], &request));
+                    let second = code(w.issuer_judges(&request));
+                    format!("{first},{second}")
+                }
+                Err(e) => e.code().as_str().into(),
+            }
+        }
+        Op::Authenticate { device, rp: r } => code(w.authenticate(DEVICES[device], rp(r))),
+        Op::Sign { device, rp: r, passcode } => {
+            let digest = w.provider().sha256(b"doc");
+            let request = match w.use_request(rp(r), Kind::Sign, "sign", Some(digest)) {
+                Ok(r) => r,
+                Err(e) => return e.code().as_str().into(),
+            };
+            let uv = if passcode { UserVerification::PASSCODE } else { UserVerification::BIOMETRIC };
+            match w.assertion(DEVICES[device], &request, uv) {
+                Ok(a) => code(w.verify(rp(r), &a)),
+                Err(e) => e.code().as_str().into(),
+            }
+        }
+        Op::Replay { device } => match assertion(w, DEVICES[device], SHOP_RP) {
+            Ok(a) => format!("{},{}", code(w.verify(SHOP_RP, &a)), code(w.verify(SHOP_RP, &a))),
+            Err(e) => e.code().as_str().into(),
+        },
+        Op::CounterBack { device } => {
+            let (Ok(first), Ok(second)) =
+                (assertion(w, DEVICES[device], SHOP_RP), assertion(w, DEVICES[device], SHOP_RP))
+            else {
+                return "no-assertion".into();
+            };
+            format!("{},{}", code(w.verify(SHOP_RP, &second)), code(w.verify(SHOP_RP, &first)))
+        }
+        Op::OtherRp { device } => match assertion(w, DEVICES[device], SHOP_RP) {
+            Ok(a) => code(w.verify(GOV_RP, &a)),
+            Err(e) => e.code().as_str().into(),
+        },
+        Op::NonDeterministic { device } => match assertion(w, DEVICES[device], SHOP_RP) {
+            Ok(a) => {
+                let mut parts = split(&a);
+                parts.protected.reverse();
+                let protected = raw_map(parts.protected.clone());
+                let payload = encode(&parts.payload).unwrap_or_default();
+                let tbs = encode(&Value::Array(vec![
+                    Value::Text("Signature1".into()),
+                    Value::Bytes(protected.clone()),
+                    Value::Bytes(vec![]),
+                    Value::Bytes(payload.clone()),
+                ]))
+                .unwrap_or_default();
+                let secret =
+                    w.device(DEVICES[device]).and_then(|d| d.installed.get(&Kind::Auth).map(|k| k.key.secret.clone()));
+                match secret.and_then(|s| w.provider().sign_es256(&s, &tbs).ok()) {
+                    Some(sig) => code(w.verify(SHOP_RP, &assemble(&protected, &parts.unprotected, &payload, &sig))),
+                    None => "no-key".into(),
+                }
+            }
+            Err(e) => e.code().as_str().into(),
+        },
+        Op::Unreachable { device } => {
+            w.status_reachable = false;
+            let outcome = code(w.authenticate(DEVICES[device], SHOP_RP));
+            w.status_reachable = true;
+            outcome
+        }
+        Op::Advance { secs } => {
+            w.advance(u64::from(secs));
+            "ok".into()
+        }
+        Op::Hold { holder, action, key } => {
+            let action = [HolderAction::Suspend, HolderAction::Resume, HolderAction::ReportLost][usize::from(action)];
+            code(w.holder_action(HOLDERS[holder], action, &LifecycleParams::with_key(key)))
+        }
+        Op::HoldAndLift { holder, key } => {
+            let hold = code(w.holder_action(HOLDERS[holder], HolderAction::Suspend, &LifecycleParams::with_key(key)));
+            let lift = code(w.holder_action(
+                HOLDERS[holder],
+                HolderAction::Resume,
+                &LifecycleParams::with_key(key.wrapping_add(100)),
+            ));
+            format!("{hold},{lift}")
+        }
+        Op::MigrateOld { old, new, key } => {
+            code(w.migrate_with_old_device(DEVICES[old], DEVICES[new], &LifecycleParams::with_key(key)))
+        }
+        Op::MigrateCard { holder, old, new } => {
+            let replaces = w.installed_serials(DEVICES[old]).unwrap_or_default();
+            code(w.migrate_with_card(HOLDERS[holder], DEVICES[new], replaces, 100))
+        }
+        Op::RevokeFromDevice { device, released, key } => {
+            let reason = if released { RevocationReason::DeviceReleased } else { RevocationReason::HolderRequest };
+            code(w.revoke_from_device(DEVICES[device], reason, &LifecycleParams::with_key(key)))
+        }
+        Op::Card { holder, sign_only } => {
+            code(w.card_event(HOLDERS[holder], if sign_only { CardEvent::SignRevoked } else { CardEvent::AuthRevoked }))
+        }
+        Op::Online { device, online } => {
+            w.set_online(DEVICES[device], online);
+            code(w.sync_device(DEVICES[device]))
+        }
+    }
+}
+
+/// Runs `ops` on the model and the SUT; `Err` names the first divergence.
+pub fn compare(seed: [u8; 32], ops: &[Op]) -> Result<(), String> {
+    let mut model = world_for(false, seed);
+    let mut sut = world_for(true, seed);
+    for (step, op) in ops.iter().enumerate() {
+        let expected = apply(&mut model, op);
+        let actual = apply(&mut sut, op);
+        if expected != actual {
+            return Err(format!("step {step} {op:?}: model answered {expected}, SUT {actual}"));
+        }
+        if model.snapshot() != sut.snapshot() {
+            return Err(format!("step {step} {op:?}: the SUT's state differs from the model's"));
+        }
+        if let Some(v) = sut.violations().first() {
+            return Err(format!("step {step} {op:?}: invariant {} violated: {}", v.invariant, v.detail));
+        }
+    }
+    Ok(())
+}
+
+/// How many random sequences a property check runs (`JPKI_PROPERTY_CASES`).
+pub fn cases() -> u32 {
+    std::env::var("JPKI_PROPERTY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+}
+
+/// The property check's script: random sequences from the check's seed;
+/// a failure is shrunk and reported as a minimal trace.
+pub fn run() {
+    let seed = context::seed();
+    let config = Config { cases: cases(), failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let strategy = proptest::collection::vec(op(), 1..24);
+    // A SUT that says "unimplemented" ends the check as such, not as a failed case.
+    let unimplemented = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let seen = unimplemented.clone();
+    let result = runner.run(&strategy, |ops| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare(seed, &ops))) {
+            Ok(outcome) => outcome.map_err(TestCaseError::fail),
+            Err(payload) => {
+                if let Some(missing) = payload.downcast_ref::<context::Unimplemented>() {
+                    *seen.borrow_mut() = Some(missing.clone());
+                    return Ok(());
+                }
+                let detail = payload
+                    .downcast_ref::<context::Failure>()
+                    .map(|f| format!("{} (expected {})", f.actual, f.expected))
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a step stopped".into());
+                Err(TestCaseError::fail(detail))
+            }
+        }
+    });
+    if let Some(missing) = unimplemented.borrow_mut().take() {
+        std::panic::panic_any(missing);
+    }
+    if let Err(failure) = result {
+        let (reason, trace) = match failure {
+            proptest::test_runner::TestError::Fail(reason, ops) => (reason.to_string(), ops),
+            proptest::test_runner::TestError::Abort(reason) => (reason.to_string(), vec![]),
+        };
+        let trace: Vec<String> = trace.iter().map(|op| format!("{op:?}")).collect();
+        context::fail(
+            "the SUT to answer and change state exactly as the model, every step",
+            format!("{reason}; shrunk trace ({} ops): [{}]", trace.len(), trace.join(", ")),
+        );
+    }
+}
