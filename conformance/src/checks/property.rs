@@ -5,8 +5,6 @@
 //! invariant violated. A failure is shrunk by proptest to a minimal trace,
 //! printed with the seed that replays it.
 
-use ciborium::Value;
-use jpki_reference::codec::encode;
 use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::Kind;
@@ -17,7 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 use super::context;
-use super::surgery::{assemble, attributes, raw_map, split};
+use super::surgery::{attributes, raw_map, sign_with_raw_protected, split};
 
 const HOLDERS: [&str; 2] = ["h0", "h1"];
 const DEVICES: [&str; 3] = ["d0", "d1", "d2"];
@@ -172,18 +170,10 @@ pub fn apply(w: &mut World, op: &Op) -> String {
                 let mut parts = split(&a);
                 parts.protected.reverse();
                 let protected = raw_map(parts.protected.clone());
-                let payload = encode(&parts.payload).unwrap_or_default();
-                let tbs = encode(&Value::Array(vec![
-                    Value::Text("Signature1".into()),
-                    Value::Bytes(protected.clone()),
-                    Value::Bytes(vec![]),
-                    Value::Bytes(payload.clone()),
-                ]))
-                .unwrap_or_default();
                 let secret =
                     w.device(DEVICES[device]).and_then(|d| d.installed.get(&Kind::Auth).map(|k| k.key.secret.clone()));
-                match secret.and_then(|s| w.provider().sign_es256(&s, &tbs).ok()) {
-                    Some(sig) => code(w.verify(SHOP_RP, &assemble(&protected, &parts.unprotected, &payload, &sig))),
+                match secret {
+                    Some(s) => code(w.verify(SHOP_RP, &sign_with_raw_protected(w.provider(), &parts, &protected, &s))),
                     None => "no-key".into(),
                 }
             }

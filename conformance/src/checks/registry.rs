@@ -145,16 +145,7 @@ pub(crate) fn cases() -> Vec<Case> {
             parts.protected.reverse();
             // re-signed over the unsorted bytes exactly as sent, so only the encoding is wrong
             let protected = raw_map(parts.protected.clone());
-            let payload = encode(&parts.payload).unwrap();
-            let tbs = encode(&Value::Array(vec![
-                Value::Text("Signature1".into()),
-                Value::Bytes(protected.clone()),
-                Value::Bytes(vec![]),
-                Value::Bytes(payload.clone()),
-            ]))
-            .unwrap();
-            let signature = w.provider().sign_es256(&se_secret(&w, Kind::Auth), &tbs).unwrap();
-            let forged = assemble(&protected, &parts.unprotected, &payload, &signature);
+            let forged = sign_with_raw_protected(w.provider(), &parts, &protected, &se_secret(&w, Kind::Auth));
             refused(w.verify(SHOP_RP, &forged), Code::UnsortedMapKeys);
         }),
         ("untagged assertion (COSE-001)", Code::WrongTag, || {

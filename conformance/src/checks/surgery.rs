@@ -230,3 +230,24 @@ pub(crate) fn cose_field(key_request: &mut Value, key: i64) -> &mut Value {
 pub(crate) fn set_key_field(key_request: &mut Value, key: i64, value: Value) {
     *cose_field(key_request, key) = value;
 }
+
+/// The COSE_Sign1 `parts` re-signed with `secret` over `protected`, raw
+/// bytes sent exactly as given (for non-deterministic headers that are
+/// nonetheless correctly signed).
+pub(crate) fn sign_with_raw_protected(
+    provider: &dyn CryptoProvider,
+    parts: &Parts,
+    protected: &[u8],
+    secret: &SecretKey,
+) -> Vec<u8> {
+    let payload = encode(&parts.payload).unwrap();
+    let tbs = encode(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.to_vec()),
+        Value::Bytes(vec![]),
+        Value::Bytes(payload.clone()),
+    ]))
+    .unwrap();
+    let signature = provider.sign_es256(secret, &tbs).unwrap();
+    assemble(protected, &parts.unprotected, &payload, &signature)
+}

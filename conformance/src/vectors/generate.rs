@@ -23,7 +23,9 @@ use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, World};
 
 use super::VECTOR_SEED;
 use super::format::{IssuedNonce, Note, StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
-use crate::checks::surgery::{Parts, assemble, attributes, field, int, join, raw_map, remove, set, split};
+use crate::checks::surgery::{
+    Parts, assemble, attributes, field, int, join, raw_map, remove, set, sign_with_raw_protected, split,
+};
 
 /// The order of P-256's base point (for high-S and out-of-range signatures).
 const P256_N: [u8; 32] = [
@@ -165,17 +167,7 @@ impl Gen {
 
     /// Signs raw protected-header bytes over the assertion's payload.
     fn with_raw_protected(&self, assertion: &[u8], kind: Kind, protected: &[u8]) -> Vec<u8> {
-        let parts = split(assertion);
-        let payload = encode(&parts.payload).unwrap();
-        let tbs = encode(&Value::Array(vec![
-            Value::Text("Signature1".into()),
-            Value::Bytes(protected.to_vec()),
-            Value::Bytes(vec![]),
-            Value::Bytes(payload.clone()),
-        ]))
-        .unwrap();
-        let signature = self.world.provider().sign_es256(&self.se_secret(kind), &tbs).unwrap();
-        assemble(protected, &parts.unprotected, &payload, &signature)
+        sign_with_raw_protected(self.world.provider(), &split(assertion), protected, &self.se_secret(kind))
     }
 
     /// A mobile certificate for the auth SE key, issued by the mobile root with another profile.

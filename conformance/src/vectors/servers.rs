@@ -23,7 +23,7 @@ use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, WORLD_START, World};
 use super::VECTOR_SEED;
 use super::format::{VectorFile, VectorGroup, VectorTest};
 use super::generate::file;
-use crate::checks::surgery::{attributes, entries_of, field, int, join, split};
+use crate::checks::surgery::{attributes, crafted_auth_cert, entries_of, field, int, join, split};
 
 struct Case {
     comment: &'static str,
@@ -127,28 +127,6 @@ fn key_field(payload: &mut Value, index: usize, key: i64) -> &mut Value {
     field(&mut keys[index], key)
 }
 
-/// The card auth certificate of `holder` reissued with another profile.
-fn crafted_card_auth(
-    world: &World,
-    holder: &str,
-    role: CertRole,
-    extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
-    issuer: Option<IssuerRef<'_>>,
-) -> Vec<u8> {
-    let card = world.card(holder).unwrap();
-    let original = ParsedCert::parse(world.provider(), &card.auth.cert).unwrap();
-    let template = CertTemplate {
-        serial: original.serial,
-        subject: vec![NameAttribute::common_name(&format!("card-auth {holder}"))],
-        not_before: original.not_before,
-        not_after: original.not_after,
-        public_key: card.auth.key.public.clone(),
-        role,
-        extra_extensions: extra,
-    };
-    issue_certificate(world.provider(), &template, issuer.unwrap_or(world.pki().card_root.as_issuer())).unwrap()
-}
-
 /// IssuanceRequest as the Issuer judges it.
 pub(super) fn issuer_issuance_request() -> VectorFile {
     let mut w = World::new(VECTOR_SEED).unwrap();
@@ -199,14 +177,14 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
         w.pki().card_root.as_issuer(),
     )
     .unwrap();
-    let via_intermediate = crafted_card_auth(
+    let via_intermediate = crafted_auth_cert(
         &w,
         "h1",
         CertRole::Leaf(Purpose::CardAuth),
         vec![],
         Some(IssuerRef { subject: &intermediate_subject, key: &intermediate_key }),
     );
-    let key_cert_sign = crafted_card_auth(
+    let key_cert_sign = crafted_auth_cert(
         &w,
         "h1",
         CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: true, purposes: vec![Purpose::CardAuth] },
@@ -215,7 +193,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
     );
     let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.3");
     let unknown_ext =
-        crafted_card_auth(&w, "h1", CertRole::Leaf(Purpose::CardAuth), vec![(oid, true, vec![5, 0])], None);
+        crafted_auth_cert(&w, "h1", CertRole::Leaf(Purpose::CardAuth), vec![(oid, true, vec![5, 0])], None);
     let snapshot_a = cbor(&w.snapshot().issuer);
     let mut differing = entries_of(&base);
     let other = entries_of(&valid);
