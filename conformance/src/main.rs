@@ -297,12 +297,7 @@ fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
         };
         let config = RunConfig { sut, seed, ..RunConfig::default() };
         let runs = runner::run(&all, &config, &mut |_, _, _| {});
-        let catchers: Vec<&str> = runs
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Fail { .. }))
-            .filter(|r| r.check.requirements.iter().any(|q| q == mutation.requirement()))
-            .map(|r| r.check.id.as_str())
-            .collect();
+        let catchers = runner::catchers(&runs, mutation);
         let verdict = if catchers.is_empty() { "SURVIVED" } else { "caught" };
         caught += usize::from(!catchers.is_empty());
         println!("{verdict:<9} {:<32} {}  by {}", mutation.name(), mutation.requirement(), catchers.join(", "));

@@ -264,3 +264,13 @@ pub fn tally<'a>(runs: impl IntoIterator<Item = &'a CheckRun>) -> [usize; 5] {
     }
     counts
 }
+
+/// The checks that caught `mutation`: those that failed *and* name the requirement it breaks.
+/// A failure elsewhere does not count; a mutant is caught for the right reason or not at all.
+pub fn catchers(runs: &[CheckRun], mutation: jpki_reference::mutants::Mutation) -> Vec<&str> {
+    runs.iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail { .. }))
+        .filter(|r| r.check.requirements.iter().any(|q| q == mutation.requirement()))
+        .map(|r| r.check.id.as_str())
+        .collect()
+}

@@ -54,12 +54,7 @@ fn every_mutant_is_caught_on_its_requirement() {
             Selection { only: vec![mutation.requirement().into()], ..Selection::default() }.apply(checks::all());
         let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
         let runs = runner::run(&relevant, &config, &mut |_, _, _| {});
-        let catchers: Vec<&str> = runs
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Fail { .. }))
-            .filter(|r| r.check.requirements.iter().any(|q| q == mutation.requirement()))
-            .map(|r| r.check.id.as_str())
-            .collect();
+        let catchers = runner::catchers(&runs, mutation);
         assert!(!catchers.is_empty(), "{} ({}) survived", mutation.name(), mutation.requirement());
     }
 }

@@ -100,15 +100,16 @@ fn every_mutant_is_still_caught_through_the_shim() {
     for mutation in Mutation::ALL {
         let sut = Sut::Shim { command: SHIM.into(), mutation: Some(mutation) };
         let config = RunConfig { sut, ..RunConfig::default() };
-        // only the checks naming the broken requirement can count as catching it
-        let relevant =
-            Selection { only: vec![mutation.requirement().into()], ..Selection::default() }.apply(checks::all());
-        let runs = runner::run(&relevant, &config, &mut |_, _, _| {});
-        let caught = runs.iter().any(|r| {
-            matches!(r.outcome, Outcome::Fail { .. })
-                && r.check.requirements.iter().any(|q| q == mutation.requirement())
-        });
-        assert!(caught, "{} survived through the shim", mutation.name());
+        // Only the checks naming the broken requirement can count as catching it. The property
+        // check is left out here: it shrinks through the shim (slow), and `tests/property.rs`
+        // already shows it catches every mutant; the shim path is proven by the other checks.
+        let selection = Selection {
+            only: vec![mutation.requirement().into()],
+            skip: vec!["property::*".into()],
+            ..Selection::default()
+        };
+        let runs = runner::run(&selection.apply(checks::all()), &config, &mut |_, _, _| {});
+        assert!(!runner::catchers(&runs, mutation).is_empty(), "{} survived through the shim", mutation.name());
     }
 }
 
