@@ -106,55 +106,132 @@ fn every_registry_code_has_a_vector_or_is_pending() {
     assert!(stale.is_empty(), "now covered, remove from PENDING: {stale:?}");
 }
 
+fn spec_cddl() -> String {
+    std::fs::read_to_string(project_vectors_dir().join("../spec/messages.cddl")).unwrap()
+}
+
+/// `rule`'s definition in the spec: from `rule = ` to the next blank line, comments dropped.
+fn definition(cddl: &str, rule: &str) -> String {
+    let start = cddl.find(&format!("\n{rule} = ")).unwrap_or_else(|| panic!("no rule {rule}")) + 1;
+    let text = &cddl[start + rule.len() + 3..];
+    let next_rule = regex::Regex::new(r"^[A-Za-z][A-Za-z0-9_-]* = ").unwrap();
+    let lines = text.lines().enumerate().take_while(|(i, l)| !l.is_empty() && (*i == 0 || !next_rule.is_match(l)));
+    lines.map(|(_, l)| l.split(';').next().unwrap_or("").trim_end()).collect::<Vec<_>>().join("\n")
+}
+
+/// Validates `bytes` against the spec's rule `rule` with the `cddl` crate.
+///
+/// The crate (0.10) applies a `.cbor` control inside an array or map to
+/// the wrong item, so each `bstr .cbor X` entry is checked in two steps,
+/// both driven by the spec text: the rule with `.cbor X` removed validates
+/// the outer structure, then the entry's bytes validate against `X`
+/// (recursively). Entries are one per line in messages.cddl, which gives
+/// each one's position.
 fn cddl_validates(rule: &str, bytes: &[u8]) -> Result<(), String> {
-    let messages = std::fs::read_to_string(project_vectors_dir().join("../spec/messages.cddl")).unwrap();
-    let document = format!("root = {rule}\n{messages}");
-    cddl::validate_cbor_from_slice(&document, bytes, None).map_err(|e| e.to_string())
+    let cddl = spec_cddl();
+    let body = definition(&cddl, rule);
+    if !body.contains(['{', '[', '(', '/'])
+        && !body.trim().contains(' ')
+        && body.trim().chars().next().is_some_and(char::is_uppercase)
+    {
+        return cddl_validates(body.trim(), bytes); // an alias such as SignedByCardSignKey
+    }
+    let control = regex::Regex::new(r"bstr \.cbor ([A-Za-z_][A-Za-z0-9_-]*)").unwrap();
+    let outer = control.replace_all(&body, "bstr");
+    cddl::validate_cbor_from_slice(&format!("root = {outer}\n{cddl}"), bytes, None).map_err(|e| e.to_string())?;
+    // the entry lines, in order, and which of them carry a .cbor control
+    let entries: Vec<&str> = body.lines().skip(1).filter(|l| l.trim().ends_with(',')).collect();
+    let nested: Vec<(usize, String)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| control.captures(line).map(|c| (i, c[1].to_owned())))
+        .collect();
+    if nested.is_empty() {
+        return Ok(());
+    }
+    let items = match jpki_reference::codec::decode_v0(bytes).map_err(|e| e.to_string())? {
+        ciborium::Value::Tag(_, inner) => match *inner {
+            ciborium::Value::Array(items) => items,
+            other => return Err(format!("{rule}: expected an array, got {other:?}")),
+        },
+        ciborium::Value::Array(items) => items,
+        ciborium::Value::Map(entries) => entries.into_iter().map(|(_, v)| v).collect(),
+        other => return Err(format!("{rule}: unexpected {other:?}")),
+    };
+    for (index, inner_rule) in nested {
+        let Some(ciborium::Value::Bytes(inner)) = items.get(index) else {
+            return Err(format!("{rule}: entry {index} is not a bstr"));
+        };
+        cddl_validates(&inner_rule, inner).map_err(|e| format!("{rule} entry {index} as {inner_rule}: {e}"))?;
+    }
+    Ok(())
 }
 
-/// The payload of a COSE_Sign1 (our strict decoder, so only valid input gets here).
-fn payload_of(signed: &[u8]) -> Vec<u8> {
-    let limits = jpki_reference::codec::Limits::V0;
-    jpki_reference::codec::cose_sign1::decode_sign1(signed, &limits).unwrap().payload().to_vec()
+/// The CDDL rule a valid vector's input must match, by file and endpoint.
+fn rule_for(file: &str, endpoint: Option<&str>) -> &'static str {
+    match (file, endpoint) {
+        ("client_error.json", _) => "Error",
+        ("client_receipt.json", _) => "Receipt",
+        ("device_issuance_response.json", _) => "IssuanceResponse",
+        ("device_use_request.json", _) => "UseRequest",
+        ("device_wipe_command.json", _) => "WipeCommand",
+        ("issuer_issuance_request.json", _) => "IssuanceRequest",
+        ("issuer_lifecycle.json", Some("migrate")) => "MigrationIntent",
+        ("issuer_lifecycle.json", Some("holder_action")) => "HolderAction",
+        ("issuer_lifecycle.json", Some("device_revocation")) => "DeviceRevocation",
+        ("issuer_lifecycle.json", Some("acknowledge_wipe")) => "WipeReceipt",
+        ("status_feed.json", _) => "StatusFeed",
+        ("status_request.json", _) => "StatusRequest",
+        ("verifier_assertion.json", _) => "Assertion",
+        other => panic!("no CDDL rule for {other:?}"),
+    }
 }
 
-// The `cddl` crate (0.10) mis-validates a group inlined in an array (our
-// `sign1-headers` in each COSE_Sign1 rule), so the payload each signed
-// message carries is what is checked against its CDDL rule; the COSE layer
-// itself is pinned by the COSE-xxx vectors and the strict decoder.
+/// Every valid vector, whole message (COSE_Sign1 envelope, headers, the
+/// payload inside its bstr), matches the spec's CDDL rule for it, using the
+/// `cddl` crate. Status answers the verifier vectors carry are checked too.
 #[test]
 fn every_valid_vector_matches_the_spec_cddl() {
-    let file: VectorFile = serde_json::from_str(&committed("verifier_assertion.json")).unwrap();
-    let mut checked = 0;
-    for (name, rule) in [("status_request.json", "StatusRequestPayload")] {
-        let other: VectorFile = serde_json::from_str(&committed(name)).unwrap();
-        for test in other.test_groups.iter().flat_map(|g| g.tests.iter()).filter(|t| t.result == "valid") {
-            cddl_validates(rule, &payload_of(&hex::decode(&test.input).unwrap()))
-                .unwrap_or_else(|e| panic!("{name} tcId {}: {e}", test.tc_id));
-            checked += 1;
-        }
-    }
-    for group in &file.test_groups {
-        for test in &group.tests {
-            if test.result == "valid" {
-                let input = hex::decode(&test.input).unwrap();
-                cddl_validates("AssertionPayload", &payload_of(&input))
-                    .unwrap_or_else(|e| panic!("tcId {}: {e}", test.tc_id));
-                if let Some(jpki_conformance::vectors::format::StatusAnswerJson::Response(h)) = &test.status {
-                    cddl_validates("StatusResponsePayload", &payload_of(&hex::decode(h).unwrap()))
-                        .unwrap_or_else(|e| panic!("tcId {} status: {e}", test.tc_id));
-                }
-                checked += 1;
+    let mut checked = BTreeSet::new();
+    for name in VECTOR_FILES {
+        let file: VectorFile = serde_json::from_str(&committed(name)).unwrap();
+        for test in file.test_groups.iter().flat_map(|g| g.tests.iter()).filter(|t| t.result == "valid") {
+            let rule = rule_for(name, test.endpoint.as_deref());
+            cddl_validates(rule, &hex::decode(&test.input).unwrap())
+                .unwrap_or_else(|e| panic!("{name} tcId {} as {rule}: {e}", test.tc_id));
+            if let Some(jpki_conformance::vectors::format::StatusAnswerJson::Response(h)) = &test.status {
+                cddl_validates("StatusResponse", &hex::decode(h).unwrap())
+                    .unwrap_or_else(|e| panic!("{name} tcId {} status: {e}", test.tc_id));
             }
+            checked.insert(rule);
         }
     }
-    assert!(checked >= 4);
-    // the CDDL is not a rubber stamp: a payload with an extra key does not match it
+    assert_eq!(checked.len(), 13, "every message type has a valid vector checked: {checked:?}");
+}
+
+/// The CDDL check is not a rubber stamp: a valid assertion whose payload
+/// gains a key, or whose signature loses a byte, no longer matches.
+#[test]
+fn the_cddl_check_refuses_what_the_spec_does_not_allow() {
+    let file: VectorFile = serde_json::from_str(&committed("verifier_assertion.json")).unwrap();
     let valid = file.test_groups[0].tests.iter().find(|t| t.result == "valid").unwrap();
-    let mut payload = jpki_reference::codec::decode_v0(&payload_of(&hex::decode(&valid.input).unwrap())).unwrap();
-    if let ciborium::Value::Map(entries) = &mut payload {
+    let bytes = hex::decode(&valid.input).unwrap();
+    cddl_validates("Assertion", &bytes).unwrap();
+    let ciborium::Value::Tag(18, inner) = jpki_reference::codec::decode_v0(&bytes).unwrap() else { panic!() };
+    let ciborium::Value::Array(parts) = *inner else { panic!() };
+    let rebuilt = |payload: Vec<u8>, signature: Vec<u8>| {
+        let mut parts = parts.clone();
+        parts[2] = ciborium::Value::Bytes(payload);
+        parts[3] = ciborium::Value::Bytes(signature);
+        jpki_reference::codec::encode(&ciborium::Value::Tag(18, Box::new(ciborium::Value::Array(parts)))).unwrap()
+    };
+    let ciborium::Value::Bytes(payload) = &parts[2] else { panic!() };
+    let ciborium::Value::Bytes(signature) = &parts[3] else { panic!() };
+    let mut map = jpki_reference::codec::decode_v0(payload).unwrap();
+    if let ciborium::Value::Map(entries) = &mut map {
         entries.push((ciborium::Value::Integer(10.into()), ciborium::Value::Null));
     }
-    let extra = jpki_reference::codec::encode(&payload).unwrap();
-    assert!(cddl_validates("AssertionPayload", &extra).is_err());
+    let extra = jpki_reference::codec::encode(&map).unwrap();
+    assert!(cddl_validates("Assertion", &rebuilt(extra, signature.clone())).is_err());
+    assert!(cddl_validates("Assertion", &rebuilt(payload.clone(), signature[..63].to_vec())).is_err());
 }

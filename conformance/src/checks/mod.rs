@@ -285,8 +285,18 @@ pub fn all() -> Vec<Check> {
 }
 
 /// The committed vector files the runner judges with the SUT.
-pub const VECTOR_FILES: [&str; 4] =
-    ["issuer_issuance_request.json", "issuer_lifecycle.json", "status_request.json", "verifier_assertion.json"];
+pub const VECTOR_FILES: [&str; 10] = [
+    "client_error.json",
+    "client_receipt.json",
+    "device_issuance_response.json",
+    "device_use_request.json",
+    "device_wipe_command.json",
+    "issuer_issuance_request.json",
+    "issuer_lifecycle.json",
+    "status_feed.json",
+    "status_request.json",
+    "verifier_assertion.json",
+];
 
 fn judge_vector_file(name: &str) {
     let path = crate::external::project_vectors_dir().join(name);
@@ -313,7 +323,31 @@ fn vector_checks() -> Vec<Check> {
         if ids.is_empty() { vec!["USE-013".into()] } else { ids }
     };
     type Entry = (&'static str, &'static str, Role, &'static [Feature], fn());
-    let entries: [Entry; 4] = [
+    let entries: [Entry; 10] = [
+        ("client_error.json", "vectors::client-error", Role::Verifier, &[], || judge_vector_file("client_error.json")),
+        ("client_receipt.json", "vectors::client-receipt", Role::Device, &[Feature::DeviceRevocation], || {
+            judge_vector_file("client_receipt.json")
+        }),
+        (
+            "device_issuance_response.json",
+            "vectors::device-issuance-response",
+            Role::Device,
+            &[Feature::Issuance],
+            || judge_vector_file("device_issuance_response.json"),
+        ),
+        (
+            "device_use_request.json",
+            "vectors::device-use-request",
+            Role::Device,
+            &[Feature::Authentication, Feature::Signing],
+            || judge_vector_file("device_use_request.json"),
+        ),
+        ("device_wipe_command.json", "vectors::device-wipe-command", Role::Device, &[Feature::RemoteWipe], || {
+            judge_vector_file("device_wipe_command.json")
+        }),
+        ("status_feed.json", "vectors::status-feed", Role::Status, &[Feature::Issuance], || {
+            judge_vector_file("status_feed.json")
+        }),
         (
             "issuer_lifecycle.json",
             "vectors::issuer-lifecycle",

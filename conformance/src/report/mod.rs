@@ -11,7 +11,7 @@ use crate::checks::context::Sut;
 use crate::runner::{Capabilities, CheckRun};
 
 /// The spec version this suite checks.
-pub const SPEC_VERSION: &str = "0.3";
+pub const SPEC_VERSION: &str = "0.5";
 /// The suite version.
 pub const SUITE_VERSION: &str = env!("CARGO_PKG_VERSION");
 

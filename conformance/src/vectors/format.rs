@@ -59,6 +59,10 @@ pub struct VectorGroup {
     /// The last counter accepted per certificate serial, hex (verifier files).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub last_counters: BTreeMap<String, u32>,
+    /// The device's starting point, a named recipe (device files):
+    /// `issued`, `issuance-pending`, `wipe-pending` (vectors/README.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<String>,
     /// The judging role's whole stored state as CBOR hex, in the form
     /// `spec/snapshot.cddl` gives (issuer and status files).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -56,6 +56,12 @@ pub fn generate() -> BTreeMap<String, String> {
         ("issuer_lifecycle.json", super::servers::issuer_lifecycle()),
         ("status_request.json", super::servers::status_request()),
         ("verifier_assertion.json", verifier_assertion()),
+        ("device_use_request.json", super::clients::device_use_request()),
+        ("device_issuance_response.json", super::clients::device_issuance_response()),
+        ("device_wipe_command.json", super::clients::device_wipe_command()),
+        ("status_feed.json", super::clients::status_feed()),
+        ("client_receipt.json", super::clients::client_receipt()),
+        ("client_error.json", super::clients::client_error()),
     ] {
         files.insert(name.to_owned(), serde_json::to_string_pretty(&file).unwrap() + "\n");
     }
@@ -621,6 +627,7 @@ fn verifier_assertion() -> VectorFile {
         rp_id: Some(GOV_RP.into()),
         issued_nonces,
         last_counters: [(hex::encode(&g.auth_serial), last_counter)].into_iter().collect(),
+        setup: None,
         snapshot: None,
         tests,
     };
@@ -655,6 +662,30 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             note("ClonedKey", "Counters strictly increase per certificate at each verifier.", &["USE-006"]),
         ),
         ("Replay", note("Replay", "A nonce is accepted once, by the verifier that made it.", &["NON-001", "NON-002"])),
+        (
+            "Shape",
+            note(
+                "MalformedEncoding",
+                "Well-formed CBOR without the shape its CDDL rule gives.",
+                &["ENC-001", "ENC-015"],
+            ),
+        ),
+        (
+            "WrongKey",
+            note("KeyBinding", "A wallet installs a certificate only on the pending key it certifies.", &["ISS-010"]),
+        ),
+        ("CertificateParsing", note("CertificateValidation", "A certificate that is not X.509 DER.", &["PKI-001"])),
+        (
+            "WipeSigner",
+            note(
+                "Authorisation",
+                "Only the Issuer's receipts certificate signs wipe commands.",
+                &["REV-005", "PKI-005"],
+            ),
+        ),
+        ("StatusFeed", note("None", "The Issuer's back office sets a certificate's status at once.", &["REV-005"])),
+        ("Receipt", note("Receipt", "Receipts verify offline with the Issuer's trust anchor.", &["REV-006"])),
+        ("ErrorMessage", note("ErrorReporting", "A registry code with its own requirement id.", &["ENC-001"])),
         ("Truncation", note("MalformedEncoding", "Truncated CBOR.", &["ENC-001"])),
         (
             "NonShortestEncoding",

@@ -5,6 +5,8 @@
 //! bit for bit from a seed and the injected clock; the format is described
 //! for vendors in `vectors/README.md` and by `vectors/schema.json`.
 
+mod clients;
+pub mod fixtures;
 pub mod format;
 pub mod generate;
 pub mod judge;

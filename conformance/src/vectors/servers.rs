@@ -21,20 +21,23 @@ use jpki_reference::time::DAY;
 use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, WORLD_START, World};
 
 use super::VECTOR_SEED;
+use super::fixtures::withhold;
 use super::format::{VectorFile, VectorGroup, VectorTest};
 use super::generate::file;
 use crate::checks::surgery::{attributes, crafted_auth_cert, entries_of, field, int, join, split};
 
-struct Case {
-    comment: &'static str,
-    input: Vec<u8>,
-    code: Option<Code>,
-    flags: Vec<&'static str>,
-    endpoint: Option<&'static str>,
+/// One test being built.
+pub(super) struct Case {
+    pub(super) comment: &'static str,
+    pub(super) input: Vec<u8>,
+    pub(super) code: Option<Code>,
+    pub(super) flags: Vec<&'static str>,
+    pub(super) endpoint: Option<&'static str>,
 }
 
 impl Case {
-    fn at(
+    /// A test of the message received at `endpoint`.
+    pub(super) fn at(
         endpoint: &'static str,
         comment: &'static str,
         input: Vec<u8>,
@@ -46,6 +49,18 @@ impl Case {
 }
 
 fn group(world: &World, snapshot: Vec<u8>, cases: Vec<Case>, first_id: usize) -> VectorGroup {
+    group_with(world, Some(snapshot), None, cases, first_id)
+}
+
+/// A group at the world's clock with its trust anchors; the judge starts
+/// from `snapshot` (server roles) or the recipe `setup` (devices).
+pub(super) fn group_with(
+    world: &World,
+    snapshot: Option<Vec<u8>>,
+    setup: Option<&str>,
+    cases: Vec<Case>,
+    first_id: usize,
+) -> VectorGroup {
     let tests = cases
         .into_iter()
         .enumerate()
@@ -73,12 +88,13 @@ fn group(world: &World, snapshot: Vec<u8>, cases: Vec<Case>, first_id: usize) ->
         rp_id: None,
         issued_nonces: vec![],
         last_counters: Default::default(),
-        snapshot: Some(hex::encode(snapshot)),
+        setup: setup.map(str::to_owned),
+        snapshot: snapshot.map(hex::encode),
         tests,
     }
 }
 
-fn cbor<T: serde::Serialize>(state: &T) -> Vec<u8> {
+pub(super) fn cbor<T: serde::Serialize>(state: &T) -> Vec<u8> {
     let mut bytes = Vec::new();
     ciborium::into_writer(state, &mut bytes).unwrap();
     bytes
@@ -522,19 +538,9 @@ pub(super) fn status_request() -> VectorFile {
     file("StatusRequest", "status", header, vec![group(&w, snapshot, cases, 1)])
 }
 
-/// Runs `flow` on `world` and returns the bytes sent at `hop`, which are
-/// then withheld (emptied) so the receiver refuses and nothing commits.
+/// Runs `flow` and returns the bytes sent at `hop`, withheld (see [`withhold`]).
 fn capture(world: &mut World, hop: jpki_reference::world::Hop, flow: impl FnOnce(&mut World)) -> Vec<u8> {
-    let store = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let tap = store.clone();
-    world.set_tamper(move |h, bytes| {
-        if h == hop && tap.borrow().is_empty() {
-            *tap.borrow_mut() = std::mem::take(bytes);
-        }
-    });
-    flow(world);
-    world.clear_tamper();
-    let captured = store.borrow().clone();
+    let captured = withhold(world, hop, flow);
     assert!(!captured.is_empty(), "nothing was sent at {hop:?}");
     captured
 }

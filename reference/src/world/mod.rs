@@ -62,6 +62,8 @@ pub enum Hop {
     WipeCommand,
     /// Device → Issuer: a wipe receipt.
     WipeReceipt,
+    /// Issuer → Status: a certificate's new status (back office).
+    StatusFeed,
 }
 
 /// A refused step: the code, where, and whether the world stayed as it was.

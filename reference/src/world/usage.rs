@@ -142,6 +142,32 @@ impl World {
         })
     }
 
+    /// A device judges a message at `endpoint` (fixed vectors): `use_request`
+    /// (answered with biometric user verification), `issuance_response`
+    /// (installed on the pending keys) or `wipe_command` (carried out).
+    pub fn device_judges(&mut self, device: &str, endpoint: &str, input: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        match endpoint {
+            "use_request" => {
+                self.deliver(Hop::UseRequest, |w| w.device_mut(device)?.assert(input, UserVerification::BIOMETRIC, now))
+            }
+            "issuance_response" => {
+                self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(input).map(|()| Vec::new()))
+            }
+            "wipe_command" => self.deliver(Hop::WipeCommand, |w| w.device_mut(device)?.apply_wipe(input, now)),
+            other => Err(FlowError {
+                error: crate::Error::with_detail(crate::Code::Malformed, format!("no device endpoint {other}")),
+                hop: Hop::UseRequest,
+                unchanged: true,
+            }),
+        }
+    }
+
+    /// Status judges a StatusFeed from the Issuer's back office.
+    pub fn status_feed_judges(&mut self, feed: &[u8]) -> Result<(), FlowError> {
+        self.deliver(Hop::StatusFeed, |w| w.status.apply_feed(feed))
+    }
+
     /// Status judges a StatusRequest.
     pub fn status_judges(&mut self, request: &[u8]) -> Result<Vec<u8>, FlowError> {
         let now = self.now;

@@ -1,0 +1,412 @@
+//! Vector files for the messages a device receives (UseRequest,
+//! IssuanceResponse, WipeCommand), the Issuer → Status feed, and the two
+//! messages only clients read (Receipt, Error).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The generator works on fixtures it makes itself (see generate.rs).
+
+use ciborium::Value;
+use jpki_reference::Code;
+use jpki_reference::codec::encode;
+use jpki_reference::crypto::SecretKey;
+use jpki_reference::msgs::error_msg::ErrorMessage;
+use jpki_reference::msgs::lifecycle::WipeCommandPayload;
+use jpki_reference::msgs::status::{CertStatus, RevocationReason, StatusFeed};
+use jpki_reference::msgs::{Kind, Message};
+use jpki_reference::world::{GOV_RP, LifecycleParams, World};
+
+use super::VECTOR_SEED;
+use super::fixtures::{DEVICE, device_setup};
+use super::format::VectorFile;
+use super::generate::file;
+use super::servers::{Case, cbor, group_with};
+use crate::checks::surgery::{Parts, assemble, entries_of, int, join, raw_map, set, split};
+
+fn world(setup: &str) -> (World, Vec<u8>) {
+    let mut w = World::new(VECTOR_SEED).unwrap();
+    let withheld = device_setup(&mut w, setup).unwrap();
+    (w, withheld)
+}
+
+/// A message map's entries edited and re-encoded as given (not sorted).
+fn edited(bytes: &[u8], edit: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
+    let mut entries = entries_of(bytes);
+    edit(&mut entries);
+    raw_map(entries)
+}
+
+/// Sets `key` in place (keeps the order canonical, unlike `surgery::set`).
+fn put(entries: &mut Vec<(Value, Value)>, key: i64, value: Value) {
+    match entries.iter_mut().find(|(k, _)| *k == int(key)) {
+        Some(entry) => entry.1 = value,
+        None => {
+            entries.push((int(key), value));
+            entries.sort_by_key(|(k, _)| encode(k).unwrap());
+        }
+    }
+}
+
+fn reversed(bytes: &[u8]) -> Vec<u8> {
+    edited(bytes, |e| e.reverse())
+}
+
+fn with_trailing_byte(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out.push(0x00);
+    out
+}
+
+/// The same map with an indefinite-length header (0xbf … 0xff).
+fn indefinite(bytes: &[u8]) -> Vec<u8> {
+    let entries = entries_of(bytes);
+    let mut out = vec![0xbf];
+    for (k, v) in entries {
+        out.extend(encode(&k).unwrap());
+        out.extend(encode(&v).unwrap());
+    }
+    out.push(0xff);
+    out
+}
+
+fn flipped_signature(signed: &[u8]) -> Vec<u8> {
+    let mut out = signed.to_vec();
+    let last = out.len() - 1;
+    out[last] ^= 0x01;
+    out
+}
+
+/// A COSE_Sign1 whose payload map is re-written by `edit` (bytes as given)
+/// and signed afresh with `secret`.
+fn resigned_raw_payload(
+    w: &World,
+    signed: &[u8],
+    secret: &SecretKey,
+    edit: impl FnOnce(&mut Vec<(Value, Value)>),
+) -> Vec<u8> {
+    let parts = split(signed);
+    let payload = edited(&encode(&parts.payload).unwrap(), edit);
+    let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
+    let tbs = encode(&Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.clone()),
+        Value::Bytes(vec![]),
+        Value::Bytes(payload.clone()),
+    ]))
+    .unwrap();
+    let signature = w.provider().sign_es256(secret, &tbs).unwrap();
+    assemble(&protected, &parts.unprotected, &payload, &signature)
+}
+
+/// `signed` with its x5chain replaced by `cert` and signed by `secret`.
+fn signed_by(w: &World, signed: &[u8], secret: &SecretKey, cert: &[u8]) -> Vec<u8> {
+    let mut parts: Parts = split(signed);
+    set(&mut parts.protected, 33, Value::Bytes(cert.to_vec()));
+    join(w.provider(), &parts, secret)
+}
+
+fn device_file(message: &str, setup: &str, w: &World, cases: Vec<Case>, what: &str) -> VectorFile {
+    let header = vec![
+        format!("{message} as the wallet judges it ({what}). The group's `setup` names the recipe the device starts"),
+        "from (vectors/README.md): a fixed sequence of steps in the world of pkiSeed, run with the wallet under test."
+            .into(),
+    ];
+    file(message, "device", header, vec![group_with(w, None, Some(setup), cases, 1)])
+}
+
+/// UseRequest as the wallet judges it: a good request is answered with an assertion.
+pub(super) fn device_use_request() -> VectorFile {
+    let (mut w, _) = world("issued");
+    let digest = w.provider().sha256(b"vector document");
+    let auth = w.use_request(GOV_RP, Kind::Auth, "vector purpose", None).unwrap();
+    let sign = w.use_request(GOV_RP, Kind::Sign, "vector purpose", Some(digest)).unwrap();
+    let at = |comment, input, code, flags| Case::at("use_request", comment, input, code, flags);
+    let cases = vec![
+        at("auth", auth.clone(), None, vec!["Valid"]),
+        at("sign with a document digest", sign.clone(), None, vec!["Valid"]),
+        at("map keys out of order", reversed(&auth), Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
+        at(
+            "the nonce twice",
+            edited(&auth, |e| e.insert(2, e[1].clone())),
+            Some(Code::DuplicateMapKey),
+            vec!["DuplicateKey"],
+        ),
+        at("indefinite-length map", indefinite(&auth), Some(Code::IndefiniteLength), vec!["IndefiniteLength"]),
+        at("a byte after the message", with_trailing_byte(&auth), Some(Code::TrailingBytes), vec!["TrailingBytes"]),
+        at("truncated", auth[..auth.len() - 3].to_vec(), Some(Code::Malformed), vec!["Truncation"]),
+        at(
+            "an unknown field 9",
+            edited(&auth, |e| e.push((int(9), Value::Null))),
+            Some(Code::UnknownField),
+            vec!["UnknownField"],
+        ),
+        at(
+            "sign without a document digest",
+            edited(&sign, |e| e.retain(|(k, _)| *k != int(6))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "auth with a document digest",
+            edited(&auth, |e| e.push((int(6), Value::Bytes(digest.to_vec())))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "a 31-byte nonce",
+            edited(&auth, |e| put(e, 2, Value::Bytes(vec![7; 31]))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at("kind 3", edited(&auth, |e| put(e, 5, int(3))), Some(Code::Malformed), vec!["Shape"]),
+        at(
+            "an empty purpose",
+            edited(&auth, |e| put(e, 3, Value::Text(String::new()))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "time as an untagged integer",
+            edited(&auth, |e| put(e, 4, int(1_700_000_000))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+    ];
+    device_file("UseRequest", "issued", &w, cases, "spec/use.md §1")
+}
+
+/// IssuanceResponse as the wallet judges it: installed on its pending keys.
+pub(super) fn device_issuance_response() -> VectorFile {
+    let (w, response) = world("issuance-pending");
+    let Value::Array(certs) = entries_of(&response)[0].1.clone() else { panic!() };
+    let with_certs = |certs: Vec<Value>| encode(&Value::Map(vec![(int(1), Value::Array(certs))])).unwrap();
+    let entry = |i: usize| match &certs[i] {
+        Value::Map(e) => e.clone(),
+        _ => panic!(),
+    };
+    let kind_swapped: Vec<Value> = (0..2)
+        .map(|i| {
+            let mut e = entry(i);
+            e[1].1 = entry(1 - i)[1].1.clone();
+            Value::Map(e)
+        })
+        .collect();
+    let mut extra = entry(0);
+    extra.push((int(3), Value::Null));
+    let mut garbage = entry(0);
+    garbage[1].1 = Value::Bytes(vec![0x30, 0x03, 0x02, 0x01, 0x01]);
+    let mut unsorted = entry(0);
+    unsorted.reverse();
+    let unsorted = {
+        let mut out = vec![0xa1, 0x01, 0x82];
+        out.extend(raw_map(unsorted));
+        out.extend(encode(&certs[1]).unwrap());
+        out
+    };
+    let at = |comment, input, code, flags| Case::at("issuance_response", comment, input, code, flags);
+    let cases = vec![
+        at("both certificates for the pending keys", response.clone(), None, vec!["Valid"]),
+        at("each certificate under the other kind", with_certs(kind_swapped), Some(Code::Malformed), vec!["WrongKey"]),
+        at("no certificate", with_certs(vec![]), Some(Code::Malformed), vec!["Shape"]),
+        at(
+            "three certificates",
+            with_certs(vec![certs[0].clone(), certs[1].clone(), certs[0].clone()]),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "an unknown field in IssuedCert",
+            with_certs(vec![Value::Map(extra), certs[1].clone()]),
+            Some(Code::UnknownField),
+            vec!["UnknownField"],
+        ),
+        at(
+            "a certificate that is not X.509",
+            with_certs(vec![Value::Map(garbage), certs[1].clone()]),
+            Some(Code::CertMalformed),
+            vec!["CertificateParsing"],
+        ),
+        at("IssuedCert keys out of order", unsorted, Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
+        at("a byte after the message", with_trailing_byte(&response), Some(Code::TrailingBytes), vec!["TrailingBytes"]),
+    ];
+    device_file("IssuanceResponse", "issuance-pending", &w, cases, "spec/issuance.md §3")
+}
+
+/// WipeCommand as the wallet judges it: carried out, answered with a receipt.
+pub(super) fn device_wipe_command() -> VectorFile {
+    let (w, command) = world("wipe-pending");
+    let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
+    let device_key = w.device(DEVICE).unwrap().installed[&Kind::Auth].clone();
+    let device_cert = device_key.cert.clone().unwrap();
+    let mut parts = split(&command);
+    let mut order = WipeCommandPayload::from_value(parts.payload.clone()).unwrap();
+    order.serials = vec![vec![0x42; 16]];
+    parts.payload = order.to_value();
+    let not_here = join(w.provider(), &parts, &receipts.secret);
+    let at = |comment, input, code, flags| Case::at("wipe_command", comment, input, code, flags);
+    let cases = vec![
+        at("the Issuer's wipe command for this phone", command.clone(), None, vec!["Wipe"]),
+        at(
+            "a signature that does not verify",
+            flipped_signature(&command),
+            Some(Code::BadSignature),
+            vec!["ModifiedSignature"],
+        ),
+        at(
+            "signed by the device's own key, not the Issuer's receipts key",
+            signed_by(&w, &command, &device_key.key.secret, &device_cert),
+            Some(Code::WrongPurpose),
+            vec!["WipeSigner"],
+        ),
+        at("certificates this phone does not hold", not_here, Some(Code::WipeUnknown), vec!["Wipe"]),
+        at(
+            "payload keys out of order, signed",
+            resigned_raw_payload(&w, &command, &receipts.secret, |e| e.reverse()),
+            Some(Code::UnsortedMapKeys),
+            vec!["NonDeterministicEncoding"],
+        ),
+        at(
+            "an unknown payload field, signed",
+            resigned_raw_payload(&w, &command, &receipts.secret, |e| e.push((int(9), Value::Null))),
+            Some(Code::UnknownField),
+            vec!["UnknownField"],
+        ),
+    ];
+    device_file("WipeCommand", "wipe-pending", &w, cases, "spec/lifecycle.md, REV-005 and REV-007")
+}
+
+/// StatusFeed as Status judges it: the Issuer's back office sets a status.
+pub(super) fn status_feed() -> VectorFile {
+    let (w, _) = world("issued");
+    let snapshot = cbor(&w.snapshot().status);
+    let serial = jpki_reference::pki::ParsedCert::parse(
+        w.provider(),
+        w.device(DEVICE).unwrap().installed[&Kind::Auth].cert.as_ref().unwrap(),
+    )
+    .unwrap()
+    .serial;
+    let feed = |status| StatusFeed { serial: serial.clone(), kind: Kind::Auth, status }.to_bytes().unwrap();
+    let revoked = feed(CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: w.now() });
+    let at = |comment, input, code, flags| Case::at("feed", comment, input, code, flags);
+    let cases = vec![
+        at("suspended", feed(CertStatus::Suspended), None, vec!["StatusFeed"]),
+        at("revoked with reason and time", revoked.clone(), None, vec!["StatusFeed"]),
+        at(
+            "a new certificate, good",
+            StatusFeed { serial: vec![0x11; 16], kind: Kind::Sign, status: CertStatus::Good }.to_bytes().unwrap(),
+            None,
+            vec!["StatusFeed"],
+        ),
+        at(
+            "revoked without its reason",
+            edited(&revoked, |e| e.retain(|(k, _)| *k != int(6))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at("status 3", edited(&feed(CertStatus::Good), |e| put(e, 2, int(3))), Some(Code::Malformed), vec!["Shape"]),
+        at(
+            "a 21-byte serial",
+            edited(&feed(CertStatus::Good), |e| put(e, 1, Value::Bytes(vec![1; 21]))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at("map keys out of order", reversed(&revoked), Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
+        at(
+            "an unknown field 9",
+            edited(&revoked, |e| e.push((int(9), Value::Null))),
+            Some(Code::UnknownField),
+            vec!["UnknownField"],
+        ),
+    ];
+    let header = vec![
+        "StatusFeed as Status judges it (spec/use.md §3): the Issuer's back-office message setting one".into(),
+        "certificate's status. The fixture is Status's stored state (snapshot, spec/snapshot.cddl).".into(),
+    ];
+    file("StatusFeed", "status", header, vec![group_with(&w, Some(snapshot), None, cases, 1)])
+}
+
+/// Receipt as a shop checks it offline with the Issuer's trust anchor.
+pub(super) fn client_receipt() -> VectorFile {
+    let (mut w, _) = world("issued");
+    let device_key = w.device(DEVICE).unwrap().installed[&Kind::Auth].clone();
+    let receipt =
+        w.revoke_from_device(DEVICE, RevocationReason::DeviceReleased, &LifecycleParams::with_key(3)).unwrap();
+    let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
+    let at = |comment, input, code, flags| Case::at("receipt", comment, input, code, flags);
+    let cases = vec![
+        at("the Issuer's release receipt", receipt.clone(), None, vec!["Receipt"]),
+        at(
+            "a signature that does not verify",
+            flipped_signature(&receipt),
+            Some(Code::BadSignature),
+            vec!["ModifiedSignature"],
+        ),
+        at(
+            "signed by the device, not the Issuer",
+            signed_by(&w, &receipt, &device_key.key.secret, device_key.cert.as_ref().unwrap()),
+            Some(Code::WrongPurpose),
+            vec!["Receipt"],
+        ),
+        at(
+            "an unknown payload field, signed",
+            resigned_raw_payload(&w, &receipt, &receipts.secret, |e| e.push((int(9), Value::Null))),
+            Some(Code::UnknownField),
+            vec!["UnknownField"],
+        ),
+        at(
+            "reason 99, signed",
+            resigned_raw_payload(&w, &receipt, &receipts.secret, |e| put(e, 2, int(99))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at("truncated", receipt[..receipt.len() - 10].to_vec(), Some(Code::Malformed), vec!["Truncation"]),
+    ];
+    let header = vec![
+        "Receipt as anyone checks it offline (spec/lifecycle.md REV-006): COSE_Sign1 by the Issuer's receipts".into(),
+        "certificate chaining to trustAnchors.mobile, valid at the group's clock. No SUT role receives it in v0;"
+            .into(),
+        "the runner judges it with the suite's own checker, and the file pins the format for client libraries.".into(),
+    ];
+    file("Receipt", "client", header, vec![group_with(&w, None, None, cases, 1)])
+}
+
+/// Error as a client reads it: a registry code with its requirement.
+pub(super) fn client_error() -> VectorFile {
+    let (w, _) = world("issued");
+    let good = ErrorMessage { code: Code::NonceReused, detail: "nonce already answered".into() }.to_bytes().unwrap();
+    let bare = ErrorMessage { code: Code::CertRevoked, detail: String::new() }.to_bytes().unwrap();
+    let at = |comment, input, code, flags| Case::at("error", comment, input, code, flags);
+    let cases = vec![
+        at("nonce_reused with detail", good.clone(), None, vec!["ErrorMessage"]),
+        at("cert_revoked without detail", bare, None, vec!["ErrorMessage"]),
+        at(
+            "a code not in the registry",
+            edited(&good, |e| put(e, 1, Value::Text("nonce_reused_twice".into()))),
+            Some(Code::Malformed),
+            vec!["ErrorMessage"],
+        ),
+        at(
+            "the requirement of another code",
+            edited(&good, |e| put(e, 2, Value::Text("NON-001".into()))),
+            Some(Code::Malformed),
+            vec!["ErrorMessage"],
+        ),
+        at(
+            "detail over 1024 bytes",
+            edited(&good, |e| put(e, 3, Value::Text("x".repeat(1025)))),
+            Some(Code::TooLarge),
+            vec!["ErrorMessage"],
+        ),
+        at(
+            "detail as a byte string",
+            edited(&good, |e| put(e, 3, Value::Bytes(b"x".to_vec()))),
+            Some(Code::Malformed),
+            vec!["ErrorMessage"],
+        ),
+        at("map keys out of order", reversed(&good), Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
+    ];
+    let header = vec![
+        "Error as any client reads a refusal (spec/errors.md): the code, its requirement id, optional detail.".into(),
+        "Judged by the suite's own decoder; the file pins the format for vendors' client libraries.".into(),
+    ];
+    file("Error", "client", header, vec![group_with(&w, None, None, cases, 1)])
+}
