@@ -173,6 +173,7 @@ fn rule_for(file: &str, endpoint: Option<&str>) -> &'static str {
         ("client_error.json", _) => "Error",
         ("client_receipt.json", _) => "Receipt",
         ("device_issuance_response.json", _) => "IssuanceResponse",
+        ("device_issuance_challenge.json", _) => "IssuanceChallenge",
         ("device_use_request.json", _) => "UseRequest",
         ("device_wipe_command.json", _) => "WipeCommand",
         ("issuer_issuance_request.json", _) => "IssuanceRequest",
@@ -206,7 +207,7 @@ fn every_valid_vector_matches_the_spec_cddl() {
             checked.insert(rule);
         }
     }
-    assert_eq!(checked.len(), 13, "every message type has a valid vector checked: {checked:?}");
+    assert_eq!(checked.len(), 14, "every message type has a valid vector checked: {checked:?}");
 }
 
 /// The CDDL check is not a rubber stamp: a valid assertion whose payload

@@ -285,9 +285,10 @@ pub fn all() -> Vec<Check> {
 }
 
 /// The committed vector files the runner judges with the SUT.
-pub const VECTOR_FILES: [&str; 10] = [
+pub const VECTOR_FILES: [&str; 11] = [
     "client_error.json",
     "client_receipt.json",
+    "device_issuance_challenge.json",
     "device_issuance_response.json",
     "device_use_request.json",
     "device_wipe_command.json",
@@ -323,7 +324,14 @@ fn vector_checks() -> Vec<Check> {
         if ids.is_empty() { vec!["USE-013".into()] } else { ids }
     };
     type Entry = (&'static str, &'static str, Role, &'static [Feature], fn());
-    let entries: [Entry; 10] = [
+    let entries: [Entry; 11] = [
+        (
+            "device_issuance_challenge.json",
+            "vectors::device-issuance-challenge",
+            Role::Device,
+            &[Feature::Issuance],
+            || judge_vector_file("device_issuance_challenge.json"),
+        ),
         ("client_error.json", "vectors::client-error", Role::Verifier, &[], || judge_vector_file("client_error.json")),
         ("client_receipt.json", "vectors::client-receipt", Role::Device, &[Feature::DeviceRevocation], || {
             judge_vector_file("client_receipt.json")

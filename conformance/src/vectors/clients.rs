@@ -174,6 +174,47 @@ pub(super) fn device_use_request() -> VectorFile {
     device_file("UseRequest", "issued", &w, cases, "spec/use.md §1")
 }
 
+/// IssuanceChallenge as the wallet judges it: answered with the payload for the card.
+pub(super) fn device_issuance_challenge() -> VectorFile {
+    let (mut w, _) = world("enrolled");
+    let challenge = w.issuance_challenge().unwrap();
+    let at = |comment, input, code, flags| Case::at("issuance_challenge", comment, input, code, flags);
+    let cases = vec![
+        at("the Issuer's challenge", challenge.clone(), None, vec!["Valid"]),
+        at(
+            "map keys out of order",
+            reversed(&challenge),
+            Some(Code::UnsortedMapKeys),
+            vec!["NonDeterministicEncoding"],
+        ),
+        at(
+            "a 16-byte nonce",
+            edited(&challenge, |e| put(e, 1, Value::Bytes(vec![3; 16]))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "expiry as text",
+            edited(&challenge, |e| put(e, 2, Value::Text("soon".into()))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "an unknown field 3",
+            edited(&challenge, |e| e.push((int(3), Value::Null))),
+            Some(Code::UnknownField),
+            vec!["UnknownField"],
+        ),
+        at(
+            "a byte after the message",
+            with_trailing_byte(&challenge),
+            Some(Code::TrailingBytes),
+            vec!["TrailingBytes"],
+        ),
+    ];
+    device_file("IssuanceChallenge", "enrolled", &w, cases, "spec/issuance.md §1")
+}
+
 /// IssuanceResponse as the wallet judges it: installed on its pending keys.
 pub(super) fn device_issuance_response() -> VectorFile {
     let (w, response) = world("issuance-pending");

@@ -33,7 +33,8 @@ pub fn withhold(world: &mut World, hop: Hop, flow: impl FnOnce(&mut World)) -> V
 }
 
 /// Runs the recipe `setup` on a fresh world and returns the message it
-/// withheld from the device (empty for `issued`):
+/// withheld from the device (empty for `enrolled` and `issued`):
+/// - `enrolled`: the holder and the device exist; nothing is issued yet;
 /// - `issued`: the holder's card issues both kinds to the device;
 /// - `issuance-pending`: as `issued`, but the IssuanceResponse is withheld,
 ///   so the device holds pending keys and no certificate;
@@ -44,6 +45,7 @@ pub fn device_setup(world: &mut World, setup: &str) -> Result<Vec<u8>, String> {
     world.add_holder(HOLDER, attributes()).map_err(|e| failed("holder", &e))?;
     world.add_device(DEVICE);
     match setup {
+        "enrolled" => Ok(Vec::new()),
         "issued" => {
             world.issue(HOLDER, DEVICE, &IssueParams::both(1)).map_err(|e| failed("issue", &e))?;
             Ok(Vec::new())

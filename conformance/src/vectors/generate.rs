@@ -57,6 +57,7 @@ pub fn generate() -> BTreeMap<String, String> {
         ("status_request.json", super::servers::status_request()),
         ("verifier_assertion.json", verifier_assertion()),
         ("device_use_request.json", super::clients::device_use_request()),
+        ("device_issuance_challenge.json", super::clients::device_issuance_challenge()),
         ("device_issuance_response.json", super::clients::device_issuance_response()),
         ("device_wipe_command.json", super::clients::device_wipe_command()),
         ("status_feed.json", super::clients::status_feed()),

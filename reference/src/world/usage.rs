@@ -142,7 +142,9 @@ impl World {
         })
     }
 
-    /// A device judges a message at `endpoint` (fixed vectors): `use_request`
+    /// A device judges a message at `endpoint` (fixed vectors):
+    /// `issuance_challenge` (answered with the payload for the card, both
+    /// kinds asked), `use_request`
     /// (answered with biometric user verification), `issuance_response`
     /// (installed on the pending keys) or `wipe_command` (carried out).
     pub fn device_judges(&mut self, device: &str, endpoint: &str, input: &[u8]) -> Result<Vec<u8>, FlowError> {
@@ -155,6 +157,15 @@ impl World {
                 self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(input).map(|()| Vec::new()))
             }
             "wipe_command" => self.deliver(Hop::WipeCommand, |w| w.device_mut(device)?.apply_wipe(input, now)),
+            "issuance_challenge" => self.deliver(Hop::IssuanceChallenge, |w| {
+                let choice = crate::device::IssuanceChoice {
+                    kinds: Kind::ALL.to_vec(),
+                    notification_address: "vectors@mail.example.jp".into(),
+                    idempotency_key: [1; 16],
+                    replaces: Vec::new(),
+                };
+                w.device_mut(device)?.prepare_issuance(input, &choice, now)
+            }),
             other => Err(FlowError {
                 error: crate::Error::with_detail(crate::Code::Malformed, format!("no device endpoint {other}")),
                 hop: Hop::UseRequest,
