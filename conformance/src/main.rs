@@ -51,6 +51,18 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Replay a trace vector (`jpki-trace/1`) on the model and the SUT, step by step.
+    ReplayTrace {
+        /// The trace file (`*.trace.json`).
+        file: PathBuf,
+        /// The system under test: `reference`, `mutant:NAME`, or `shim:COMMAND`.
+        #[arg(long, default_value = "reference")]
+        sut: String,
+        /// Rewrite the file's `modelAnswers` with what the model answers now
+        /// (after a spec author changes a transition, or for a hand-written trace).
+        #[arg(long)]
+        record: bool,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -133,6 +145,7 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Keygen { out } => keygen(&out),
+        Command::ReplayTrace { file, sut, record } => replay_trace(&file, &sut, record),
         Command::Vectors { out } => generate_vectors(out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
@@ -154,6 +167,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         seed: parse_seed(args.seed.as_deref())?,
         capabilities: capabilities.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
+        trace_out: Some(args.out.join("traces")),
     };
     let selection = Selection { only: args.only, skip: args.skip, role, replay: args.replay.clone() };
     let selected = selection.apply(checks::all());
@@ -304,6 +318,39 @@ fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
     }
     println!("mutation score: {caught}/{} mutants caught", Mutation::ALL.len());
     Ok(if caught == Mutation::ALL.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn replay_trace(path: &Path, sut: &str, record: bool) -> Result<ExitCode, String> {
+    use jpki_conformance::checks::trace::TraceFile;
+    let sut = Sut::parse(sut).ok_or(format!("unknown SUT {sut:?} (reference, mutant:NAME, or shim:COMMAND)"))?;
+    let text = read(path)?;
+    let mut trace: TraceFile = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let seed = trace.seed_bytes()?;
+    if record {
+        trace = TraceFile::from_run(seed, &trace.ops, &trace.comment);
+        std::fs::write(path, trace.to_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("recorded the model's answers in {}", path.display());
+    }
+    println!("trace {} · SUT {} · seed {}", path.display(), sut.name(), trace.seed);
+    for (step, (op, answer)) in trace.ops.iter().zip(&trace.model_answers).enumerate() {
+        println!("  {step:>3}  {:<60} model: {answer}", format!("{op:?}"));
+    }
+    jpki_conformance::checks::context::enter(sut, seed);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trace.replay()));
+    match outcome {
+        Ok(Ok(())) => {
+            println!("PASS: the SUT answered and changed state as the model at every step");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(divergence)) => {
+            println!("FAIL: {divergence}");
+            Ok(ExitCode::from(1))
+        }
+        Err(_) => {
+            println!("FAIL: the replay stopped (see the message above)");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn generate_vectors(out: Option<PathBuf>) -> Result<ExitCode, String> {

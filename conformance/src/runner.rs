@@ -155,6 +155,8 @@ pub struct RunConfig {
     pub capabilities: Capabilities,
     /// The waivers.
     pub waivers: Waivers,
+    /// Where failing property runs write their shrunk traces (trace vectors).
+    pub trace_out: Option<std::path::PathBuf>,
 }
 
 /// One check's result.
@@ -205,7 +207,7 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
         Outcome::Skipped(format!("capability statement lacks {}", missing.join(", ")))
     } else {
         quiet_check_panics();
-        context::enter(config.sut.clone(), seed);
+        context::enter_check(config.sut.clone(), seed, &check.id, config.trace_out.clone());
         IN_CHECK.with(|c| c.set(true));
         let result = catch_unwind(AssertUnwindSafe(check.run));
         IN_CHECK.with(|c| c.set(false));

@@ -3,8 +3,10 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
-use jpki_conformance::checks::context::Sut;
+use jpki_conformance::checks::context::{self, Sut};
+use jpki_conformance::checks::trace::{self, TraceFile};
 use jpki_conformance::checks::{self, property};
+use jpki_conformance::external::project_vectors_dir;
 use jpki_conformance::runner::{self, Outcome, RunConfig, Selection};
 use jpki_reference::mutants::Mutation;
 
@@ -21,19 +23,57 @@ fn the_reference_matches_its_model() {
     assert_eq!(runs[0].outcome, Outcome::Pass);
 }
 
+fn committed_trace(mutation: Mutation) -> TraceFile {
+    let path = project_vectors_dir().join("traces").join(format!("{}.trace.json", mutation.name()));
+    TraceFile::read(&path).unwrap_or_else(|e| panic!("a hand-written minimal trace for {}: {e}", mutation.name()))
+}
+
+fn replays_on(sut: Sut, trace: &TraceFile) -> Result<(), String> {
+    context::enter(sut, [0; 32]);
+    trace.replay()
+}
+
+/// Each mutant has a hand-written minimal trace in vectors/traces/: it
+/// replays cleanly on the reference and fails on that mutant.
 #[test]
-fn every_mutant_is_caught_by_the_property_run_alone_with_a_short_trace() {
+fn every_committed_trace_witnesses_its_mutant() {
     for mutation in Mutation::ALL {
-        let runs = property_runs(Sut::Mutant(mutation));
-        match &runs[0].outcome {
-            Outcome::Fail { actual, .. } => {
-                let ops = actual.split("shrunk trace (").nth(1).and_then(|t| t.split(' ').next()).unwrap();
-                let ops: usize = ops.parse().unwrap();
-                assert!(ops <= 3, "{}: trace of {ops} ops: {actual}", mutation.name());
-            }
-            other => panic!("{} survived the property run: {other:?}", mutation.name()),
-        }
+        let trace = committed_trace(mutation);
+        assert_eq!(replays_on(Sut::Reference, &trace), Ok(()), "{}", mutation.name());
+        assert!(replays_on(Sut::Mutant(mutation), &trace).is_err(), "{}: the trace does not catch it", mutation.name());
     }
+    assert_eq!(trace::committed().len(), Mutation::ALL.len(), "one committed trace per mutant, no strays");
+}
+
+/// The property check alone catches every mutant; its shrunk trace is no
+/// longer than the hand-written one, and the trace vector it writes
+/// replays (and fails on the mutant) like any committed trace.
+#[test]
+fn every_mutant_is_caught_by_the_property_run_alone_with_a_minimal_trace() {
+    let out = std::env::temp_dir().join(format!("jpki-traces-{}", std::process::id()));
+    for mutation in Mutation::ALL {
+        let config = RunConfig { sut: Sut::Mutant(mutation), trace_out: Some(out.clone()), ..RunConfig::default() };
+        let selection = Selection { only: vec!["property::*".into()], ..Selection::default() };
+        let runs = runner::run(&selection.apply(checks::all()), &config, &mut |_, _, _| {});
+        let Outcome::Fail { actual, .. } = &runs[0].outcome else {
+            panic!("{} survived the property run: {:?}", mutation.name(), runs[0].outcome)
+        };
+        let written = TraceFile::read(&out.join("property-lifecycle-model.trace.json")).unwrap();
+        let limit = committed_trace(mutation).ops.len();
+        assert!(
+            written.ops.len() <= limit,
+            "{}: shrunk to {} ops, hand-written {limit}: {actual}",
+            mutation.name(),
+            written.ops.len()
+        );
+        assert!(
+            replays_on(Sut::Mutant(mutation), &written).is_err(),
+            "{}: the exported trace replays",
+            mutation.name()
+        );
+        assert_eq!(replays_on(Sut::Reference, &written), Ok(()));
+    }
+    let _ = std::fs::remove_dir_all(out);
 }
 
 #[test]

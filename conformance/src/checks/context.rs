@@ -8,6 +8,7 @@
 //! set-up step that could not run) also becomes `fail`, with its message.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 
 use jpki_reference::Code;
 use jpki_reference::mutants::Mutation;
@@ -60,15 +61,35 @@ impl Sut {
 struct Current {
     sut: Sut,
     seed: [u8; 32],
+    check_id: String,
+    trace_out: Option<PathBuf>,
 }
 
 thread_local! {
-    static CURRENT: RefCell<Current> = const { RefCell::new(Current { sut: Sut::Reference, seed: [0; 32] }) };
+    static CURRENT: RefCell<Current> = const {
+        RefCell::new(Current { sut: Sut::Reference, seed: [0; 32], check_id: String::new(), trace_out: None })
+    };
 }
 
 /// Sets the SUT and seed for the check about to run on this thread.
 pub fn enter(sut: Sut, seed: [u8; 32]) {
-    CURRENT.with(|c| *c.borrow_mut() = Current { sut, seed });
+    enter_check(sut, seed, "", None);
+}
+
+/// As [`enter`], naming the check and where failing property runs write
+/// their shrunk traces (trace vectors).
+pub fn enter_check(sut: Sut, seed: [u8; 32], check_id: &str, trace_out: Option<PathBuf>) {
+    CURRENT.with(|c| *c.borrow_mut() = Current { sut, seed, check_id: check_id.to_owned(), trace_out });
+}
+
+/// The running check's id.
+pub fn check_id() -> String {
+    CURRENT.with(|c| c.borrow().check_id.clone())
+}
+
+/// Where a failing property run writes its trace vector, if anywhere.
+pub fn trace_out() -> Option<PathBuf> {
+    CURRENT.with(|c| c.borrow().trace_out.clone())
 }
 
 /// A fresh world for the running check: its SUT, its seed (a script that

@@ -13,6 +13,7 @@ mod lifecycle;
 pub mod property;
 mod registry;
 pub(crate) mod surgery;
+pub mod trace;
 
 use jpki_reference::Code;
 
@@ -268,6 +269,18 @@ pub fn all() -> Vec<Check> {
     }
     checks.extend(lifecycle::checks());
     checks.extend(vector_checks());
+    checks.push(Check::new(
+        "traces::committed",
+        "committed trace vectors (vectors/traces/) replay on the SUT exactly as on the model",
+        Role::Issuer,
+        CheckKind::Vector,
+        &[
+            "INV-011", "ENC-005", "NON-002", "USE-001", "USE-005", "USE-006", "USE-012", "USE-013", "STA-004",
+            "MIG-003", "ISS-006", "PKI-012", "SUS-002",
+        ],
+        Feature::ALL.to_vec(),
+        trace::run_committed,
+    ));
     checks.push(Check::new(
         "property::lifecycle-model",
         "random operation sequences over the whole lifecycle: SUT and model answer and change state alike",

@@ -20,8 +20,10 @@ use super::surgery::{attributes, raw_map, sign_with_raw_protected, split};
 const HOLDERS: [&str; 2] = ["h0", "h1"];
 const DEVICES: [&str; 3] = ["d0", "d1", "d2"];
 
-/// One operation of a run (field names say which holder, device or rp, by index).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One operation of a run (field names say which holder, device or rp, by
+/// index). Serialised in trace files as `{"op": "issue", "holder": 0, …}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(missing_docs)]
 pub enum Op {
     /// Issue `kinds` (0 both, 1 sign, 2 auth) for a holder on a device.
@@ -60,13 +62,15 @@ pub enum Op {
     Online { device: usize, online: bool },
 }
 
-/// The strategy for one operation.
+/// The strategy for one operation. proptest shrinks a union towards its
+/// earlier branches, so `IssueTwice` (an issuance and its retry in one op)
+/// comes first: a failing pair of issuances can shrink into it.
 pub fn op() -> impl Strategy<Value = Op> {
     let h = 0..HOLDERS.len();
     let d = 0..DEVICES.len();
     prop_oneof![
-        4 => (h.clone(), d.clone(), 0u8..3, 0u8..4).prop_map(|(holder, device, kinds, key)| Op::Issue { holder, device, kinds, key }),
         1 => (h.clone(), d.clone()).prop_map(|(holder, device)| Op::IssueTwice { holder, device }),
+        4 => (h.clone(), d.clone(), 0u8..3, 0u8..4).prop_map(|(holder, device, kinds, key)| Op::Issue { holder, device, kinds, key }),
         4 => (d.clone(), 0usize..2).prop_map(|(device, rp)| Op::Authenticate { device, rp }),
         3 => (d.clone(), 0usize..2, any::<bool>()).prop_map(|(device, rp, passcode)| Op::Sign { device, rp, passcode }),
         1 => d.clone().prop_map(|device| Op::Replay { device }),
@@ -85,7 +89,9 @@ pub fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn world_for(sut: bool, seed: [u8; 32]) -> World {
+/// A world of the property runs' shape (two holders, three devices): the
+/// model (`sut == false`, the reference) or the running check's SUT.
+pub fn world_for(sut: bool, seed: [u8; 32]) -> World {
     let mut world =
         if sut { context::world_with_seed(seed) } else { World::new(seed).expect("the model world builds") };
     for holder in HOLDERS {
@@ -243,6 +249,47 @@ pub fn compare(seed: [u8; 32], ops: &[Op]) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs `ops` on the model and the SUT: `Ok(None)` when they agree,
+/// `Ok(Some(why))` when they part (or a step stopped), `Err` when the SUT
+/// does not implement a step.
+fn divergence(seed: [u8; 32], ops: &[Op]) -> Result<Option<String>, context::Unimplemented> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare(seed, ops))) {
+        Ok(outcome) => Ok(outcome.err()),
+        Err(payload) => {
+            if let Some(missing) = payload.downcast_ref::<context::Unimplemented>() {
+                return Err(missing.clone());
+            }
+            let detail = payload
+                .downcast_ref::<context::Failure>()
+                .map(|f| format!("{} (expected {})", f.actual, f.expected))
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a step stopped".into());
+            Ok(Some(detail))
+        }
+    }
+}
+
+/// A last shrinking pass after proptest's: drop single operations while
+/// the trace still fails. proptest shrinks the list and its elements
+/// together and can stop in a local minimum (an op that only mattered
+/// before another op was simplified); this pass removes such leftovers.
+fn drop_ops(seed: [u8; 32], mut ops: Vec<Op>, mut reason: String) -> (Vec<Op>, String) {
+    let mut index = 0;
+    while index < ops.len() && ops.len() > 1 {
+        let mut shorter = ops.clone();
+        shorter.remove(index);
+        match divergence(seed, &shorter) {
+            Ok(Some(why)) => {
+                ops = shorter;
+                reason = why;
+                index = 0;
+            }
+            _ => index += 1,
+        }
+    }
+    (ops, reason)
+}
+
 /// How many random sequences a property check runs (`JPKI_PROPERTY_CASES`).
 pub fn cases() -> u32 {
     std::env::var("JPKI_PROPERTY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
@@ -258,21 +305,12 @@ pub fn run() {
     // A SUT that says "unimplemented" ends the check as such, not as a failed case.
     let unimplemented = std::rc::Rc::new(std::cell::RefCell::new(None));
     let seen = unimplemented.clone();
-    let result = runner.run(&strategy, |ops| {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare(seed, &ops))) {
-            Ok(outcome) => outcome.map_err(TestCaseError::fail),
-            Err(payload) => {
-                if let Some(missing) = payload.downcast_ref::<context::Unimplemented>() {
-                    *seen.borrow_mut() = Some(missing.clone());
-                    return Ok(());
-                }
-                let detail = payload
-                    .downcast_ref::<context::Failure>()
-                    .map(|f| format!("{} (expected {})", f.actual, f.expected))
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a step stopped".into());
-                Err(TestCaseError::fail(detail))
-            }
+    let result = runner.run(&strategy, |ops| match divergence(seed, &ops) {
+        Ok(None) => Ok(()),
+        Ok(Some(detail)) => Err(TestCaseError::fail(detail)),
+        Err(missing) => {
+            *seen.borrow_mut() = Some(missing);
+            Ok(())
         }
     });
     if let Some(missing) = unimplemented.borrow_mut().take() {
@@ -283,10 +321,20 @@ pub fn run() {
             proptest::test_runner::TestError::Fail(reason, ops) => (reason.to_string(), ops),
             proptest::test_runner::TestError::Abort(reason) => (reason.to_string(), vec![]),
         };
+        let (trace, reason) = drop_ops(seed, trace, reason);
+        let written = context::trace_out().map(|dir| {
+            let file = super::trace::TraceFile::from_run(seed, &trace, &reason);
+            file.write_to(&dir, &context::check_id())
+        });
+        let written = match written {
+            Some(Ok(path)) => format!("; trace vector written to {}", path.display()),
+            Some(Err(e)) => format!("; the trace vector could not be written: {e}"),
+            None => String::new(),
+        };
         let trace: Vec<String> = trace.iter().map(|op| format!("{op:?}")).collect();
         context::fail(
             "the SUT to answer and change state exactly as the model, every step",
-            format!("{reason}; shrunk trace ({} ops): [{}]", trace.len(), trace.join(", ")),
+            format!("{reason}; shrunk trace ({} ops): [{}]{written}", trace.len(), trace.join(", ")),
         );
     }
 }

@@ -1,0 +1,127 @@
+//! Trace vectors: a sequence of lifecycle operations with the seed of the
+//! worlds it runs in, written as JSON (`jpki-trace/1`). A failing property
+//! run writes its shrunk trace as one; `vectors/traces/` holds committed
+//! ones (a minimal witness per built-in mutant). Replaying a trace runs it on
+//! the model and on the SUT side by side, exactly as the property check does:
+//! same answer (exact code) and same state snapshot after every step, no
+//! invariant violated.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::context;
+use super::property::{self, Op};
+
+/// The trace file format's version.
+pub const TRACE_SCHEMA: &str = "jpki-trace/1";
+
+/// One trace vector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TraceFile {
+    /// [`TRACE_SCHEMA`].
+    pub schema: String,
+    /// What the trace shows.
+    pub comment: String,
+    /// The seed both worlds are built from (64 hex digits).
+    pub seed: String,
+    /// The operations, in order (two holders h0, h1; three devices d0–d2;
+    /// rp 0 = gov, 1 = shop: see `conformance/src/checks/property.rs`).
+    pub ops: Vec<Op>,
+    /// What the model answered at each step (`ok`, a registry code, or
+    /// several joined by commas for compound operations).
+    pub model_answers: Vec<String>,
+}
+
+impl TraceFile {
+    /// A trace of `ops` in worlds of `seed`, the model's answers filled in.
+    pub fn from_run(seed: [u8; 32], ops: &[Op], comment: &str) -> TraceFile {
+        let mut model = property::world_for(false, seed);
+        let model_answers = ops.iter().map(|op| property::apply(&mut model, op)).collect();
+        TraceFile {
+            schema: TRACE_SCHEMA.into(),
+            comment: comment.into(),
+            seed: hex::encode(seed),
+            ops: ops.to_vec(),
+            model_answers,
+        }
+    }
+
+    /// Reads and checks a trace file.
+    pub fn read(path: &Path) -> Result<TraceFile, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file: TraceFile = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if file.schema != TRACE_SCHEMA {
+            return Err(format!("{}: schema {} (expected {TRACE_SCHEMA})", path.display(), file.schema));
+        }
+        if file.model_answers.len() != file.ops.len() {
+            return Err(format!("{}: one model answer per op", path.display()));
+        }
+        file.seed_bytes()?;
+        Ok(file)
+    }
+
+    /// The seed as bytes.
+    pub fn seed_bytes(&self) -> Result<[u8; 32], String> {
+        hex::decode(&self.seed).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| "seed: 64 hex digits".to_owned())
+    }
+
+    /// The file's JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// Writes the trace as `DIR/NAME.trace.json` (`::` in the name become `-`).
+    pub fn write_to(&self, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{}.trace.json", name.replace("::", "-")));
+        std::fs::write(&path, self.to_json())?;
+        Ok(path)
+    }
+
+    /// Replays the trace against the running check's SUT; `Err` names the
+    /// first step where the SUT and the model part, or a stale trace (the
+    /// model no longer answers as recorded: the spec changed).
+    pub fn replay(&self) -> Result<(), String> {
+        let seed = self.seed_bytes()?;
+        let fresh = TraceFile::from_run(seed, &self.ops, &self.comment);
+        if fresh.model_answers != self.model_answers {
+            return Err(format!(
+                "stale trace: the model now answers {:?}, the file records {:?}",
+                fresh.model_answers, self.model_answers
+            ));
+        }
+        property::compare(seed, &self.ops)
+    }
+}
+
+/// The committed trace vectors: `vectors/traces/*.trace.json`, sorted.
+pub fn committed() -> Vec<PathBuf> {
+    let dir = crate::external::project_vectors_dir().join("traces");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    paths.retain(|p| p.to_string_lossy().ends_with(".trace.json"));
+    paths.sort();
+    paths
+}
+
+/// The `traces::committed` check: every committed trace replays against the SUT.
+pub fn run_committed() {
+    let paths = committed();
+    if paths.is_empty() {
+        context::fail("committed trace vectors in vectors/traces/", "none found");
+    }
+    let mut failures = Vec::new();
+    for path in &paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match TraceFile::read(path).and_then(|t| t.replay()) {
+            Ok(()) => {}
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    if !failures.is_empty() {
+        context::fail(format!("all {} traces replay as the model answers", paths.len()), failures.join("; "));
+    }
+}
