@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod external;
+pub mod model_check;
 pub mod report;
 pub mod runner;
 mod selfcheck;

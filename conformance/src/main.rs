@@ -63,6 +63,25 @@ enum Command {
         #[arg(long)]
         record: bool,
     },
+    /// Explore the protocol's state machines exhaustively up to a bound and
+    /// report states explored and any invariant violated (shortest trace).
+    ModelCheck {
+        /// The longest action sequence explored.
+        #[arg(long, default_value_t = 5)]
+        depth: usize,
+        /// At most this many messages in flight at once (interleavings).
+        #[arg(long, default_value_t = 2)]
+        in_flight: usize,
+        /// At most this many clock steps.
+        #[arg(long, default_value_t = 1)]
+        clock_steps: usize,
+        /// How many devices the holder has (1 to 3).
+        #[arg(long, default_value_t = 2)]
+        devices: usize,
+        /// Explore a built-in mutant instead of the reference.
+        #[arg(long)]
+        mutant: Option<String>,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -145,6 +164,10 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Keygen { out } => keygen(&out),
+        Command::ModelCheck { depth, in_flight, clock_steps, devices, mutant } => {
+            let bounds = jpki_conformance::model_check::Bounds { depth, in_flight, clock_steps, devices };
+            model_check(bounds, mutant.as_deref())
+        }
         Command::ReplayTrace { file, sut, record } => replay_trace(&file, &sut, record),
         Command::Vectors { out } => generate_vectors(out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
@@ -318,6 +341,43 @@ fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
     }
     println!("mutation score: {caught}/{} mutants caught", Mutation::ALL.len());
     Ok(if caught == Mutation::ALL.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn model_check(bounds: jpki_conformance::model_check::Bounds, mutant: Option<&str>) -> Result<ExitCode, String> {
+    let mutation = mutant.map(|m| Mutation::from_name(m).ok_or(format!("unknown mutant {m:?}"))).transpose()?;
+    println!(
+        "model check · {} · {} devices · depth {} · {} in flight · {} clock step(s) · symbolic crypto",
+        mutation.map_or("reference".to_owned(), |m| format!("mutant:{}", m.name())),
+        bounds.devices,
+        bounds.depth,
+        bounds.in_flight,
+        bounds.clock_steps
+    );
+    let started = std::time::Instant::now();
+    let found = jpki_conformance::model_check::explore(mutation, &bounds, &mut |depth, states| {
+        println!("  depth {depth}: {states} states ({:.1} s)", started.elapsed().as_secs_f64());
+    })?;
+    println!(
+        "{} states, {} transitions ({} refused by the protocol), depth {}, {:.1} s",
+        found.states,
+        found.transitions,
+        found.refusals,
+        found.depth,
+        started.elapsed().as_secs_f64()
+    );
+    match found.counterexample {
+        None => {
+            println!("no invariant violated");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(c) => {
+            println!("VIOLATION: {}", c.violation);
+            for (step, action) in c.trace.iter().enumerate() {
+                println!("  {step:>2}  {action:?}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn replay_trace(path: &Path, sut: &str, record: bool) -> Result<ExitCode, String> {

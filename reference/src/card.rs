@@ -29,7 +29,7 @@ pub struct CardConfig {
 }
 
 /// What changes: each secret's consecutive failure count.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CardState {
     /// Consecutive wrong sign passwords.
     pub sign_failures: u64,

@@ -43,6 +43,12 @@ pub trait IssuerRole {
     fn snapshot(&self) -> IssuerState;
     /// Control: replace the stored state (fixed vectors set up their fixture).
     fn load_state(&mut self, state: IssuerState) -> Result<()>;
+    /// An independent copy of this role and its state, for explorers that
+    /// branch (the model checker); `None` for a role that cannot be copied,
+    /// such as a binding to another process.
+    fn fork(&self) -> Option<Box<dyn IssuerRole>> {
+        None
+    }
 }
 
 /// The status service.
@@ -55,6 +61,12 @@ pub trait StatusRole {
     fn snapshot(&self) -> StatusState;
     /// Control: replace the stored state (fixed vectors set up their fixture).
     fn load_state(&mut self, state: StatusState) -> Result<()>;
+    /// An independent copy of this role and its state, for explorers that
+    /// branch (the model checker); `None` for a role that cannot be copied,
+    /// such as a binding to another process.
+    fn fork(&self) -> Option<Box<dyn StatusRole>> {
+        None
+    }
 }
 
 /// A verifier (relying party).
@@ -75,6 +87,12 @@ pub trait VerifierRole {
     fn snapshot(&self) -> VerifierState;
     /// Control: replace the stored state (fixed vectors set up their fixture).
     fn load_state(&mut self, state: VerifierState) -> Result<()>;
+    /// An independent copy of this role and its state, for explorers that
+    /// branch (the model checker); `None` for a role that cannot be copied,
+    /// such as a binding to another process.
+    fn fork(&self) -> Option<Box<dyn VerifierRole>> {
+        None
+    }
 }
 
 /// The card, as a wallet reaches it (over NFC in life; played by the suite
@@ -117,9 +135,16 @@ pub trait DeviceRole {
     fn release(&mut self);
     /// Observe: SE keys, counters, installed certificates.
     fn snapshot(&self) -> DeviceState;
+    /// An independent copy of this role and its state, for explorers that
+    /// branch (the model checker); `None` for a role that cannot be copied,
+    /// such as a binding to another process.
+    fn fork(&self) -> Option<Box<dyn DeviceRole>> {
+        None
+    }
 }
 
 /// The reference Issuer.
+#[derive(Clone)]
 pub struct ReferenceIssuer {
     provider: &'static dyn CryptoProvider,
     config: IssuerConfig,
@@ -141,6 +166,10 @@ impl ReferenceIssuer {
 }
 
 impl IssuerRole for ReferenceIssuer {
+    fn fork(&self) -> Option<Box<dyn IssuerRole>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn challenge(&mut self, now: UnixTime) -> Result<Vec<u8>> {
         let (next, bytes) = issuer::challenge(&self.state, &mut self.entropy, now)?;
         self.state = next;
@@ -199,6 +228,7 @@ impl IssuerRole for ReferenceIssuer {
 }
 
 /// The reference status service.
+#[derive(Clone)]
 pub struct ReferenceStatus {
     provider: &'static dyn CryptoProvider,
     config: StatusConfig,
@@ -213,6 +243,10 @@ impl ReferenceStatus {
 }
 
 impl StatusRole for ReferenceStatus {
+    fn fork(&self) -> Option<Box<dyn StatusRole>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn apply_feed(&mut self, feed: &[u8]) -> Result<()> {
         self.state = status::apply_feed(&self.state, feed)?;
         Ok(())
@@ -235,6 +269,7 @@ impl StatusRole for ReferenceStatus {
 }
 
 /// The reference verifier.
+#[derive(Clone)]
 pub struct ReferenceVerifier {
     provider: &'static dyn CryptoProvider,
     config: VerifierConfig,
@@ -255,6 +290,10 @@ impl ReferenceVerifier {
 }
 
 impl VerifierRole for ReferenceVerifier {
+    fn fork(&self) -> Option<Box<dyn VerifierRole>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn rp_id(&self) -> &str {
         &self.config.rp_id
     }
@@ -290,6 +329,7 @@ impl VerifierRole for ReferenceVerifier {
 }
 
 /// The reference device.
+#[derive(Clone)]
 pub struct ReferenceDevice {
     provider: &'static dyn CryptoProvider,
     config: DeviceConfig,
@@ -319,6 +359,10 @@ impl ReferenceDevice {
 }
 
 impl DeviceRole for ReferenceDevice {
+    fn fork(&self) -> Option<Box<dyn DeviceRole>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn digest(&self) -> Result<Digest> {
         self.config.digest(self.provider)
     }

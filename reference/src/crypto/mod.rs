@@ -5,9 +5,11 @@
 
 mod entropy;
 mod p256_provider;
+mod symbolic;
 
 pub use entropy::{Entropy, SeededEntropy};
 pub use p256_provider::P256Provider;
+pub use symbolic::SymbolicProvider;
 
 use std::fmt;
 

@@ -43,6 +43,14 @@ impl World {
         new: &str,
         params: &LifecycleParams,
     ) -> Result<Vec<u8>, FlowError> {
+        let intent = self.migration_intent(old, new, params)?;
+        self.submit_migration(new, &intent)
+    }
+
+    /// Migration path A, first half: a challenge, `new` makes and attests
+    /// its keys, `old` signs the intent naming them. Returns the intent as
+    /// sent; nothing reaches the Issuer yet (explorers deliver it later).
+    pub fn migration_intent(&mut self, old: &str, new: &str, params: &LifecycleParams) -> Result<Vec<u8>, FlowError> {
         let challenge = self.issuance_challenge()?;
         let now = self.now;
         let provider = self.provider;
@@ -76,9 +84,15 @@ impl World {
             };
             w.device_mut(old)?.sign_lifecycle(&intent.to_bytes()?)
         })?;
-        let intent = self.in_flight(Hop::MigrationIntent, intent);
+        Ok(self.in_flight(Hop::MigrationIntent, intent))
+    }
+
+    /// Migration path A, second half: the Issuer commits the intent, Status
+    /// is fed, and `new` installs the answer.
+    pub fn submit_migration(&mut self, new: &str, intent: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
         let response = self.deliver(Hop::MigrationIntent, |w| {
-            let output = w.issuer.migrate(&intent, now)?;
+            let output = w.issuer.migrate(intent, now)?;
             w.feed(&output)?;
             Ok(output.response)
         })?;
@@ -131,8 +145,20 @@ impl World {
         reason: RevocationReason,
         params: &LifecycleParams,
     ) -> Result<Vec<u8>, FlowError> {
+        let request = self.device_revocation_request(device_name, reason, params)?;
+        self.submit_device_revocation(device_name, &request)
+    }
+
+    /// The device signs a revocation of all its certificates; nothing
+    /// reaches the Issuer yet (see [`World::submit_device_revocation`]).
+    pub fn device_revocation_request(
+        &mut self,
+        device_name: &str,
+        reason: RevocationReason,
+        params: &LifecycleParams,
+    ) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
-        let request = self.deliver(Hop::DeviceRevocation, |w| {
+        self.deliver(Hop::DeviceRevocation, |w| {
             let device = w.device_mut(device_name)?;
             let payload = DeviceRevocationPayload {
                 serials: device.installed_serials()?,
@@ -142,8 +168,7 @@ impl World {
                 user_verified: params.user_verified,
             };
             device.sign_lifecycle(&payload.to_bytes()?)
-        })?;
-        self.submit_device_revocation(device_name, &request)
+        })
     }
 
     /// Sends a (possibly repeated) device revocation request to the Issuer;
@@ -166,6 +191,11 @@ impl World {
     /// Takes a device off the network, or back on (no wipe reaches it while off).
     pub fn set_online(&mut self, device_name: &str, online: bool) {
         self.online.insert(device_name.to_owned(), online);
+    }
+
+    /// Whether the device is online (wipe commands reach it).
+    pub fn is_online(&self, device_name: &str) -> bool {
+        self.online.get(device_name).copied().unwrap_or(false)
     }
 
     /// The device, if online, fetches its wipe commands, carries them out and

@@ -85,7 +85,7 @@ impl FlowError {
 }
 
 /// A comparable picture of every role's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Snapshot {
     /// The Issuer: sessions, registry, idempotency, outbox.
     pub issuer: IssuerState,
@@ -218,11 +218,29 @@ impl World {
     pub fn with_factory(
         seed: [u8; 32],
         mutation: Option<Mutation>,
-        mut factory: Box<dyn RoleFactory>,
+        factory: Box<dyn RoleFactory>,
     ) -> crate::Result<World> {
-        let provider = default_provider();
+        World::build(seed, mutation, factory, default_provider())
+    }
+
+    /// A reference world running on another crypto provider (the model
+    /// checker's symbolic one): the same roles and transitions.
+    pub fn with_provider(
+        seed: [u8; 32],
+        mutation: Option<Mutation>,
+        provider: &'static dyn CryptoProvider,
+    ) -> crate::Result<World> {
+        World::build(seed, mutation, Box::new(ReferenceRoles), provider)
+    }
+
+    fn build(
+        seed: [u8; 32],
+        mutation: Option<Mutation>,
+        mut factory: Box<dyn RoleFactory>,
+        provider: &'static dyn CryptoProvider,
+    ) -> crate::Result<World> {
         let now = WORLD_START;
-        let setup = ReferenceSetup::new(seed, mutation)?;
+        let setup = ReferenceSetup::with_provider(seed, mutation, provider)?;
         let mut verifiers: BTreeMap<String, Box<dyn VerifierRole>> = BTreeMap::new();
         let mut verifier_configs = BTreeMap::new();
         for (rp, verifier, config) in setup.verifiers()? {
@@ -247,6 +265,40 @@ impl World {
             devices: BTreeMap::new(),
             violations: Vec::new(),
             online: BTreeMap::new(),
+            tamper: None,
+        })
+    }
+
+    /// An independent copy of the world: every role forked with its state,
+    /// no tamper hook. `None` when a role cannot be copied (a binding to
+    /// another process). The model checker branches with it.
+    pub fn fork(&self) -> Option<World> {
+        let mut verifiers = BTreeMap::new();
+        for (rp, verifier) in &self.verifiers {
+            verifiers.insert(rp.clone(), verifier.fork()?);
+        }
+        let mut devices = BTreeMap::new();
+        for (name, device) in &self.devices {
+            devices.insert(name.clone(), device.fork()?);
+        }
+        Some(World {
+            provider: self.provider,
+            pki: self.pki.clone(),
+            now: self.now,
+            entropy: self.entropy.clone(),
+            mutation: self.mutation,
+            mobile_anchor: self.mobile_anchor.clone(),
+            setup: self.setup.clone(),
+            factory: self.factory.fork()?,
+            issuer: self.issuer.fork()?,
+            status: self.status.fork()?,
+            status_reachable: self.status_reachable,
+            verifiers,
+            verifier_configs: self.verifier_configs.clone(),
+            cards: self.cards.clone(),
+            devices,
+            violations: self.violations.clone(),
+            online: self.online.clone(),
             tamper: None,
         })
     }

@@ -27,6 +27,10 @@ pub trait RoleFactory {
     fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole>;
     /// A device named `name`.
     fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole>;
+    /// A copy for a forked world (see [`IssuerRole::fork`]); `None` if it cannot be copied.
+    fn fork(&self) -> Option<Box<dyn RoleFactory>> {
+        None
+    }
 }
 
 /// The factory that keeps every reference role.
@@ -45,6 +49,9 @@ impl RoleFactory for ReferenceRoles {
     fn device(&mut self, _name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
         Box::new(reference)
     }
+    fn fork(&self) -> Option<Box<dyn RoleFactory>> {
+        Some(Box::new(ReferenceRoles))
+    }
 }
 
 /// Everything needed to build the reference roles of a world from a seed.
@@ -62,7 +69,15 @@ pub struct ReferenceSetup {
 impl ReferenceSetup {
     /// The setup for `seed`.
     pub fn new(seed: [u8; 32], mutation: Option<Mutation>) -> crate::Result<Self> {
-        let provider = default_provider();
+        ReferenceSetup::with_provider(seed, mutation, default_provider())
+    }
+
+    /// The setup for `seed` on another crypto provider.
+    pub fn with_provider(
+        seed: [u8; 32],
+        mutation: Option<Mutation>,
+        provider: &'static dyn CryptoProvider,
+    ) -> crate::Result<Self> {
         let pki = TestPki::from_seed(provider, seed, WORLD_START)?;
         let mobile_anchor = pki.mobile_root.anchor(provider)?;
         Ok(ReferenceSetup { provider, pki, mutation, mobile_anchor })
