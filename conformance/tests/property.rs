@@ -48,32 +48,39 @@ fn every_committed_trace_witnesses_its_mutant() {
 /// The property check alone catches every mutant; its shrunk trace is no
 /// longer than the hand-written one, and the trace vector it writes
 /// replays (and fails on the mutant) like any committed trace.
+fn caught_with_a_minimal_trace(mutation: Mutation) {
+    let out = std::env::temp_dir().join(format!("jpki-traces-{}-{}", std::process::id(), mutation.name()));
+    let config = RunConfig { sut: Sut::Mutant(mutation), trace_out: Some(out.clone()), ..RunConfig::default() };
+    let selection = Selection { only: vec!["property::*".into()], ..Selection::default() };
+    let runs = runner::run(&selection.apply(checks::all()), &config, &mut |_, _, _| {});
+    let Outcome::Fail { actual, .. } = &runs[0].outcome else {
+        panic!("{} survived the property run: {:?}", mutation.name(), runs[0].outcome)
+    };
+    let written = TraceFile::read(&out.join("property-lifecycle-model.trace.json")).unwrap();
+    let limit = committed_trace(mutation).ops.len();
+    assert!(
+        written.ops.len() <= limit,
+        "{}: shrunk to {} ops, hand-written {limit}: {actual}",
+        mutation.name(),
+        written.ops.len()
+    );
+    assert!(replays_on(Sut::Mutant(mutation), &written).is_err(), "{}: the exported trace replays", mutation.name());
+    assert_eq!(replays_on(Sut::Reference, &written), Ok(()));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The property check alone catches every mutant; its shrunk trace is no
+/// longer than the hand-written one, and the trace vector it writes
+/// replays (and fails on the mutant) like any committed trace. Two threads:
+/// the runs are independent (each thread has its own check context).
 #[test]
 fn every_mutant_is_caught_by_the_property_run_alone_with_a_minimal_trace() {
-    let out = std::env::temp_dir().join(format!("jpki-traces-{}", std::process::id()));
-    for mutation in Mutation::ALL {
-        let config = RunConfig { sut: Sut::Mutant(mutation), trace_out: Some(out.clone()), ..RunConfig::default() };
-        let selection = Selection { only: vec!["property::*".into()], ..Selection::default() };
-        let runs = runner::run(&selection.apply(checks::all()), &config, &mut |_, _, _| {});
-        let Outcome::Fail { actual, .. } = &runs[0].outcome else {
-            panic!("{} survived the property run: {:?}", mutation.name(), runs[0].outcome)
-        };
-        let written = TraceFile::read(&out.join("property-lifecycle-model.trace.json")).unwrap();
-        let limit = committed_trace(mutation).ops.len();
-        assert!(
-            written.ops.len() <= limit,
-            "{}: shrunk to {} ops, hand-written {limit}: {actual}",
-            mutation.name(),
-            written.ops.len()
-        );
-        assert!(
-            replays_on(Sut::Mutant(mutation), &written).is_err(),
-            "{}: the exported trace replays",
-            mutation.name()
-        );
-        assert_eq!(replays_on(Sut::Reference, &written), Ok(()));
-    }
-    let _ = std::fs::remove_dir_all(out);
+    let (first, second) = Mutation::ALL.split_at(Mutation::ALL.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| second.iter().for_each(|m| caught_with_a_minimal_trace(*m)));
+        first.iter().for_each(|m| caught_with_a_minimal_trace(*m));
+        other.join().unwrap();
+    });
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod context;
 mod lifecycle;
 pub mod property;
 mod registry;
+pub mod state_machine;
 pub(crate) mod surgery;
 pub mod trace;
 

@@ -1,6 +1,7 @@
 //! Model-based property runs: random operation sequences over the whole
-//! lifecycle, applied to the reference (the model) and to the SUT side by
-//! side; after every step the SUT's answer (its exact code) and its state
+//! lifecycle (generated and shrunk by `proptest-state-machine`, see
+//! `state_machine.rs`), applied to the reference (the model) and to the SUT
+//! side by side; after every step the SUT's answer (its exact code) and its state
 //! snapshot must equal the model's, and the SUT's world must find no
 //! invariant violated. A failure is shrunk by proptest to a minimal trace,
 //! printed with the seed that replays it.
@@ -15,7 +16,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 use super::context;
+use super::state_machine::{LifecycleModel, run_case};
 use super::surgery::{attributes, raw_map, sign_with_raw_protected, split};
+use proptest_state_machine::ReferenceStateMachine;
 
 const HOLDERS: [&str; 2] = ["h0", "h1"];
 const DEVICES: [&str; 3] = ["d0", "d1", "d2"];
@@ -269,10 +272,99 @@ fn divergence(seed: [u8; 32], ops: &[Op]) -> Result<Option<String>, context::Uni
     }
 }
 
-/// A last shrinking pass after proptest's: drop single operations while
-/// the trace still fails. proptest shrinks the list and its elements
-/// together and can stop in a local minimum (an op that only mattered
-/// before another op was simplified); this pass removes such leftovers.
+/// The holder and device an operation names (0 where it names none).
+fn indices(op: &Op) -> (usize, usize) {
+    match *op {
+        Op::Issue { holder, device, .. } | Op::IssueTwice { holder, device } => (holder, device),
+        Op::Hold { holder, .. } | Op::HoldAndLift { holder, .. } | Op::Card { holder, .. } => (holder, 0),
+        Op::MigrateCard { holder, new, .. } => (holder, new),
+        Op::MigrateOld { new, .. } => (0, new),
+        Op::Authenticate { device, .. }
+        | Op::Sign { device, .. }
+        | Op::Replay { device }
+        | Op::CounterBack { device }
+        | Op::OtherRp { device }
+        | Op::NonDeterministic { device }
+        | Op::Unreachable { device }
+        | Op::RevokeFromDevice { device, .. }
+        | Op::Online { device, .. } => (0, device),
+        Op::Advance { .. } => (0, 0),
+    }
+}
+
+/// Simple operations of every kind to try in place of `op`: each kind with
+/// its other fields at their simplest, naming holder and device 0 or the
+/// ones `op` names, in the strategy's order.
+fn replacements(op: &Op) -> Vec<Op> {
+    let (h, d) = indices(op);
+    let mut holders = vec![0, h];
+    holders.dedup();
+    let mut devices = vec![0, d];
+    devices.dedup();
+    let mut out = Vec::new();
+    for &holder in &holders {
+        for &device in &devices {
+            out.push(Op::IssueTwice { holder, device });
+            out.push(Op::Issue { holder, device, kinds: 0, key: 0 });
+        }
+    }
+    for &device in &devices {
+        for rp in 0..2 {
+            out.push(Op::Authenticate { device, rp });
+            out.push(Op::Sign { device, rp, passcode: false });
+            out.push(Op::Sign { device, rp, passcode: true });
+        }
+        out.extend([
+            Op::Replay { device },
+            Op::CounterBack { device },
+            Op::OtherRp { device },
+            Op::NonDeterministic { device },
+            Op::Unreachable { device },
+            Op::RevokeFromDevice { device, released: false, key: 0 },
+            Op::Online { device, online: true },
+        ]);
+    }
+    for &holder in &holders {
+        out.extend((0..3).map(|action| Op::Hold { holder, action, key: 0 }));
+        out.push(Op::HoldAndLift { holder, key: 0 });
+        out.push(Op::Card { holder, sign_only: false });
+        for &new in &devices {
+            out.push(Op::MigrateCard { holder, old: 0, new });
+        }
+    }
+    out.retain(|candidate| candidate != op);
+    out
+}
+
+/// A last shrinking pass after proptest's, which can stop in a local
+/// minimum (it shrinks the list and each element, but two operations that
+/// fail together are not traded for one that fails alone): while the trace
+/// still fails, drop single operations, and try in place of each operation
+/// simple ones of every kind (a replacement that keeps the failure may
+/// make another operation droppable). Bounded by the trace's length.
+fn minimise(seed: [u8; 32], ops: Vec<Op>, reason: String) -> (Vec<Op>, String) {
+    let (mut ops, mut reason) = drop_ops(seed, ops, reason);
+    let mut position = 0;
+    while position < ops.len() {
+        let mut improved = false;
+        for candidate in replacements(&ops[position]) {
+            let mut replaced = ops.clone();
+            replaced[position] = candidate;
+            if let Ok(Some(why)) = divergence(seed, &replaced) {
+                let (shorter, shorter_reason) = drop_ops(seed, replaced, why);
+                if shorter.len() < ops.len() {
+                    (ops, reason) = (shorter, shorter_reason);
+                    improved = true;
+                    break;
+                }
+            }
+        }
+        position = if improved { 0 } else { position + 1 };
+    }
+    (ops, reason)
+}
+
+/// Drops single operations while the trace still fails.
 fn drop_ops(seed: [u8; 32], mut ops: Vec<Op>, mut reason: String) -> (Vec<Op>, String) {
     let mut index = 0;
     while index < ops.len() && ops.len() > 1 {
@@ -301,11 +393,11 @@ pub fn run() {
     let seed = context::seed();
     let config = Config { cases: cases(), failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
-    let strategy = proptest::collection::vec(op(), 1..24);
+    let strategy = LifecycleModel::sequential_strategy(1..24);
     // A SUT that says "unimplemented" ends the check as such, not as a failed case.
     let unimplemented = std::rc::Rc::new(std::cell::RefCell::new(None));
     let seen = unimplemented.clone();
-    let result = runner.run(&strategy, |ops| match divergence(seed, &ops) {
+    let result = runner.run(&strategy, |(model, ops, counter)| match run_case(model, ops, counter) {
         Ok(None) => Ok(()),
         Ok(Some(detail)) => Err(TestCaseError::fail(detail)),
         Err(missing) => {
@@ -318,10 +410,10 @@ pub fn run() {
     }
     if let Err(failure) = result {
         let (reason, trace) = match failure {
-            proptest::test_runner::TestError::Fail(reason, ops) => (reason.to_string(), ops),
+            proptest::test_runner::TestError::Fail(reason, (_, ops, _)) => (reason.to_string(), ops),
             proptest::test_runner::TestError::Abort(reason) => (reason.to_string(), vec![]),
         };
-        let (trace, reason) = drop_ops(seed, trace, reason);
+        let (trace, reason) = minimise(seed, trace, reason);
         let written = context::trace_out().map(|dir| {
             let file = super::trace::TraceFile::from_run(seed, &trace, &reason);
             file.write_to(&dir, &context::check_id())

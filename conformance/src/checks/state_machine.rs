@@ -1,0 +1,145 @@
+//! The property runs as a `proptest-state-machine` test: the reference is
+//! the model ([`LifecycleModel`], a `ReferenceStateMachine` whose state is a
+//! reference world and the model's answer to the last operation) and the
+//! SUT is a world whose roles come from the running check's binding
+//! ([`LifecycleTest`], a `StateMachineTest`). After every operation the
+//! SUT's answer must equal the model's, its snapshot must equal the model's,
+//! and its world must find no invariant of PROTOCOL.md §4 violated.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use jpki_reference::world::World;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
+
+use super::context;
+use super::property::{Op, apply, op, world_for};
+
+/// The model's state: a reference world, how many operations it has
+/// applied, and its answer to the last one.
+pub struct ModelState {
+    seed: [u8; 32],
+    world: World,
+    steps: usize,
+    last_answer: String,
+}
+
+impl ModelState {
+    fn initial(seed: [u8; 32]) -> ModelState {
+        ModelState { seed, world: world_for(false, seed), steps: 0, last_answer: String::new() }
+    }
+}
+
+impl Clone for ModelState {
+    #[allow(clippy::expect_used)] // a world of reference roles always forks
+    fn clone(&self) -> Self {
+        ModelState {
+            seed: self.seed,
+            world: self.world.fork().expect("a reference world forks"),
+            steps: self.steps,
+            last_answer: self.last_answer.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ModelState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ModelState {{ steps: {}, last_answer: {:?} }}", self.steps, self.last_answer)
+    }
+}
+
+/// The reference as the model.
+pub struct LifecycleModel;
+
+impl ReferenceStateMachine for LifecycleModel {
+    type State = ModelState;
+    type Transition = Op;
+
+    fn init_state() -> BoxedStrategy<ModelState> {
+        // the running check's seed: the model and the SUT worlds derive from it
+        Just(ModelState::initial(context::seed())).boxed()
+    }
+
+    fn transitions(_state: &ModelState) -> BoxedStrategy<Op> {
+        op().boxed()
+    }
+
+    fn apply(mut state: ModelState, transition: &Op) -> ModelState {
+        state.last_answer = apply(&mut state.world, transition);
+        state.steps += 1;
+        state
+    }
+}
+
+/// A divergence between the SUT and the model (the panic payload that ends a case).
+#[derive(Clone, Debug)]
+pub struct Divergence(pub String);
+
+/// The SUT driven through its binding, step by step against the model.
+pub struct LifecycleTest;
+
+impl StateMachineTest for LifecycleTest {
+    type SystemUnderTest = World;
+    type Reference = LifecycleModel;
+
+    fn init_test(model: &ModelState) -> World {
+        world_for(true, model.seed)
+    }
+
+    fn apply(mut sut: World, model: &ModelState, transition: Op) -> World {
+        let actual = apply(&mut sut, &transition);
+        if actual != model.last_answer {
+            let step = model.steps - 1;
+            std::panic::panic_any(Divergence(format!(
+                "step {step} {transition:?}: model answered {}, SUT {actual}",
+                model.last_answer
+            )));
+        }
+        sut
+    }
+
+    fn check_invariants(sut: &World, model: &ModelState) {
+        let step = model.steps.saturating_sub(1);
+        if model.world.snapshot() != sut.snapshot() {
+            std::panic::panic_any(Divergence(format!("step {step}: the SUT's state differs from the model's")));
+        }
+        if let Some(v) = sut.violations().first() {
+            std::panic::panic_any(Divergence(format!("step {step}: invariant {} violated: {}", v.invariant, v.detail)));
+        }
+    }
+}
+
+/// Runs one generated case: `Ok(None)` when the SUT and the model agree at
+/// every step, `Ok(Some(why))` at the first divergence (or a stopped
+/// step), `Err` when the SUT does not implement a step.
+pub fn run_case(
+    model: ModelState,
+    ops: Vec<Op>,
+    seen: Option<Arc<AtomicUsize>>,
+) -> Result<Option<String>, context::Unimplemented> {
+    let quiet = Config { verbose: 0, ..Config::default() };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        LifecycleTest::test_sequential(quiet, model, ops, seen);
+    })) {
+        Ok(()) => Ok(None),
+        Err(payload) => {
+            if let Some(missing) = payload.downcast_ref::<context::Unimplemented>() {
+                return Err(missing.clone());
+            }
+            let detail = payload
+                .downcast_ref::<Divergence>()
+                .map(|d| d.0.clone())
+                .or_else(|| {
+                    payload
+                        .downcast_ref::<context::Failure>()
+                        .map(|f| format!("{} (expected {})", f.actual, f.expected))
+                })
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a step stopped".into());
+            Ok(Some(detail))
+        }
+    }
+}
