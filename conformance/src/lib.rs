@@ -4,6 +4,8 @@
 
 pub mod checks;
 pub mod external;
+pub mod fuzz_corpus;
+pub mod fuzzing;
 pub mod model_check;
 pub mod report;
 pub mod runner;

@@ -82,6 +82,12 @@ enum Command {
         #[arg(long)]
         mutant: Option<String>,
     },
+    /// Write the fuzz targets' seed corpora (made from the vector files) under `fuzz/corpus/<target>/`.
+    FuzzCorpus {
+        /// The folder to write (default: the project's `fuzz/corpus`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -164,6 +170,7 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Keygen { out } => keygen(&out),
+        Command::FuzzCorpus { out } => fuzz_corpus(out),
         Command::ModelCheck { depth, in_flight, clock_steps, devices, mutant } => {
             let bounds = jpki_conformance::model_check::Bounds { depth, in_flight, clock_steps, devices };
             model_check(bounds, mutant.as_deref())
@@ -378,6 +385,21 @@ fn model_check(bounds: jpki_conformance::model_check::Bounds, mutant: Option<&st
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn fuzz_corpus(out: Option<PathBuf>) -> Result<ExitCode, String> {
+    let out = out.unwrap_or_else(|| jpki_conformance::external::project_vectors_dir().join("../fuzz/corpus"));
+    let corpus = jpki_conformance::fuzz_corpus::seed_corpus()?;
+    for (target, seeds) in &corpus {
+        let dir = out.join(target);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for (name, bytes) in seeds {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        println!("{:<18} {:>4} seeds  {}", target, seeds.len(), dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn replay_trace(path: &Path, sut: &str, record: bool) -> Result<ExitCode, String> {

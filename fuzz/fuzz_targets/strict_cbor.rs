@@ -1,13 +1,5 @@
-//! The strict decoder on arbitrary bytes: never panics, and whatever it
-//! accepts re-encodes to exactly the same bytes (ENC-014, ENC-016).
+//! Fuzz target `strict_cbor`: the body is `jpki_conformance::fuzzing::strict_cbor`
+//! (documented there), shared with the regression replay under `cargo test`.
 #![no_main]
 
-use jpki_reference::codec::{decode_v0, encode};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    if let Ok(value) = decode_v0(data) {
-        let again = encode(&value).expect("an accepted value re-encodes");
-        assert_eq!(again, data, "accepted input is not deterministic");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| jpki_conformance::fuzzing::strict_cbor(data));

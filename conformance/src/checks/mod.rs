@@ -12,6 +12,7 @@ pub mod context;
 mod lifecycle;
 pub mod property;
 mod registry;
+pub mod robustness;
 pub mod state_machine;
 pub(crate) mod surgery;
 pub mod trace;
@@ -395,20 +396,31 @@ fn vector_checks() -> Vec<Check> {
             || judge_vector_file("verifier_assertion.json"),
         ),
     ];
-    entries
-        .into_iter()
-        .map(|(file, id, role, features, run)| {
-            let ids = requirements(file);
-            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-            Check::new(
-                id,
-                &format!("fixed vectors: vectors/{file}"),
+    let mut checks = Vec::new();
+    for (file, id, role, features, run) in entries {
+        let ids = requirements(file);
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        checks.push(Check::new(
+            id,
+            &format!("fixed vectors: vectors/{file}"),
+            role,
+            CheckKind::Vector,
+            &refs,
+            features.to_vec(),
+            run,
+        ));
+        // a robustness check around each file a SUT role judges (client files have none)
+        if !file.starts_with("client_") {
+            checks.push(Check::new(
+                &id.replacen("vectors::", "robustness::", 1),
+                &format!("malformed and mutated input around vectors/{file}: refused, state unchanged"),
                 role,
-                CheckKind::Vector,
-                &refs,
+                CheckKind::Robustness,
+                &["ENC-016", "ENC-005", "ISS-008", "USE-013"],
                 features.to_vec(),
-                run,
-            )
-        })
-        .collect()
+                robustness::run,
+            ));
+        }
+    }
+    checks
 }

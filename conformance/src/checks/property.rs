@@ -20,8 +20,10 @@ use super::state_machine::{LifecycleModel, run_case};
 use super::surgery::{attributes, raw_map, sign_with_raw_protected, split};
 use proptest_state_machine::ReferenceStateMachine;
 
-const HOLDERS: [&str; 2] = ["h0", "h1"];
-const DEVICES: [&str; 3] = ["d0", "d1", "d2"];
+/// The holders of the property runs' worlds.
+pub const HOLDERS: [&str; 2] = ["h0", "h1"];
+/// The devices of the property runs' worlds.
+pub const DEVICES: [&str; 3] = ["d0", "d1", "d2"];
 
 /// One operation of a run (field names say which holder, device or rp, by
 /// index). Serialised in trace files as `{"op": "issue", "holder": 0, …}`.

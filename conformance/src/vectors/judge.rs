@@ -7,13 +7,13 @@ use jpki_reference::msgs::error_msg::ErrorMessage;
 use jpki_reference::msgs::usage::UseRequest;
 use jpki_reference::msgs::{Kind, Message};
 use jpki_reference::verifier::{IssuedNonce as StoredNonce, StatusAnswer, VerifierState};
-use jpki_reference::world::WORLD_START;
+use jpki_reference::world::{WORLD_START, World};
 
 use super::format::{StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
 use super::{VECTOR_SEED, fixtures};
 use crate::checks::context;
 
-fn unhex(text: &str, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn unhex(text: &str, what: &str) -> Result<Vec<u8>, String> {
     hex::decode(text).map_err(|e| format!("{what}: {e}"))
 }
 
@@ -61,54 +61,77 @@ fn snapshot<T: serde::de::DeserializeOwned>(group: &VectorGroup) -> Result<T, St
     ciborium::from_reader(bytes.as_slice()).map_err(|e| format!("snapshot: {e}"))
 }
 
-/// Judges one test with the running check's SUT; `Err` describes a mismatch.
-pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<(), String> {
-    let mut world = context::world_with_seed(VECTOR_SEED);
+/// Sets `world` up with the group's fixture at the group's clock: the
+/// judging role's stored state, or the device recipe.
+pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<(), String> {
     world.advance(group.clock.saturating_sub(WORLD_START));
-    let input = unhex(&test.input, "input")?;
     let fixture = |e: jpki_reference::Error| format!("fixture refused: {e}");
-    let verdict: Result<(), Code> = match role {
+    match role {
         "verifier" => {
             let rp = group.rp_id.clone().ok_or("a verifier group names its rp")?;
-            world.load_verifier_state(&rp, stored_state(group)?).map_err(fixture)?;
-            let status = test.status.as_ref().ok_or("a verifier test carries Status's answer")?;
-            world.verify_with_answer(&rp, &input, status_answer(status)?).map(|_| ()).map_err(|e| e.code())
+            world.load_verifier_state(&rp, stored_state(group)?).map_err(fixture)
         }
-        "issuer" => {
-            world.load_issuer_state(snapshot(group)?).map_err(fixture)?;
-            let endpoint = test.endpoint.as_deref().unwrap_or("issue");
-            world.issuer_judges_at(endpoint, &input).map(|_| ()).map_err(|e| e.code())
-        }
-        "status" => {
-            world.load_status_state(snapshot(group)?).map_err(fixture)?;
-            match test.endpoint.as_deref() {
-                Some("feed") => world.status_feed_judges(&input).map_err(|e| e.code()),
-                _ => world.status_judges(&input).map(|_| ()).map_err(|e| e.code()),
-            }
-        }
+        "issuer" => world.load_issuer_state(snapshot(group)?).map_err(fixture),
+        "status" => world.load_status_state(snapshot(group)?).map_err(fixture),
         "device" => {
             let setup = group.setup.as_deref().ok_or("a device group names its setup recipe")?;
-            fixtures::device_setup(&mut world, setup)?;
-            let endpoint = test.endpoint.as_deref().ok_or("a device test names its endpoint")?;
-            world.device_judges(fixtures::DEVICE, endpoint, &input).map(|_| ()).map_err(|e| e.code())
+            fixtures::device_setup(world, setup).map(|_| ())
+        }
+        "client" => Ok(()),
+        other => Err(format!("no judge for role {other}")),
+    }
+}
+
+/// Hands `input` to the judging role of a prepared world, where `test`
+/// says (its endpoint, and for a verifier Status's answer); the verdict.
+pub fn deliver(
+    role: &str,
+    group: &VectorGroup,
+    test: &VectorTest,
+    world: &mut World,
+    input: &[u8],
+) -> Result<Result<(), Code>, String> {
+    let endpoint = test.endpoint.as_deref();
+    Ok(match role {
+        "verifier" => {
+            let rp = group.rp_id.clone().ok_or("a verifier group names its rp")?;
+            let status = test.status.as_ref().ok_or("a verifier test carries Status's answer")?;
+            world.verify_with_answer(&rp, input, status_answer(status)?).map(|_| ()).map_err(|e| e.code())
+        }
+        "issuer" => world.issuer_judges_at(endpoint.unwrap_or("issue"), input).map(|_| ()).map_err(|e| e.code()),
+        "status" => match endpoint {
+            Some("feed") => world.status_feed_judges(input).map_err(|e| e.code()),
+            _ => world.status_judges(input).map(|_| ()).map_err(|e| e.code()),
+        },
+        "device" => {
+            let endpoint = endpoint.ok_or("a device test names its endpoint")?;
+            world.device_judges(fixtures::DEVICE, endpoint, input).map(|_| ()).map_err(|e| e.code())
         }
         // Messages no SUT role receives in v0 (a shop's receipt check, a
         // client reading an Error): the suite's own consumer judges them, so
         // the files pin the format for vendors' client libraries.
-        "client" => match test.endpoint.as_deref() {
+        "client" => match endpoint {
             Some("receipt") => {
                 let anchor = group.trust_anchors.get("mobile").ok_or("a receipt group carries the mobile anchor")?;
                 let anchor = jpki_reference::pki::TrustAnchor::from_der(world.provider(), &unhex(anchor, "anchor")?)
-                    .map_err(fixture)?;
-                jpki_reference::receipt::verify_receipt(world.provider(), &input, &anchor, group.clock)
+                    .map_err(|e| format!("anchor: {e}"))?;
+                jpki_reference::receipt::verify_receipt(world.provider(), input, &anchor, group.clock)
                     .map(|_| ())
                     .map_err(|e| e.code)
             }
-            Some("error") => ErrorMessage::from_bytes(&input).map(|_| ()).map_err(|e| e.code),
+            Some("error") => ErrorMessage::from_bytes(input).map(|_| ()).map_err(|e| e.code),
             other => return Err(format!("no client endpoint {other:?}")),
         },
         other => return Err(format!("no judge for role {other}")),
-    };
+    })
+}
+
+/// Judges one test with the running check's SUT; `Err` describes a mismatch.
+pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<(), String> {
+    let mut world = context::world_with_seed(VECTOR_SEED);
+    prepare(role, group, &mut world)?;
+    let input = unhex(&test.input, "input")?;
+    let verdict = deliver(role, group, test, &mut world, &input)?;
     let actual = match &verdict {
         Ok(()) => "valid".to_owned(),
         Err(code) => format!("invalid {code}"),

@@ -57,6 +57,13 @@ impl Message for UseRequest {
             document_digest: fields.optional(6).map(|v| digest_value(v, "document digest")).transpose()?,
         };
         check_digest_presence(request.kind, &request.document_digest, Self::NAME)?;
+        // The fuzzing canary (fuzz/README.md): only in builds with `--cfg
+        // jpki_canary`, a well-formed request with this purpose panics, so
+        // we can see how long the `use_request` target takes to reach it.
+        #[cfg(jpki_canary)]
+        if request.purpose.as_bytes() == b"jpki" {
+            panic!("fuzzing canary reached");
+        }
         Ok(request)
     }
 }

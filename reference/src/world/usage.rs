@@ -128,17 +128,23 @@ impl World {
     }
 
     /// The Issuer judges a lifecycle request at `endpoint` (`migrate`,
-    /// `holder_action`, `device_revocation`, `acknowledge_wipe`, `issue`).
+    /// `holder_action`, `device_revocation`, `acknowledge_wipe`, `issue`);
+    /// Status is fed what the Issuer changed, no device installs anything.
     pub fn issuer_judges_at(&mut self, endpoint: &str, request: &[u8]) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
         let endpoint = endpoint.to_owned();
-        self.deliver(Hop::IssuanceRequest, move |w| match endpoint.as_str() {
-            "issue" => Ok(w.issuer.issue(request, now)?.response),
-            "migrate" => Ok(w.issuer.migrate(request, now)?.response),
-            "holder_action" => Ok(w.issuer.holder_action(request, now)?.response),
-            "device_revocation" => Ok(w.issuer.device_revocation(request, now)?.response),
-            "acknowledge_wipe" => w.issuer.acknowledge_wipe(request, now).map(|()| Vec::new()),
-            other => Err(crate::Error::with_detail(crate::Code::Malformed, format!("no endpoint {other}"))),
+        self.deliver(Hop::IssuanceRequest, move |w| {
+            let output = match endpoint.as_str() {
+                "issue" => w.issuer.issue(request, now)?,
+                "migrate" => w.issuer.migrate(request, now)?,
+                "holder_action" => w.issuer.holder_action(request, now)?,
+                "device_revocation" => w.issuer.device_revocation(request, now)?,
+                "acknowledge_wipe" => return w.issuer.acknowledge_wipe(request, now).map(|()| Vec::new()),
+                other => return Err(crate::Error::with_detail(crate::Code::Malformed, format!("no endpoint {other}"))),
+            };
+            // the back office: Status hears every change the Issuer made
+            w.feed(&output)?;
+            Ok(output.response)
         })
     }
 

@@ -1,0 +1,179 @@
+//! Robustness checks: malformed and mutated messages sent to the SUT
+//! through its binding. For each valid vector (the base), the SUT's role is
+//! set up with the vector's fixture and receives junk: the same group's
+//! invalid vectors, and mutations of the base made from the check's seed
+//! (bit flips, truncation, appended and spliced bytes, bytes from
+//! `arbitrary`). What the model (the reference, fed the same junk) refuses,
+//! the SUT must refuse with a registry code and its state as it was; a
+//! mutation that is still a well-formed message must be judged as the model
+//! judges it. Then the base itself must get the model's verdict, with the
+//! same resulting state: the junk left no trace.
+
+use arbitrary::Unstructured;
+use jpki_reference::world::World;
+use proptest::prelude::Rng;
+use proptest::test_runner::{RngAlgorithm, TestRng};
+
+use super::context;
+use crate::vectors::judge::{deliver, prepare, unhex};
+use crate::vectors::{VECTOR_SEED, VectorFile, VectorGroup, VectorTest};
+
+/// Mutations per valid vector (`JPKI_ROBUSTNESS_CASES`, default 16).
+pub fn cases() -> usize {
+    std::env::var("JPKI_ROBUSTNESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
+}
+
+/// A number below `n` (0 when `n` is 0).
+fn below(rng: &mut TestRng, n: usize) -> usize {
+    if n == 0 { 0 } else { (rng.next_u64() % n as u64) as usize }
+}
+
+fn random_bytes(rng: &mut TestRng, n: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n];
+    rng.fill_bytes(&mut out);
+    out
+}
+
+/// One mutation of `base`, and its name for the failure report.
+fn mutate(base: &[u8], rng: &mut TestRng) -> (&'static str, Vec<u8>) {
+    let mut out = base.to_vec();
+    if out.is_empty() {
+        return ("one byte", vec![0xff]);
+    }
+    match below(rng, 6) {
+        0 => {
+            for _ in 0..=below(rng, 4) {
+                let at = below(rng, out.len());
+                if let Some(b) = out.get_mut(at) {
+                    *b ^= 1 << below(rng, 8);
+                }
+            }
+            ("bit flips", out)
+        }
+        1 => {
+            out.truncate(below(rng, base.len()));
+            ("truncated", out)
+        }
+        2 => {
+            let n = 1 + below(rng, 8);
+            let extra = random_bytes(rng, n);
+            out.extend(extra);
+            ("bytes appended", out)
+        }
+        3 => {
+            let at = below(rng, out.len());
+            let len = below(rng, out.len() - at + 1);
+            let junk = random_bytes(rng, len);
+            out.splice(at..at + len, junk);
+            ("bytes spliced", out)
+        }
+        4 => {
+            let at = below(rng, out.len());
+            out[at] = [0x00, 0x17, 0x18, 0x1f, 0x5f, 0x7f, 0x9f, 0xbf, 0xff][below(rng, 9)];
+            ("one header byte replaced", out)
+        }
+        _ => {
+            // whatever `arbitrary` makes of random bytes, as a byte string
+            let seed = random_bytes(rng, 64);
+            let mut u = Unstructured::new(&seed);
+            let junk: Vec<u8> = u.arbitrary().unwrap_or_default();
+            ("bytes from arbitrary", junk)
+        }
+    }
+}
+
+fn world_for_sut() -> World {
+    context::world_with_seed(VECTOR_SEED)
+}
+
+fn model_world() -> Result<World, String> {
+    World::new(VECTOR_SEED).map_err(|e| e.to_string())
+}
+
+/// The robustness check: its id names the vector file it works from
+/// (`robustness::device-use-request` → `vectors/device_use_request.json`).
+pub fn run() {
+    let id = context::check_id();
+    let stem = id.trim_start_matches("robustness::").replace('-', "_");
+    run_file(&format!("{stem}.json"));
+}
+
+/// Runs the robustness check over one vector file.
+pub fn run_file(name: &str) {
+    let path = crate::external::project_vectors_dir().join(name);
+    let file: VectorFile = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| context::fail("a readable vector file", path.display().to_string()));
+    let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &context::seed());
+    let mut sent = 0;
+    for group in &file.test_groups {
+        for base in group.tests.iter().filter(|t| t.result == "valid") {
+            match one_base(&file.role, group, base, &mut rng) {
+                Ok(n) => sent += n,
+                Err(why) => context::fail(
+                    "junk refused with a registry code, the state unchanged, then the good message judged as by the model",
+                    format!("{name} base tcId {}: {why}", base.tc_id),
+                ),
+            }
+        }
+    }
+    if sent == 0 {
+        context::fail("junk sent", format!("{name} has no valid vector to mutate"));
+    }
+}
+
+fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRng) -> Result<usize, String> {
+    let good = unhex(&base.input, "input")?;
+    let mut sut = world_for_sut();
+    prepare(role, group, &mut sut)?;
+    let mut model = model_world()?;
+    prepare(role, group, &mut model)?;
+    let mut junk: Vec<(String, Vec<u8>)> = group
+        .tests
+        .iter()
+        .filter(|t| t.result == "invalid" && t.endpoint == base.endpoint)
+        .map(|t| Ok((format!("invalid vector tcId {}", t.tc_id), unhex(&t.input, "input")?)))
+        .collect::<Result<_, String>>()?;
+    for _ in 0..cases() {
+        let (kind, bytes) = mutate(&good, rng);
+        if bytes != good {
+            junk.push((kind.to_owned(), bytes));
+        }
+    }
+    // The model sees the same junk: a mutation can still be a well-formed
+    // message (a flipped bit in a nonce), which the SUT must then judge as
+    // the model does. What the model refuses, the SUT must refuse, with a
+    // registry code and its state as before.
+    for (kind, bytes) in &junk {
+        let before = sut.snapshot();
+        let expected = deliver(role, group, base, &mut model, bytes)?;
+        let actual = deliver(role, group, base, &mut sut, bytes)?;
+        match (&expected, &actual) {
+            (Err(_), Ok(())) => return Err(format!("{kind} was accepted: input {}", hex::encode(bytes))),
+            (Ok(()), Err(code)) => {
+                return Err(format!(
+                    "{kind} is well-formed and the model accepts it; the SUT refused {code}: input {}",
+                    hex::encode(bytes)
+                ));
+            }
+            (Err(_), Err(_)) if sut.snapshot() != before => {
+                return Err(format!("{kind} was refused but moved the state: input {}", hex::encode(bytes)));
+            }
+            _ => {}
+        }
+        if sut.snapshot() != model.snapshot() {
+            return Err(format!("after {kind} the SUT's state differs from the model's: input {}", hex::encode(bytes)));
+        }
+    }
+    // the good message, as if the junk never came
+    let expected = deliver(role, group, base, &mut model, &good)?;
+    let actual = deliver(role, group, base, &mut sut, &good)?;
+    if actual != expected {
+        return Err(format!("after the junk the good message got {actual:?}; the model answers {expected:?}"));
+    }
+    if sut.snapshot() != model.snapshot() {
+        return Err("after the junk and the good message the SUT's state differs from the model's".into());
+    }
+    Ok(junk.len())
+}

@@ -1,0 +1,286 @@
+//! The bodies of the fuzz targets in `fuzz/`: one function per target, so
+//! cargo-fuzz runs them under libFuzzer and `cargo test` replays the
+//! committed corpora and regressions through exactly the same code on
+//! stable (`tests/fuzz_regressions.rs`). Each function panics only when a
+//! rule is broken: a decoder panicking or running unbounded (ENC-016), an
+//! accepted input that does not re-encode to itself (ENC-014), a refusal
+//! that moved a role's state (ISS-008, USE-013), an invariant violated
+//! (PROTOCOL.md §4), or the two CBOR decoders disagreeing.
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+// A fuzz target reports a broken rule by panicking; that is its job.
+
+use std::cell::RefCell;
+
+use arbitrary::Unstructured;
+use jpki_reference::codec::cose_sign1::decode_sign1;
+use jpki_reference::codec::{Limits, cose_key, decode_v0, encode};
+use jpki_reference::crypto::{SymbolicProvider, default_provider};
+use jpki_reference::device::UserVerification;
+use jpki_reference::msgs::Message;
+use jpki_reference::msgs::error_msg::ErrorMessage;
+use jpki_reference::msgs::issuance::{IssuanceChallenge, IssuanceRequest, IssuanceResponse};
+use jpki_reference::msgs::lifecycle::{
+    DeviceRevocationPayload, HolderActionPayload, ReceiptPayload, WipeCommandPayload, WipeReceiptPayload,
+};
+use jpki_reference::msgs::status::{StatusFeed, StatusRequestPayload, StatusResponsePayload};
+use jpki_reference::msgs::usage::{AssertionPayload, UseRequest};
+use jpki_reference::mutants::Mutation;
+use jpki_reference::pki::{ParsedCert, Purpose, validate_chain};
+use jpki_reference::world::{GOV_RP, IssueParams, World};
+
+use crate::checks::property::{HOLDERS, Op, apply};
+use crate::checks::surgery::attributes;
+
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
+/// Every fuzz target, by name (the names of `fuzz/fuzz_targets/*.rs`).
+pub const TARGETS: [(&str, Target); 10] = [
+    ("strict_cbor", strict_cbor),
+    ("differential_cbor", differential_cbor),
+    ("cose_sign1", cose_sign1),
+    ("cose_key", cose_key_target),
+    ("certificate", certificate),
+    ("messages", messages),
+    ("use_request", use_request),
+    ("role_input", role_input),
+    ("lifecycle", lifecycle),
+    ("wipe_command", wipe_command),
+];
+
+/// The strict decoder: whatever it accepts re-encodes to the same bytes.
+pub fn strict_cbor(data: &[u8]) {
+    if let Ok(value) = decode_v0(data) {
+        let again = encode(&value).expect("an accepted value re-encodes");
+        assert_eq!(again, data, "accepted input is not deterministic (ENC-014)");
+    }
+}
+
+/// The strict decoder against a second decoder (`ciborium`, used as an
+/// oracle only): what the strict decoder accepts, ciborium decodes to the
+/// same value and re-encodes to the same bytes; what ciborium cannot parse
+/// as one item, the strict decoder refuses.
+pub fn differential_cbor(data: &[u8]) {
+    let strict = decode_v0(data);
+    let mut reader = data;
+    let oracle: Result<ciborium::Value, _> = ciborium::from_reader(&mut reader);
+    match (&strict, &oracle) {
+        (Ok(value), Ok(other)) => {
+            assert_eq!(value, other, "the decoders read different values");
+            assert!(reader.is_empty(), "strict accepted trailing bytes ciborium left over");
+            let mut again = Vec::new();
+            ciborium::into_writer(other, &mut again).expect("ciborium re-encodes");
+            assert_eq!(again, data, "strict accepted what ciborium would not write");
+        }
+        (Ok(_), Err(e)) => panic!("strict accepted what ciborium refuses: {e}"),
+        _ => {}
+    }
+}
+
+/// COSE_Sign1 decoding: never panics; an accepted structure yields its chain.
+pub fn cose_sign1(data: &[u8]) {
+    if let Ok(sign1) = decode_sign1(data, &Limits::V0) {
+        let _ = sign1.x5chain();
+        let _ = sign1.payload();
+    }
+}
+
+/// COSE_Key decoding (KEY-001, KEY-002): an accepted key re-encodes to itself.
+pub fn cose_key_target(data: &[u8]) {
+    if let Ok(key) = cose_key::from_bytes(default_provider(), data) {
+        assert_eq!(cose_key::to_bytes(&key).expect("a key encodes"), data, "accepted key is not deterministic");
+    }
+}
+
+/// Certificates as the profile reads them, then as a one-certificate chain.
+pub fn certificate(data: &[u8]) {
+    let provider = default_provider();
+    if ParsedCert::parse(provider, data).is_ok() {
+        FIXTURE.with(|f| {
+            let anchor = &f.borrow().anchor;
+            let _ = validate_chain(provider, &[data.to_vec()], anchor, Purpose::MobileAuth, 1_700_000_000);
+        });
+    }
+}
+
+fn round_trip<M: Message>(data: &[u8]) {
+    if let Ok(message) = M::from_bytes(data) {
+        let again = message.to_bytes().expect("an accepted message re-encodes");
+        assert_eq!(again, data, "{}: accepted input does not re-encode to itself (ENC-014)", M::NAME);
+    }
+}
+
+/// Every message decoder; the first byte picks the message type. Accepted
+/// input must re-encode to exactly itself.
+pub fn messages(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else { return };
+    match which % 14 {
+        0 => round_trip::<IssuanceChallenge>(rest),
+        1 => round_trip::<IssuanceRequest>(rest),
+        2 => round_trip::<IssuanceResponse>(rest),
+        3 => round_trip::<UseRequest>(rest),
+        4 => round_trip::<AssertionPayload>(rest),
+        5 => round_trip::<StatusRequestPayload>(rest),
+        6 => round_trip::<StatusResponsePayload>(rest),
+        7 => round_trip::<StatusFeed>(rest),
+        8 => round_trip::<HolderActionPayload>(rest),
+        9 => round_trip::<DeviceRevocationPayload>(rest),
+        10 => round_trip::<ReceiptPayload>(rest),
+        11 => round_trip::<WipeCommandPayload>(rest),
+        12 => round_trip::<WipeReceiptPayload>(rest),
+        _ => round_trip::<ErrorMessage>(rest),
+    }
+}
+
+/// What the stateful targets start from, built once per process: a world
+/// on the real provider with one holder's both kinds issued to `phone`
+/// (forked per input), and the mobile root as an anchor.
+struct Fixture {
+    issued: World,
+    anchor: jpki_reference::pki::TrustAnchor,
+}
+
+thread_local! {
+    static FIXTURE: RefCell<Fixture> = RefCell::new({
+        let mut issued = World::new(crate::vectors::VECTOR_SEED).expect("the fixture world builds");
+        issued.add_holder("vectors", attributes()).expect("a holder");
+        issued.add_device("phone");
+        issued.issue("vectors", "phone", &IssueParams::both(1)).expect("issuance");
+        let anchor = issued.pki().mobile_root.anchor(default_provider()).expect("the mobile anchor");
+        Fixture { issued, anchor }
+    });
+}
+
+fn issued_world() -> World {
+    FIXTURE.with(|f| f.borrow().issued.fork().expect("a reference world forks"))
+}
+
+/// A refusal must leave every role as it was.
+fn refused_cleanly<T>(what: &str, result: Result<T, jpki_reference::world::FlowError>) {
+    if let Err(e) = result {
+        assert!(e.unchanged, "{what}: refusal {} moved a role's state", e.code());
+    }
+}
+
+/// A UseRequest as the wallet reads it and answers it.
+pub fn use_request(data: &[u8]) {
+    let mut world = issued_world();
+    refused_cleanly("use_request", world.assertion("phone", data, UserVerification::BIOMETRIC));
+    assert!(world.violations().is_empty(), "{:?}", world.violations());
+}
+
+/// A WipeCommand as the wallet carries it out.
+pub fn wipe_command(data: &[u8]) {
+    let mut world = issued_world();
+    refused_cleanly("wipe_command", world.device_judges("phone", "wipe_command", data));
+    assert!(world.violations().is_empty(), "{:?}", world.violations());
+}
+
+/// Each role's input handlers on arbitrary bytes, in the issued state; the
+/// first byte picks the role and endpoint. A refusal must carry a registry
+/// code (the type guarantees it) and leave every role as it was.
+pub fn role_input(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else { return };
+    let mut world = issued_world();
+    let endpoint = match which % 10 {
+        0 => "issuer.issue",
+        1 => "issuer.migrate",
+        2 => "issuer.holder_action",
+        3 => "issuer.device_revocation",
+        4 => "issuer.acknowledge_wipe",
+        5 => "status.answer",
+        6 => "status.feed",
+        7 => "verifier.verify",
+        8 => "device.issuance_response",
+        _ => "device.use_request",
+    };
+    match endpoint.split_once('.') {
+        Some(("issuer", at)) => refused_cleanly(endpoint, world.issuer_judges_at(at, rest)),
+        Some(("status", "answer")) => refused_cleanly(endpoint, world.status_judges(rest)),
+        Some(("status", _)) => refused_cleanly(endpoint, world.status_feed_judges(rest)),
+        Some(("verifier", _)) => refused_cleanly(endpoint, world.verify(GOV_RP, rest)),
+        Some(("device", at)) => refused_cleanly(endpoint, world.device_judges("phone", at, rest)),
+        _ => {}
+    }
+    // A feed is the Issuer's trusted back-office word: an arbitrary one may
+    // legitimately disagree with the Issuer's registry (invariant 2).
+    if endpoint != "status.feed" {
+        assert!(world.violations().is_empty(), "{endpoint}: {:?}", world.violations());
+    }
+}
+
+/// Up to 12 lifecycle operations, built from the input with `arbitrary`,
+/// run through a world on the symbolic provider; the world checks every
+/// invariant after every step.
+pub fn lifecycle(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(ops) = arbitrary_ops(&mut u) else { return };
+    run_ops(None, &ops);
+}
+
+/// Runs `ops` in the lifecycle target's world (the reference, or a
+/// built-in mutant) and panics at the first invariant violated.
+pub fn run_ops(mutation: Option<Mutation>, ops: &[Op]) {
+    let mut world = match mutation {
+        None => LIFECYCLE.with(|w| w.borrow().fork().expect("a reference world forks")),
+        Some(m) => lifecycle_world(Some(m)),
+    };
+    for op in ops {
+        let _ = apply(&mut world, op);
+        if let Some(v) = world.violations().first() {
+            panic!("invariant {} violated after {ops:?}: {}", v.invariant, v.detail);
+        }
+    }
+}
+
+fn lifecycle_world(mutation: Option<Mutation>) -> World {
+    let mut world = World::with_provider([0x66; 32], mutation, &SYMBOLIC).expect("the world builds");
+    for holder in HOLDERS {
+        world.add_holder(holder, attributes()).expect("a holder");
+    }
+    for device in crate::checks::property::DEVICES {
+        world.add_device(device);
+    }
+    world
+}
+
+static SYMBOLIC: SymbolicProvider = SymbolicProvider;
+
+thread_local! {
+    static LIFECYCLE: RefCell<World> = RefCell::new(lifecycle_world(None));
+}
+
+/// Operations from unstructured bytes, every index in range.
+pub fn arbitrary_ops(u: &mut Unstructured) -> arbitrary::Result<Vec<Op>> {
+    let count = u.int_in_range(1..=12)?;
+    let mut ops = Vec::with_capacity(count);
+    for _ in 0..count {
+        let holder = u.int_in_range(0..=1)?;
+        let device = u.int_in_range(0..=2)?;
+        let other = u.int_in_range(0..=2)?;
+        let key = u.int_in_range(0..=3)?;
+        let flag: bool = u.arbitrary()?;
+        let op = match u.int_in_range(0..=16u8)? {
+            0 => Op::IssueTwice { holder, device },
+            1 => Op::Issue { holder, device, kinds: u.int_in_range(0..=2)?, key },
+            2 => Op::Authenticate { device, rp: usize::from(flag) },
+            3 => Op::Sign { device, rp: other % 2, passcode: flag },
+            4 => Op::Replay { device },
+            5 => Op::CounterBack { device },
+            6 => Op::OtherRp { device },
+            7 => Op::NonDeterministic { device },
+            8 => Op::Unreachable { device },
+            9 => Op::Advance { secs: u.int_in_range(0..=700)? },
+            10 => Op::Hold { holder, action: u.int_in_range(0..=2)?, key },
+            11 => Op::HoldAndLift { holder, key },
+            12 => Op::MigrateOld { old: device, new: other, key },
+            13 => Op::MigrateCard { holder, old: device, new: other },
+            14 => Op::RevokeFromDevice { device, released: flag, key },
+            15 => Op::Card { holder, sign_only: flag },
+            _ => Op::Online { device, online: flag },
+        };
+        ops.push(op);
+    }
+    Ok(ops)
+}
