@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 cd "$SRC_DIR"
 
 # seed corpora from the committed vector files
-cargo run --quiet --release -p jpki-conformance -- fuzz-corpus --out "$SRC_DIR/fuzz/corpus"
+cargo run --quiet -p jpki-conformance -- fuzz-corpus --out "$SRC_DIR/fuzz/corpus"
 
 cd fuzz
 cargo fuzz build --release --sanitizer "$SANITIZER"
