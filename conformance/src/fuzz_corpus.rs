@@ -96,7 +96,7 @@ pub fn seed_corpus() -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>
                     add("role_input", with_prefix(selector, &input));
                 }
                 match name {
-                    "device_use_request.json" => add("use_request", input.clone()),
+                    "device_use_request.json" => add("use_request", with_prefix(0, &input)),
                     "device_wipe_command.json" => add("wipe_command", input.clone()),
                     _ => {}
                 }
@@ -108,11 +108,14 @@ pub fn seed_corpus() -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>
     for root in [&world.pki().card_root, &world.pki().mobile_root, &world.pki().platform_root] {
         add("cose_key", jpki_reference::codec::cose_key::to_bytes(&root.key.public).map_err(|e| e.to_string())?);
     }
-    // lifecycle: structure comes from `arbitrary`, so any bytes seed it
+    // lifecycle, and use_request's structured form: `arbitrary` reads
+    // any bytes, so hashes seed them
     let mut seed = Sha256::digest(b"jpki-mobile lifecycle seeds").to_vec();
     for _ in 0..16 {
         seed = Sha256::digest(&seed).to_vec();
-        add("lifecycle", [seed.clone(), Sha256::digest(&seed).to_vec()].concat());
+        let bytes = [seed.clone(), Sha256::digest(&seed).to_vec()].concat();
+        add("use_request", with_prefix(1, &bytes));
+        add("lifecycle", bytes);
     }
     Ok(corpus)
 }

@@ -163,11 +163,36 @@ fn refused_cleanly<T>(what: &str, result: Result<T, jpki_reference::world::FlowE
     }
 }
 
-/// A UseRequest as the wallet reads it and answers it.
+/// A UseRequest as the wallet reads it and answers it. The first byte
+/// picks the form: even, the rest is the message's bytes (malformed input,
+/// the decoder's edges); odd, the rest is read by `arbitrary` as the
+/// request's fields, encoded deterministically (well-formed requests, so
+/// the fuzzer explores what the wallet does with their content).
 pub fn use_request(data: &[u8]) {
+    let Some((&form, rest)) = data.split_first() else { return };
+    let bytes = if form % 2 == 0 {
+        rest.to_vec()
+    } else {
+        match structured_use_request(&mut Unstructured::new(rest)).map(|r| r.to_bytes()) {
+            Ok(Ok(bytes)) => bytes,
+            _ => return,
+        }
+    };
     let mut world = issued_world();
-    refused_cleanly("use_request", world.assertion("phone", data, UserVerification::BIOMETRIC));
+    refused_cleanly("use_request", world.assertion("phone", &bytes, UserVerification::BIOMETRIC));
     assert!(world.violations().is_empty(), "{:?}", world.violations());
+}
+
+fn structured_use_request(u: &mut Unstructured) -> arbitrary::Result<UseRequest> {
+    let kind = if u.arbitrary()? { jpki_reference::msgs::Kind::Sign } else { jpki_reference::msgs::Kind::Auth };
+    Ok(UseRequest {
+        rp_id: u.arbitrary()?,
+        nonce: u.arbitrary()?,
+        purpose: u.arbitrary()?,
+        time: u.arbitrary()?,
+        kind,
+        document_digest: u.arbitrary()?,
+    })
 }
 
 /// A WipeCommand as the wallet carries it out.
