@@ -252,8 +252,7 @@ fn apply(node: &mut Node, action: &Action) -> bool {
 struct Canonical<'a> {
     input: &'a [u8],
     at: usize,
-    tokens: HashMap<&'a [u8], u64>,
-    owned: HashMap<Vec<u8>, u64>,
+    tokens: HashMap<Vec<u8>, u64>,
     hash: Sha256,
 }
 
@@ -276,7 +275,10 @@ impl<'a> Canonical<'a> {
         Some((major, arg, &self.input[start..self.at]))
     }
 
-    fn token(&mut self, index: u64) {
+    /// Hashes the token of `bytes` (numbered in order of first appearance).
+    fn token(&mut self, bytes: Vec<u8>) {
+        let next = self.tokens.len() as u64;
+        let index = *self.tokens.entry(bytes).or_insert(next);
         self.hash.update([0xff]);
         self.hash.update(index.to_be_bytes());
     }
@@ -310,11 +312,9 @@ impl<'a> Canonical<'a> {
         match major {
             2 => {
                 let len = usize::try_from(arg).ok()?;
-                let bytes = self.input.get(self.at..self.at + len)?;
+                let bytes = self.input.get(self.at..self.at + len)?.to_vec();
                 self.at += len;
-                let next = (self.tokens.len() + self.owned.len()) as u64;
-                let index = *self.tokens.entry(bytes).or_insert(next);
-                self.token(index);
+                self.token(bytes);
             }
             3 => {
                 let len = usize::try_from(arg).ok()?;
@@ -323,9 +323,7 @@ impl<'a> Canonical<'a> {
             }
             4 => match self.small_ints(arg) {
                 Some(bytes) => {
-                    let next = (self.tokens.len() + self.owned.len()) as u64;
-                    let index = *self.owned.entry(bytes).or_insert(next);
-                    self.token(index);
+                    self.token(bytes);
                     for _ in 0..arg {
                         self.head()?;
                     }
@@ -356,26 +354,20 @@ impl<'a> Canonical<'a> {
 /// The state's identity up to renaming: every role's snapshot, the clock,
 /// the devices online and the messages in flight.
 fn fingerprint(node: &Node) -> [u8; 32] {
-    let in_flight: Vec<(u8, usize, &[u8])> = node
+    let in_flight: Vec<(u8, usize, ciborium::Value)> = node
         .in_flight
         .iter()
         .map(|m| match m {
-            InFlight::Migration { new, bytes } => (0, *new, bytes.as_slice()),
-            InFlight::Assertion { rp, bytes } => (1, *rp, bytes.as_slice()),
-            InFlight::Revocation { device, bytes } => (2, *device, bytes.as_slice()),
+            InFlight::Migration { new, bytes } => (0, *new, ciborium::Value::Bytes(bytes.clone())),
+            InFlight::Assertion { rp, bytes } => (1, *rp, ciborium::Value::Bytes(bytes.clone())),
+            InFlight::Revocation { device, bytes } => (2, *device, ciborium::Value::Bytes(bytes.clone())),
         })
         .collect();
     let online: Vec<bool> = DEVICES.iter().map(|d| node.world.is_online(d)).collect();
-    let whole = (
-        node.world.snapshot(),
-        in_flight.iter().map(|(k, w, b)| (*k, *w, ciborium::Value::Bytes(b.to_vec()))).collect::<Vec<_>>(),
-        online,
-        node.world.now(),
-    );
+    let whole = (node.world.snapshot(), in_flight, online, node.world.now());
     let mut bytes = Vec::new();
     let _ = ciborium::into_writer(&whole, &mut bytes);
-    let mut canonical =
-        Canonical { input: &bytes, at: 0, tokens: HashMap::new(), owned: HashMap::new(), hash: Sha256::new() };
+    let mut canonical = Canonical { input: &bytes, at: 0, tokens: HashMap::new(), hash: Sha256::new() };
     let _ = canonical.item();
     canonical.hash.finalize().into()
 }

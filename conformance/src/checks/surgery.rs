@@ -68,20 +68,31 @@ pub(crate) fn split(bytes: &[u8]) -> Parts {
     Parts { protected, unprotected, payload: decode_v0(&payload).unwrap(), signature }
 }
 
-/// Encodes the parts and signs them afresh with `secret` (the protected
-/// bucket and payload are written by `raw` when given, else deterministically).
+/// Encodes the parts and signs them afresh with `secret` (protected bucket
+/// and payload written deterministically).
 pub(crate) fn join(provider: &dyn CryptoProvider, parts: &Parts, secret: &SecretKey) -> Vec<u8> {
     let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
-    let payload = encode(&parts.payload).unwrap();
+    sign_raw(provider, &protected, &parts.unprotected, &encode(&parts.payload).unwrap(), secret)
+}
+
+/// A COSE_Sign1 over `protected` and `payload` bytes exactly as given (they
+/// may be non-deterministic), correctly signed with `secret`.
+pub(crate) fn sign_raw(
+    provider: &dyn CryptoProvider,
+    protected: &[u8],
+    unprotected: &[(Value, Value)],
+    payload: &[u8],
+    secret: &SecretKey,
+) -> Vec<u8> {
     let tbs = encode(&Value::Array(vec![
         Value::Text("Signature1".into()),
-        Value::Bytes(protected.clone()),
+        Value::Bytes(protected.to_vec()),
         Value::Bytes(vec![]),
-        Value::Bytes(payload.clone()),
+        Value::Bytes(payload.to_vec()),
     ]))
     .unwrap();
     let signature = provider.sign_es256(secret, &tbs).unwrap();
-    assemble(&protected, &parts.unprotected, &payload, &signature)
+    assemble(protected, unprotected, payload, &signature)
 }
 
 pub(crate) fn assemble(protected: &[u8], unprotected: &[(Value, Value)], payload: &[u8], signature: &[u8]) -> Vec<u8> {
@@ -240,14 +251,5 @@ pub(crate) fn sign_with_raw_protected(
     protected: &[u8],
     secret: &SecretKey,
 ) -> Vec<u8> {
-    let payload = encode(&parts.payload).unwrap();
-    let tbs = encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.to_vec()),
-        Value::Bytes(vec![]),
-        Value::Bytes(payload.clone()),
-    ]))
-    .unwrap();
-    let signature = provider.sign_es256(secret, &tbs).unwrap();
-    assemble(protected, &parts.unprotected, &payload, &signature)
+    sign_raw(provider, protected, &parts.unprotected, &encode(&parts.payload).unwrap(), secret)
 }

@@ -20,7 +20,7 @@ use super::fixtures::{DEVICE, device_setup};
 use super::format::VectorFile;
 use super::generate::file;
 use super::servers::{Case, cbor, group_with};
-use crate::checks::surgery::{Parts, assemble, entries_of, int, join, raw_map, set, split};
+use crate::checks::surgery::{Parts, entries_of, int, join, raw_map, set, sign_raw, split};
 
 fn world(setup: &str) -> (World, Vec<u8>) {
     let mut w = World::new(VECTOR_SEED).unwrap();
@@ -86,15 +86,7 @@ fn resigned_raw_payload(
     let parts = split(signed);
     let payload = edited(&encode(&parts.payload).unwrap(), edit);
     let protected = encode(&Value::Map(parts.protected.clone())).unwrap();
-    let tbs = encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.clone()),
-        Value::Bytes(vec![]),
-        Value::Bytes(payload.clone()),
-    ]))
-    .unwrap();
-    let signature = w.provider().sign_es256(secret, &tbs).unwrap();
-    assemble(&protected, &parts.unprotected, &payload, &signature)
+    sign_raw(w.provider(), &protected, &parts.unprotected, &payload, secret)
 }
 
 /// `signed` with its x5chain replaced by `cert` and signed by `secret`.
