@@ -14,3 +14,4 @@ pub mod shim;
 pub mod spec_index;
 pub mod vector_digest;
 pub mod vectors;
+pub mod verdict;

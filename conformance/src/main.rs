@@ -1,9 +1,14 @@
 //! `jpki-conformance`: the suite's command line.
 //!
-//! Exit codes (stable):
-//! - `0`: no check failed (passes, skips, waivers only);
-//! - `1`: at least one check failed, or a mutant survived (`mutants`);
-//! - `2`: bad arguments, an unreadable input file, or a report that could not be written.
+//! Exit codes (stable; `jpki_conformance::verdict` defines them):
+//! - `0`: nothing failed and the SUT is certified, or nothing failed and the
+//!   only obstacles were waivers, a partial selection, or (with
+//!   `--allow-unimplemented`) unimplemented checks; the report says which;
+//! - `1`: at least one check failed (or a self-test), or a mutant survived (`mutants`);
+//! - `2`: bad arguments, an unreadable input file, or a report that could not be written;
+//! - `3`: nothing failed, but the SUT is not certified: it answered
+//!   `unimplemented` to a check whose feature its capability statement does
+//!   not declare absent, or no check of it passed.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -11,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use jpki_conformance::checks::context::Sut;
-use jpki_conformance::checks::{self, Role};
+use jpki_conformance::checks::{self, Role, Target};
 use jpki_conformance::report::{self, RunSummary};
 use jpki_conformance::runner::{self, Capabilities, CheckRun, Outcome, RunConfig, Selection, Waivers};
 use jpki_reference::mutants::Mutation;
@@ -131,6 +136,9 @@ struct RunArgs {
     /// Sign the JSON report with this key file (64 hex digits; see `keygen`).
     #[arg(long)]
     sign_with: Option<PathBuf>,
+    /// Exit 0 even when checks are unimplemented (the report still says "not certified").
+    #[arg(long)]
+    allow_unimplemented: bool,
 }
 
 /// The default run seed: fixed, so two runs of the same suite agree.
@@ -155,12 +163,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::List => {
+            println!("{:<52} {:<8} {:<10} {:<40} features", "check", "judges", "kind", "requirements");
             for check in checks::all() {
                 let features: Vec<&str> = check.features.iter().map(|f| f.name()).collect();
                 println!(
-                    "{:<52} {:<8} {:<9} {:<40} {}",
+                    "{:<52} {:<8} {:<10} {:<40} {}",
                     check.id,
-                    check.role.name(),
+                    check.target.name(),
                     check.kind.name(),
                     check.requirements.join(" "),
                     features.join(",")
@@ -181,7 +190,7 @@ fn main() -> ExitCode {
     };
     result.unwrap_or_else(|message| {
         eprintln!("jpki-conformance: {message}");
-        ExitCode::from(2)
+        ExitCode::from(jpki_conformance::verdict::EXIT_USAGE)
     })
 }
 
@@ -192,34 +201,56 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let capabilities =
         args.capabilities.as_deref().map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
     let waivers = args.waivers.as_deref().map(read).transpose()?.map(|t| Waivers::parse(&t)).transpose()?;
+    let seed = parse_seed(args.seed.as_deref())?;
+    let profile = jpki_conformance::runner::SutProfile::ask(&sut, &seed)?;
     let config = RunConfig {
         sut: sut.clone(),
-        seed: parse_seed(args.seed.as_deref())?,
+        profile: profile.clone(),
+        seed,
         capabilities: capabilities.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
         trace_out: Some(args.out.join("traces")),
     };
     let selection = Selection { only: args.only, skip: args.skip, role, replay: args.replay.clone() };
-    let selected = selection.apply(checks::all());
+    let all = checks::all();
+    let total = all.len();
+    let selected = selection.apply(all);
     if selected.is_empty() {
         return Err(match args.replay {
             Some(id) => format!("no check has the id {id:?} (see `jpki-conformance list`)"),
             None => "the selection matches no check".into(),
         });
     }
+    let roles: Vec<&str> = profile.roles.iter().map(|r| r.name()).collect();
     println!(
-        "jpki-conformance {} (spec {}) · SUT {} · seed {}",
+        "jpki-conformance {} (spec {}) · SUT {} ({}; plays {}) · seed {}",
         report::SUITE_VERSION,
         report::SPEC_VERSION,
         sut.name(),
+        profile.identity,
+        if roles.is_empty() { "no role".to_owned() } else { roles.join(", ") },
         hex::encode(config.seed)
     );
     let runs = run_with_progress(&selected, &config);
-    let summary = RunSummary { sut, capabilities: &config.capabilities, seed: config.seed, runs: &runs };
+    let summary = RunSummary {
+        sut,
+        capabilities: &config.capabilities,
+        seed: config.seed,
+        runs: &runs,
+        profile: &profile,
+        partial: selected.len() < total,
+    };
     print_summary(&summary);
     write_reports(&args.out, &summary, args.sign_with.as_deref())?;
-    let failed = runs.iter().any(|r| matches!(r.outcome, Outcome::Fail { .. }));
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let certification = jpki_conformance::verdict::Certification::of(
+        &runs,
+        &profile,
+        &config.capabilities.absent,
+        summary.partial,
+        args.allow_unimplemented,
+    );
+    println!("{}", certification.headline());
+    Ok(ExitCode::from(certification.exit))
 }
 
 fn run_with_progress(selected: &[checks::Check], config: &RunConfig) -> Vec<CheckRun> {
@@ -248,7 +279,10 @@ fn run_with_progress(selected: &[checks::Check], config: &RunConfig) -> Vec<Chec
 fn describe(run: &CheckRun) -> String {
     let detail = match &run.outcome {
         Outcome::Pass => String::new(),
-        Outcome::Fail { expected, actual } => format!("\n        expected: {expected}\n        actual:   {actual}"),
+        Outcome::Fail { requirement, expected, actual } => format!(
+            "\n        failed:   {}\n        expected: {expected}\n        actual:   {actual}",
+            requirement.as_deref().unwrap_or("set-up (no requirement)")
+        ),
         Outcome::Skipped(reason) | Outcome::Unimplemented(reason) => format!(" ({reason})"),
         Outcome::Waived { reason, underlying } => format!(" ({}; {reason})", underlying.name()),
     };
@@ -262,21 +296,23 @@ fn describe(run: &CheckRun) -> String {
 
 fn print_summary(summary: &RunSummary<'_>) {
     println!("\nrole      pass  fail  skipped  unimplemented  waived");
-    for role in Role::ALL {
-        let c = runner::tally(summary.runs.iter().filter(|r| r.check.role == role));
-        println!("{:<9} {:>4}  {:>4}  {:>7}  {:>13}  {:>6}", role.name(), c[0], c[1], c[2], c[3], c[4]);
-    }
-    let failed: Vec<&CheckRun> = summary.runs.iter().filter(|r| matches!(r.outcome, Outcome::Fail { .. })).collect();
-    for run in &failed {
+    for target in Target::ALL {
+        let c = runner::tally(summary.runs.iter().filter(|r| r.check.target == target));
         println!(
-            "replay: jpki-conformance run --sut {} --seed {} --replay {}",
-            summary.sut.name(),
-            hex::encode(summary.seed),
-            run.check.id
+            "{:<9} {:>4}  {:>4}  {:>7}  {:>13}  {:>6}",
+            target.name(),
+            c.pass,
+            c.fail,
+            c.skipped,
+            c.unimplemented,
+            c.waived
         );
     }
-    let c = runner::tally(summary.runs);
-    println!("{} passed, {} failed, {} skipped", c[0], c[1], c[2] + c[3] + c[4]);
+    println!("(suite: the suite's self-tests; they never count toward the SUT's verdict)");
+    for run in summary.runs.iter().filter(|r| matches!(r.outcome, Outcome::Fail { .. })) {
+        println!("replay: {}", summary.replay_command(&run.check.id));
+    }
+    println!("{}", runner::tally(summary.runs).line());
 }
 
 fn write_reports(out: &Path, summary: &RunSummary<'_>, sign_with: Option<&Path>) -> Result<(), String> {

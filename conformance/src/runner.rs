@@ -8,7 +8,7 @@ use std::sync::Once;
 use sha2::{Digest, Sha256};
 
 use crate::checks::context::{self, Failure, Skip, Sut, Unimplemented};
-use crate::checks::{Check, Feature, Role};
+use crate::checks::{Check, Feature, Role, Target};
 
 /// What happened to one check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,10 @@ pub enum Outcome {
     Pass,
     /// An expectation failed (a wrong refusal code is a failure too).
     Fail {
+        /// The requirement whose rule failed (the failing step's); `None`
+        /// when a set-up step or the shim protocol failed, which breaks no
+        /// requirement of the spec.
+        requirement: Option<String>,
         /// What the check expected.
         expected: String,
         /// What it got.
@@ -137,10 +141,51 @@ impl Selection {
         checks
             .into_iter()
             .filter(|c| self.replay.as_ref().is_none_or(|id| *id == c.id))
-            .filter(|c| self.role.is_none_or(|r| r == c.role))
+            .filter(|c| self.role.is_none_or(|r| c.role() == Some(r)))
             .filter(|c| self.only.is_empty() || self.only.iter().any(|p| matches(c, p)))
             .filter(|c| !self.skip.iter().any(|p| matches(c, p)))
             .collect()
+    }
+}
+
+/// What the SUT says of itself before a run: its identity and the roles
+/// it plays (for a shim, the adapter's `hello`; the embedded reference and
+/// its mutants play every role).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SutProfile {
+    /// The SUT's own name and version.
+    pub identity: String,
+    /// The roles it plays; checks of the others are skipped.
+    pub roles: Vec<Role>,
+}
+
+impl Default for SutProfile {
+    fn default() -> Self {
+        SutProfile::embedded(&Sut::Reference)
+    }
+}
+
+impl SutProfile {
+    /// The profile of an in-process SUT (the reference or a mutant).
+    pub fn embedded(sut: &Sut) -> SutProfile {
+        let identity = match sut {
+            Sut::Mutant(m) => format!("jpki-mobile reference {} (mutant {})", crate::report::SUITE_VERSION, m.name()),
+            _ => format!("jpki-mobile reference {}", crate::report::SUITE_VERSION),
+        };
+        SutProfile { identity, roles: Role::ALL.to_vec() }
+    }
+
+    /// Asks the SUT: an in-process one answers at once; a shim adapter is
+    /// started once and its `hello` read (identity and roles).
+    pub fn ask(sut: &Sut, seed: &[u8; 32]) -> Result<SutProfile, String> {
+        let Sut::Shim { command, mutation } = sut else { return Ok(SutProfile::embedded(sut)) };
+        let client = crate::shim::client::ShimClient::start(command, seed, mutation.map(|m| m.name()))
+            .map_err(|e| format!("the adapter's hello: {e:?}"))?;
+        let mut roles = Vec::new();
+        for name in &client.roles {
+            roles.push(Role::parse(name).ok_or(format!("the adapter's hello names an unknown role {name:?}"))?);
+        }
+        Ok(SutProfile { identity: client.identity.clone(), roles })
     }
 }
 
@@ -149,6 +194,8 @@ impl Selection {
 pub struct RunConfig {
     /// The SUT.
     pub sut: Sut,
+    /// What the SUT said of itself (identity, roles played).
+    pub profile: SutProfile,
     /// The run's seed; each check's seed derives from it and the check id.
     pub seed: [u8; 32],
     /// The capability statement.
@@ -203,7 +250,10 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
     let seed = check_seed(&config.seed, &check.id);
     let missing: Vec<&str> =
         check.features.iter().filter(|f| config.capabilities.absent.contains(f)).map(|f| f.name()).collect();
-    let outcome = if !missing.is_empty() {
+    let unplayed = check.role().filter(|role| !config.profile.roles.contains(role));
+    let outcome = if let Some(role) = unplayed {
+        Outcome::Skipped(format!("the SUT does not play the {} role", role.name()))
+    } else if !missing.is_empty() {
         Outcome::Skipped(format!("capability statement lacks {}", missing.join(", ")))
     } else {
         quiet_check_panics();
@@ -212,10 +262,14 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
         let result = catch_unwind(AssertUnwindSafe(check.run));
         IN_CHECK.with(|c| c.set(false));
         match result {
-            Ok(()) => Outcome::Pass,
+            Ok(()) => earned_pass(check),
             Err(payload) => {
                 if let Some(failure) = payload.downcast_ref::<Failure>() {
-                    Outcome::Fail { expected: failure.expected.clone(), actual: failure.actual.clone() }
+                    Outcome::Fail {
+                        requirement: failure.requirement.clone(),
+                        expected: failure.expected.clone(),
+                        actual: failure.actual.clone(),
+                    }
                 } else if let Some(skip) = payload.downcast_ref::<Skip>() {
                     Outcome::Skipped(skip.0.clone())
                 } else if let Some(missing) = payload.downcast_ref::<Unimplemented>() {
@@ -226,7 +280,13 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
                         .cloned()
                         .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                         .unwrap_or_else(|| "the check's script stopped".into());
-                    Outcome::Fail { expected: "every step of the scenario as specified".into(), actual: message }
+                    // a stop inside a named step breaks that step's requirement; before any, it is set-up
+                    let requirement = context::current_step().map(str::to_owned);
+                    let expected = match requirement {
+                        Some(_) => "the step to go as specified",
+                        None => "set-up to succeed",
+                    };
+                    Outcome::Fail { requirement, expected: expected.into(), actual: message }
                 }
             }
         }
@@ -240,6 +300,19 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
     CheckRun { check: check.clone(), outcome, seed }
 }
 
+/// A script that ran to the end passes only if it drove the SUT role the
+/// check judges: a check that never reached it has earned nothing.
+fn earned_pass(check: &Check) -> Outcome {
+    match check.target {
+        Target::Sut(role) if !context::driven().contains(&role) => Outcome::Fail {
+            requirement: None,
+            expected: format!("the check to drive the SUT's {} role", role.name()),
+            actual: "no protocol message reached it: a defect of the suite, please report it".into(),
+        },
+        _ => Outcome::Pass,
+    }
+}
+
 /// Runs `checks` in order, telling `progress` after each one.
 pub fn run(checks: &[Check], config: &RunConfig, progress: &mut dyn FnMut(usize, usize, &CheckRun)) -> Vec<CheckRun> {
     let mut runs = Vec::with_capacity(checks.len());
@@ -251,28 +324,58 @@ pub fn run(checks: &[Check], config: &RunConfig, progress: &mut dyn FnMut(usize,
     runs
 }
 
-/// Counts per outcome: pass, fail, skipped, unimplemented, waived.
-pub fn tally<'a>(runs: impl IntoIterator<Item = &'a CheckRun>) -> [usize; 5] {
-    let mut counts = [0; 5];
+/// How many checks ended each way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Passed.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Skipped (capability statement, a role not played, missing inputs).
+    pub skipped: usize,
+    /// The SUT said it does not implement something needed.
+    pub unimplemented: usize,
+    /// Waived by the waiver file.
+    pub waived: usize,
+}
+
+impl Tally {
+    /// The one-line summary, every outcome kind named: `3 passed, 0 failed, …`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped, {} unimplemented, {} waived",
+            self.pass, self.fail, self.skipped, self.unimplemented, self.waived
+        )
+    }
+}
+
+/// Counts per outcome.
+pub fn tally<'a>(runs: impl IntoIterator<Item = &'a CheckRun>) -> Tally {
+    let mut counts = Tally::default();
     for run in runs {
         let slot = match run.outcome {
-            Outcome::Pass => 0,
-            Outcome::Fail { .. } => 1,
-            Outcome::Skipped(_) => 2,
-            Outcome::Unimplemented(_) => 3,
-            Outcome::Waived { .. } => 4,
+            Outcome::Pass => &mut counts.pass,
+            Outcome::Fail { .. } => &mut counts.fail,
+            Outcome::Skipped(_) => &mut counts.skipped,
+            Outcome::Unimplemented(_) => &mut counts.unimplemented,
+            Outcome::Waived { .. } => &mut counts.waived,
         };
-        counts[slot] += 1;
+        *slot += 1;
     }
     counts
 }
 
-/// The checks that caught `mutation`: those that failed *and* name the requirement it breaks.
-/// A failure elsewhere does not count; a mutant is caught for the right reason or not at all.
+/// The checks that caught `mutation`: those whose failure itself names the
+/// requirement the mutant breaks. What a check declares it covers does not
+/// count, nor does a failure of another requirement or of set-up: a mutant
+/// is caught for the right reason or not at all.
 pub fn catchers(runs: &[CheckRun], mutation: jpki_reference::mutants::Mutation) -> Vec<&str> {
     runs.iter()
-        .filter(|r| matches!(r.outcome, Outcome::Fail { .. }))
-        .filter(|r| r.check.requirements.iter().any(|q| q == mutation.requirement()))
+        .filter(|r| r.check.target != Target::Suite)
+        .filter(|r| match &r.outcome {
+            Outcome::Fail { requirement: Some(requirement), .. } => requirement == mutation.requirement(),
+            _ => false,
+        })
         .map(|r| r.check.id.as_str())
         .collect()
 }

@@ -31,50 +31,49 @@ pub(crate) fn checks() -> Vec<Check> {
         Check::new(id, id, role, kind, requirements, features, run)
     };
     vec![
-        check(
-            "vectors::strict-decoder-table",
-            Role::Verifier,
+        Check::suite(
+            "strict-decoder-table",
+            "the suite's strict decoder against its table (vectors/codec/)",
             CheckKind::Vector,
             &[
                 "ENC-001", "ENC-002", "ENC-003", "ENC-004", "ENC-005", "ENC-006", "ENC-007", "ENC-008", "ENC-010",
                 "ENC-011", "ENC-015",
             ],
-            vec![],
             || finish(strict_decoder_table(default_provider())),
         ),
-        check(
-            "vectors::wycheproof-ecdsa-p256-p1363",
-            Role::Verifier,
+        Check::suite(
+            "wycheproof-ecdsa-p256-p1363",
+            "the suite's ECDSA verification against Wycheproof's P-256 (P1363) vectors",
             CheckKind::Vector,
             &["CRY-001", "COSE-005", "COSE-006", "KEY-002"],
-            vec![],
             || finish(result(external::wycheproof::run(default_provider()))),
         ),
-        check(
-            "vectors::rfc8949-appendix-a",
-            Role::Verifier,
+        Check::suite(
+            "rfc8949-appendix-a",
+            "the suite's CBOR decoder against RFC 8949 Appendix A",
             CheckKind::Vector,
             &["ENC-001", "ENC-004", "ENC-011", "ENC-014"],
-            vec![],
             || finish(with_vectors(external::rfc8949::run)),
         ),
-        check(
-            "vectors::cose-wg-examples",
-            Role::Verifier,
+        Check::suite(
+            "cose-wg-examples",
+            "the suite's COSE_Sign1 code against the COSE WG examples",
             CheckKind::Vector,
             &["COSE-001", "COSE-002", "COSE-003", "COSE-006", "COSE-010"],
-            vec![],
             || finish(with_vectors(|dir| external::cose_wg::run(default_provider(), dir))),
         ),
-        check("pki::fixtures-reproducible", Role::Issuer, CheckKind::Vector, &["PKI-011", "CRY-002"], vec![], || {
-            finish(fixtures_reproducible(default_provider()))
-        }),
-        check(
-            "pki::fixture-chains",
-            Role::Verifier,
+        Check::suite(
+            "pki-fixtures-reproducible",
+            "the suite's test PKI is reproducible from its seed",
+            CheckKind::Vector,
+            &["PKI-011", "CRY-002"],
+            || finish(fixtures_reproducible(default_provider())),
+        ),
+        Check::suite(
+            "pki-fixture-chains",
+            "the suite's test PKI chains validate under the profile",
             CheckKind::Vector,
             &["PKI-002", "PKI-003", "PKI-005", "PKI-009"],
-            vec![],
             || finish(fixture_chains(default_provider())),
         ),
         check(
@@ -97,7 +96,7 @@ pub(crate) fn checks() -> Vec<Check> {
             "flow::signing",
             Role::Verifier,
             CheckKind::Scenario,
-            &["USE-005", "USE-007", "STA-002", "STA-004"],
+            &["USE-005", "USE-007", "USE-013", "STA-002", "STA-004"],
             vec![Issuance, Signing],
             || finish(use_flow(jpki_reference::msgs::Kind::Sign)),
         ),
@@ -113,7 +112,7 @@ fn finish(outcome: Outcome) {
             format!("{} mismatches: {}", report.mismatches.len(), report.mismatches.join("; ")),
         ),
         Outcome::Skipped(why) => context::skip(why),
-        Outcome::Broken(why) => context::fail("the check to run", why),
+        Outcome::Broken(why) => context::fail("the flow to run as specified", why),
     }
 }
 
@@ -279,6 +278,8 @@ fn flow_issuance(provider: &dyn CryptoProvider) -> Outcome {
     }
     world.add_device("phone");
     let mut report = SetReport::default();
+    // ISS-001: a well-formed, card-signed request is accepted
+    context::step("ISS-001");
     let response = match world.issue("holder", "phone", &jpki_reference::world::IssueParams::both(1)) {
         Ok(bytes) => bytes,
         Err(e) => return Outcome::Broken(format!("issuance refused: {}", e.error)),
@@ -290,6 +291,8 @@ fn flow_issuance(provider: &dyn CryptoProvider) -> Outcome {
         Ok(a) => a,
         Err(e) => return Outcome::Broken(e.to_string()),
     };
+    // ISS-007: each certificate chains to the mobile root for its kind; PKI-009 its attributes
+    context::step("ISS-007");
     for issued in &response.certs {
         report.total += 1;
         let purpose = if issued.kind == Kind::Sign { Purpose::MobileSign } else { Purpose::MobileAuth };
@@ -304,6 +307,9 @@ fn flow_issuance(provider: &dyn CryptoProvider) -> Outcome {
             Err(e) => report.mismatches.push(format!("{:?} certificate refused: {e}", issued.kind)),
         }
     }
+    if report.mismatches.is_empty() {
+        context::step("ISS-009");
+    }
     if world.notifications().len() != 1 {
         report.mismatches.push(format!("{} notifications after one issuance", world.notifications().len()));
     }
@@ -317,6 +323,8 @@ fn use_flow(kind: jpki_reference::msgs::Kind) -> Outcome {
         Err(e) => return Outcome::Broken(e),
     };
     let mut report = SetReport::default();
+    // USE-013: a valid use with a fresh `good` is accepted
+    context::step("USE-013");
     let attempts: Vec<(&str, Result<_, _>)> = match kind {
         jpki_reference::msgs::Kind::Auth => {
             vec![(SHOP_RP, world.authenticate("phone", SHOP_RP)), (GOV_RP, world.authenticate("phone", GOV_RP))]
@@ -332,6 +340,9 @@ fn use_flow(kind: jpki_reference::msgs::Kind) -> Outcome {
     }
     if kind == jpki_reference::msgs::Kind::Sign {
         // an rp not authorised for sign status must be refused
+        if report.mismatches.is_empty() {
+            context::step("STA-002");
+        }
         report.total += 1;
         match world.sign("phone", SHOP_RP, b"document") {
             Err(e) if e.code() == jpki_reference::Code::NotAuthorised && e.unchanged => report.refused += 1,
@@ -341,6 +352,9 @@ fn use_flow(kind: jpki_reference::msgs::Kind) -> Outcome {
         }
     }
     let used = world.notifications().iter().filter(|n| n.event == jpki_reference::notify::Event::Used).count();
+    if report.mismatches.is_empty() {
+        context::step("STA-004");
+    }
     if used != report.accepted {
         report.mismatches.push(format!("{used} use notifications for {} accepted uses", report.accepted));
     }

@@ -28,7 +28,7 @@ fn committed_trace(mutation: Mutation) -> TraceFile {
     TraceFile::read(&path).unwrap_or_else(|e| panic!("a hand-written minimal trace for {}: {e}", mutation.name()))
 }
 
-fn replays_on(sut: Sut, trace: &TraceFile) -> Result<(), String> {
+fn replays_on(sut: Sut, trace: &TraceFile) -> Result<(), jpki_conformance::checks::divergence::Divergence> {
     context::enter(sut, [0; 32]);
     trace.replay()
 }
@@ -40,7 +40,9 @@ fn every_committed_trace_witnesses_its_mutant() {
     for mutation in Mutation::ALL {
         let trace = committed_trace(mutation);
         assert_eq!(replays_on(Sut::Reference, &trace), Ok(()), "{}", mutation.name());
-        assert!(replays_on(Sut::Mutant(mutation), &trace).is_err(), "{}: the trace does not catch it", mutation.name());
+        let parted = replays_on(Sut::Mutant(mutation), &trace).expect_err("the trace catches its mutant");
+        // and the divergence names the rule the mutant breaks
+        assert_eq!(parted.requirement.as_deref(), Some(mutation.requirement()), "{}: {parted}", mutation.name());
     }
     assert_eq!(trace::committed().len(), Mutation::ALL.len(), "one committed trace per mutant, no strays");
 }
@@ -53,9 +55,10 @@ fn caught_with_a_minimal_trace(mutation: Mutation) {
     let config = RunConfig { sut: Sut::Mutant(mutation), trace_out: Some(out.clone()), ..RunConfig::default() };
     let selection = Selection { only: vec!["property::*".into()], ..Selection::default() };
     let runs = runner::run(&selection.apply(checks::all()), &config, &mut |_, _, _| {});
-    let Outcome::Fail { actual, .. } = &runs[0].outcome else {
+    let Outcome::Fail { actual, requirement, .. } = &runs[0].outcome else {
         panic!("{} survived the property run: {:?}", mutation.name(), runs[0].outcome)
     };
+    assert_eq!(requirement.as_deref(), Some(mutation.requirement()), "{}: {actual}", mutation.name());
     let written = TraceFile::read(&out.join("property-lifecycle-model.trace.json")).unwrap();
     let limit = committed_trace(mutation).ops.len();
     assert!(

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use jpki_conformance::checks::{self, context::Sut};
 use jpki_conformance::report::{self, RunSummary};
-use jpki_conformance::runner::{self, Capabilities, RunConfig, Selection};
+use jpki_conformance::runner::{self, Capabilities, RunConfig, Selection, SutProfile, Waivers};
 use jpki_conformance::spec_index;
 use jpki_reference::Code;
 use jpki_reference::crypto::default_provider;
@@ -19,8 +19,17 @@ fn the_html_report_names_every_requirement_and_shows_failures() {
     let mutant = RunConfig { sut: Sut::Mutant(Mutation::IgnoreCounter), ..RunConfig::default() };
     runs.extend(runner::run(&replay.apply(checks::all()), &mutant, &mut |_, _, _| {}));
     let capabilities = Capabilities { identity: Some("Example <Wallet> & Co".into()), absent: vec![] };
-    let summary = RunSummary { sut: Sut::Reference, capabilities: &capabilities, seed: [5; 32], runs: &runs };
+    let profile = SutProfile::default();
+    let summary = RunSummary {
+        sut: Sut::Reference,
+        capabilities: &capabilities,
+        seed: [5; 32],
+        runs: &runs,
+        profile: &profile,
+        partial: false,
+    };
     let html = report::html::report(&summary, "abc123");
+    assert!(html.contains("NOT CERTIFIED"), "the verdict comes first, and a failure forbids it");
     let requirements = spec_index::requirements();
     assert!(requirements.len() > 100, "{} requirements parsed from spec/", requirements.len());
     for requirement in &requirements {
@@ -97,4 +106,28 @@ fn run_sign_with_and_verify_report_from_the_command_line() {
     std::fs::write(&edited, bytes).unwrap();
     assert_eq!(verify(&edited), Some(1));
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_waived_failure_keeps_its_requirement_from_pass_and_replays_keep_the_sut() {
+    let selection = Selection { replay: Some("registry::counter_regression".into()), ..Selection::default() };
+    let waivers = Waivers::parse("registry::counter_regression: known bug 7\n").unwrap();
+    let sut = Sut::Shim { command: "/opt/vendor/adapter --fast".into(), mutation: None };
+    let config = RunConfig { sut: Sut::Mutant(Mutation::IgnoreCounter), waivers, ..RunConfig::default() };
+    let runs = runner::run(&selection.apply(checks::all()), &config, &mut |_, _, _| {});
+    assert!(runs.iter().any(|r| r.check.id == "registry::counter_regression" && r.outcome.name() == "waived"));
+    let verdicts = jpki_conformance::verdict::requirement_verdicts(&runs);
+    assert_eq!(verdicts["USE-006"], "waived", "a waived failure ranks above pass");
+    let profile = SutProfile::default();
+    let capabilities = Capabilities::default();
+    let summary =
+        RunSummary { sut, capabilities: &capabilities, seed: [5; 32], runs: &runs, profile: &profile, partial: true };
+    let certification = summary.certification();
+    assert!(!certification.certified && certification.reasons.iter().any(|r| r.contains("partial")));
+    let xml = report::junit::report(&summary);
+    assert!(xml.contains("--sut &apos;shim:/opt/vendor/adapter --fast&apos;"), "{xml}");
+    assert_eq!(
+        summary.replay_command("registry::x"),
+        format!("jpki-conformance run --sut 'shim:/opt/vendor/adapter --fast' --seed {} --replay registry::x", hex::encode([5; 32]))
+    );
 }

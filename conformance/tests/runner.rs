@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use jpki_conformance::checks::context::Sut;
 use jpki_conformance::checks::{self, Feature};
 use jpki_conformance::report::{self, RunSummary};
-use jpki_conformance::runner::{self, Capabilities, CheckRun, Outcome, RunConfig, Selection, Waivers};
+use jpki_conformance::checks::{Role, Target};
+use jpki_conformance::runner::{self, Capabilities, CheckRun, Outcome, RunConfig, Selection, SutProfile, Waivers};
 use jpki_reference::Code;
 use jpki_reference::mutants::Mutation;
 
@@ -19,7 +20,8 @@ fn run_all(config: &RunConfig) -> Vec<CheckRun> {
 
 #[test]
 fn every_check_passes_against_the_reference() {
-    // every requirement the checks name, against the reference (INV-011 on every refusal)
+    // every requirement the checks name, against the reference (INV-011 on every refusal);
+    // a SUT check passes only if it drove the role it judges, so this also shows each one does
     let runs = run_all(&RunConfig::default());
     let not_passing: Vec<String> = runs
         .iter()
@@ -46,16 +48,110 @@ fn check_ids_are_unique_and_namespaced() {
     assert!(all.iter().all(|c| c.id.contains("::") && !c.requirements.is_empty()));
 }
 
+/// For each mutant: the checks whose failure names its requirement (the
+/// catchers), and the outcome of every other check once they are removed.
+fn catch_then_remove(mutation: Mutation) -> (Vec<String>, Vec<CheckRun>) {
+    // the property check runs in tests/property.rs (it shrinks, slowly); here every other check
+    let all: Vec<checks::Check> = Selection { skip: vec!["property::*".into()], ..Selection::default() }
+        .apply(checks::all());
+    let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
+    let runs = runner::run(&all, &config, &mut |_, _, _| {});
+    let catchers: Vec<String> = runner::catchers(&runs, mutation).into_iter().map(str::to_owned).collect();
+    let rest: Vec<checks::Check> = all.into_iter().filter(|c| !catchers.contains(&c.id)).collect();
+    (catchers.clone(), runner::run(&rest, &config, &mut |_, _, _| {}))
+}
+
 #[test]
-fn every_mutant_is_caught_on_its_requirement() {
-    for mutation in Mutation::ALL {
-        // only the checks naming the broken requirement can count as catching it
-        let relevant =
-            Selection { only: vec![mutation.requirement().into()], ..Selection::default() }.apply(checks::all());
-        let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
-        let runs = runner::run(&relevant, &config, &mut |_, _, _| {});
-        let catchers = runner::catchers(&runs, mutation);
+fn every_mutant_is_caught_on_its_requirement_and_survives_without_its_catchers() {
+    let mutations: Vec<Mutation> = Mutation::ALL.to_vec();
+    let halves = mutations.split_at(mutations.len() / 2);
+    // two threads on two cores: each half of the mutants
+    let results: Vec<(Mutation, Vec<String>, Vec<CheckRun>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = [halves.0, halves.1]
+            .into_iter()
+            .map(|half| {
+                scope.spawn(move || {
+                    half.iter()
+                        .map(|&m| {
+                            let (catchers, rest) = catch_then_remove(m);
+                            (m, catchers, rest)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    for (mutation, catchers, rest) in results {
         assert!(!catchers.is_empty(), "{} ({}) survived", mutation.name(), mutation.requirement());
+        // what is left may fail, but never on the mutant's requirement: the score counts real catches
+        let still = runner::catchers(&rest, mutation);
+        assert!(still.is_empty(), "{}: {still:?} named its requirement only on a rerun", mutation.name());
+        for run in &rest {
+            if let Outcome::Fail { requirement: Some(r), .. } = &run.outcome {
+                assert_ne!(r, mutation.requirement(), "{}: {}", mutation.name(), run.check.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failure_counts_as_a_catch_only_when_it_names_the_requirement() {
+    // a check that *declares* the requirement but failed on another rule, or in set-up, catches nothing
+    let check = checks::all().into_iter().find(|c| c.id == "registry::nonce_reused").unwrap();
+    assert!(check.requirements.iter().any(|r| r == "NON-002"));
+    let failing = |requirement: Option<&str>| CheckRun {
+        check: check.clone(),
+        outcome: Outcome::Fail { requirement: requirement.map(str::to_owned), expected: "x".into(), actual: "y".into() },
+        seed: [0; 32],
+    };
+    let mutation = Mutation::AcceptReusedNonce;
+    assert!(runner::catchers(&[failing(None)], mutation).is_empty(), "a set-up failure");
+    assert!(runner::catchers(&[failing(Some("USE-013"))], mutation).is_empty(), "another rule");
+    assert_eq!(runner::catchers(&[failing(Some("NON-002"))], mutation), vec!["registry::nonce_reused"]);
+}
+
+#[test]
+fn every_check_declares_its_metadata_and_the_mislabelled_three_are_right() {
+    let all = checks::all();
+    let find = |id: &str| all.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"));
+    // PKI-002: a card certificate offered in an assertion is the verifier's to refuse
+    let pki_002 = find("registry::untrusted_chain");
+    assert_eq!(pki_002.target, Target::Sut(Role::Verifier));
+    assert_eq!(pki_002.features, vec![Feature::Issuance, Feature::Authentication]);
+    // PKI-008: a card certificate in an issuance request is the issuer's, and needs no use
+    let pki_008 = find("registry::unknown_critical_extension");
+    assert_eq!(pki_008.target, Target::Sut(Role::Issuer));
+    assert_eq!(pki_008.features, vec![Feature::Issuance]);
+    // PKI-007: the card auth certificate case has nothing to do with `sign`
+    let pki_007 = find("registry::bad_key_usage");
+    assert_eq!(pki_007.target, Target::Sut(Role::Issuer));
+    assert!(!pki_007.features.contains(&Feature::Signing));
+    // and the checks that never drive the SUT are the suite's own
+    for id in [
+        "suite::strict-decoder-table",
+        "suite::wycheproof-ecdsa-p256-p1363",
+        "suite::rfc8949-appendix-a",
+        "suite::cose-wg-examples",
+        "suite::pki-fixtures-reproducible",
+        "suite::pki-fixture-chains",
+        "suite::vectors-client-error",
+        "suite::vectors-client-receipt",
+    ] {
+        assert_eq!(find(id).target, Target::Suite, "{id}");
+    }
+    assert!(all.iter().filter(|c| c.target == Target::Suite).all(|c| c.id.starts_with("suite::")));
+}
+
+#[test]
+fn a_check_that_never_drives_its_role_does_not_pass() {
+    // the runner refuses a pass that never reached the judged role (so every SUT check passing
+    // against the reference, above, shows each one drove its role); a script driving nothing
+    // fails, naming no requirement
+    let idle = checks::Check::new("test::idle", "drives nothing", Role::Verifier, checks::CheckKind::Scenario, &["USE-001"], vec![], || {});
+    match runner::run_one(&idle, &RunConfig::default()).outcome {
+        Outcome::Fail { requirement: None, expected, .. } => assert!(expected.contains("verifier"), "{expected}"),
+        other => panic!("{other:?}"),
     }
 }
 
@@ -100,7 +196,8 @@ fn a_wrong_error_code_is_a_failure_showing_both_codes() {
     let config = RunConfig { sut: Sut::Mutant(Mutation::AcceptOtherRp), ..RunConfig::default() };
     let runs = runner::run(&checks, &config, &mut |_, _, _| {});
     match &runs[0].outcome {
-        Outcome::Fail { expected, actual } => {
+        Outcome::Fail { requirement, expected, actual } => {
+            assert_eq!(requirement.as_deref(), Some("USE-001"), "the failure names the rule that broke");
             assert_eq!(expected, "rp_mismatch");
             assert!(actual.starts_with("nonce_unknown"), "{actual}");
         }
@@ -119,11 +216,19 @@ fn selection_by_id_glob_requirement_and_role() {
     let skipped = Selection { skip: vec!["registry::*".into()], ..Selection::default() }.apply(all.clone());
     assert!(skipped.iter().all(|c| !c.id.starts_with("registry::")));
     let role = Selection { role: Some(checks::Role::Status), ..Selection::default() }.apply(all);
-    assert!(role.iter().all(|c| c.role == checks::Role::Status));
+    assert!(role.iter().all(|c| c.role() == Some(checks::Role::Status)));
 }
 
 fn summary_of(runs: &[CheckRun], capabilities: &Capabilities) -> serde_json::Value {
-    report::json::report(&RunSummary { sut: Sut::Reference, capabilities, seed: [7; 32], runs })
+    let profile = SutProfile::default();
+    report::json::report(&RunSummary {
+        sut: Sut::Reference,
+        capabilities,
+        seed: [7; 32],
+        runs,
+        profile: &profile,
+        partial: false,
+    })
 }
 
 #[test]
@@ -152,11 +257,14 @@ fn the_json_report_validates_against_its_schema() {
 #[test]
 fn the_junit_report_parses_with_one_testcase_per_check() {
     let runs = run_all(&RunConfig::default());
+    let profile = SutProfile::default();
     let xml = report::junit::report(&RunSummary {
         sut: Sut::Reference,
         capabilities: &Capabilities::default(),
         seed: [7; 32],
         runs: &runs,
+        profile: &profile,
+        partial: false,
     });
     let document = roxmltree::Document::parse(&xml).unwrap();
     let cases: Vec<_> = document.descendants().filter(|n| n.has_tag_name("testcase")).collect();

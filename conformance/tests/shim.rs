@@ -170,3 +170,46 @@ mod erased {
         }
     }
 }
+
+#[test]
+fn the_null_adapter_earns_nothing_and_is_not_certified() {
+    // claims the verifier and status roles in `hello`, answers `unimplemented` to everything else
+    let out = std::env::temp_dir().join(format!("jpki-null-adapter-{}", std::process::id()));
+    let run = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
+            .args(["run", "--sut"])
+            .arg(format!("shim:JPKI_SHIM_FAULT=null:verifier,status {SHIM}"))
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        (output.status.code(), report, String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (status, report, stdout) = run(&[]);
+    assert_eq!(status, Some(3), "not certified has its own exit status:\n{stdout}");
+    assert_eq!(report["verdict"]["certified"], false);
+    assert!(report["verdict"]["headline"].as_str().unwrap().starts_with("NOT CERTIFIED"));
+    assert_eq!(report["sut"]["identity"], "null adapter", "the SUT's identity is the adapter's own");
+    let checks = report["checks"].as_array().unwrap();
+    let borrowed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["role"] != "suite" && c["outcome"] == "pass")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(borrowed.is_empty(), "passes the SUT did not earn: {borrowed:?}");
+    for check in checks.iter().filter(|c| c["role"] == "issuer" || c["role"] == "device") {
+        assert_eq!(check["outcome"], "skipped", "a role it does not play: {check}");
+    }
+    assert!(checks.iter().any(|c| c["outcome"] == "unimplemented"));
+    let passing_requirements: Vec<&String> =
+        report["requirements"].as_object().unwrap().iter().filter(|(_, v)| *v == "pass").map(|(k, _)| k).collect();
+    assert!(passing_requirements.is_empty(), "{passing_requirements:?}");
+    // only a flag lets it exit 0, and the report still says not certified
+    let (status, report, _) = run(&["--allow-unimplemented"]);
+    assert_eq!(status, Some(0));
+    assert_eq!(report["verdict"]["certified"], false);
+    let _ = std::fs::remove_dir_all(&out);
+}

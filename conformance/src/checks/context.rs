@@ -8,11 +8,14 @@
 //! set-up step that could not run) also becomes `fail`, with its message.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use jpki_reference::Code;
 use jpki_reference::mutants::Mutation;
 use jpki_reference::world::{FlowError, World};
+
+use super::Role;
 
 /// The system under test.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -63,11 +66,22 @@ struct Current {
     seed: [u8; 32],
     check_id: String,
     trace_out: Option<PathBuf>,
+    /// The requirement the script is checking now (see [`step`]).
+    step: Option<&'static str>,
+    /// The SUT's roles that received a protocol message during the check.
+    driven: BTreeSet<Role>,
 }
 
 thread_local! {
     static CURRENT: RefCell<Current> = const {
-        RefCell::new(Current { sut: Sut::Reference, seed: [0; 32], check_id: String::new(), trace_out: None })
+        RefCell::new(Current {
+            sut: Sut::Reference,
+            seed: [0; 32],
+            check_id: String::new(),
+            trace_out: None,
+            step: None,
+            driven: BTreeSet::new(),
+        })
     };
 }
 
@@ -79,7 +93,36 @@ pub fn enter(sut: Sut, seed: [u8; 32]) {
 /// As [`enter`], naming the check and where failing property runs write
 /// their shrunk traces (trace vectors).
 pub fn enter_check(sut: Sut, seed: [u8; 32], check_id: &str, trace_out: Option<PathBuf>) {
-    CURRENT.with(|c| *c.borrow_mut() = Current { sut, seed, check_id: check_id.to_owned(), trace_out });
+    CURRENT.with(|c| {
+        *c.borrow_mut() =
+            Current { sut, seed, check_id: check_id.to_owned(), trace_out, step: None, driven: BTreeSet::new() }
+    });
+}
+
+/// Names the requirement the script checks from here on. Until the next
+/// `step`, any failure of the script (a failed expectation, a refused step,
+/// a stop) is reported as a break of this requirement; a failure before the
+/// first `step` is a set-up failure and names none.
+pub fn step(requirement: &'static str) {
+    CURRENT.with(|c| c.borrow_mut().step = Some(requirement));
+}
+
+/// The requirement the running script is checking, if it named one.
+pub fn current_step() -> Option<&'static str> {
+    CURRENT.with(|c| c.borrow().step)
+}
+
+/// Records that a protocol message reached the SUT playing `role` (called
+/// by the bindings; snapshots, state loads and other controls do not count).
+pub fn drove(role: Role) {
+    CURRENT.with(|c| {
+        c.borrow_mut().driven.insert(role);
+    });
+}
+
+/// The SUT's roles the running check has sent a protocol message to.
+pub fn driven() -> BTreeSet<Role> {
+    CURRENT.with(|c| c.borrow().driven.clone())
 }
 
 /// The running check's id.
@@ -106,8 +149,8 @@ pub fn world(variant: u8) -> World {
 pub fn world_with_seed(seed: [u8; 32]) -> World {
     let current = CURRENT.with(|c| c.borrow().clone());
     let built = match &current.sut {
-        Sut::Reference => World::with_mutation(seed, None),
-        Sut::Mutant(m) => World::with_mutation(seed, Some(*m)),
+        Sut::Reference => World::with_factory(seed, None, Box::new(super::recording::RecordingRoles)),
+        Sut::Mutant(m) => World::with_factory(seed, Some(*m), Box::new(super::recording::RecordingRoles)),
         Sut::Shim { command, mutation } => {
             let roles = crate::shim::roles::ShimRoles::start(command, &seed, mutation.map(|m| m.name()));
             World::with_factory(seed, None, Box::new(roles))
@@ -119,9 +162,13 @@ pub fn world_with_seed(seed: [u8; 32]) -> World {
     }
 }
 
-/// A failed expectation: what the check expected, what it got.
+/// A failed expectation: the requirement whose rule failed, what the
+/// check expected, what it got.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// The requirement the failed step enforces; `None` for a set-up step
+    /// (which breaks no rule of the SUT's and never counts as a catch).
+    pub requirement: Option<String>,
     /// Expected (an error code, or a description).
     pub expected: String,
     /// Actual.
@@ -131,22 +178,51 @@ pub struct Failure {
 impl Failure {
     /// A set-up step that could not run.
     pub fn setup(detail: String) -> Self {
-        Failure { expected: "set-up to succeed".into(), actual: detail }
+        Failure { requirement: None, expected: "set-up to succeed".into(), actual: detail }
+    }
+
+    /// An adapter that broke the shim protocol (crashed, hung, babbled): a
+    /// failure of the SUT, but of no protocol requirement.
+    pub fn setup_protocol(detail: String) -> Self {
+        Failure { requirement: None, expected: "a shim that follows the protocol".into(), actual: detail }
     }
 }
 
-/// Ends the script with a failure.
+/// Ends the script with a failure of the current [`step`]'s requirement.
 pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> ! {
-    std::panic::panic_any(Failure { expected: expected.into(), actual: actual.into() })
+    std::panic::panic_any(Failure {
+        requirement: current_step().map(str::to_owned),
+        expected: expected.into(),
+        actual: actual.into(),
+    })
 }
 
-/// Asserts a refusal with exactly `code` that left the world unchanged.
+/// Ends the script with a failure of `requirement`.
+pub fn fail_on(requirement: &str, expected: impl Into<String>, actual: impl Into<String>) -> ! {
+    std::panic::panic_any(Failure {
+        requirement: Some(requirement.to_owned()),
+        expected: expected.into(),
+        actual: actual.into(),
+    })
+}
+
+/// Asserts a refusal with exactly `code` that left the world unchanged; a
+/// failure names the requirement `code` enforces (a moved state, INV-011).
 pub fn refused<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code) -> FlowError {
+    refused_under(result, code, code.requirement())
+}
+
+/// As [`refused`], for a step that enforces `requirement` rather than the
+/// one `code` names (a use refused because Status said `suspended` breaks
+/// USE-013 when accepted).
+pub fn refused_under<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code, requirement: &str) -> FlowError {
     match result {
-        Ok(value) => fail(code.as_str(), format!("accepted ({value:?})")),
-        Err(error) if error.code() != code => fail(code.as_str(), format!("{} at {:?}", error.error, error.hop)),
+        Ok(value) => fail_on(requirement, code.as_str(), format!("accepted ({value:?})")),
+        Err(error) if error.code() != code => {
+            fail_on(requirement, code.as_str(), format!("{} at {:?}", error.error, error.hop))
+        }
         Err(error) if !error.unchanged => {
-            fail(format!("{code}, nothing changed"), format!("{code}, but the state moved"))
+            fail_on("INV-011", format!("{code}, nothing changed"), format!("{code}, but the state moved"))
         }
         Err(error) => error,
     }
@@ -170,7 +246,7 @@ pub fn same<T: PartialEq + std::fmt::Debug>(actual: T, expected: T, what: &str) 
 /// Asserts the world found no invariant violation.
 pub fn no_violations(world: &World) {
     if let Some(v) = world.violations().first() {
-        fail("no invariant violation", format!("INV-{:03}: {}", v.invariant, v.detail));
+        fail_on(&format!("INV-{:03}", v.invariant), "no invariant violation", format!("{}", v.detail));
     }
 }
 

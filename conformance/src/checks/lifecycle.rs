@@ -47,7 +47,7 @@ fn events(world: &World, event: Event) -> usize {
 }
 
 fn assert_no_violations(world: &World) {
-    assert_eq!(world.violations(), &[], "invariant violations");
+    context::no_violations(world);
 }
 
 /// An assertion from `device` for `rp`, made now and verified later.
@@ -63,6 +63,7 @@ pub(crate) fn device_change_with_the_old_phone() {
     let old = w.installed_serials("old").unwrap();
     w.advance(60);
     let t = w.now();
+    context::step("MIG-003");
     w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(7)).unwrap();
     let new = w.installed_serials("new").unwrap();
     assert_eq!(new.len(), 2);
@@ -74,6 +75,7 @@ pub(crate) fn device_change_with_the_old_phone() {
         assert_eq!(snapshot.issuer.certs[serial].issued_at, t, "old revoked and new issued at the same instant");
     }
     assert_eq!(events(&w, Event::Migrated), 1);
+    context::step("REV-007");
     // the old phone is wiped when it syncs; the receipt acknowledges the command once
     assert_eq!(w.sync_device("old").unwrap(), 1);
     assert!(w.installed_serials("old").unwrap().is_empty());
@@ -88,6 +90,7 @@ pub(crate) fn device_change_with_the_old_phone() {
 pub(crate) fn migration_needs_uv_and_a_live_old_device() {
     // MIG-001, MIG-004
     let mut w = world();
+    context::step("MIG-001");
     let no_uv = LifecycleParams { user_verified: false, ..LifecycleParams::with_key(7) };
     let refused = w.migrate_with_old_device("old", "new", &no_uv).unwrap_err();
     assert_eq!(refused.code(), Code::UvMissing);
@@ -103,11 +106,13 @@ pub(crate) fn device_change_after_loss_with_the_card() {
     let mut w = world();
     let old = w.installed_serials("old").unwrap();
     w.set_online("old", false);
+    context::step("MIG-003");
     w.migrate_with_card("hanako", "new", old.clone(), 2).unwrap();
     for serial in &old {
         assert!(matches!(status_of(&w, serial), CertStatus::Revoked { reason: RevocationReason::Superseded, .. }));
     }
     // offline: the wipe waits, and the old phone's certificates are dead at Status already
+    context::step("REV-005");
     assert_eq!(w.sync_device("old").unwrap(), 0);
     let stale = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
     assert_eq!(w.verify(SHOP_RP, &stale).unwrap_err().code(), Code::CertRevoked);
@@ -124,6 +129,7 @@ pub(crate) fn lost_phone_offline_then_back_online() {
     let old = w.installed_serials("old").unwrap();
     w.set_online("old", false);
     let pending = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
+    context::step("REV-004");
     w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(3)).unwrap();
     for serial in &old {
         assert!(matches!(status_of(&w, serial), CertStatus::Revoked { reason: RevocationReason::DeviceLost, .. }));
@@ -132,6 +138,7 @@ pub(crate) fn lost_phone_offline_then_back_online() {
     assert_eq!((refused.code(), refused.unchanged), (Code::CertRevoked, true));
     assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Queued));
     // back online: the first receipt is lost on the way, so the command stays delivered
+    context::step("REV-007");
     w.set_online("old", true);
     w.set_tamper(|hop, bytes| {
         if hop == jpki_reference::world::Hop::WipeReceipt {
@@ -154,6 +161,7 @@ pub(crate) fn trade_in_receipt_verified_by_a_shop() {
     // REV-006: the shop has only the receipt's bytes and the Issuer's trust anchor
     let mut w = world();
     let old = w.installed_serials("old").unwrap();
+    context::step("REV-006");
     let receipt = w.revoke_from_device("old", RevocationReason::DeviceReleased, &LifecycleParams::with_key(4)).unwrap();
     assert!(w.installed_serials("old").unwrap().is_empty(), "the device deleted itself");
     let anchor = w.pki().mobile_root.anchor(w.provider()).unwrap();
@@ -172,6 +180,7 @@ pub(crate) fn trade_in_receipt_verified_by_a_shop() {
 pub(crate) fn address_change_revokes_sign_and_keeps_auth() {
     // REV-008
     let mut w = world();
+    context::step("REV-008");
     w.card_event("hanako", CardEvent::SignRevoked).unwrap();
     w.authenticate("old", SHOP_RP).unwrap();
     let refused = w.sign("old", GOV_RP, b"contract").unwrap_err();
@@ -182,6 +191,7 @@ pub(crate) fn address_change_revokes_sign_and_keeps_auth() {
 pub(crate) fn card_renewal_revokes_every_mobile_certificate() {
     // REV-009
     let mut w = world();
+    context::step("REV-009");
     w.card_event("hanako", CardEvent::AuthRevoked).unwrap();
     for serial in w.installed_serials("old").unwrap() {
         assert!(matches!(status_of(&w, &serial), CertStatus::Revoked { reason: RevocationReason::CardRevoked, .. }));
@@ -197,12 +207,14 @@ pub(crate) fn card_renewal_revokes_every_mobile_certificate() {
 pub(crate) fn suspension_then_resumption() {
     // SUS-001, SUS-002: auth comes back, sign is revoked and issued again
     let mut w = world();
+    context::step("SUS-001");
     w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
     let refused = w.authenticate("old", SHOP_RP).unwrap_err();
     assert_eq!((refused.code(), refused.unchanged), (Code::CertSuspended, true));
     assert_eq!(w.sign("old", GOV_RP, b"x").unwrap_err().code(), Code::CertSuspended);
     w.advance(3600);
     let t = w.now();
+    context::step("SUS-002");
     w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap();
     w.authenticate("old", SHOP_RP).unwrap();
     let sign_serial =
@@ -215,6 +227,7 @@ pub(crate) fn suspension_then_resumption() {
     w.sign("old", GOV_RP, b"x").unwrap();
     assert_eq!((events(&w, Event::Suspended), events(&w, Event::Resumed)), (1, 1));
     // lifting a hold twice: nothing is on hold
+    context::step("SUS-003");
     let refused = w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(4)).unwrap_err();
     assert_eq!((refused.code(), refused.unchanged), (Code::NotSuspended, true));
     assert_no_violations(&w);
@@ -227,9 +240,11 @@ pub(crate) fn expiry_at_the_card_cap() {
     w.add_holder_with_card_validity("hanako", attributes(), (WORLD_START - DAY, card_end)).unwrap();
     w.add_device("old");
     w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
+    context::step("PKI-010");
     w.advance(card_end - WORLD_START);
     w.authenticate("old", SHOP_RP).unwrap();
     w.advance(1);
+    context::step("PKI-003");
     assert_eq!(w.authenticate("old", SHOP_RP).unwrap_err().code(), Code::CertExpired);
     assert_no_violations(&w);
 }
@@ -249,7 +264,9 @@ pub(crate) fn double_revocation_gives_one_receipt_and_one_notification() {
         user_verified: true,
     };
     let request = jpki_reference::device::sign_as_device(provider, &state, &payload.to_bytes().unwrap()).unwrap();
+    context::step("REV-001");
     let first = w.submit_device_revocation("old", &request).unwrap();
+    context::step("REV-002");
     let before = w.snapshot();
     w.advance(600);
     let second = w.submit_device_revocation("old", &request).unwrap();
@@ -269,6 +286,7 @@ pub(crate) fn concurrent_migrations_first_commit_wins() {
     w.add_device("third");
     let old = w.installed_serials("old").unwrap();
     // the second migration is prepared against the same old certificates...
+    context::step("MIG-004");
     let challenge = w.issuance_challenge().unwrap();
     let params = IssueParams { replaces: old.clone(), ..IssueParams::both(2) };
     let second = w.issuance_request("hanako", "third", &challenge, &params).unwrap();
@@ -307,6 +325,7 @@ pub(crate) fn use_after_each_kind_of_revocation_is_refused() {
         let kind = if reason == RevocationReason::ReissueAfterHold { Kind::Sign } else { Kind::Auth };
         let rp = if kind == Kind::Sign { GOV_RP } else { SHOP_RP };
         let made_before = assertion_for(&mut w, "old", rp, kind);
+        context::step("USE-013");
         revoke(&mut w);
         let refused = w.verify(rp, &made_before).unwrap_err();
         assert_eq!((refused.code(), refused.unchanged), (Code::CertRevoked, true), "{reason:?}");
@@ -317,6 +336,7 @@ pub(crate) fn use_after_each_kind_of_revocation_is_refused() {
 pub(crate) fn one_notification_per_accepted_use_and_none_per_refusal() {
     // STA-004, INV-003: a long run mixing every flow
     let mut w = world();
+    context::step("STA-004");
     let mut accepted = 0;
     let mut refused = 0;
     let mut tally = |result: Result<jpki_reference::world::AcceptedUse, jpki_reference::world::FlowError>| match result

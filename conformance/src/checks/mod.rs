@@ -9,8 +9,10 @@
 // every panic into a `fail` outcome. Nothing here runs outside the runner.
 
 pub mod context;
+pub mod divergence;
 mod lifecycle;
 pub mod property;
+pub mod recording;
 mod registry;
 pub mod robustness;
 pub mod state_machine;
@@ -135,15 +137,46 @@ impl Feature {
     }
 }
 
+/// Whom a check judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// The SUT playing this role: the check drives it with protocol
+    /// messages, and its outcome counts toward the SUT's verdicts.
+    Sut(Role),
+    /// The suite itself (a `suite::*` self-test: its decoders against public
+    /// vectors, its test PKI, the Card it plays). Run and shown in its own
+    /// section; never counted toward a SUT's verdicts.
+    Suite,
+}
+
+impl Target {
+    /// Every target, in report order: the SUT's roles, then the suite.
+    pub const ALL: [Target; 5] = [
+        Target::Sut(Role::Device),
+        Target::Sut(Role::Issuer),
+        Target::Sut(Role::Status),
+        Target::Sut(Role::Verifier),
+        Target::Suite,
+    ];
+
+    /// Lower-case name: the role's, or `suite`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Sut(role) => role.name(),
+            Target::Suite => "suite",
+        }
+    }
+}
+
 /// One check.
 #[derive(Clone, Debug)]
 pub struct Check {
-    /// Stable, namespaced id (`registry::nonce_reused`, `lifecycle::…`).
+    /// Stable, namespaced id (`registry::nonce_reused`, `lifecycle::…`, `suite::…`).
     pub id: String,
     /// What it checks, in words.
     pub title: String,
-    /// The role it targets.
-    pub role: Role,
+    /// Whom it judges: a role of the SUT, or the suite itself.
+    pub target: Target,
     /// Its kind.
     pub kind: CheckKind,
     /// The requirement ids it covers.
@@ -155,7 +188,7 @@ pub struct Check {
 }
 
 impl Check {
-    /// A check.
+    /// A check of the SUT playing `role`.
     pub fn new(
         id: &str,
         title: &str,
@@ -168,106 +201,57 @@ impl Check {
         Check {
             id: id.to_owned(),
             title: title.to_owned(),
-            role,
+            target: Target::Sut(role),
             kind,
             requirements: requirements.iter().map(|r| (*r).to_owned()).collect(),
             features,
             run,
         }
     }
-}
 
-/// Requirement ids written in a title, e.g. "wrong rp (USE-001)".
-fn ids_in(title: &str) -> Vec<String> {
-    title
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-        .filter(|w| {
-            let (prefix, digits) = w.split_once('-').unwrap_or(("", ""));
-            prefix.len() >= 2 && prefix.chars().all(|c| c.is_ascii_uppercase()) && digits.len() == 3
-        })
-        .map(str::to_owned)
-        .collect()
-}
+    /// A `suite::*` self-test: it never drives the SUT.
+    pub fn suite(id: &str, title: &str, kind: CheckKind, requirements: &[&str], run: fn()) -> Check {
+        Check {
+            id: format!("suite::{id}"),
+            title: title.to_owned(),
+            target: Target::Suite,
+            kind,
+            requirements: requirements.iter().map(|r| (*r).to_owned()).collect(),
+            features: Vec::new(),
+            run,
+        }
+    }
 
-/// The role and features a registry case exercises, read from its title.
-fn classify(title: &str, code: Code) -> (Role, Vec<Feature>) {
-    use Feature::*;
-    let t = title.to_lowercase();
-    let mut features = vec![Issuance];
-    if t.contains("sign") && !t.contains("signature") && !t.contains("signed") {
-        features.push(Signing);
+    /// The SUT role it judges; `None` for a suite self-test.
+    pub fn role(&self) -> Option<Role> {
+        match self.target {
+            Target::Sut(role) => Some(role),
+            Target::Suite => None,
+        }
     }
-    if t.contains("migration") {
-        features.push(MigrationCard);
-    }
-    if t.contains("hold") || t.contains("suspended") {
-        features.push(Suspension);
-    }
-    if t.contains("wipe") {
-        features.push(RemoteWipe);
-    }
-    if t.contains("revoking") {
-        features.push(DeviceRevocation);
-    }
-    let device_input = [
-        "two bytes",
-        "map length",
-        "indefinite",
-        "unsorted",
-        "duplicate key",
-        "trailing",
-        "nested",
-        "70 000",
-        "utf-8",
-        "float",
-        "unknown field",
-    ];
-    let role = if device_input.iter().any(|k| t.contains(k)) {
-        Role::Device
-    } else if t.contains("status request") || t.contains("status asked") || code == Code::NotAuthorised {
-        Role::Status
-    } else if t.contains("assertion")
-        || t.contains("status")
-        || t.contains("verifier")
-        || t.contains("rp")
-        || t.contains("uv")
-        || t.contains("passcode")
-        || t.contains("counter")
-        || t.contains("document")
-        || t.contains("clock")
-        || t.contains("purpose")
-        || t.contains("certificate in the assertion")
-        || t.contains("alg")
-        || t.contains("crit")
-        || t.contains("signature")
-        || t.contains("x5chain")
-        || t.contains("suspended")
-    {
-        Role::Verifier
-    } else {
-        Role::Issuer
-    };
-    if role != Role::Issuer && !features.contains(&Signing) {
-        features.push(Authentication);
-    }
-    (role, features)
 }
 
 /// Every check, in run order.
 pub fn all() -> Vec<Check> {
     let mut checks = crate::selfcheck::checks();
     let mut seen: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
-    for (title, code, run) in registry::cases() {
-        let n = seen.entry(code).or_default();
+    for case in registry::cases() {
+        let n = seen.entry(case.code).or_default();
         *n += 1;
-        let id = if *n == 1 { format!("registry::{code}") } else { format!("registry::{code}-{n}") };
-        let mut requirements = ids_in(title);
-        if !requirements.iter().any(|r| r == code.requirement()) {
-            requirements.push(code.requirement().to_owned());
+        let id = if *n == 1 { format!("registry::{}", case.code) } else { format!("registry::{}-{n}", case.code) };
+        let mut requirements = case.requirements.to_vec();
+        if !requirements.contains(&case.code.requirement()) {
+            requirements.push(case.code.requirement());
         }
-        let requirements: Vec<&str> = requirements.iter().map(String::as_str).collect();
-        let (role, features) = classify(title, code);
-        checks.push(Check::new(&id, title, role, CheckKind::Scenario, &requirements, features, run));
+        checks.push(Check::new(
+            &id,
+            case.title,
+            case.role,
+            CheckKind::Scenario,
+            &requirements,
+            case.features.to_vec(),
+            case.run,
+        ));
     }
     checks.extend(lifecycle::checks());
     checks.extend(vector_checks());
@@ -321,8 +305,16 @@ fn judge_vector_file(name: &str) {
     let file: crate::vectors::VectorFile =
         serde_json::from_str(&text).unwrap_or_else(|e| context::fail("a vector file per schema", e.to_string()));
     let mismatches = crate::vectors::judge::judge_file(&file);
-    if !mismatches.is_empty() {
-        context::fail(format!("all {} vectors judged as expected", file.number_of_tests), mismatches.join("; "));
+    if let Some(first) = mismatches.first() {
+        let detail: Vec<String> = mismatches
+            .iter()
+            .map(|m| format!("{} [{}]", m.detail, m.requirement.as_deref().unwrap_or("no requirement")))
+            .collect();
+        let expected = format!("all {} vectors judged as expected", file.number_of_tests);
+        match &first.requirement {
+            Some(requirement) => context::fail_on(requirement, expected, detail.join("; ")),
+            None => context::fail(expected, detail.join("; ")),
+        }
     }
 }
 
@@ -400,6 +392,14 @@ fn vector_checks() -> Vec<Check> {
     for (file, id, role, features, run) in entries {
         let ids = requirements(file);
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        if file.starts_with("client_") {
+            // no SUT role receives these messages in v0: the suite's own
+            // consumer judges them, to pin the format for client libraries
+            let id = id.replacen("vectors::", "vectors-", 1);
+            let title = format!("the suite's own client judges vectors/{file}");
+            checks.push(Check::suite(&id, &title, CheckKind::Vector, &refs, run));
+            continue;
+        }
         checks.push(Check::new(
             id,
             &format!("fixed vectors: vectors/{file}"),

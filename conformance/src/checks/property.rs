@@ -20,6 +20,8 @@ use super::state_machine::{LifecycleModel, run_case};
 use super::surgery::{attributes, raw_map, sign_with_raw_protected, split};
 use proptest_state_machine::ReferenceStateMachine;
 
+use super::divergence::{Divergence, compare_step};
+
 /// The holders of the property runs' worlds.
 pub const HOLDERS: [&str; 2] = ["h0", "h1"];
 /// The devices of the property runs' worlds.
@@ -234,22 +236,15 @@ pub fn apply(w: &mut World, op: &Op) -> String {
     }
 }
 
-/// Runs `ops` on the model and the SUT; `Err` names the first divergence.
-pub fn compare(seed: [u8; 32], ops: &[Op]) -> Result<(), String> {
+/// Runs `ops` on the model and the SUT; `Err` names the first divergence
+/// and the requirement it breaks.
+pub fn compare(seed: [u8; 32], ops: &[Op]) -> Result<(), Divergence> {
     let mut model = world_for(false, seed);
     let mut sut = world_for(true, seed);
     for (step, op) in ops.iter().enumerate() {
         let expected = apply(&mut model, op);
         let actual = apply(&mut sut, op);
-        if expected != actual {
-            return Err(format!("step {step} {op:?}: model answered {expected}, SUT {actual}"));
-        }
-        if model.snapshot() != sut.snapshot() {
-            return Err(format!("step {step} {op:?}: the SUT's state differs from the model's"));
-        }
-        if let Some(v) = sut.violations().first() {
-            return Err(format!("step {step} {op:?}: invariant {} violated: {}", v.invariant, v.detail));
-        }
+        compare_step(step, op, (&model, &expected), (&sut, &actual))?;
     }
     Ok(())
 }
@@ -257,19 +252,14 @@ pub fn compare(seed: [u8; 32], ops: &[Op]) -> Result<(), String> {
 /// Runs `ops` on the model and the SUT: `Ok(None)` when they agree,
 /// `Ok(Some(why))` when they part (or a step stopped), `Err` when the SUT
 /// does not implement a step.
-fn divergence(seed: [u8; 32], ops: &[Op]) -> Result<Option<String>, context::Unimplemented> {
+fn divergence(seed: [u8; 32], ops: &[Op]) -> Result<Option<Divergence>, context::Unimplemented> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare(seed, ops))) {
         Ok(outcome) => Ok(outcome.err()),
         Err(payload) => {
             if let Some(missing) = payload.downcast_ref::<context::Unimplemented>() {
                 return Err(missing.clone());
             }
-            let detail = payload
-                .downcast_ref::<context::Failure>()
-                .map(|f| format!("{} (expected {})", f.actual, f.expected))
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a step stopped".into());
-            Ok(Some(detail))
+            Ok(Some(super::state_machine::stopped(payload.as_ref())))
         }
     }
 }
@@ -344,7 +334,7 @@ fn replacements(op: &Op) -> Vec<Op> {
 /// still fails, drop single operations, and try in place of each operation
 /// simple ones of every kind (a replacement that keeps the failure may
 /// make another operation droppable). Bounded by the trace's length.
-fn minimise(seed: [u8; 32], ops: Vec<Op>, reason: String) -> (Vec<Op>, String) {
+fn minimise(seed: [u8; 32], ops: Vec<Op>, reason: Divergence) -> (Vec<Op>, Divergence) {
     let (mut ops, mut reason) = drop_ops(seed, ops, reason);
     let mut position = 0;
     while position < ops.len() {
@@ -367,7 +357,7 @@ fn minimise(seed: [u8; 32], ops: Vec<Op>, reason: String) -> (Vec<Op>, String) {
 }
 
 /// Drops single operations while the trace still fails.
-fn drop_ops(seed: [u8; 32], mut ops: Vec<Op>, mut reason: String) -> (Vec<Op>, String) {
+fn drop_ops(seed: [u8; 32], mut ops: Vec<Op>, mut reason: Divergence) -> (Vec<Op>, Divergence) {
     let mut index = 0;
     while index < ops.len() && ops.len() > 1 {
         let mut shorter = ops.clone();
@@ -415,9 +405,14 @@ pub fn run() {
             proptest::test_runner::TestError::Fail(reason, (_, ops, _)) => (reason.to_string(), ops),
             proptest::test_runner::TestError::Abort(reason) => (reason.to_string(), vec![]),
         };
+        // the failing trace again, for the requirement its first divergence breaks
+        let reason = match divergence(seed, &trace) {
+            Ok(Some(found)) => found,
+            _ => Divergence { requirement: None, detail: reason },
+        };
         let (trace, reason) = minimise(seed, trace, reason);
         let written = context::trace_out().map(|dir| {
-            let file = super::trace::TraceFile::from_run(seed, &trace, &reason);
+            let file = super::trace::TraceFile::from_run(seed, &trace, &reason.to_string());
             file.write_to(&dir, &context::check_id())
         });
         let written = match written {
@@ -426,9 +421,13 @@ pub fn run() {
             None => String::new(),
         };
         let trace: Vec<String> = trace.iter().map(|op| format!("{op:?}")).collect();
-        context::fail(
+        let failure = |expected: &str, actual: String| match &reason.requirement {
+            Some(requirement) => context::fail_on(requirement, expected, actual),
+            None => context::fail(expected, actual),
+        };
+        failure(
             "the SUT to answer and change state exactly as the model, every step",
-            format!("{reason}; shrunk trace ({} ops): [{}]{written}", trace.len(), trace.join(", ")),
+            format!("{}; shrunk trace ({} ops): [{}]{written}", reason.detail, trace.len(), trace.join(", ")),
         );
     }
 }

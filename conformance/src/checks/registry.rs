@@ -16,22 +16,51 @@ use jpki_reference::world::{GOV_RP, Hop, IssueParams, SHOP_RP, WORLD_START};
 
 use super::context::{self, refused};
 use super::surgery::*;
+use super::{Feature as F, Role};
 
-/// A defect case: its title (with requirement ids), the code, the script.
-pub(crate) type Case = (&'static str, Code, fn());
+/// A defect case, with its metadata declared where it is defined: what it
+/// does, the code the SUT must answer, the role that must refuse, the
+/// requirements it covers and the features it needs.
+pub(crate) struct Case {
+    /// What the defect is, in words.
+    pub title: &'static str,
+    /// The code the SUT must refuse with.
+    pub code: Code,
+    /// The role under test: the one that receives the defective message.
+    pub role: Role,
+    /// The requirements it covers (the code's own is added if missing).
+    pub requirements: &'static [&'static str],
+    /// The features the SUT needs for the flow.
+    pub features: &'static [F],
+    /// The script.
+    pub run: fn(),
+}
+
+impl Case {
+    fn new(
+        title: &'static str,
+        code: Code,
+        role: Role,
+        requirements: &'static [&'static str],
+        features: &'static [F],
+        run: fn(),
+    ) -> Case {
+        Case { title, code, role, requirements, features, run }
+    }
+}
 
 /// One check per defect case.
 pub(crate) fn cases() -> Vec<Case> {
     vec![
         // encoding: defects in the UseRequest the device reads, or the assertion a verifier reads
-        ("truncated assertion (ENC-001)", Code::Malformed, || {
+        Case::new("truncated assertion (ENC-001)", Code::Malformed, Role::Verifier, &["ENC-001"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let mut assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             assertion.pop();
             refused(w.verify(SHOP_RP, &assertion), Code::Malformed);
         }),
-        ("kind written in two bytes (ENC-002)", Code::NonShortestInt, || {
+        Case::new("kind written in two bytes (ENC-002)", Code::NonShortestInt, Role::Device, &["ENC-002"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |mut b| {
@@ -42,15 +71,15 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::NonShortestInt,
             );
         }),
-        ("map length written in two bytes (ENC-003)", Code::NonShortestLength, || {
+        Case::new("map length written in two bytes (ENC-003)", Code::NonShortestLength, Role::Device, &["ENC-003"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(device_reads(&mut w, |b| [&[0xb8, b[0] & 0x1f][..], &b[1..]].concat()), Code::NonShortestLength);
         }),
-        ("indefinite-length map (ENC-004)", Code::IndefiniteLength, || {
+        Case::new("indefinite-length map (ENC-004)", Code::IndefiniteLength, Role::Device, &["ENC-004"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(device_reads(&mut w, |b| [&[0xbf][..], &b[1..], &[0xff]].concat()), Code::IndefiniteLength);
         }),
-        ("non-deterministic CBOR: unsorted keys (ENC-005)", Code::UnsortedMapKeys, || {
+        Case::new("non-deterministic CBOR: unsorted keys (ENC-005)", Code::UnsortedMapKeys, Role::Device, &["ENC-005"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -61,7 +90,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::UnsortedMapKeys,
             );
         }),
-        ("duplicate key (ENC-006)", Code::DuplicateMapKey, || {
+        Case::new("duplicate key (ENC-006)", Code::DuplicateMapKey, Role::Device, &["ENC-006"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -73,11 +102,11 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::DuplicateMapKey,
             );
         }),
-        ("trailing byte (ENC-007)", Code::TrailingBytes, || {
+        Case::new("trailing byte (ENC-007)", Code::TrailingBytes, Role::Device, &["ENC-007"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(device_reads(&mut w, |b| [&b[..], &[0x00]].concat()), Code::TrailingBytes);
         }),
-        ("purpose nested 20 deep (ENC-008)", Code::TooDeep, || {
+        Case::new("purpose nested 20 deep (ENC-008)", Code::TooDeep, Role::Device, &["ENC-008"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -92,7 +121,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::TooDeep,
             );
         }),
-        ("purpose of 70 000 bytes (ENC-009)", Code::TooLarge, || {
+        Case::new("purpose of 70 000 bytes (ENC-009)", Code::TooLarge, Role::Device, &["ENC-009"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -103,7 +132,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::TooLarge,
             );
         }),
-        ("rp id not UTF-8 (ENC-010)", Code::InvalidUtf8, || {
+        Case::new("rp id not UTF-8 (ENC-010)", Code::InvalidUtf8, Role::Device, &["ENC-010"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |mut b| {
@@ -114,7 +143,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::InvalidUtf8,
             );
         }),
-        ("kind as a float (ENC-011)", Code::UnsupportedType, || {
+        Case::new("kind as a float (ENC-011)", Code::UnsupportedType, Role::Device, &["ENC-011"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -125,7 +154,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::UnsupportedType,
             );
         }),
-        ("unknown field (ENC-013)", Code::UnknownField, || {
+        Case::new("unknown field (ENC-013)", Code::UnknownField, Role::Device, &["ENC-013"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 device_reads(&mut w, |b| {
@@ -137,7 +166,7 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         // COSE: the assertion re-signed with the SE key after one change
-        ("assertion whose protected header has unsorted keys (ENC-005, ENC-012)", Code::UnsortedMapKeys, || {
+        Case::new("assertion whose protected header has unsorted keys (ENC-005, ENC-012)", Code::UnsortedMapKeys, Role::Verifier, &["ENC-005", "ENC-012"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
@@ -148,13 +177,13 @@ pub(crate) fn cases() -> Vec<Case> {
             let forged = sign_with_raw_protected(w.provider(), &parts, &protected, &se_secret(&w, Kind::Auth));
             refused(w.verify(SHOP_RP, &forged), Code::UnsortedMapKeys);
         }),
-        ("untagged assertion (COSE-001)", Code::WrongTag, || {
+        Case::new("untagged assertion (COSE-001)", Code::WrongTag, Role::Verifier, &["COSE-001"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(SHOP_RP, &assertion[1..]), Code::WrongTag);
         }),
-        ("alg in the unprotected header (COSE-002)", Code::AlgNotProtected, || {
+        Case::new("alg in the unprotected header (COSE-002)", Code::AlgNotProtected, Role::Verifier, &["COSE-002"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -164,14 +193,14 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::AlgNotProtected,
             );
         }),
-        ("alg ES384 (COSE-003)", Code::UnsupportedAlg, || {
+        Case::new("alg ES384 (COSE-003)", Code::UnsupportedAlg, Role::Verifier, &["COSE-003"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 1, int(-35))),
                 Code::UnsupportedAlg,
             );
         }),
-        ("unknown crit (COSE-004)", Code::UnknownCritical, || {
+        Case::new("unknown crit (COSE-004)", Code::UnknownCritical, Role::Verifier, &["COSE-004"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -181,7 +210,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::UnknownCritical,
             );
         }),
-        ("signature of 63 bytes (COSE-005)", Code::BadSignatureSize, || {
+        Case::new("signature of 63 bytes (COSE-005)", Code::BadSignatureSize, Role::Verifier, &["COSE-005"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
@@ -191,25 +220,25 @@ pub(crate) fn cases() -> Vec<Case> {
             let short = assemble(&protected, &parts.unprotected, &payload, &parts.signature[..63]);
             refused(w.verify(SHOP_RP, &short), Code::BadSignatureSize);
         }),
-        ("bad signature (COSE-006)", Code::BadSignature, || {
+        Case::new("bad signature (COSE-006)", Code::BadSignature, Role::Verifier, &["COSE-006"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let mut assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             *assertion.last_mut().unwrap() ^= 1;
             refused(w.verify(SHOP_RP, &assertion), Code::BadSignature);
         }),
-        ("no x5chain (COSE-007)", Code::X5chainMissing, || {
+        Case::new("no x5chain (COSE-007)", Code::X5chainMissing, Role::Verifier, &["COSE-007"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(verify_edited_assertion(&mut w, SHOP_RP, |p| remove(&mut p.protected, 33)), Code::X5chainMissing);
         }),
-        ("x5chain an integer (COSE-008)", Code::X5chainMalformed, || {
+        Case::new("x5chain an integer (COSE-008)", Code::X5chainMalformed, Role::Verifier, &["COSE-008"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 33, int(7))),
                 Code::X5chainMalformed,
             );
         }),
-        ("alg in both buckets (COSE-009)", Code::DuplicateHeader, || {
+        Case::new("alg in both buckets (COSE-009)", Code::DuplicateHeader, Role::Verifier, &["COSE-009"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.unprotected, 1, int(-7))),
@@ -217,7 +246,7 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         // keys: the issuance payload's COSE_Key, re-signed by the card
-        ("COSE_Key on P-384 (KEY-001)", Code::UnsupportedKey, || {
+        Case::new("COSE_Key on P-384 (KEY-001)", Code::UnsupportedKey, Role::Issuer, &["KEY-001"], &[F::Issuance], || {
             let mut w = fresh();
             refused(
                 edit_issuance(&mut w, "ichiro", |payload, _, _| {
@@ -227,7 +256,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::UnsupportedKey,
             );
         }),
-        ("COSE_Key off the curve (KEY-002)", Code::InvalidKey, || {
+        Case::new("COSE_Key off the curve (KEY-002)", Code::InvalidKey, Role::Issuer, &["KEY-002"], &[F::Issuance], || {
             let mut w = fresh();
             refused(
                 edit_issuance(&mut w, "ichiro", |payload, _, _| {
@@ -239,7 +268,7 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         // certificates
-        ("garbage certificate in the assertion (PKI-001)", Code::CertMalformed, || {
+        Case::new("garbage certificate in the assertion (PKI-001)", Code::CertMalformed, Role::Verifier, &["PKI-001"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -248,7 +277,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::CertMalformed,
             );
         }),
-        ("card certificate offered as a mobile certificate (PKI-002)", Code::UntrustedChain, || {
+        Case::new("card certificate offered as a mobile certificate (PKI-002)", Code::UntrustedChain, Role::Verifier, &["PKI-002"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let card_auth = w.card("ichiro").unwrap().auth.cert.clone();
             refused(
@@ -256,21 +285,21 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::UntrustedChain,
             );
         }),
-        ("card certificate expired (PKI-003)", Code::CertExpired, || {
+        Case::new("card certificate expired (PKI-003)", Code::CertExpired, Role::Issuer, &["PKI-003"], &[F::Issuance], || {
             let mut w = context::world(0);
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START - 10 * DAY, WORLD_START - DAY))
                 .unwrap();
             w.add_device("phone");
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertExpired);
         }),
-        ("card certificate not yet valid (PKI-004)", Code::CertNotYetValid, || {
+        Case::new("card certificate not yet valid (PKI-004)", Code::CertNotYetValid, Role::Issuer, &["PKI-004"], &[F::Issuance], || {
             let mut w = context::world(0);
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START + DAY, WORLD_START + 10 * DAY))
                 .unwrap();
             w.add_device("phone");
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertNotYetValid);
         }),
-        ("auth assertion answering a sign request (PKI-005, USE-008)", Code::WrongPurpose, || {
+        Case::new("auth assertion answering a sign request (PKI-005, USE-008)", Code::WrongPurpose, Role::Verifier, &["PKI-005", "USE-008"], &[F::Issuance, F::Signing], || {
             let mut w = issued();
             let digest = w.provider().sha256(b"doc");
             let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
@@ -281,7 +310,7 @@ pub(crate) fn cases() -> Vec<Case> {
             let assertion = w.assertion("phone", &as_auth, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::WrongPurpose);
         }),
-        ("card chain through a non-CA intermediate (PKI-006)", Code::NotACa, || {
+        Case::new("card chain through a non-CA intermediate (PKI-006)", Code::NotACa, Role::Issuer, &["PKI-006"], &[F::Issuance], || {
             let mut w = fresh();
             let provider = w.provider();
             let intermediate_key = w.pki().key(provider, "rogue-intermediate").unwrap();
@@ -308,7 +337,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::NotACa,
             );
         }),
-        ("card auth certificate that can sign certificates (PKI-007)", Code::BadKeyUsage, || {
+        Case::new("card auth certificate that can sign certificates (PKI-007)", Code::BadKeyUsage, Role::Issuer, &["PKI-007"], &[F::Issuance], || {
             let mut w = fresh();
             let role = CertRole::Custom {
                 ca: false,
@@ -319,7 +348,7 @@ pub(crate) fn cases() -> Vec<Case> {
             let cert = crafted_auth_cert(&w, "ichiro", role, vec![], None);
             refused(edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![cert.clone()]), Code::BadKeyUsage);
         }),
-        ("unknown critical extension on the card certificate (PKI-008)", Code::UnknownCriticalExtension, || {
+        Case::new("unknown critical extension on the card certificate (PKI-008)", Code::UnknownCriticalExtension, Role::Issuer, &["PKI-008"], &[F::Issuance], || {
             let mut w = fresh();
             let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.1");
             let cert =
@@ -329,12 +358,12 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::UnknownCriticalExtension,
             );
         }),
-        ("revoked card certificate (PKI-012)", Code::CertRevoked, || {
+        Case::new("revoked card certificate (PKI-012)", Code::CertRevoked, Role::Issuer, &["PKI-012"], &[F::Issuance], || {
             let mut w = fresh();
             w.card_event("ichiro", CardEvent::AuthRevoked).unwrap();
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertRevoked);
         }),
-        ("use of a suspended certificate (PKI-013, USE-013)", Code::CertSuspended, || {
+        Case::new("use of a suspended certificate (PKI-013, USE-013)", Code::CertSuspended, Role::Verifier, &["PKI-013", "USE-013"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let serial = ParsedCert::parse(
                 w.provider(),
@@ -343,16 +372,17 @@ pub(crate) fn cases() -> Vec<Case> {
             .unwrap()
             .serial;
             w.feed_status(&serial, Kind::Auth, CertStatus::Suspended).unwrap();
-            refused(w.authenticate("phone", SHOP_RP), Code::CertSuspended);
+            // USE-013: a use is accepted only on a fresh `good`; `suspended` gives cert_suspended
+            context::refused_under(w.authenticate("phone", SHOP_RP), Code::CertSuspended, "USE-013");
         }),
         // card PINs
-        ("wrong PIN (PIN-001)", Code::PinWrong, || {
+        Case::new("wrong PIN (PIN-001)", Code::PinWrong, Role::Device, &["PIN-001"], &[F::Issuance], || {
             let mut w = fresh();
             let params = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
             refused(w.issue("ichiro", "phone", &params), Code::PinWrong);
             assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 1);
         }),
-        ("locked PIN (PIN-002)", Code::PinLocked, || {
+        Case::new("locked PIN (PIN-002)", Code::PinLocked, Role::Device, &["PIN-002"], &[F::Issuance], || {
             let mut w = fresh();
             let wrong = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
             for _ in 0..3 {
@@ -362,13 +392,13 @@ pub(crate) fn cases() -> Vec<Case> {
             assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 3);
         }),
         // nonces
-        ("issuance nonce the issuer never made (NON-001)", Code::NonceUnknown, || {
+        Case::new("issuance nonce the issuer never made (NON-001)", Code::NonceUnknown, Role::Issuer, &["NON-001"], &[F::Issuance], || {
             let mut w = fresh();
             let forged = IssuanceChallenge { nonce: [0x5a; 32], expiry: WORLD_START + 300 }.to_bytes().unwrap();
             let request = w.issuance_request("ichiro", "phone", &forged, &IssueParams::both(1)).unwrap();
             refused(w.submit_issuance("phone", &request), Code::NonceUnknown);
         }),
-        ("replayed issuance nonce (NON-002)", Code::NonceReused, || {
+        Case::new("replayed issuance nonce (NON-002)", Code::NonceReused, Role::Issuer, &["NON-002"], &[F::Issuance], || {
             let mut w = fresh();
             let challenge = w.issuance_challenge().unwrap();
             let first = w.issuance_request("ichiro", "phone", &challenge, &IssueParams::both(1)).unwrap();
@@ -377,14 +407,14 @@ pub(crate) fn cases() -> Vec<Case> {
             let second = w.issuance_request("ichiro", "phone-2", &challenge, &IssueParams::both(2)).unwrap();
             refused(w.submit_issuance("phone-2", &second), Code::NonceReused);
         }),
-        ("reused verifier nonce (NON-002)", Code::NonceReused, || {
+        Case::new("reused verifier nonce (NON-002)", Code::NonceReused, Role::Verifier, &["NON-002"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             w.verify(SHOP_RP, &assertion).unwrap();
             refused(w.verify(SHOP_RP, &assertion), Code::NonceReused);
         }),
-        ("expired verifier nonce (NON-003)", Code::NonceExpired, || {
+        Case::new("expired verifier nonce (NON-003)", Code::NonceExpired, Role::Verifier, &["NON-003"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             w.advance(301);
@@ -392,7 +422,7 @@ pub(crate) fn cases() -> Vec<Case> {
             refused(w.verify(SHOP_RP, &assertion), Code::NonceExpired);
         }),
         // issuance
-        ("auth signature from another holder's card (ISS-002)", Code::CardMismatch, || {
+        Case::new("auth signature from another holder's card (ISS-002)", Code::CardMismatch, Role::Issuer, &["ISS-002"], &[F::Issuance], || {
             let mut w = fresh();
             w.add_holder("jiro", attributes()).unwrap();
             let other = w.card("jiro").unwrap().auth.clone();
@@ -405,7 +435,7 @@ pub(crate) fn cases() -> Vec<Case> {
             envelope[1].1 = Value::Bytes(join(w.provider(), &parts, &other.key.secret));
             refused(w.submit_issuance("phone", &encode(&Value::Map(envelope)).unwrap()), Code::CardMismatch);
         }),
-        ("untrusted attestation (ISS-003)", Code::AttestationUntrusted, || {
+        Case::new("untrusted attestation (ISS-003)", Code::AttestationUntrusted, Role::Issuer, &["ISS-003"], &[F::Issuance], || {
             let mut w = fresh();
             let card_cert = w.card("ichiro").unwrap().auth.cert.clone();
             refused(
@@ -416,27 +446,27 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::AttestationUntrusted,
             );
         }),
-        ("active cert elsewhere (ISS-004)", Code::ActiveElsewhere, || {
+        Case::new("active cert elsewhere (ISS-004)", Code::ActiveElsewhere, Role::Issuer, &["ISS-004"], &[F::Issuance], || {
             let mut w = issued();
             w.add_device("phone-2");
             refused(w.issue("ichiro", "phone-2", &IssueParams::both(2)), Code::ActiveElsewhere);
         }),
-        ("issued twice on one device (ISS-005)", Code::AlreadyActive, || {
+        Case::new("issued twice on one device (ISS-005)", Code::AlreadyActive, Role::Issuer, &["ISS-005"], &[F::Issuance], || {
             let mut w = issued();
             refused(w.issue("ichiro", "phone", &IssueParams::both(2)), Code::AlreadyActive);
         }),
-        ("idempotency key reused with another body (ISS-006)", Code::IdempotencyConflict, || {
+        Case::new("idempotency key reused with another body (ISS-006)", Code::IdempotencyConflict, Role::Issuer, &["ISS-006"], &[F::Issuance], || {
             let mut w = issued();
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::IdempotencyConflict);
         }),
         // use
-        ("wrong rp (USE-001)", Code::RpMismatch, || {
+        Case::new("wrong rp (USE-001)", Code::RpMismatch, Role::Verifier, &["USE-001"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::RpMismatch);
         }),
-        ("purpose changed on the way to the device (USE-002)", Code::TranscriptMismatch, || {
+        Case::new("purpose changed on the way to the device (USE-002)", Code::TranscriptMismatch, Role::Verifier, &["USE-002"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let mut entries = entries_of(&request);
@@ -445,7 +475,7 @@ pub(crate) fn cases() -> Vec<Case> {
             let assertion = w.assertion("phone", &changed, UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(SHOP_RP, &assertion), Code::TranscriptMismatch);
         }),
-        ("device clock two minutes off (USE-003)", Code::ClockSkew, || {
+        Case::new("device clock two minutes off (USE-003)", Code::ClockSkew, Role::Verifier, &["USE-003"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let now = w.now();
             refused(
@@ -455,21 +485,21 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::ClockSkew,
             );
         }),
-        ("missing UV (USE-004)", Code::UvMissing, || {
+        Case::new("missing UV (USE-004)", Code::UvMissing, Role::Verifier, &["USE-004"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let uv = UserVerification { verified: false, method: UvMethod::Biometric };
             let assertion = w.assertion("phone", &request, uv).unwrap();
             refused(w.verify(SHOP_RP, &assertion), Code::UvMissing);
         }),
-        ("passcode used for sign (USE-005)", Code::UvMethodInsufficient, || {
+        Case::new("passcode used for sign (USE-005)", Code::UvMethodInsufficient, Role::Verifier, &["USE-005"], &[F::Issuance, F::Signing], || {
             let mut w = issued();
             let digest = w.provider().sha256(b"doc");
             let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::PASSCODE).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::UvMethodInsufficient);
         }),
-        ("counter regression (USE-006)", Code::CounterRegression, || {
+        Case::new("counter regression (USE-006)", Code::CounterRegression, Role::Verifier, &["USE-006"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let first = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let second = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
@@ -478,7 +508,7 @@ pub(crate) fn cases() -> Vec<Case> {
             w.verify(SHOP_RP, &late).unwrap();
             refused(w.verify(SHOP_RP, &early), Code::CounterRegression);
         }),
-        ("another document signed (USE-007)", Code::DigestMismatch, || {
+        Case::new("another document signed (USE-007)", Code::DigestMismatch, Role::Verifier, &["USE-007"], &[F::Issuance, F::Signing], || {
             let mut w = issued();
             let digest = w.provider().sha256(b"doc");
             let request = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest)).unwrap();
@@ -488,7 +518,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 w.assertion("phone", &encode(&Value::Map(entries)).unwrap(), UserVerification::BIOMETRIC).unwrap();
             refused(w.verify(GOV_RP, &assertion), Code::DigestMismatch);
         }),
-        ("stale status (USE-010, USE-013)", Code::StatusStale, || {
+        Case::new("stale status (USE-010, USE-013)", Code::StatusStale, Role::Verifier, &["USE-010", "USE-013"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let signer = w.pki().status_signer.key.secret.clone();
             let provider = w.provider();
@@ -502,7 +532,7 @@ pub(crate) fn cases() -> Vec<Case> {
             });
             refused(w.authenticate("phone", SHOP_RP), Code::StatusStale);
         }),
-        ("status for another nonce (USE-011, USE-013)", Code::StatusMismatch, || {
+        Case::new("status for another nonce (USE-011, USE-013)", Code::StatusMismatch, Role::Verifier, &["USE-011", "USE-013"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let signer = w.pki().status_signer.key.secret.clone();
             let provider = w.provider();
@@ -515,16 +545,16 @@ pub(crate) fn cases() -> Vec<Case> {
             });
             refused(w.authenticate("phone", SHOP_RP), Code::StatusMismatch);
         }),
-        ("status unreachable (USE-012)", Code::StatusUndetermined, || {
+        Case::new("status unreachable (USE-012)", Code::StatusUndetermined, Role::Verifier, &["USE-012"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             w.status_reachable = false;
             refused(w.authenticate("phone", SHOP_RP), Code::StatusUndetermined);
         }),
-        ("verifier not authorised for sign status (STA-002)", Code::NotAuthorised, || {
+        Case::new("verifier not authorised for sign status (STA-002)", Code::NotAuthorised, Role::Status, &["STA-002"], &[F::Issuance, F::Signing], || {
             let mut w = issued();
             refused(w.sign("phone", SHOP_RP, b"contract"), Code::NotAuthorised);
         }),
-        ("status request signed by a non-verifier certificate (STA-001)", Code::WrongPurpose, || {
+        Case::new("status request signed by a non-verifier certificate (STA-001)", Code::WrongPurpose, Role::Status, &["STA-001"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let signer = w.pki().status_signer.clone();
             let provider = w.provider();
@@ -538,7 +568,7 @@ pub(crate) fn cases() -> Vec<Case> {
             refused(w.authenticate("phone", SHOP_RP), Code::WrongPurpose);
         }),
         // lifecycle
-        ("second of two concurrent migrations (MIG-004)", Code::MigrationConflict, || {
+        Case::new("second of two concurrent migrations (MIG-004)", Code::MigrationConflict, Role::Issuer, &["MIG-004"], &[F::Issuance, F::MigrationCard], || {
             let mut w = issued();
             w.add_device("phone-2");
             w.add_device("phone-3");
@@ -549,7 +579,7 @@ pub(crate) fn cases() -> Vec<Case> {
             w.migrate_with_card("ichiro", "phone-2", old, 3).unwrap();
             refused(w.submit_issuance("phone-3", &late), Code::MigrationConflict);
         }),
-        ("device revoking another device's certificate (REV-003)", Code::NotOwner, || {
+        Case::new("device revoking another device's certificate (REV-003)", Code::NotOwner, Role::Issuer, &["REV-003"], &[F::Issuance, F::DeviceRevocation], || {
             let mut w = issued();
             w.add_holder("jiro", attributes()).unwrap();
             w.add_device("phone-2");
@@ -570,7 +600,7 @@ pub(crate) fn cases() -> Vec<Case> {
             .unwrap();
             refused(w.submit_device_revocation("phone", &request), Code::NotOwner);
         }),
-        ("lifting a hold that is not there (SUS-003)", Code::NotSuspended, || {
+        Case::new("lifting a hold that is not there (SUS-003)", Code::NotSuspended, Role::Issuer, &["SUS-003"], &[F::Issuance, F::Suspension], || {
             let mut w = issued();
             let params = jpki_reference::world::LifecycleParams::with_key(1);
             refused(
@@ -578,7 +608,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 Code::NotSuspended,
             );
         }),
-        ("wipe receipt for a command never queued (REV-007)", Code::WipeUnknown, || {
+        Case::new("wipe receipt for a command never queued (REV-007)", Code::WipeUnknown, Role::Issuer, &["REV-007"], &[F::Issuance, F::RemoteWipe], || {
             let mut w = issued();
             let params = jpki_reference::world::LifecycleParams::with_key(1);
             w.holder_action("ichiro", jpki_reference::msgs::lifecycle::HolderAction::ReportLost, &params).unwrap();
@@ -593,7 +623,7 @@ pub(crate) fn cases() -> Vec<Case> {
             });
             refused(w.sync_device("phone"), Code::WipeUnknown);
         }),
-        ("status asked about an unknown serial (STA-005)", Code::CertUnknown, || {
+        Case::new("status asked about an unknown serial (STA-005)", Code::CertUnknown, Role::Status, &["STA-005"], &[F::Issuance, F::Authentication], || {
             let mut w = issued();
             let key = w.verifier(SHOP_RP).unwrap().credential.key.secret.clone();
             let provider = w.provider();

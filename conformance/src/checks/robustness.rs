@@ -111,10 +111,17 @@ pub fn run_file(name: &str) {
         for base in group.tests.iter().filter(|t| t.result == "valid") {
             match one_base(&file.role, group, base, &mut rng) {
                 Ok(n) => sent += n,
-                Err(why) => context::fail(
-                    "junk refused with a registry code, the state unchanged, then the good message judged as by the model",
-                    format!("{name} base tcId {}: {why}", base.tc_id),
-                ),
+                Err(Broken { requirement, detail }) => {
+                    // the rule the junk met (the model's refusal, INV-011 for a moved
+                    // state), or the valid vector's own when the good message fared badly
+                    let requirement = requirement.or_else(|| crate::vectors::judge::test_requirement(&file, base));
+                    let expected = "junk refused with a registry code, the state unchanged, then the good message judged as by the model";
+                    let actual = format!("{name} base tcId {}: {detail}", base.tc_id);
+                    match requirement {
+                        Some(requirement) => context::fail_on(&requirement, expected, actual),
+                        None => context::fail(expected, actual),
+                    }
+                }
             }
         }
     }
@@ -123,7 +130,24 @@ pub fn run_file(name: &str) {
     }
 }
 
-fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRng) -> Result<usize, String> {
+/// Why one base vector's round went wrong, and the requirement it breaks
+/// (`None`: the valid vector's own).
+struct Broken {
+    requirement: Option<String>,
+    detail: String,
+}
+
+impl From<String> for Broken {
+    fn from(detail: String) -> Self {
+        Broken { requirement: None, detail }
+    }
+}
+
+fn broke(requirement: Option<&str>, detail: String) -> Broken {
+    Broken { requirement: requirement.map(str::to_owned), detail }
+}
+
+fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRng) -> Result<usize, Broken> {
     let good = unhex(&base.input, "input")?;
     let mut sut = world_for_sut();
     prepare(role, group, &mut sut)?;
@@ -149,31 +173,34 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
         let before = sut.snapshot();
         let expected = deliver(role, group, base, &mut model, bytes)?;
         let actual = deliver(role, group, base, &mut sut, bytes)?;
+        let input = hex::encode(bytes);
         match (&expected, &actual) {
-            (Err(_), Ok(())) => return Err(format!("{kind} was accepted: input {}", hex::encode(bytes))),
+            (Err(code), Ok(())) => {
+                return Err(broke(Some(code.requirement()), format!("{kind} was accepted: input {input}")));
+            }
             (Ok(()), Err(code)) => {
-                return Err(format!(
-                    "{kind} is well-formed and the model accepts it; the SUT refused {code}: input {}",
-                    hex::encode(bytes)
-                ));
+                let detail = format!("{kind} is well-formed and the model accepts it; the SUT refused {code}: input {input}");
+                return Err(broke(None, detail));
             }
             (Err(_), Err(_)) if sut.snapshot() != before => {
-                return Err(format!("{kind} was refused but moved the state: input {}", hex::encode(bytes)));
+                return Err(broke(Some("INV-011"), format!("{kind} was refused but moved the state: input {input}")));
             }
             _ => {}
         }
         if sut.snapshot() != model.snapshot() {
-            return Err(format!("after {kind} the SUT's state differs from the model's: input {}", hex::encode(bytes)));
+            let requirement = expected.err().map(|_| "INV-011");
+            return Err(broke(requirement, format!("after {kind} the SUT's state differs from the model's: input {input}")));
         }
     }
     // the good message, as if the junk never came
     let expected = deliver(role, group, base, &mut model, &good)?;
     let actual = deliver(role, group, base, &mut sut, &good)?;
     if actual != expected {
-        return Err(format!("after the junk the good message got {actual:?}; the model answers {expected:?}"));
+        let requirement = expected.err().map(|code| code.requirement());
+        return Err(broke(requirement, format!("after the junk the good message got {actual:?}; the model answers {expected:?}")));
     }
     if sut.snapshot() != model.snapshot() {
-        return Err("after the junk and the good message the SUT's state differs from the model's".into());
+        return Err(broke(None, "after the junk and the good message the SUT's state differs from the model's".into()));
     }
     Ok(junk.len())
 }

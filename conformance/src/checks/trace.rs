@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::context;
+use super::divergence::Divergence;
 use super::property::{self, Op};
 
 /// The trace file format's version.
@@ -83,14 +84,15 @@ impl TraceFile {
     /// Replays the trace against the running check's SUT; `Err` names the
     /// first step where the SUT and the model part, or a stale trace (the
     /// model no longer answers as recorded: the spec changed).
-    pub fn replay(&self) -> Result<(), String> {
-        let seed = self.seed_bytes()?;
+    pub fn replay(&self) -> Result<(), Divergence> {
+        let unbound = |detail: String| Divergence { requirement: None, detail };
+        let seed = self.seed_bytes().map_err(unbound)?;
         let fresh = TraceFile::from_run(seed, &self.ops, &self.comment);
         if fresh.model_answers != self.model_answers {
-            return Err(format!(
+            return Err(unbound(format!(
                 "stale trace: the model now answers {:?}, the file records {:?}",
                 fresh.model_answers, self.model_answers
-            ));
+            )));
         }
         property::compare(seed, &self.ops)
     }
@@ -113,15 +115,21 @@ pub fn run_committed() {
     if paths.is_empty() {
         context::fail("committed trace vectors in vectors/traces/", "none found");
     }
-    let mut failures = Vec::new();
+    let mut failures: Vec<(Option<String>, String)> = Vec::new();
     for path in &paths {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        match TraceFile::read(path).and_then(|t| t.replay()) {
-            Ok(()) => {}
-            Err(e) => failures.push(format!("{name}: {e}")),
+        let replayed = TraceFile::read(path).map_err(|detail| Divergence { requirement: None, detail });
+        if let Err(e) = replayed.and_then(|t| t.replay()) {
+            failures.push((e.requirement.clone(), format!("{name}: {e}")));
         }
     }
-    if !failures.is_empty() {
-        context::fail(format!("all {} traces replay as the model answers", paths.len()), failures.join("; "));
+    if let Some((requirement, _)) = failures.first() {
+        let expected = format!("all {} traces replay as the model answers", paths.len());
+        let actual: Vec<&str> = failures.iter().map(|(_, f)| f.as_str()).collect();
+        // the first trace that parts names the requirement its divergence breaks
+        match requirement {
+            Some(requirement) => context::fail_on(requirement, expected, actual.join("; ")),
+            None => context::fail(expected, actual.join("; ")),
+        }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{RunSummary, SPEC_VERSION, SUITE_VERSION};
+use crate::checks::Target;
 use crate::runner::{CheckRun, Outcome, tally};
 use crate::spec_index;
 
@@ -31,6 +32,13 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>jpki-conformance report</title><style>{STYLE}</style></head><body>\n"
     );
     let _ = writeln!(html, "<h1>jpki-mobile conformance report</h1>");
+    let certification = summary.certification();
+    let _ = writeln!(
+        html,
+        "<p id=\"verdict\" class=\"{}\"><strong>{}</strong></p>",
+        if certification.certified { "pass" } else { "fail" },
+        escape(&certification.headline())
+    );
     let _ = writeln!(html, "<table><tbody>");
     let absent: Vec<&str> = summary.capabilities.absent.iter().map(|f| f.name()).collect();
     for (label, value) in [
@@ -40,18 +48,8 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
         ("System under test", summary.sut_identity()),
         ("Capability statement: absent features", if absent.is_empty() { "none".into() } else { absent.join(", ") }),
         ("Run seed", hex::encode(summary.seed)),
-        (
-            "Checks",
-            format!(
-                "{} run: {} pass, {} fail, {} skipped, {} unimplemented, {} waived",
-                summary.runs.len(),
-                counts[0],
-                counts[1],
-                counts[2],
-                counts[3],
-                counts[4]
-            ),
-        ),
+        ("Roles the SUT plays", summary.profile.roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")),
+        ("Checks", format!("{} run: {}", summary.runs.len(), counts.line())),
     ] {
         let _ = writeln!(html, "<tr><th>{label}</th><td><code>{}</code></td></tr>", escape(&value));
     }
@@ -59,21 +57,24 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
 
     // requirements: verdict and the checks behind each
     let mut behind: BTreeMap<&str, Vec<&CheckRun>> = BTreeMap::new();
-    for run in summary.runs {
+    for run in summary.runs.iter().filter(|r| r.check.target != Target::Suite) {
         for requirement in &run.check.requirements {
             behind.entry(requirement.as_str()).or_default().push(run);
         }
     }
-    let verdicts = super::json::requirement_verdicts(summary);
+    let verdicts = crate::verdict::requirement_verdicts(summary.runs);
     let _ = writeln!(html, "<h2 id=\"requirements\">Requirements</h2>");
     html.push_str("<table id=\"requirement-table\"><thead><tr><th>Requirement</th><th>Verdict</th><th>Checks</th><th>Text</th></tr></thead><tbody>\n");
     for requirement in spec_index::requirements() {
-        let verdict = verdicts.get(&requirement.id).copied().unwrap_or(if requirement.untestable {
-            "untestable"
-        } else {
-            "not covered"
-        });
-        let class = if verdicts.contains_key(&requirement.id) { verdict } else { "uncovered" };
+        let verdict = verdicts.get(&requirement.id).copied().unwrap_or("not-tested");
+        let class = match verdict {
+            "not-tested" | "untestable" | "suite" => "uncovered",
+            other => other,
+        };
+        let verdict = match crate::verdict::suite_played(&requirement.id) {
+            Some(what) => format!("not the SUT's: {what}"),
+            None => verdict.to_owned(),
+        };
         let checks: Vec<String> = behind
             .get(requirement.id.as_str())
             .map(|runs| runs.iter().map(|r| format!("{} ({})", r.check.id, r.outcome.name())).collect())
@@ -82,7 +83,7 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
             html,
             "<tr class=\"{class}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&requirement.id),
-            escape(verdict),
+            escape(&verdict),
             escape(&checks.join(", ")),
             escape(&requirement.text)
         );
@@ -92,20 +93,15 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
     let failures: Vec<&CheckRun> = summary.runs.iter().filter(|r| matches!(r.outcome, Outcome::Fail { .. })).collect();
     let _ = writeln!(html, "<h2 id=\"failures\">Failures ({})</h2>", failures.len());
     if !failures.is_empty() {
-        html.push_str("<table><thead><tr><th>Check</th><th>Requirements</th><th>Expected</th><th>Actual</th><th>Replay</th></tr></thead><tbody>\n");
+        html.push_str("<table><thead><tr><th>Check</th><th>Failed requirement</th><th>Expected</th><th>Actual</th><th>Replay</th></tr></thead><tbody>\n");
         for run in failures {
-            if let Outcome::Fail { expected, actual } = &run.outcome {
-                let replay = format!(
-                    "jpki-conformance run --sut {} --seed {} --replay {}",
-                    summary.sut.name(),
-                    hex::encode(summary.seed),
-                    run.check.id
-                );
+            if let Outcome::Fail { requirement, expected, actual } = &run.outcome {
+                let replay = summary.replay_command(&run.check.id);
                 let _ = writeln!(
                     html,
                     "<tr class=\"fail\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                     escape(&run.check.id),
-                    escape(&run.check.requirements.join(" ")),
+                    escape(requirement.as_deref().unwrap_or("none (set-up)")),
                     escape(expected),
                     escape(actual),
                     escape(&replay)
@@ -114,7 +110,23 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
         }
         html.push_str("</tbody></table>\n");
     }
-    let _ = writeln!(html, "<h2 id=\"checks\">Every check</h2>");
+    let waived: Vec<&CheckRun> = summary.runs.iter().filter(|r| matches!(r.outcome, Outcome::Waived { .. })).collect();
+    if !waived.is_empty() {
+        let _ = writeln!(html, "<h2 id=\"waived\">Waived ({})</h2><ul>", waived.len());
+        for run in waived {
+            if let Outcome::Waived { reason, underlying } = &run.outcome {
+                let _ = writeln!(
+                    html,
+                    "<li class=\"waived\"><code>{}</code>: {} (waived: {})</li>",
+                    escape(&run.check.id),
+                    underlying.name(),
+                    escape(reason)
+                );
+            }
+        }
+        html.push_str("</ul>\n");
+    }
+    let _ = writeln!(html, "<h2 id=\"checks\">Every check</h2><p>Checks of the <code>suite</code> role are the suite's self-tests: they never drive the SUT and never count toward its verdict.</p>");
     html.push_str(
         "<table><thead><tr><th>Check</th><th>Role</th><th>Kind</th><th>Outcome</th><th>Seed</th></tr></thead><tbody>\n",
     );
@@ -124,7 +136,7 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
             "<tr class=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             run.outcome.name(),
             escape(&run.check.id),
-            run.check.role.name(),
+            run.check.target.name(),
             run.check.kind.name(),
             run.outcome.name(),
             hex::encode(run.seed)

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::{RunSummary, SPEC_VERSION, SUITE_VERSION};
-use crate::checks::Role;
+use crate::checks::Target;
 use crate::runner::{Outcome, tally};
 
 /// Escapes text for XML attributes and content.
@@ -31,11 +31,11 @@ pub fn report(summary: &RunSummary<'_>) -> String {
         xml,
         "<testsuites name=\"jpki-conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
         summary.runs.len(),
-        total[1],
-        total[2] + total[3] + total[4]
+        total.fail,
+        total.skipped + total.unimplemented + total.waived
     );
-    for role in Role::ALL {
-        let runs: Vec<_> = summary.runs.iter().filter(|r| r.check.role == role).collect();
+    for target in Target::ALL {
+        let runs: Vec<_> = summary.runs.iter().filter(|r| r.check.target == target).collect();
         if runs.is_empty() {
             continue;
         }
@@ -43,34 +43,34 @@ pub fn report(summary: &RunSummary<'_>) -> String {
         let _ = writeln!(
             xml,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
-            role.name(),
+            target.name(),
             runs.len(),
-            counts[1],
-            counts[2] + counts[3] + counts[4]
+            counts.fail,
+            counts.skipped + counts.unimplemented + counts.waived
         );
         xml.push_str("    <properties>\n");
         for (name, value) in [
             ("suite_version", SUITE_VERSION.to_owned()),
             ("spec_version", SPEC_VERSION.to_owned()),
             ("sut", summary.sut_identity()),
+            ("verdict", summary.certification().headline()),
             ("seed", hex::encode(summary.seed)),
         ] {
             let _ = writeln!(xml, "      <property name=\"{name}\" value=\"{}\"/>", escape(&value));
         }
         xml.push_str("    </properties>\n");
         for run in runs {
-            let _ = write!(xml, "    <testcase classname=\"{}\" name=\"{}\">", role.name(), escape(&run.check.id));
+            let _ = write!(xml, "    <testcase classname=\"{}\" name=\"{}\">", target.name(), escape(&run.check.id));
             match &run.outcome {
                 Outcome::Pass => {}
-                Outcome::Fail { expected, actual } => {
+                Outcome::Fail { requirement, expected, actual } => {
                     let message = format!("expected {expected}, got {actual}");
                     let _ = write!(
                         xml,
-                        "<failure message=\"{}\">requirements: {}; replay: jpki-conformance run --seed {} --replay {}</failure>",
+                        "<failure message=\"{}\">failed requirement: {}; replay: {}</failure>",
                         escape(&message),
-                        escape(&run.check.requirements.join(" ")),
-                        hex::encode(summary.seed),
-                        escape(&run.check.id)
+                        escape(requirement.as_deref().unwrap_or("none (set-up)")),
+                        escape(&summary.replay_command(&run.check.id))
                     );
                 }
                 Outcome::Skipped(reason) | Outcome::Unimplemented(reason) => {

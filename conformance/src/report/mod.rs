@@ -8,7 +8,8 @@ pub mod junit;
 pub mod signing;
 
 use crate::checks::context::Sut;
-use crate::runner::{Capabilities, CheckRun};
+use crate::runner::{Capabilities, CheckRun, SutProfile};
+use crate::verdict::Certification;
 
 /// The spec version this suite checks.
 pub const SPEC_VERSION: &str = "0.5";
@@ -25,14 +26,35 @@ pub struct RunSummary<'a> {
     pub seed: [u8; 32],
     /// The results.
     pub runs: &'a [CheckRun],
+    /// What the SUT said of itself (identity, roles played).
+    pub profile: &'a SutProfile,
+    /// Whether the selection left checks out (`--only`, `--skip`, `--role`, `--replay`).
+    pub partial: bool,
 }
 
 impl RunSummary<'_> {
-    /// The SUT's identity line: its name, and the vendor's own words if given.
+    /// The SUT's identity: its own (the adapter's `hello`), and the
+    /// capability statement's where it says something else.
     pub fn sut_identity(&self) -> String {
         match &self.capabilities.identity {
-            Some(identity) => format!("{} ({identity})", self.sut.name()),
-            None => self.sut.name(),
+            Some(stated) if *stated != self.profile.identity => {
+                format!("{} (capability statement: {stated})", self.profile.identity)
+            }
+            _ => self.profile.identity.clone(),
         }
+    }
+
+    /// The run's certification verdict (as reports show it).
+    pub fn certification(&self) -> Certification {
+        Certification::of(self.runs, self.profile, &self.capabilities.absent, self.partial, false)
+    }
+
+    /// The command that reruns one check exactly: the same SUT and seed.
+    pub fn replay_command(&self, check_id: &str) -> String {
+        let sut = match &self.sut {
+            Sut::Shim { command, .. } => format!("'shim:{}'", command.replace('\'', "'\\''")),
+            other => other.name(),
+        };
+        format!("jpki-conformance run --sut {sut} --seed {} --replay {check_id}", hex::encode(self.seed))
     }
 }

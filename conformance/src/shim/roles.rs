@@ -53,18 +53,42 @@ fn exchange(
     }
 }
 
+/// The SUT role a protocol method drives; `None` for controls and
+/// observations (snapshots, state loads, card registration, device set-up).
+fn driven_role(method: &str) -> Option<crate::checks::Role> {
+    use crate::checks::Role;
+    let (role, name) = method.split_once('.')?;
+    let control = matches!(
+        name,
+        "snapshot" | "load_state" | "register_card" | "create" | "digest" | "installed_serials"
+    );
+    if control {
+        return None;
+    }
+    match role {
+        "issuer" => Some(Role::Issuer),
+        "status" => Some(Role::Status),
+        "verifier" => Some(Role::Verifier),
+        "device" => Some(Role::Device),
+        _ => None,
+    }
+}
+
 fn call_with(
     client: &Shared,
     method: &str,
     params: Value,
     on_callback: &mut dyn FnMut(&str, &Value) -> Value,
 ) -> Result<Value, Error> {
+    if let Some(role) = driven_role(method) {
+        crate::checks::context::drove(role);
+    }
     match exchange(client, method, params, on_callback) {
         Ok(value) => Ok(value),
         Err(ShimError::Refused(error)) => Err(error),
         Err(ShimError::Unimplemented(method)) => std::panic::panic_any(Unimplemented(method)),
         Err(ShimError::Broken(detail)) => {
-            std::panic::panic_any(Failure { expected: "a shim that follows the protocol".into(), actual: detail })
+            std::panic::panic_any(Failure::setup_protocol(detail))
         }
     }
 }
@@ -74,7 +98,7 @@ fn call(client: &Shared, method: &str, params: Value) -> Result<Value, Error> {
 }
 
 fn protocol_error(detail: String) -> ! {
-    std::panic::panic_any(Failure { expected: "a shim that follows the protocol".into(), actual: detail })
+    std::panic::panic_any(Failure::setup_protocol(detail))
 }
 
 fn bytes_of(value: Value, what: &str) -> Vec<u8> {

@@ -2,7 +2,9 @@
 //! `jpki-shim-reference` is a thin binary over [`serve`]; a vendor copies
 //! its shape and calls their own implementation where this calls the
 //! reference. For the suite's own tests it can misbehave on purpose
-//! (`JPKI_SHIM_FAULT=unimplemented|crash|hang|garbage:METHOD`).
+//! (`JPKI_SHIM_FAULT=unimplemented|crash|hang|garbage:METHOD`), or
+//! plays the null adapter (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the
+//! roles in `hello`, answers `unimplemented` to everything else).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -108,6 +110,14 @@ impl<R: Read, W: Write> Server<R, W> {
         }
         let answer = if self.fault.as_ref().is_some_and(|(k, m)| k == "unimplemented" && *m == method) {
             Err(Refusal::Unimplemented)
+        } else if let Some((_, roles)) = self.fault.as_ref().filter(|(k, _)| k == "null") {
+            // the null adapter: claims `roles` and implements nothing
+            if method == "hello" {
+                let roles = roles.split(',').map(|r| Value::Text(r.to_owned())).collect();
+                Ok(map(vec![("identity", Value::Text("null adapter".into())), ("roles", Value::Array(roles))]))
+            } else {
+                Err(Refusal::Unimplemented)
+            }
         } else {
             self.dispatch(&method, &params)
         };

@@ -149,13 +149,31 @@ pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<
     }
 }
 
+/// One test the SUT judged otherwise than the file says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The requirement the test enforces: its expected code's, or for a
+    /// valid test the first requirement its flags' notes name.
+    pub requirement: Option<String>,
+    /// What differed.
+    pub detail: String,
+}
+
+/// The requirement `test` enforces (see [`Mismatch::requirement`]).
+pub fn test_requirement(file: &VectorFile, test: &VectorTest) -> Option<String> {
+    if let Some(code) = test.code.as_deref().and_then(Code::from_wire) {
+        return Some(code.requirement().to_owned());
+    }
+    test.flags.iter().filter_map(|flag| file.notes.get(flag)).flat_map(|note| note.requirements.first()).next().cloned()
+}
+
 /// Judges every test of `file`; returns the mismatches.
-pub fn judge_file(file: &VectorFile) -> Vec<String> {
+pub fn judge_file(file: &VectorFile) -> Vec<Mismatch> {
     let mut mismatches = Vec::new();
     for group in &file.test_groups {
         for test in &group.tests {
-            if let Err(m) = judge_test(&file.role, group, test) {
-                mismatches.push(m);
+            if let Err(detail) = judge_test(&file.role, group, test) {
+                mismatches.push(Mismatch { requirement: test_requirement(file, test), detail });
             }
         }
     }

@@ -1,0 +1,115 @@
+//! Where the SUT parted from the model, and which requirement that breaks:
+//! one definition for the property runs, the trace replays and the model
+//! checker's counterexamples, so a broad check's failure names the rule of
+//! the step or invariant that broke, never a catch-all list.
+
+use jpki_reference::Code;
+use jpki_reference::world::{Snapshot, World};
+
+use super::property::Op;
+
+/// The first difference between the SUT and the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The requirement the SUT broke at that step (`None`: a step stopped
+    /// for a reason the suite cannot tie to a rule).
+    pub requirement: Option<String>,
+    /// What happened, for people.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.requirement {
+            Some(requirement) => write!(f, "{} [{requirement}]", self.detail),
+            None => write!(f, "{}", self.detail),
+        }
+    }
+}
+
+fn is_use(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Authenticate { .. }
+            | Op::Sign { .. }
+            | Op::Replay { .. }
+            | Op::CounterBack { .. }
+            | Op::OtherRp { .. }
+            | Op::NonDeterministic { .. }
+            | Op::Unreachable { .. }
+    )
+}
+
+/// The rule that makes `op` succeed and defines its effects.
+fn op_requirement(op: &Op) -> Option<&'static str> {
+    Some(match op {
+        Op::Issue { .. } => "ISS-009",
+        Op::IssueTwice { .. } => "ISS-006",
+        _ if is_use(op) => "USE-013",
+        Op::Hold { action: 0, .. } => "SUS-001",
+        Op::Hold { action: 1, .. } | Op::HoldAndLift { .. } => "SUS-002",
+        Op::Hold { .. } => "REV-004",
+        Op::MigrateOld { .. } | Op::MigrateCard { .. } => "MIG-003",
+        Op::RevokeFromDevice { .. } => "REV-001",
+        Op::Card { sign_only: true, .. } => "REV-008",
+        Op::Card { .. } => "REV-009",
+        Op::Online { .. } => "REV-005",
+        _ => return None,
+    })
+}
+
+/// The requirement broken when the SUT answered `sut` where the model
+/// answered `model` (answers are `ok` or a registry code, comma-joined for
+/// operations of several messages): the model's refusal code names its
+/// rule; a refusal where the model accepts breaks the operation's own rule.
+pub fn answer_requirement(op: &Op, model: &str, sut: &str) -> Option<String> {
+    let mut parts = model.split(',').zip(sut.split(','));
+    let (expected, _) = parts.find(|(m, s)| m != s).unwrap_or((model, sut));
+    match Code::from_wire(expected) {
+        // on a use, a revoked or suspended certificate is refused by USE-013's rule
+        Some(Code::CertRevoked | Code::CertSuspended) if is_use(op) => Some("USE-013".into()),
+        Some(code) => Some(code.requirement().to_owned()),
+        None => op_requirement(op).map(str::to_owned),
+    }
+}
+
+/// The requirement broken when the answers agree but the states do not.
+pub fn state_requirement(op: &Op, model: &Snapshot, sut: &Snapshot) -> Option<String> {
+    let requirement = if is_use(op) && model.status != sut.status {
+        // the "used" notification, written by Status with its answer
+        "STA-004"
+    } else if is_use(op) && model.verifiers != sut.verifiers {
+        "USE-013"
+    } else if model.cards != sut.cards {
+        "INV-011"
+    } else {
+        return op_requirement(op).map(str::to_owned);
+    };
+    Some(requirement.into())
+}
+
+/// Compares one step: answers, then states, then the SUT world's invariants.
+pub fn compare_step(step: usize, op: &Op, model: (&World, &str), sut: (&World, &str)) -> Result<(), Divergence> {
+    let (model_world, expected) = model;
+    let (sut_world, actual) = sut;
+    if expected != actual {
+        return Err(Divergence {
+            requirement: answer_requirement(op, expected, actual),
+            detail: format!("step {step} {op:?}: model answered {expected}, SUT {actual}"),
+        });
+    }
+    let (model_state, sut_state) = (model_world.snapshot(), sut_world.snapshot());
+    if model_state != sut_state {
+        return Err(Divergence {
+            requirement: state_requirement(op, &model_state, &sut_state),
+            detail: format!("step {step} {op:?}: the SUT's state differs from the model's"),
+        });
+    }
+    if let Some(v) = sut_world.violations().first() {
+        return Err(Divergence {
+            requirement: Some(format!("INV-{:03}", v.invariant)),
+            detail: format!("step {step} {op:?}: invariant {} violated: {}", v.invariant, v.detail),
+        });
+    }
+    Ok(())
+}

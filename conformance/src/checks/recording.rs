@@ -1,0 +1,190 @@
+//! The in-process SUT's roles, each wrapped so that a protocol message
+//! reaching it is recorded ([`context::drove`]). The runner uses the record
+//! to refuse a pass that never drove the role a check targets: a pass is
+//! earned by driving the SUT, never borrowed from the suite's own code.
+//! Snapshots, state loads and card registration are controls and observations,
+//! not protocol messages, so they are not recorded.
+
+use jpki_reference::device::{DeviceState, IssuanceChoice, UserVerification};
+use jpki_reference::issuer::{CardEvent, IssuerOutput, IssuerState};
+use jpki_reference::msgs::{Digest, Kind};
+use jpki_reference::roles::{
+    CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
+    StatusRole, VerifierRole,
+};
+use jpki_reference::status::StatusState;
+use jpki_reference::time::UnixTime;
+use jpki_reference::verifier::{StatusAnswer, VerifierState};
+use jpki_reference::world::RoleFactory;
+use jpki_reference::{Result, world::ReferenceRoles};
+
+use super::Role;
+use super::context::drove;
+
+/// The factory of an in-process SUT: every reference role, recorded.
+pub struct RecordingRoles;
+
+impl RoleFactory for RecordingRoles {
+    fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole> {
+        Box::new(Recorded(ReferenceRoles.issuer(reference)))
+    }
+    fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
+        Box::new(Recorded(ReferenceRoles.status(reference)))
+    }
+    fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
+        Box::new(Recorded(ReferenceRoles.verifier(reference)))
+    }
+    fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
+        Box::new(Recorded(ReferenceRoles.device(name, reference)))
+    }
+    fn fork(&self) -> Option<Box<dyn RoleFactory>> {
+        Some(Box::new(RecordingRoles))
+    }
+}
+
+/// A role whose protocol messages are recorded.
+struct Recorded<T: ?Sized>(Box<T>);
+
+impl IssuerRole for Recorded<dyn IssuerRole> {
+    fn challenge(&mut self, now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Issuer);
+        self.0.challenge(now)
+    }
+    fn issue(&mut self, request: &[u8], now: UnixTime) -> Result<IssuerOutput> {
+        drove(Role::Issuer);
+        self.0.issue(request, now)
+    }
+    fn migrate(&mut self, intent: &[u8], now: UnixTime) -> Result<IssuerOutput> {
+        drove(Role::Issuer);
+        self.0.migrate(intent, now)
+    }
+    fn holder_action(&mut self, request: &[u8], now: UnixTime) -> Result<IssuerOutput> {
+        drove(Role::Issuer);
+        self.0.holder_action(request, now)
+    }
+    fn device_revocation(&mut self, request: &[u8], now: UnixTime) -> Result<IssuerOutput> {
+        drove(Role::Issuer);
+        self.0.device_revocation(request, now)
+    }
+    fn deliver_wipes(&mut self, device: &Digest) -> Vec<Vec<u8>> {
+        drove(Role::Issuer);
+        self.0.deliver_wipes(device)
+    }
+    fn acknowledge_wipe(&mut self, receipt: &[u8], now: UnixTime) -> Result<()> {
+        drove(Role::Issuer);
+        self.0.acknowledge_wipe(receipt, now)
+    }
+    fn register_card(&mut self, auth_serial: &[u8], sign_serial: &[u8], not_after: UnixTime) {
+        self.0.register_card(auth_serial, sign_serial, not_after);
+    }
+    fn card_event(&mut self, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<IssuerOutput> {
+        drove(Role::Issuer);
+        self.0.card_event(holder, event, now)
+    }
+    fn snapshot(&self) -> IssuerState {
+        self.0.snapshot()
+    }
+    fn load_state(&mut self, state: IssuerState) -> Result<()> {
+        self.0.load_state(state)
+    }
+    fn fork(&self) -> Option<Box<dyn IssuerRole>> {
+        Some(Box::new(Recorded(self.0.fork()?)))
+    }
+}
+
+impl StatusRole for Recorded<dyn StatusRole> {
+    fn apply_feed(&mut self, feed: &[u8]) -> Result<()> {
+        drove(Role::Status);
+        self.0.apply_feed(feed)
+    }
+    fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Status);
+        self.0.answer(request, now)
+    }
+    fn snapshot(&self) -> StatusState {
+        self.0.snapshot()
+    }
+    fn load_state(&mut self, state: StatusState) -> Result<()> {
+        self.0.load_state(state)
+    }
+    fn fork(&self) -> Option<Box<dyn StatusRole>> {
+        Some(Box::new(Recorded(self.0.fork()?)))
+    }
+}
+
+impl VerifierRole for Recorded<dyn VerifierRole> {
+    fn rp_id(&self) -> &str {
+        self.0.rp_id()
+    }
+    fn request(&mut self, kind: Kind, purpose: &str, digest: Option<Digest>, now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Verifier);
+        self.0.request(kind, purpose, digest, now)
+    }
+    fn verify(
+        &mut self,
+        assertion: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<(Vec<u8>, u32)> {
+        drove(Role::Verifier);
+        self.0.verify(assertion, now, status)
+    }
+    fn snapshot(&self) -> VerifierState {
+        self.0.snapshot()
+    }
+    fn load_state(&mut self, state: VerifierState) -> Result<()> {
+        self.0.load_state(state)
+    }
+    fn fork(&self) -> Option<Box<dyn VerifierRole>> {
+        Some(Box::new(Recorded(self.0.fork()?)))
+    }
+}
+
+impl DeviceRole for Recorded<dyn DeviceRole> {
+    fn digest(&self) -> Result<Digest> {
+        self.0.digest()
+    }
+    fn prepare_issuance(&mut self, challenge: &[u8], choice: &IssuanceChoice, now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Device);
+        self.0.prepare_issuance(challenge, choice, now)
+    }
+    fn request_issuance(
+        &mut self,
+        challenge: &[u8],
+        choice: &IssuanceChoice,
+        now: UnixTime,
+        card: &mut dyn CardAccess,
+    ) -> Result<Vec<u8>> {
+        drove(Role::Device);
+        self.0.request_issuance(challenge, choice, now, card)
+    }
+    fn install(&mut self, response: &[u8]) -> Result<()> {
+        drove(Role::Device);
+        self.0.install(response)
+    }
+    fn assert(&mut self, use_request: &[u8], uv: UserVerification, now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Device);
+        self.0.assert(use_request, uv, now)
+    }
+    fn sign_lifecycle(&mut self, payload: &[u8]) -> Result<Vec<u8>> {
+        drove(Role::Device);
+        self.0.sign_lifecycle(payload)
+    }
+    fn installed_serials(&self) -> Result<Vec<Vec<u8>>> {
+        self.0.installed_serials()
+    }
+    fn apply_wipe(&mut self, command: &[u8], now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Device);
+        self.0.apply_wipe(command, now)
+    }
+    fn release(&mut self) {
+        drove(Role::Device);
+        self.0.release();
+    }
+    fn snapshot(&self) -> DeviceState {
+        self.0.snapshot()
+    }
+    fn fork(&self) -> Option<Box<dyn DeviceRole>> {
+        Some(Box::new(Recorded(self.0.fork()?)))
+    }
+}
