@@ -22,7 +22,7 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status: nothing failed, but the SUT is not certified because it
 /// answered `unimplemented` (`--allow-unimplemented` turns this into 0) or
-/// earned no pass at all.
+/// earned no pass in a run that had checks of it.
 pub const EXIT_NOT_CERTIFIED: u8 = 3;
 
 /// Requirements on what the suite itself plays: no SUT can break them, so
@@ -92,6 +92,9 @@ impl Certification {
         if sut.pass == 0 {
             reasons.push("no check of the SUT passed".into());
         }
+        if sut_runs.is_empty() {
+            reasons.push("no check of the SUT ran".into());
+        }
         let roles: Vec<Role> = profile
             .roles
             .iter()
@@ -106,14 +109,13 @@ impl Certification {
             reasons.push("the SUT plays no role".into());
         }
         let certified = reasons.is_empty();
-        let features = if certified {
-            Feature::ALL.into_iter().filter(|f| !absent.contains(f)).collect()
-        } else {
-            Vec::new()
-        };
+        let features =
+            if certified { Feature::ALL.into_iter().filter(|f| !absent.contains(f)).collect() } else { Vec::new() };
         let exit = if sut.fail > 0 || suite.fail > 0 {
             EXIT_FAILED
-        } else if (sut.unimplemented > 0 && !allow_unimplemented) || sut.pass == 0 {
+        } else if sut.unimplemented > 0 {
+            if allow_unimplemented { EXIT_OK } else { EXIT_NOT_CERTIFIED }
+        } else if sut.pass == 0 && !sut_runs.is_empty() {
             EXIT_NOT_CERTIFIED
         } else {
             EXIT_OK

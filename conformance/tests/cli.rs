@@ -35,7 +35,7 @@ fn missing_external_vectors_fail_with_the_folder_named() {
     let missing = "/nonexistent/jpki-external-vectors";
     let run = |allow: bool| {
         let mut command = cli();
-        command.args(["run", "--only", "vectors::*", "--out"]).arg(&out).env("JPKI_EXTERNAL_VECTORS", missing);
+        command.args(["run", "--only", "suite::*", "--out"]).arg(&out).env("JPKI_EXTERNAL_VECTORS", missing);
         if allow {
             command.env("JPKI_ALLOW_MISSING_VECTORS", "1");
         } else {
@@ -96,5 +96,9 @@ fn bad_arguments_exit_2_and_list_names_requirements() {
     let list = cli().arg("list").output().unwrap();
     assert!(list.status.success());
     let stdout = String::from_utf8_lossy(&list.stdout);
-    assert!(stdout.contains("vectors::wycheproof-ecdsa-p256-p1363") && stdout.contains("USE-006"));
+    assert!(stdout.contains("suite::wycheproof-ecdsa-p256-p1363") && stdout.contains("USE-006"));
+    // every check shows whom it judges, declared where it is defined
+    let line = |id: &str| stdout.lines().find(|l| l.starts_with(id)).unwrap_or_default().to_owned();
+    assert!(line("registry::untrusted_chain ").contains(" verifier "), "{}", line("registry::untrusted_chain "));
+    assert!(line("suite::pki-fixture-chains ").contains(" suite "));
 }

@@ -124,10 +124,23 @@ fn a_waived_failure_keeps_its_requirement_from_pass_and_replays_keep_the_sut() {
         RunSummary { sut, capabilities: &capabilities, seed: [5; 32], runs: &runs, profile: &profile, partial: true };
     let certification = summary.certification();
     assert!(!certification.certified && certification.reasons.iter().any(|r| r.contains("partial")));
-    let xml = report::junit::report(&summary);
+    let unwaived = RunConfig { sut: Sut::Mutant(Mutation::IgnoreCounter), ..RunConfig::default() };
+    let failed = runner::run(&selection.apply(checks::all()), &unwaived, &mut |_, _, _| {});
+    let xml = report::junit::report(&RunSummary {
+        sut: summary.sut.clone(),
+        capabilities: &capabilities,
+        seed: summary.seed,
+        runs: &failed,
+        profile: &profile,
+        partial: true,
+    });
     assert!(xml.contains("--sut &apos;shim:/opt/vendor/adapter --fast&apos;"), "{xml}");
+    assert!(xml.contains("failed requirement: USE-006"), "{xml}");
     assert_eq!(
         summary.replay_command("registry::x"),
-        format!("jpki-conformance run --sut 'shim:/opt/vendor/adapter --fast' --seed {} --replay registry::x", hex::encode([5; 32]))
+        format!(
+            "jpki-conformance run --sut 'shim:/opt/vendor/adapter --fast' --seed {} --replay registry::x",
+            hex::encode([5; 32])
+        )
     );
 }

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use jpki_conformance::checks::context::Sut;
 use jpki_conformance::checks::{self, Feature};
-use jpki_conformance::report::{self, RunSummary};
 use jpki_conformance::checks::{Role, Target};
+use jpki_conformance::report::{self, RunSummary};
 use jpki_conformance::runner::{self, Capabilities, CheckRun, Outcome, RunConfig, Selection, SutProfile, Waivers};
 use jpki_reference::Code;
 use jpki_reference::mutants::Mutation;
@@ -52,8 +52,8 @@ fn check_ids_are_unique_and_namespaced() {
 /// catchers), and the outcome of every other check once they are removed.
 fn catch_then_remove(mutation: Mutation) -> (Vec<String>, Vec<CheckRun>) {
     // the property check runs in tests/property.rs (it shrinks, slowly); here every other check
-    let all: Vec<checks::Check> = Selection { skip: vec!["property::*".into()], ..Selection::default() }
-        .apply(checks::all());
+    let all: Vec<checks::Check> =
+        Selection { skip: vec!["property::*".into()], ..Selection::default() }.apply(checks::all());
     let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
     let runs = runner::run(&all, &config, &mut |_, _, _| {});
     let catchers: Vec<String> = runner::catchers(&runs, mutation).into_iter().map(str::to_owned).collect();
@@ -102,7 +102,11 @@ fn a_failure_counts_as_a_catch_only_when_it_names_the_requirement() {
     assert!(check.requirements.iter().any(|r| r == "NON-002"));
     let failing = |requirement: Option<&str>| CheckRun {
         check: check.clone(),
-        outcome: Outcome::Fail { requirement: requirement.map(str::to_owned), expected: "x".into(), actual: "y".into() },
+        outcome: Outcome::Fail {
+            requirement: requirement.map(str::to_owned),
+            expected: "x".into(),
+            actual: "y".into(),
+        },
         seed: [0; 32],
     };
     let mutation = Mutation::AcceptReusedNonce;
@@ -148,7 +152,15 @@ fn a_check_that_never_drives_its_role_does_not_pass() {
     // the runner refuses a pass that never reached the judged role (so every SUT check passing
     // against the reference, above, shows each one drove its role); a script driving nothing
     // fails, naming no requirement
-    let idle = checks::Check::new("test::idle", "drives nothing", Role::Verifier, checks::CheckKind::Scenario, &["USE-001"], vec![], || {});
+    let idle = checks::Check::new(
+        "test::idle",
+        "drives nothing",
+        Role::Verifier,
+        checks::CheckKind::Scenario,
+        &["USE-001"],
+        vec![],
+        || {},
+    );
     match runner::run_one(&idle, &RunConfig::default()).outcome {
         Outcome::Fail { requirement: None, expected, .. } => assert!(expected.contains("verifier"), "{expected}"),
         other => panic!("{other:?}"),

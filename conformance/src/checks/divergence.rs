@@ -64,10 +64,12 @@ fn op_requirement(op: &Op) -> Option<&'static str> {
 /// rule; a refusal where the model accepts breaks the operation's own rule.
 pub fn answer_requirement(op: &Op, model: &str, sut: &str) -> Option<String> {
     let mut parts = model.split(',').zip(sut.split(','));
-    let (expected, _) = parts.find(|(m, s)| m != s).unwrap_or((model, sut));
+    let (expected, actual) = parts.find(|(m, s)| m != s).unwrap_or((model, sut));
     match Code::from_wire(expected) {
         // on a use, a revoked or suspended certificate is refused by USE-013's rule
         Some(Code::CertRevoked | Code::CertSuspended) if is_use(op) => Some("USE-013".into()),
+        // a use accepted although Status refused: accepted without a fresh `good` (USE-013)
+        Some(Code::NotAuthorised | Code::CertUnknown) if is_use(op) && actual == "ok" => Some("USE-013".into()),
         Some(code) => Some(code.requirement().to_owned()),
         None => op_requirement(op).map(str::to_owned),
     }

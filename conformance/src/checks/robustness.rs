@@ -179,7 +179,8 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
                 return Err(broke(Some(code.requirement()), format!("{kind} was accepted: input {input}")));
             }
             (Ok(()), Err(code)) => {
-                let detail = format!("{kind} is well-formed and the model accepts it; the SUT refused {code}: input {input}");
+                let detail =
+                    format!("{kind} is well-formed and the model accepts it; the SUT refused {code}: input {input}");
                 return Err(broke(None, detail));
             }
             (Err(_), Err(_)) if sut.snapshot() != before => {
@@ -189,7 +190,10 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
         }
         if sut.snapshot() != model.snapshot() {
             let requirement = expected.err().map(|_| "INV-011");
-            return Err(broke(requirement, format!("after {kind} the SUT's state differs from the model's: input {input}")));
+            return Err(broke(
+                requirement,
+                format!("after {kind} the SUT's state differs from the model's: input {input}"),
+            ));
         }
     }
     // the good message, as if the junk never came
@@ -197,7 +201,10 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
     let actual = deliver(role, group, base, &mut sut, &good)?;
     if actual != expected {
         let requirement = expected.err().map(|code| code.requirement());
-        return Err(broke(requirement, format!("after the junk the good message got {actual:?}; the model answers {expected:?}")));
+        return Err(broke(
+            requirement,
+            format!("after the junk the good message got {actual:?}; the model answers {expected:?}"),
+        ));
     }
     if sut.snapshot() != model.snapshot() {
         return Err(broke(None, "after the junk and the good message the SUT's state differs from the model's".into()));

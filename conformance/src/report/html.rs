@@ -126,7 +126,10 @@ pub fn report(summary: &RunSummary<'_>, vector_digest: &str) -> String {
         }
         html.push_str("</ul>\n");
     }
-    let _ = writeln!(html, "<h2 id=\"checks\">Every check</h2><p>Checks of the <code>suite</code> role are the suite's self-tests: they never drive the SUT and never count toward its verdict.</p>");
+    let _ = writeln!(
+        html,
+        "<h2 id=\"checks\">Every check</h2><p>Checks of the <code>suite</code> role are the suite's self-tests: they never drive the SUT and never count toward its verdict.</p>"
+    );
     html.push_str(
         "<table><thead><tr><th>Check</th><th>Role</th><th>Kind</th><th>Outcome</th><th>Seed</th></tr></thead><tbody>\n",
     );

@@ -1,6 +1,5 @@
 //! The JSON report.
 
-
 use serde_json::{Value, json};
 
 use super::{RunSummary, SPEC_VERSION, SUITE_VERSION};
@@ -55,7 +54,9 @@ pub fn report(summary: &RunSummary<'_>) -> Value {
         .collect();
     let by_role: serde_json::Map<String, Value> = Target::ALL
         .iter()
-        .map(|target| (target.name().to_owned(), counts(tally(summary.runs.iter().filter(|r| r.check.target == *target)))))
+        .map(|target| {
+            (target.name().to_owned(), counts(tally(summary.runs.iter().filter(|r| r.check.target == *target))))
+        })
         .collect();
     let certification = summary.certification();
     json!({

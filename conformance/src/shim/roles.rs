@@ -58,10 +58,8 @@ fn exchange(
 fn driven_role(method: &str) -> Option<crate::checks::Role> {
     use crate::checks::Role;
     let (role, name) = method.split_once('.')?;
-    let control = matches!(
-        name,
-        "snapshot" | "load_state" | "register_card" | "create" | "digest" | "installed_serials"
-    );
+    let control =
+        matches!(name, "snapshot" | "load_state" | "register_card" | "create" | "digest" | "installed_serials");
     if control {
         return None;
     }
@@ -87,9 +85,7 @@ fn call_with(
         Ok(value) => Ok(value),
         Err(ShimError::Refused(error)) => Err(error),
         Err(ShimError::Unimplemented(method)) => std::panic::panic_any(Unimplemented(method)),
-        Err(ShimError::Broken(detail)) => {
-            std::panic::panic_any(Failure::setup_protocol(detail))
-        }
+        Err(ShimError::Broken(detail)) => std::panic::panic_any(Failure::setup_protocol(detail)),
     }
 }
 
