@@ -246,7 +246,7 @@ pub fn same<T: PartialEq + std::fmt::Debug>(actual: T, expected: T, what: &str) 
 /// Asserts the world found no invariant violation.
 pub fn no_violations(world: &World) {
     if let Some(v) = world.violations().first() {
-        fail_on(&format!("INV-{:03}", v.invariant), "no invariant violation", format!("{}", v.detail));
+        fail_on(&format!("INV-{:03}", v.invariant), "no invariant violation", v.detail.clone());
     }
 }
 
