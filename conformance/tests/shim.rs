@@ -51,12 +51,31 @@ fn an_unimplemented_method_gives_unimplemented_for_exactly_the_checks_needing_it
     }
 }
 
+/// The processes whose environment holds `marker` (Linux: read from /proc).
+fn processes_marked(marker: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .is_ok_and(|env| env.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// A marker naming one adapter start of this test process.
+fn marker(fault: &str) -> String {
+    format!("JPKI_TEST_ADAPTER={}-{}", std::process::id(), fault.replace(':', "-"))
+}
+
 fn run_one_through(fault: &str) -> (Option<i32>, serde_json::Value, std::time::Duration) {
     let out = std::env::temp_dir().join(format!("jpki-shim-{}-{}", fault.replace(':', "-"), std::process::id()));
     let started = std::time::Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
         .args(["run", "--only", "flow::issuance", "--sut"])
-        .arg(format!("shim:JPKI_SHIM_FAULT={fault} {SHIM}"))
+        .arg(format!("shim:{} JPKI_SHIM_FAULT={fault} {SHIM}", marker(fault)))
         .arg("--out")
         .arg(&out)
         .env("JPKI_SHIM_TIMEOUT_MS", "1500")
@@ -85,6 +104,9 @@ fn a_hanging_shim_times_out() {
     assert!(check["actual"].as_str().unwrap().contains("the shim hangs"), "{check}");
     // the run ended: the suite did not wait for the shim (no wall-clock bound asserted)
     let _ = elapsed;
+    // and it left nothing running: the adapter under `sh -c` was ended with its process group
+    let left = processes_marked(&marker("hang:issuer.issue"));
+    assert!(left.is_empty(), "adapter processes still running: {left:?}");
 }
 
 #[test]

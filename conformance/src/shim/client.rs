@@ -3,6 +3,7 @@
 //! hang or malformed output into a clear error, never a hung suite.
 
 use std::io::BufReader;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
@@ -55,7 +56,9 @@ impl ShimClient {
     /// Starts `command` (run by `sh -c`) and says hello with the world's seed
     /// and, for the template shim's mutants, a mutation name.
     pub fn start(command: &str, seed: &[u8; 32], mutation: Option<&str>) -> Result<ShimClient, ShimError> {
+        // its own process group, so that ending the adapter ends whatever `sh -c` started too
         let mut child = Command::new("sh")
+            .process_group(0)
             .arg("-c")
             .arg(command)
             .stdin(Stdio::piped())
@@ -111,9 +114,16 @@ impl ShimClient {
         Ok(client)
     }
 
-    fn fail(&mut self, detail: String) -> ShimError {
+    /// Ends the adapter and every process it started (its process group).
+    fn end(&mut self) {
+        let group = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    fn fail(&mut self, detail: String) -> ShimError {
+        self.end();
         let stderr = self.stderr.lock().map(|s| s.trim().to_owned()).unwrap_or_default();
         let detail = if stderr.is_empty() { detail } else { format!("{detail}; shim stderr: {stderr}") };
         self.broken = Some(detail.clone());
@@ -228,7 +238,6 @@ pub enum Received {
 impl Drop for ShimClient {
     fn drop(&mut self) {
         self.stdin.take();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.end();
     }
 }
