@@ -44,8 +44,9 @@ pub fn suite_played(requirement: &str) -> Option<&'static str> {
 pub struct Certification {
     /// Certified for every role it plays and every feature it has.
     pub certified: bool,
-    /// The roles the SUT plays whose checks all passed (or were skipped for
-    /// a declared-absent feature).
+    /// The roles the SUT plays in which it is certified: at least one of
+    /// their checks passed (and, the SUT being certified, none did otherwise
+    /// than pass or skip).
     pub roles: Vec<Role>,
     /// The features certified: those not declared absent, in the certified roles.
     pub features: Vec<Feature>,
@@ -95,22 +96,21 @@ impl Certification {
         if sut_runs.is_empty() {
             reasons.push("no check of the SUT ran".into());
         }
-        let roles: Vec<Role> = profile
-            .roles
-            .iter()
-            .copied()
-            .filter(|role| {
-                let of_role: Vec<&&CheckRun> = sut_runs.iter().filter(|r| r.check.role() == Some(*role)).collect();
-                of_role.iter().any(|r| r.outcome == Outcome::Pass)
-                    && of_role.iter().all(|r| matches!(r.outcome, Outcome::Pass | Outcome::Skipped(_)))
-            })
-            .collect();
         if profile.roles.is_empty() {
             reasons.push("the SUT plays no role".into());
         }
         let certified = reasons.is_empty();
-        let features =
-            if certified { Feature::ALL.into_iter().filter(|f| !absent.contains(f)).collect() } else { Vec::new() };
+        // certified: every SUT check passed or was skipped; a role counts once one of its checks passed
+        let (roles, features) = if certified {
+            let passed =
+                |role: &Role| sut_runs.iter().any(|r| r.check.role() == Some(*role) && r.outcome == Outcome::Pass);
+            (
+                profile.roles.iter().copied().filter(passed).collect(),
+                Feature::ALL.into_iter().filter(|f| !absent.contains(f)).collect(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let exit = if sut.fail > 0 || suite.fail > 0 {
             EXIT_FAILED
         } else if sut.unimplemented > 0 {
@@ -120,7 +120,7 @@ impl Certification {
         } else {
             EXIT_OK
         };
-        Certification { certified, roles: if certified { roles } else { Vec::new() }, features, reasons, exit }
+        Certification { certified, roles, features, reasons, exit }
     }
 
     /// The report's first line: certified for what, or why not.

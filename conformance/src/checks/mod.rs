@@ -330,76 +330,83 @@ fn vector_checks() -> Vec<Check> {
         ids.dedup();
         if ids.is_empty() { vec!["USE-013".into()] } else { ids }
     };
-    type Entry = (&'static str, &'static str, Role, &'static [Feature], fn());
+    // `Target::Suite` for the files no SUT role receives in v0: the suite's
+    // own consumer judges them, to pin the format for client libraries
+    type Entry = (&'static str, &'static str, Target, &'static [Feature], fn());
     let entries: [Entry; 11] = [
         (
             "device_issuance_challenge.json",
             "vectors::device-issuance-challenge",
-            Role::Device,
+            Target::Sut(Role::Device),
             &[Feature::Issuance],
             || judge_vector_file("device_issuance_challenge.json"),
         ),
-        ("client_error.json", "vectors::client-error", Role::Verifier, &[], || judge_vector_file("client_error.json")),
-        ("client_receipt.json", "vectors::client-receipt", Role::Device, &[Feature::DeviceRevocation], || {
+        ("client_error.json", "vectors-client-error", Target::Suite, &[], || judge_vector_file("client_error.json")),
+        ("client_receipt.json", "vectors-client-receipt", Target::Suite, &[], || {
             judge_vector_file("client_receipt.json")
         }),
         (
             "device_issuance_response.json",
             "vectors::device-issuance-response",
-            Role::Device,
+            Target::Sut(Role::Device),
             &[Feature::Issuance],
             || judge_vector_file("device_issuance_response.json"),
         ),
         (
             "device_use_request.json",
             "vectors::device-use-request",
-            Role::Device,
+            Target::Sut(Role::Device),
             &[Feature::Authentication, Feature::Signing],
             || judge_vector_file("device_use_request.json"),
         ),
-        ("device_wipe_command.json", "vectors::device-wipe-command", Role::Device, &[Feature::RemoteWipe], || {
-            judge_vector_file("device_wipe_command.json")
-        }),
-        ("status_feed.json", "vectors::status-feed", Role::Status, &[Feature::Issuance], || {
+        (
+            "device_wipe_command.json",
+            "vectors::device-wipe-command",
+            Target::Sut(Role::Device),
+            &[Feature::RemoteWipe],
+            || judge_vector_file("device_wipe_command.json"),
+        ),
+        ("status_feed.json", "vectors::status-feed", Target::Sut(Role::Status), &[Feature::Issuance], || {
             judge_vector_file("status_feed.json")
         }),
         (
             "issuer_lifecycle.json",
             "vectors::issuer-lifecycle",
-            Role::Issuer,
+            Target::Sut(Role::Issuer),
             &[Feature::MigrationOldDevice, Feature::Suspension, Feature::DeviceRevocation, Feature::RemoteWipe],
             || judge_vector_file("issuer_lifecycle.json"),
         ),
         (
             "issuer_issuance_request.json",
             "vectors::issuer-issuance-request",
-            Role::Issuer,
+            Target::Sut(Role::Issuer),
             &[Feature::Issuance, Feature::MigrationCard],
             || judge_vector_file("issuer_issuance_request.json"),
         ),
-        ("status_request.json", "vectors::status-request", Role::Status, &[Feature::Authentication], || {
-            judge_vector_file("status_request.json")
-        }),
+        (
+            "status_request.json",
+            "vectors::status-request",
+            Target::Sut(Role::Status),
+            &[Feature::Authentication],
+            || judge_vector_file("status_request.json"),
+        ),
         (
             "verifier_assertion.json",
             "vectors::verifier-assertion",
-            Role::Verifier,
+            Target::Sut(Role::Verifier),
             &[Feature::Authentication, Feature::Signing],
             || judge_vector_file("verifier_assertion.json"),
         ),
     ];
     let mut checks = Vec::new();
-    for (file, id, role, features, run) in entries {
+    for (file, id, target, features, run) in entries {
         let ids = requirements(file);
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        if file.starts_with("client_") {
-            // no SUT role receives these messages in v0: the suite's own
-            // consumer judges them, to pin the format for client libraries
-            let id = id.replacen("vectors::", "vectors-", 1);
+        let Target::Sut(role) = target else {
             let title = format!("the suite's own client judges vectors/{file}");
-            checks.push(Check::suite(&id, &title, CheckKind::Vector, &refs, run));
+            checks.push(Check::suite(id, &title, CheckKind::Vector, &refs, run));
             continue;
-        }
+        };
         checks.push(Check::new(
             id,
             &format!("fixed vectors: vectors/{file}"),
@@ -409,18 +416,16 @@ fn vector_checks() -> Vec<Check> {
             features.to_vec(),
             run,
         ));
-        // a robustness check around each file a SUT role judges (client files have none)
-        if !file.starts_with("client_") {
-            checks.push(Check::new(
-                &id.replacen("vectors::", "robustness::", 1),
-                &format!("malformed and mutated input around vectors/{file}: refused, state unchanged"),
-                role,
-                CheckKind::Robustness,
-                &["ENC-016", "ENC-005", "ISS-008", "USE-013"],
-                features.to_vec(),
-                robustness::run,
-            ));
-        }
+        // a robustness check around each file a SUT role judges
+        checks.push(Check::new(
+            &id.replacen("vectors::", "robustness::", 1),
+            &format!("malformed and mutated input around vectors/{file}: refused, state unchanged"),
+            role,
+            CheckKind::Robustness,
+            &["ENC-016", "ENC-005", "ISS-008", "USE-013"],
+            features.to_vec(),
+            robustness::run,
+        ));
     }
     checks
 }

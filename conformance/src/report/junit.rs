@@ -26,6 +26,7 @@ fn escape(text: &str) -> String {
 /// The report as XML text.
 pub fn report(summary: &RunSummary<'_>) -> String {
     let total = tally(summary.runs);
+    let headline = summary.certification().headline();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         xml,
@@ -53,7 +54,7 @@ pub fn report(summary: &RunSummary<'_>) -> String {
             ("suite_version", SUITE_VERSION.to_owned()),
             ("spec_version", SPEC_VERSION.to_owned()),
             ("sut", summary.sut_identity()),
-            ("verdict", summary.certification().headline()),
+            ("verdict", headline.clone()),
             ("seed", hex::encode(summary.seed)),
         ] {
             let _ = writeln!(xml, "      <property name=\"{name}\" value=\"{}\"/>", escape(&value));
