@@ -1,5 +1,5 @@
-//! The in-process SUT's roles, each wrapped so that a protocol message
-//! reaching it is recorded ([`context::drove`]). The runner uses the record
+//! The SUT's roles (in process, or behind a shim), each wrapped so that a
+//! protocol message reaching it is recorded ([`context::drove`]). The runner uses the record
 //! to refuse a pass that never drove the role a check targets: a pass is
 //! earned by driving the SUT, never borrowed from the suite's own code.
 //! Snapshots, state loads and card registration are controls and observations,
@@ -42,8 +42,10 @@ impl RoleFactory for RecordingRoles {
     }
 }
 
-/// A role whose protocol messages are recorded.
-struct Recorded<T: ?Sized>(Box<T>);
+/// A role whose protocol messages are recorded: the one definition of which
+/// role methods carry protocol messages, used for in-process SUTs and for
+/// the roles a shim adapter serves alike.
+pub(crate) struct Recorded<T: ?Sized>(pub(crate) Box<T>);
 
 impl IssuerRole for Recorded<dyn IssuerRole> {
     fn challenge(&mut self, now: UnixTime) -> Result<Vec<u8>> {

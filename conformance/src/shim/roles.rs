@@ -29,6 +29,7 @@ use jpki_reference::world::RoleFactory;
 use super::client::{Received, ShimClient, ShimError};
 use super::frame::{self, int, list, map};
 use crate::checks::context::{Failure, Unimplemented};
+use crate::checks::recording::Recorded;
 
 type Shared = Rc<RefCell<ShimClient>>;
 
@@ -53,34 +54,12 @@ fn exchange(
     }
 }
 
-/// The SUT role a protocol method drives; `None` for controls and
-/// observations (snapshots, state loads, card registration, device set-up).
-fn driven_role(method: &str) -> Option<crate::checks::Role> {
-    use crate::checks::Role;
-    let (role, name) = method.split_once('.')?;
-    let control =
-        matches!(name, "snapshot" | "load_state" | "register_card" | "create" | "digest" | "installed_serials");
-    if control {
-        return None;
-    }
-    match role {
-        "issuer" => Some(Role::Issuer),
-        "status" => Some(Role::Status),
-        "verifier" => Some(Role::Verifier),
-        "device" => Some(Role::Device),
-        _ => None,
-    }
-}
-
 fn call_with(
     client: &Shared,
     method: &str,
     params: Value,
     on_callback: &mut dyn FnMut(&str, &Value) -> Value,
 ) -> Result<Value, Error> {
-    if let Some(role) = driven_role(method) {
-        crate::checks::context::drove(role);
-    }
     match exchange(client, method, params, on_callback) {
         Ok(value) => Ok(value),
         Err(ShimError::Refused(error)) => Err(error),
@@ -425,20 +404,26 @@ impl ShimRoles {
     }
 }
 
+/// The served roles are recorded (a pass must reach them); the reference's are counterparts.
 impl RoleFactory for ShimRoles {
     fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole> {
-        if self.serves("issuer") { Box::new(ShimIssuer(self.0.clone())) } else { Box::new(reference) }
+        if !self.serves("issuer") {
+            return Box::new(reference);
+        }
+        Box::new(Recorded(Box::new(ShimIssuer(self.0.clone())) as Box<dyn IssuerRole>))
     }
     fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
-        if self.serves("status") { Box::new(ShimStatus(self.0.clone())) } else { Box::new(reference) }
+        if !self.serves("status") {
+            return Box::new(reference);
+        }
+        Box::new(Recorded(Box::new(ShimStatus(self.0.clone())) as Box<dyn StatusRole>))
     }
     fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
-        if self.serves("verifier") {
-            let rp_id = reference.rp_id().to_owned();
-            Box::new(ShimVerifier { client: self.0.clone(), rp_id })
-        } else {
-            Box::new(reference)
+        if !self.serves("verifier") {
+            return Box::new(reference);
         }
+        let verifier = ShimVerifier { client: self.0.clone(), rp_id: reference.rp_id().to_owned() };
+        Box::new(Recorded(Box::new(verifier) as Box<dyn VerifierRole>))
     }
     fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
         if !self.serves("device") {
@@ -447,6 +432,8 @@ impl RoleFactory for ShimRoles {
         if let Err(e) = call(&self.0, "device.create", map(vec![("name", Value::Text(name.into()))])) {
             protocol_error(format!("device.create refused: {e}"));
         }
-        Box::new(ShimDevice { client: self.0.clone(), name: name.to_owned() })
+        Box::new(
+            Recorded(Box::new(ShimDevice { client: self.0.clone(), name: name.to_owned() }) as Box<dyn DeviceRole>),
+        )
     }
 }
