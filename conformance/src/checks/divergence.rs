@@ -82,8 +82,6 @@ pub fn state_requirement(op: &Op, model: &Snapshot, sut: &Snapshot) -> Option<St
         "STA-004"
     } else if is_use(op) && model.verifiers != sut.verifiers {
         "USE-013"
-    } else if model.cards != sut.cards {
-        "INV-011"
     } else {
         return op_requirement(op).map(str::to_owned);
     };
