@@ -188,6 +188,12 @@ registry! {
     NotSuspended = "not_suspended", "SUS-003", Lifecycle;
     /// A wipe receipt for a command the Issuer never queued, or for other certificates.
     WipeUnknown = "wipe_unknown", "REV-007", Lifecycle;
+    /// A path-A migration whose new keys' kinds are not, one for one, the kinds it replaces.
+    MigrationKindsMismatch = "migration_kinds_mismatch", "MIG-005", Lifecycle;
+    /// A path-A migration moving a `sign` key on passcode verification.
+    MigrationUvInsufficient = "migration_uv_insufficient", "MIG-006", Lifecycle;
+    /// A migration whose new keys were attested by the old device itself.
+    SameDevice = "same_device", "MIG-007", Lifecycle;
 }
 
 impl fmt::Display for Code {

@@ -32,11 +32,17 @@ pub enum Mutation {
     AcceptOtherRp,
     /// Issuer: keeps `auth` suspended after the hold is lifted.
     KeepAuthSuspended,
+    /// Issuer: path A mints whatever kinds the intent names.
+    MigrateAnyKind,
+    /// Issuer: path A moves a `sign` key on passcode verification.
+    MigrateSignOnPasscode,
+    /// Issuer: path A "migrates" a device to itself.
+    MigrateToSameDevice,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 12] = [
+    pub const ALL: [Mutation; 15] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -49,6 +55,9 @@ impl Mutation {
         Mutation::ForgetIdempotencyKey,
         Mutation::AcceptOtherRp,
         Mutation::KeepAuthSuspended,
+        Mutation::MigrateAnyKind,
+        Mutation::MigrateSignOnPasscode,
+        Mutation::MigrateToSameDevice,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -66,6 +75,9 @@ impl Mutation {
             Mutation::ForgetIdempotencyKey => "forget-idempotency-key",
             Mutation::AcceptOtherRp => "accept-other-rp",
             Mutation::KeepAuthSuspended => "keep-auth-suspended",
+            Mutation::MigrateAnyKind => "migrate-any-kind",
+            Mutation::MigrateSignOnPasscode => "migrate-sign-on-passcode",
+            Mutation::MigrateToSameDevice => "migrate-to-same-device",
         }
     }
 
@@ -89,6 +101,9 @@ impl Mutation {
             Mutation::ForgetIdempotencyKey => "ISS-006",
             Mutation::AcceptOtherRp => "USE-001",
             Mutation::KeepAuthSuspended => "SUS-002",
+            Mutation::MigrateAnyKind => "MIG-005",
+            Mutation::MigrateSignOnPasscode => "MIG-006",
+            Mutation::MigrateToSameDevice => "MIG-007",
         }
     }
 

@@ -217,7 +217,13 @@ pub fn refused<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code) -> 
 /// USE-013 when accepted).
 pub fn refused_under<T: std::fmt::Debug>(result: Result<T, FlowError>, code: Code, requirement: &str) -> FlowError {
     match result {
-        Ok(value) => fail_on(requirement, code.as_str(), format!("accepted ({value:?})")),
+        Ok(value) => {
+            let mut said = format!("{value:?}");
+            if said.len() > 120 {
+                said = format!("{}…", said.chars().take(120).collect::<String>());
+            }
+            fail_on(requirement, code.as_str(), format!("accepted ({said})"))
+        }
         Err(error) if error.code() != code => {
             fail_on(requirement, code.as_str(), format!("{} at {:?}", error.error, error.hop))
         }

@@ -10,12 +10,12 @@ use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::{CardEvent, WipeState};
 use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::{CertStatus, RevocationReason};
-use jpki_reference::msgs::{Kind, Message};
+use jpki_reference::msgs::{Kind, Message, UvMethod};
 use jpki_reference::notify::Event;
 use jpki_reference::pki::{HolderAttributes, Sex};
 use jpki_reference::receipt::verify_receipt;
 use jpki_reference::time::{CivilDate, DAY};
-use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, SHOP_RP, WORLD_START, World};
+use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, WORLD_START, World};
 
 use super::context;
 
@@ -98,6 +98,53 @@ pub(crate) fn migration_needs_uv_and_a_live_old_device() {
     w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(8)).unwrap();
     let refused = w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(9)).unwrap_err();
     assert_eq!((refused.code(), refused.unchanged), (Code::CertSuspended, true));
+    assert_no_violations(&w);
+}
+
+/// A holder with a phone "old" holding only `auth`, and a new phone "new".
+fn auth_only_world() -> World {
+    let mut world = context::world(0);
+    world.add_holder("hanako", attributes()).unwrap();
+    world.add_device("old");
+    world.add_device("new");
+    world.issue("hanako", "old", &IssueParams { kinds: vec![Kind::Auth], ..IssueParams::both(1) }).unwrap();
+    world
+}
+
+pub(crate) fn migration_moves_only_what_the_old_device_holds() {
+    // MIG-005: a phone holding only `auth` cannot mint a `sign` certificate by migrating
+    let mut w = auth_only_world();
+    let held = w.installed_serials("old").unwrap();
+    context::step("MIG-005");
+    let plan = MigrationPlan { replaces: held.clone(), kinds: Kind::ALL.to_vec() };
+    let intent = w.migration_intent_with("old", "new", &plan, &LifecycleParams::with_key(7));
+    context::refused(w.submit_migration("new", &intent.unwrap()), Code::MigrationKindsMismatch);
+    // nor replace a certificate without moving its kind
+    let plan = MigrationPlan { replaces: held, kinds: vec![Kind::Sign] };
+    let intent = w.migration_intent_with("old", "new", &plan, &LifecycleParams::with_key(8));
+    context::refused(w.submit_migration("new", &intent.unwrap()), Code::MigrationKindsMismatch);
+    // MIG-006: a `sign` key moves only on biometric verification
+    let mut w = world();
+    let held = w.installed_serials("old").unwrap();
+    context::step("MIG-006");
+    let passcode = LifecycleParams { uv_method: UvMethod::Passcode, ..LifecycleParams::with_key(9) };
+    let plan = MigrationPlan { replaces: held.clone(), kinds: Kind::ALL.to_vec() };
+    let intent = w.migration_intent_with("old", "new", &plan, &passcode);
+    context::refused(w.submit_migration("new", &intent.unwrap()), Code::MigrationUvInsufficient);
+    // MIG-007: the new device is another device
+    context::step("MIG-007");
+    let intent = w.migration_intent_with("old", "old", &plan, &LifecycleParams::with_key(10));
+    context::refused(w.submit_migration("old", &intent.unwrap()), Code::SameDevice);
+    // MIG-005: a subset of the live kinds moves, on passcode when it is `auth` alone
+    context::step("MIG-005");
+    let snapshot = w.snapshot();
+    let auth: Vec<Vec<u8>> = held.iter().filter(|s| snapshot.issuer.certs[*s].kind == Kind::Auth).cloned().collect();
+    let plan = MigrationPlan { replaces: auth.clone(), kinds: vec![Kind::Auth] };
+    let intent = w.migration_intent_with("old", "new", &plan, &passcode).unwrap();
+    context::accepted(w.submit_migration("new", &intent), "moving `auth` alone on passcode");
+    context::same(w.installed_serials("new").unwrap().len(), 1, "certificates on the new phone");
+    w.authenticate("new", SHOP_RP).unwrap();
+    w.sign("old", GOV_RP, b"contract").unwrap();
     assert_no_violations(&w);
 }
 
@@ -401,6 +448,14 @@ pub(crate) fn checks() -> Vec<super::Check> {
             &["MIG-001", "MIG-004"],
             vec![Issuance, MigrationOldDevice, Suspension],
             migration_needs_uv_and_a_live_old_device,
+        ),
+        scenario(
+            "migration-moves-only-held-kinds",
+            "path A moves only what the old phone holds, sign on biometrics, to another phone",
+            Role::Issuer,
+            &["MIG-005", "MIG-006", "MIG-007"],
+            vec![Issuance, MigrationOldDevice, Authentication, Signing],
+            migration_moves_only_what_the_old_device_holds,
         ),
         scenario(
             "device-change-after-loss",

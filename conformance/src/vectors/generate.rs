@@ -741,7 +741,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             note("SessionBinding", "The transcript binds rp, nonce, purpose and certificate.", &["USE-002"]),
         ),
         ("ClockSkew", note("ClockSkew", "The signed time within CLOCK_SKEW_SECS.", &["USE-003"])),
-        ("UserVerification", note("UserVerification", "UV set; biometric for sign.", &["USE-004", "USE-005"])),
+        (
+            "UserVerification",
+            note(
+                "UserVerification",
+                "UV set; biometric for sign, in a use and in a path-A migration moving sign.",
+                &["USE-004", "USE-005", "MIG-001", "MIG-006"],
+            ),
+        ),
         ("DocumentBinding", note("DocumentBinding", "The document signed is the one asked for.", &["USE-007"])),
         ("FailClosed", note("FailOpen", "An unreachable Status is neither good nor revoked.", &["USE-012"])),
         ("StatusBinding", note("StatusBinding", "Status's answer names this certificate and nonce.", &["USE-011"])),
@@ -779,8 +786,8 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             "Migration",
             note(
                 "Migration",
-                "Path B supersedes the lost device's certificates; the first commit wins.",
-                &["MIG-002", "MIG-003", "MIG-004"],
+                "A migration supersedes the old device's certificates, kind for kind, onto another device; the first commit wins.",
+                &["MIG-002", "MIG-003", "MIG-004", "MIG-005", "MIG-007"],
             ),
         ),
         (

@@ -548,9 +548,10 @@ fn capture(world: &mut World, hop: jpki_reference::world::Hop, flow: impl FnOnce
 /// Lifecycle requests as the Issuer judges them: migration path A, holder
 /// actions (card), device revocation and release, wipe receipts.
 pub(super) fn issuer_lifecycle() -> VectorFile {
+    use jpki_reference::msgs::UvMethod;
     use jpki_reference::msgs::lifecycle::{DeviceRevocationPayload, HolderAction, WipeReceiptPayload};
     use jpki_reference::msgs::status::RevocationReason;
-    use jpki_reference::world::{Hop, LifecycleParams};
+    use jpki_reference::world::{Hop, LifecycleParams, MigrationPlan};
     let mut w = World::new(VECTOR_SEED).unwrap();
     for (holder, device) in [("h1", "p1"), ("h2", "p2")] {
         w.add_holder(holder, attributes()).unwrap();
@@ -564,6 +565,21 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     });
     let migrate_no_uv = capture(&mut w, Hop::MigrationIntent, |w| {
         let _ = w.migrate_with_old_device("p1", "p3", &LifecycleParams { user_verified: false, ..key(3) });
+    });
+    let held = w.installed_serials("p1").unwrap();
+    let auth_only: Vec<Vec<u8>> =
+        held.iter().filter(|s| w.snapshot().issuer.certs[*s].kind == Kind::Auth).cloned().collect();
+    let all_kinds = MigrationPlan { replaces: held.clone(), kinds: Kind::ALL.to_vec() };
+    let adds_sign = capture(&mut w, Hop::MigrationIntent, |w| {
+        let plan = MigrationPlan { replaces: auth_only, kinds: Kind::ALL.to_vec() };
+        let _ = w.migration_intent_with("p1", "p3", &plan, &key(11));
+    });
+    let sign_on_passcode = capture(&mut w, Hop::MigrationIntent, |w| {
+        let params = LifecycleParams { uv_method: UvMethod::Passcode, ..key(12) };
+        let _ = w.migration_intent_with("p1", "p3", &all_kinds, &params);
+    });
+    let to_itself = capture(&mut w, Hop::MigrationIntent, |w| {
+        let _ = w.migration_intent_with("p1", "p1", &all_kinds, &key(13));
     });
     let revoke = capture(&mut w, Hop::DeviceRevocation, |w| {
         let _ = w.revoke_from_device("p1", RevocationReason::HolderRequest, &key(4));
@@ -600,6 +616,27 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
             migrate_no_uv,
             Some(Code::UvMissing),
             vec!["UserVerification"],
+        ),
+        Case::at(
+            "migrate",
+            "path A replaces only auth but asks for auth and sign keys",
+            adds_sign,
+            Some(Code::MigrationKindsMismatch),
+            vec!["Migration"],
+        ),
+        Case::at(
+            "migrate",
+            "path A moves a sign key after passcode verification",
+            sign_on_passcode,
+            Some(Code::MigrationUvInsufficient),
+            vec!["UserVerification"],
+        ),
+        Case::at(
+            "migrate",
+            "path A names keys attested by the old device itself",
+            to_itself,
+            Some(Code::SameDevice),
+            vec!["Migration"],
         ),
         Case::at("device_revocation", "the holder revokes from the device", revoke, None, vec!["Valid"]),
         Case::at("device_revocation", "the device deletes itself before trade-in", release, None, vec!["Valid"]),

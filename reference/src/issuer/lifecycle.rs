@@ -12,7 +12,8 @@ use crate::msgs::lifecycle::{
     DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload, WipeReceiptPayload,
 };
 use crate::msgs::status::{CertStatus, RevocationReason};
-use crate::msgs::{Digest, Kind, Message};
+use crate::msgs::{Digest, Kind, Message, UvMethod};
+use crate::mutants::Mutation;
 use crate::notify::Event;
 use crate::pki::{ParsedCert, Purpose, validate_chain};
 use crate::time::UnixTime;
@@ -61,15 +62,29 @@ pub fn migrate_with_old_device(
     records::check_session(state, &payload.nonce, now)?;
     // 4. it replaces only live certificates of its own device (MIG-002, MIG-004)
     records::check_replaced(state, &holder, Some(old_device), &payload.replaces)?;
-    // 5. the new keys: attested, for a device holding nothing live of those kinds
+    // 5. it moves what it replaces, kind for kind (MIG-005)
+    check_kinds_moved(config, state, &payload)?;
+    // a `sign` key moves on biometrics only (MIG-006)
+    let moves_sign = payload.keys.iter().any(|k| k.kind == Kind::Sign);
+    if moves_sign
+        && payload.uv_method != UvMethod::Biometric
+        && !Mutation::MigrateSignOnPasscode.disables(config.mutation)
+    {
+        return Err(Error::new(Code::MigrationUvInsufficient, "a sign key moves only on biometric verification"));
+    }
+    // 6. the new keys: attested, for a device holding nothing live of those kinds
     let device = records::check_attestations(provider, config, &payload.keys, &payload.nonce, now)?;
+    // to another device (MIG-007)
+    if device == old_device && !Mutation::MigrateToSameDevice.disables(config.mutation) {
+        return Err(Error::new(Code::SameDevice, "the new keys are on the old device"));
+    }
     records::check_one_device_per_kind(state, &holder, device, &payload.keys, &payload.replaces)?;
     let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "holder has no card record"))?;
     let attributes = card.attributes.clone().ok_or(Error::new(Code::CardMismatch, "no attributes on record"))?;
     if card.sign_revoked || card.auth_revoked {
         return Err(Error::new(Code::CertRevoked, "the card is revoked"));
     }
-    // 6. commit (MIG-003)
+    // 7. commit (MIG-003)
     let commit = Commit {
         holder: &holder,
         device,
@@ -84,6 +99,23 @@ pub fn migrate_with_old_device(
     let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
     next.idempotency.insert(scope, StoredAnswer { body_digest, response: output.response.clone() });
     Ok((next, output))
+}
+
+/// The kinds of an intent's new keys are those of the certificates it
+/// replaces, each once (MIG-005).
+fn check_kinds_moved(config: &IssuerConfig, state: &IssuerState, payload: &MigrationIntentPayload) -> Result<()> {
+    if Mutation::MigrateAnyKind.disables(config.mutation) {
+        return Ok(());
+    }
+    let mut replaced: Vec<Kind> = payload.replaces.iter().filter_map(|s| state.certs.get(s).map(|c| c.kind)).collect();
+    let mut moved: Vec<Kind> = payload.keys.iter().map(|k| k.kind).collect();
+    replaced.sort();
+    moved.sort();
+    let distinct = moved.windows(2).all(|pair| pair[0] != pair[1]);
+    if replaced != moved || !distinct {
+        return Err(Error::new(Code::MigrationKindsMismatch, "the new keys are not the replaced certificates' kinds"));
+    }
+    Ok(())
 }
 
 /// The live (active or suspended) certificates of `holder`.

@@ -21,12 +21,29 @@ pub struct LifecycleParams {
     pub user_verified: bool,
     /// The auth PIN given to the card (holder actions).
     pub auth_pin: String,
+    /// How the user was verified (migration intents).
+    pub uv_method: UvMethod,
+}
+
+/// What a path-A migration moves: the certificates it replaces and the
+/// kinds of the new keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationPlan {
+    /// The old certificates given up.
+    pub replaces: Vec<Vec<u8>>,
+    /// The kinds the new device makes keys for.
+    pub kinds: Vec<Kind>,
 }
 
 impl LifecycleParams {
     /// Verified, the right PIN, a key derived from `tag`.
     pub fn with_key(tag: u8) -> Self {
-        LifecycleParams { idempotency_key: [tag; 16], user_verified: true, auth_pin: AUTH_PIN.into() }
+        LifecycleParams {
+            idempotency_key: [tag; 16],
+            user_verified: true,
+            auth_pin: AUTH_PIN.into(),
+            uv_method: UvMethod::Biometric,
+        }
     }
 }
 
@@ -51,19 +68,32 @@ impl World {
     /// its keys, `old` signs the intent naming them. Returns the intent as
     /// sent; nothing reaches the Issuer yet (explorers deliver it later).
     pub fn migration_intent(&mut self, old: &str, new: &str, params: &LifecycleParams) -> Result<Vec<u8>, FlowError> {
-        let challenge = self.issuance_challenge()?;
-        let now = self.now;
-        let provider = self.provider;
         let replaces = self.installed_serials(old).map_err(|error| FlowError {
             error,
             hop: Hop::MigrationIntent,
             unchanged: true,
         })?;
         let kinds: Vec<Kind> = self.device(old).map(|d| d.installed.keys().copied().collect()).unwrap_or_default();
+        self.migration_intent_with(old, new, &MigrationPlan { replaces, kinds }, params)
+    }
+
+    /// Migration path A as a holder (or a modified wallet) may shape it:
+    /// `new` attests keys of `plan.kinds`, and `old` signs an intent that
+    /// replaces `plan.replaces`, whatever they are.
+    pub fn migration_intent_with(
+        &mut self,
+        old: &str,
+        new: &str,
+        plan: &MigrationPlan,
+        params: &LifecycleParams,
+    ) -> Result<Vec<u8>, FlowError> {
+        let challenge = self.issuance_challenge()?;
+        let now = self.now;
+        let provider = self.provider;
         // the new device makes and attests its keys
         let payload = self.deliver(Hop::IssuanceChallenge, |w| {
             let choice = IssuanceChoice {
-                kinds,
+                kinds: plan.kinds.clone(),
                 notification_address: "holder@mail.example.jp".into(),
                 idempotency_key: params.idempotency_key,
                 replaces: Vec::new(),
@@ -75,12 +105,12 @@ impl World {
             let request = IssuanceRequestPayload::from_bytes(provider, &payload)?;
             let intent = MigrationIntentPayload {
                 nonce: request.nonce,
-                replaces,
+                replaces: plan.replaces.clone(),
                 keys: request.keys,
                 notification_address: request.notification_address,
                 idempotency_key: params.idempotency_key,
                 user_verified: params.user_verified,
-                uv_method: UvMethod::Biometric,
+                uv_method: params.uv_method,
             };
             w.device_mut(old)?.sign_lifecycle(&intent.to_bytes()?)
         })?;

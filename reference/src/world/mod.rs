@@ -145,7 +145,7 @@ pub use setup::{ReferenceRoles, ReferenceSetup, RoleFactory};
 mod lifecycle;
 mod usage;
 
-pub use lifecycle::LifecycleParams;
+pub use lifecycle::{LifecycleParams, MigrationPlan};
 
 /// The suite's virtual card: the holder's secrets come from `params`.
 struct SuiteCard<'a> {
