@@ -23,7 +23,7 @@ fn message_selector(file: &str, endpoint: Option<&str>) -> Option<(u8, bool)> {
         ("device_use_request.json", _) => (3, false),
         ("verifier_assertion.json", _) => (4, true),
         ("status_request.json", _) => (5, true),
-        ("status_feed.json", _) => (7, false),
+        ("status_feed.json", _) => (7, true),
         ("issuer_lifecycle.json", Some("holder_action")) => (8, true),
         ("issuer_lifecycle.json", Some("device_revocation")) => (9, true),
         ("client_receipt.json", _) => (10, true),
@@ -98,6 +98,8 @@ pub fn seed_corpus() -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>
                 match name {
                     "device_use_request.json" => add("use_request", with_prefix(0, &input)),
                     "device_wipe_command.json" => add("wipe_command", input.clone()),
+                    "status_feed.json" => add("status_feed", input.clone()),
+                    "client_receipt.json" => add("receipt", input.clone()),
                     _ => {}
                 }
             }

@@ -194,6 +194,10 @@ registry! {
     MigrationUvInsufficient = "migration_uv_insufficient", "MIG-006", Lifecycle;
     /// A migration whose new keys were attested by the old device itself.
     SameDevice = "same_device", "MIG-007", Lifecycle;
+    /// A StatusFeed that contradicts a revocation Status holds, or changes a certificate's kind.
+    FeedConflict = "feed_conflict", "STA-007", Status;
+    /// A StatusFeed not newer than the one Status last applied for that certificate.
+    FeedStale = "feed_stale", "STA-008", Status;
 }
 
 impl fmt::Display for Code {

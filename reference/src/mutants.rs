@@ -38,11 +38,19 @@ pub enum Mutation {
     MigrateSignOnPasscode,
     /// Issuer: path A "migrates" a device to itself.
     MigrateToSameDevice,
+    /// Status: applies a feed whoever signed it.
+    TrustAnyFeedSigner,
+    /// Status: a feed may bring a revoked certificate back or change its kind.
+    FeedUndoesRevocation,
+    /// Status: applies a feed older than the one it holds.
+    AcceptStaleFeed,
+    /// Issuer: a receipt restates the request ("revoked", its reason, now), whatever happened.
+    ReceiptRestatesRequest,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 15] = [
+    pub const ALL: [Mutation; 19] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -58,6 +66,10 @@ impl Mutation {
         Mutation::MigrateAnyKind,
         Mutation::MigrateSignOnPasscode,
         Mutation::MigrateToSameDevice,
+        Mutation::TrustAnyFeedSigner,
+        Mutation::FeedUndoesRevocation,
+        Mutation::AcceptStaleFeed,
+        Mutation::ReceiptRestatesRequest,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -78,6 +90,10 @@ impl Mutation {
             Mutation::MigrateAnyKind => "migrate-any-kind",
             Mutation::MigrateSignOnPasscode => "migrate-sign-on-passcode",
             Mutation::MigrateToSameDevice => "migrate-to-same-device",
+            Mutation::TrustAnyFeedSigner => "trust-any-feed-signer",
+            Mutation::FeedUndoesRevocation => "feed-undoes-revocation",
+            Mutation::AcceptStaleFeed => "accept-stale-feed",
+            Mutation::ReceiptRestatesRequest => "receipt-restates-request",
         }
     }
 
@@ -104,6 +120,10 @@ impl Mutation {
             Mutation::MigrateAnyKind => "MIG-005",
             Mutation::MigrateSignOnPasscode => "MIG-006",
             Mutation::MigrateToSameDevice => "MIG-007",
+            Mutation::TrustAnyFeedSigner => "STA-006",
+            Mutation::FeedUndoesRevocation => "STA-007",
+            Mutation::AcceptStaleFeed => "STA-008",
+            Mutation::ReceiptRestatesRequest => "REV-010",
         }
     }
 

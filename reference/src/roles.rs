@@ -53,8 +53,8 @@ pub trait IssuerRole {
 
 /// The status service.
 pub trait StatusRole {
-    /// A StatusFeed from the Issuer.
-    fn apply_feed(&mut self, feed: &[u8]) -> Result<()>;
+    /// A signed StatusFeed from the Issuer's back office, judged at `now`.
+    fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> Result<()>;
     /// StatusRequest → StatusResponse.
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>>;
     /// Observe: entries, usage log, outbox.
@@ -213,7 +213,7 @@ impl IssuerRole for ReferenceIssuer {
     }
 
     fn card_event(&mut self, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<IssuerOutput> {
-        let result = issuer::card_event(&self.state, holder, event, now);
+        let result = issuer::card_event(self.provider, &self.config, &self.state, holder, event, now);
         self.step(result)
     }
 
@@ -247,8 +247,8 @@ impl StatusRole for ReferenceStatus {
         Some(Box::new(self.clone()))
     }
 
-    fn apply_feed(&mut self, feed: &[u8]) -> Result<()> {
-        self.state = status::apply_feed(&self.state, feed)?;
+    fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> Result<()> {
+        self.state = status::apply_feed(self.provider, &self.config, &self.state, feed, now)?;
         Ok(())
     }
 

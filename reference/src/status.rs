@@ -22,6 +22,9 @@ pub struct StatusConfig {
     pub signer: Credential,
     /// Trust anchor for verifier certificates.
     pub verifier_anchor: TrustAnchor,
+    /// Trust anchor for the Issuer's back-office certificate that signs
+    /// StatusFeed messages (the mobile root, STA-006).
+    pub issuer_anchor: TrustAnchor,
     /// A built-in mutant's switched-off rule; `None` in the reference.
     pub mutation: Option<crate::mutants::Mutation>,
 }
@@ -50,12 +53,49 @@ pub struct StatusState {
     pub outbox: Vec<Notification>,
     /// (verifier, nonce, serial) already notified.
     pub notified: BTreeSet<(String, Nonce, Vec<u8>)>,
+    /// The sequence number of the last feed applied, per certificate (STA-008).
+    #[serde(default)]
+    pub sequences: BTreeMap<Vec<u8>, u64>,
 }
 
-/// Applies one `StatusFeed` message from the Issuer.
-pub fn apply_feed(state: &StatusState, feed: &[u8]) -> Result<StatusState> {
-    let feed = StatusFeed::from_bytes(feed)?;
+/// Applies one signed `StatusFeed` from the Issuer's back office: only one
+/// signed by the Issuer (STA-006), never undoing a revocation or changing a
+/// kind (STA-007), and only when newer than the last one applied for that
+/// certificate (STA-008). The very feed applied last, again, changes nothing.
+pub fn apply_feed(
+    provider: &dyn CryptoProvider,
+    config: &StatusConfig,
+    state: &StatusState,
+    feed: &[u8],
+    now: UnixTime,
+) -> Result<StatusState> {
+    use crate::mutants::Mutation;
+    let signed = decode_sign1(feed, &Limits::V0)?;
+    if !Mutation::TrustAnyFeedSigner.disables(config.mutation) {
+        let chain = signed.x5chain()?;
+        let issuer = validate_chain(provider, &chain, &config.issuer_anchor, Purpose::IssuerReceipts, now)?;
+        signed.verify(provider, &issuer.public_key, b"")?;
+    }
+    let feed = StatusFeed::from_bytes(signed.payload())?;
+    let held = state.entries.get(&feed.serial);
+    let last = state.sequences.get(&feed.serial).copied().unwrap_or(0);
+    if held == Some(&(feed.kind, feed.status)) && last == feed.sequence {
+        return Ok(state.clone());
+    }
+    if let Some((kind, status)) = held {
+        let undoes = matches!(status, CertStatus::Revoked { .. }) && *status != feed.status;
+        if (*kind != feed.kind || undoes) && !Mutation::FeedUndoesRevocation.disables(config.mutation) {
+            return Err(Error::new(Code::FeedConflict, "the feed contradicts a revocation or changes the kind"));
+        }
+        if feed.sequence <= last && !Mutation::AcceptStaleFeed.disables(config.mutation) {
+            return Err(Error::with_detail(
+                Code::FeedStale,
+                format!("feed {} is not newer than {last}", feed.sequence),
+            ));
+        }
+    }
     let mut next = state.clone();
+    next.sequences.insert(feed.serial.clone(), feed.sequence.max(last));
     next.entries.insert(feed.serial, (feed.kind, feed.status));
     Ok(next)
 }

@@ -8,10 +8,11 @@
 
 use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::CardEvent;
-use jpki_reference::msgs::Kind;
 use jpki_reference::msgs::lifecycle::HolderAction;
+use jpki_reference::msgs::status::CertStatus;
 use jpki_reference::msgs::status::RevocationReason;
-use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, SHOP_RP, World};
+use jpki_reference::msgs::{Kind, Message, UvMethod};
+use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
@@ -67,21 +68,35 @@ pub enum Op {
     Card { holder: usize, sign_only: bool },
     /// A device comes online (or goes offline) and syncs.
     Online { device: usize, online: bool },
+    /// Path A shaped by the holder: `old` replaces all it holds with new keys
+    /// of `kinds` (0 both, 1 sign, 2 auth) on `new`, verified by passcode or
+    /// biometrics.
+    MigrateKinds { old: usize, new: usize, kinds: u8, passcode: bool, key: u8 },
+    /// A StatusFeed sent earlier, delivered again: the `nth` sent (counted
+    /// from the first, modulo how many were sent).
+    ReplayFeed { nth: u8 },
+    /// A feed suspending `device`'s first certificate, newer than any sent,
+    /// signed by a verifier instead of the Issuer.
+    ForgedFeed { device: usize },
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
 /// earlier branches, so `IssueTwice` (an issuance and its retry in one op)
 /// comes first: a failing pair of issuances can shrink into it.
+///
+/// Holders and devices are drawn with the first ones likelier (3:1 and
+/// 3:2:1): most rules break only when operations meet on one holder's
+/// device, and a third device is needed only for rarer interleavings.
 pub fn op() -> impl Strategy<Value = Op> {
-    let h = 0..HOLDERS.len();
-    let d = 0..DEVICES.len();
+    let h = prop_oneof![3 => Just(0usize), 1 => Just(1usize)];
+    let d = prop_oneof![3 => Just(0usize), 2 => Just(1usize), 1 => Just(2usize)];
     prop_oneof![
         1 => (h.clone(), d.clone()).prop_map(|(holder, device)| Op::IssueTwice { holder, device }),
         4 => (h.clone(), d.clone(), 0u8..3, 0u8..4).prop_map(|(holder, device, kinds, key)| Op::Issue { holder, device, kinds, key }),
         4 => (d.clone(), 0usize..2).prop_map(|(device, rp)| Op::Authenticate { device, rp }),
         3 => (d.clone(), 0usize..2, any::<bool>()).prop_map(|(device, rp, passcode)| Op::Sign { device, rp, passcode }),
         1 => d.clone().prop_map(|device| Op::Replay { device }),
-        1 => d.clone().prop_map(|device| Op::CounterBack { device }),
+        2 => d.clone().prop_map(|device| Op::CounterBack { device }),
         1 => d.clone().prop_map(|device| Op::OtherRp { device }),
         1 => d.clone().prop_map(|device| Op::NonDeterministic { device }),
         1 => d.clone().prop_map(|device| Op::Unreachable { device }),
@@ -92,7 +107,11 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (h.clone(), d.clone(), d.clone()).prop_map(|(holder, old, new)| Op::MigrateCard { holder, old, new }),
         1 => (d.clone(), any::<bool>(), 0u8..4).prop_map(|(device, released, key)| Op::RevokeFromDevice { device, released, key }),
         1 => (h, any::<bool>()).prop_map(|(holder, sign_only)| Op::Card { holder, sign_only }),
-        1 => (d, any::<bool>()).prop_map(|(device, online)| Op::Online { device, online }),
+        1 => (d.clone(), any::<bool>()).prop_map(|(device, online)| Op::Online { device, online }),
+        2 => (d.clone(), d.clone(), 0u8..3, any::<bool>(), 0u8..4)
+            .prop_map(|(old, new, kinds, passcode, key)| Op::MigrateKinds { old, new, kinds, passcode, key }),
+        2 => (0u8..8).prop_map(|nth| Op::ReplayFeed { nth }),
+        1 => d.prop_map(|device| Op::ForgedFeed { device }),
     ]
 }
 
@@ -108,6 +127,54 @@ pub fn world_for(sut: bool, seed: [u8; 32]) -> World {
         world.add_device(device);
     }
     world
+}
+
+/// The kinds an operation's `kinds` field names.
+fn kinds_of(kinds: u8) -> Vec<Kind> {
+    match kinds {
+        0 => Kind::ALL.to_vec(),
+        1 => vec![Kind::Sign],
+        _ => vec![Kind::Auth],
+    }
+}
+
+/// An answer carrying a receipt: `ok[action: statuses]`, what the receipt
+/// states once verified offline, serials left out (they are the SUT's
+/// random choice), statuses in order (REV-010).
+fn receipt_answer(w: &World, result: Result<Vec<u8>, jpki_reference::world::FlowError>) -> String {
+    let receipt = match result {
+        Ok(receipt) => receipt,
+        Err(e) => return e.code().as_str().into(),
+    };
+    let said = w
+        .pki()
+        .mobile_root
+        .anchor(w.provider())
+        .and_then(|anchor| jpki_reference::receipt::verify_receipt(w.provider(), &receipt, &anchor, w.now()));
+    match said {
+        Ok(said) => {
+            let mut statuses: Vec<String> = said.entries.iter().map(|e| status_word(&e.status)).collect();
+            statuses.sort();
+            format!("ok[{:?}: {}]", said.action, statuses.join(" "))
+        }
+        Err(e) => format!("ok[receipt refused: {}]", e.code),
+    }
+}
+
+/// A status in one comma-free word.
+fn status_word(status: &CertStatus) -> String {
+    match status {
+        CertStatus::Good => "good".into(),
+        CertStatus::Suspended => "suspended".into(),
+        CertStatus::Revoked { reason, at } => format!("revoked/{reason:?}@{at}"),
+    }
+}
+
+/// A StatusFeed's payload as sent (the suite reads the wire).
+fn sent_feed(feed: &[u8]) -> Option<jpki_reference::msgs::status::StatusFeed> {
+    use jpki_reference::codec::{Limits, cose_sign1::decode_sign1};
+    let signed = decode_sign1(feed, &Limits::V0).ok()?;
+    jpki_reference::msgs::status::StatusFeed::from_bytes(signed.payload()).ok()
 }
 
 fn code<T>(result: Result<T, jpki_reference::world::FlowError>) -> String {
@@ -127,12 +194,7 @@ pub fn apply(w: &mut World, op: &Op) -> String {
     let rp = |i: usize| if i == 0 { GOV_RP } else { SHOP_RP };
     match *op {
         Op::Issue { holder, device, kinds, key } => {
-            let kinds = match kinds {
-                0 => Kind::ALL.to_vec(),
-                1 => vec![Kind::Sign],
-                _ => vec![Kind::Auth],
-            };
-            let params = IssueParams { kinds, ..IssueParams::both(key) };
+            let params = IssueParams { kinds: kinds_of(kinds), ..IssueParams::both(key) };
             code(w.issue(HOLDERS[holder], DEVICES[device], &params))
         }
         Op::IssueTwice { holder, device } => {
@@ -204,15 +266,15 @@ pub fn apply(w: &mut World, op: &Op) -> String {
         }
         Op::Hold { holder, action, key } => {
             let action = [HolderAction::Suspend, HolderAction::Resume, HolderAction::ReportLost][usize::from(action)];
-            code(w.holder_action(HOLDERS[holder], action, &LifecycleParams::with_key(key)))
+            let result = w.holder_action(HOLDERS[holder], action, &LifecycleParams::with_key(key));
+            receipt_answer(w, result)
         }
         Op::HoldAndLift { holder, key } => {
-            let hold = code(w.holder_action(HOLDERS[holder], HolderAction::Suspend, &LifecycleParams::with_key(key)));
-            let lift = code(w.holder_action(
-                HOLDERS[holder],
-                HolderAction::Resume,
-                &LifecycleParams::with_key(key.wrapping_add(100)),
-            ));
+            let result = w.holder_action(HOLDERS[holder], HolderAction::Suspend, &LifecycleParams::with_key(key));
+            let hold = receipt_answer(w, result);
+            let lift_key = LifecycleParams::with_key(key.wrapping_add(100));
+            let result = w.holder_action(HOLDERS[holder], HolderAction::Resume, &lift_key);
+            let lift = receipt_answer(w, result);
             format!("{hold},{lift}")
         }
         Op::MigrateOld { old, new, key } => {
@@ -224,7 +286,8 @@ pub fn apply(w: &mut World, op: &Op) -> String {
         }
         Op::RevokeFromDevice { device, released, key } => {
             let reason = if released { RevocationReason::DeviceReleased } else { RevocationReason::HolderRequest };
-            code(w.revoke_from_device(DEVICES[device], reason, &LifecycleParams::with_key(key)))
+            let result = w.revoke_from_device(DEVICES[device], reason, &LifecycleParams::with_key(key));
+            receipt_answer(w, result)
         }
         Op::Card { holder, sign_only } => {
             code(w.card_event(HOLDERS[holder], if sign_only { CardEvent::SignRevoked } else { CardEvent::AuthRevoked }))
@@ -232,6 +295,42 @@ pub fn apply(w: &mut World, op: &Op) -> String {
         Op::Online { device, online } => {
             w.set_online(DEVICES[device], online);
             code(w.sync_device(DEVICES[device]))
+        }
+        Op::MigrateKinds { old, new, kinds, passcode, key } => {
+            let replaces = w.installed_serials(DEVICES[old]).unwrap_or_default();
+            let plan = MigrationPlan { replaces, kinds: kinds_of(kinds) };
+            let uv_method = if passcode { UvMethod::Passcode } else { UvMethod::Biometric };
+            let params = LifecycleParams { uv_method, ..LifecycleParams::with_key(key) };
+            match w.migration_intent_with(DEVICES[old], DEVICES[new], &plan, &params) {
+                Ok(intent) => code(w.submit_migration(DEVICES[new], &intent)),
+                Err(e) => e.code().as_str().into(),
+            }
+        }
+        Op::ReplayFeed { nth } => {
+            let sent = w.sent_feeds();
+            let Some(index) = usize::from(nth).checked_rem(sent.len()) else { return "no-feed".into() };
+            let feed = sent[index].clone();
+            code(w.status_feed_judges(&feed))
+        }
+        Op::ForgedFeed { device } => {
+            let Some(serial) = w.installed_serials(DEVICES[device]).ok().and_then(|s| s.first().cloned()) else {
+                return "no-certificate".into();
+            };
+            let newest = w.sent_feeds().iter().filter_map(|f| sent_feed(f)).map(|f| f.sequence).max().unwrap_or(0);
+            let Some(first) = w.sent_feeds().iter().filter_map(|f| sent_feed(f)).find(|f| f.serial == serial) else {
+                return "no-feed".into();
+            };
+            let verifier = match w.verifier(GOV_RP) {
+                Some(config) => config.credential.clone(),
+                None => return "no-verifier".into(),
+            };
+            let forged = w
+                .forge_status_feed(&serial, first.kind, CertStatus::Suspended, newest + 1)
+                .map(|feed| super::surgery::resigned_by(w.provider(), &feed, &verifier.key.secret, &verifier.cert));
+            match forged {
+                Ok(feed) => code(w.status_feed_judges(&feed)),
+                Err(e) => e.code.as_str().into(),
+            }
         }
     }
 }
@@ -280,7 +379,9 @@ fn indices(op: &Op) -> (usize, usize) {
         | Op::Unreachable { device }
         | Op::RevokeFromDevice { device, .. }
         | Op::Online { device, .. } => (0, device),
-        Op::Advance { .. } => (0, 0),
+        Op::MigrateKinds { new, .. } => (0, new),
+        Op::ForgedFeed { device } => (0, device),
+        Op::Advance { .. } | Op::ReplayFeed { .. } => (0, 0),
     }
 }
 
@@ -314,8 +415,15 @@ fn replacements(op: &Op) -> Vec<Op> {
             Op::Unreachable { device },
             Op::RevokeFromDevice { device, released: false, key: 0 },
             Op::Online { device, online: true },
+            Op::ForgedFeed { device },
         ]);
+        for kinds in 0..3 {
+            for passcode in [false, true] {
+                out.push(Op::MigrateKinds { old: 0, new: device, kinds, passcode, key: 0 });
+            }
+        }
     }
+    out.extend((0..4).map(|nth| Op::ReplayFeed { nth }));
     for &holder in &holders {
         out.extend((0..3).map(|action| Op::Hold { holder, action, key: 0 }));
         out.push(Op::HoldAndLift { holder, key: 0 });

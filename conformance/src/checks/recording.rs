@@ -95,9 +95,9 @@ impl IssuerRole for Recorded<dyn IssuerRole> {
 }
 
 impl StatusRole for Recorded<dyn StatusRole> {
-    fn apply_feed(&mut self, feed: &[u8]) -> Result<()> {
+    fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> Result<()> {
         drove(Role::Status);
-        self.0.apply_feed(feed)
+        self.0.apply_feed(feed, now)
     }
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>> {
         drove(Role::Status);

@@ -8,11 +8,12 @@ use jpki_reference::codec::encode;
 use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::issuance::IssuanceChallenge;
-use jpki_reference::msgs::status::CertStatus;
+use jpki_reference::msgs::lifecycle::HolderAction;
+use jpki_reference::msgs::status::RevocationReason;
 use jpki_reference::msgs::{Kind, Message, UvMethod};
-use jpki_reference::pki::{CertRole, CertTemplate, IssuerRef, NameAttribute, ParsedCert, Purpose, issue_certificate};
+use jpki_reference::pki::{CertRole, CertTemplate, IssuerRef, NameAttribute, Purpose, issue_certificate};
 use jpki_reference::time::DAY;
-use jpki_reference::world::{GOV_RP, Hop, IssueParams, SHOP_RP, WORLD_START};
+use jpki_reference::world::{GOV_RP, Hop, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, WORLD_START};
 
 use super::context::{self, refused};
 use super::surgery::*;
@@ -64,6 +65,8 @@ const AUTH: &[F] = &[F::Issuance, F::Authentication];
 const SIGN: &[F] = &[F::Issuance, F::Signing];
 /// The features of an issuance alone.
 const ISSUE: &[F] = &[F::Issuance];
+/// The features of an issuance, then a migration with the old phone.
+const MIGRATE: &[F] = &[F::Issuance, F::MigrationOldDevice];
 
 /// One check per defect case.
 pub(crate) fn cases() -> Vec<Case> {
@@ -398,13 +401,7 @@ pub(crate) fn cases() -> Vec<Case> {
         }),
         verifier(AUTH, &["PKI-013", "USE-013"], "use of a suspended certificate", Code::CertSuspended, || {
             let mut w = issued();
-            let serial = ParsedCert::parse(
-                w.provider(),
-                w.device("phone").unwrap().installed[&Kind::Auth].cert.as_ref().unwrap(),
-            )
-            .unwrap()
-            .serial;
-            w.feed_status(&serial, Kind::Auth, CertStatus::Suspended).unwrap();
+            w.holder_action("ichiro", HolderAction::Suspend, &LifecycleParams::with_key(9)).unwrap();
             // USE-013: a use is accepted only on a fresh `good`; `suspended` gives cert_suspended
             context::refused_under(w.authenticate("phone", SHOP_RP), Code::CertSuspended, "USE-013");
         }),
@@ -678,6 +675,54 @@ pub(crate) fn cases() -> Vec<Case> {
                     }
                 });
                 refused(w.sync_device("phone"), Code::WipeUnknown);
+            },
+        ),
+        issuer(
+            MIGRATE,
+            &["MIG-005"],
+            "path A asks for a kind the phone does not hold",
+            Code::MigrationKindsMismatch,
+            || {
+                let mut w = fresh();
+                w.issue("ichiro", "phone", &IssueParams { kinds: vec![Kind::Auth], ..IssueParams::both(1) }).unwrap();
+                w.add_device("new");
+                let plan = MigrationPlan { replaces: w.installed_serials("phone").unwrap(), kinds: Kind::ALL.to_vec() };
+                let intent = w.migration_intent_with("phone", "new", &plan, &LifecycleParams::with_key(2)).unwrap();
+                refused(w.submit_migration("new", &intent), Code::MigrationKindsMismatch);
+            },
+        ),
+        issuer(MIGRATE, &["MIG-006"], "path A moves sign on a passcode", Code::MigrationUvInsufficient, || {
+            let mut w = issued();
+            w.add_device("new");
+            let params = LifecycleParams { uv_method: UvMethod::Passcode, ..LifecycleParams::with_key(2) };
+            refused(w.migrate_with_old_device("phone", "new", &params), Code::MigrationUvInsufficient);
+        }),
+        issuer(MIGRATE, &["MIG-007"], "path A to the same phone", Code::SameDevice, || {
+            let mut w = issued();
+            refused(w.migrate_with_old_device("phone", "phone", &LifecycleParams::with_key(2)), Code::SameDevice);
+        }),
+        status(
+            &[F::Issuance, F::DeviceRevocation],
+            &["STA-007", "REV-001"],
+            "an issuance feed replayed after the revocation",
+            Code::FeedConflict,
+            || {
+                let mut w = issued();
+                w.revoke_from_device("phone", RevocationReason::HolderRequest, &LifecycleParams::with_key(2)).unwrap();
+                let first = w.sent_feeds()[0].clone();
+                refused(w.status_feed_judges(&first), Code::FeedConflict);
+            },
+        ),
+        status(
+            &[F::Issuance, F::Suspension],
+            &["STA-008"],
+            "an issuance feed replayed during a hold",
+            Code::FeedStale,
+            || {
+                let mut w = issued();
+                w.holder_action("ichiro", HolderAction::Suspend, &LifecycleParams::with_key(2)).unwrap();
+                let first = w.sent_feeds()[0].clone();
+                refused(w.status_feed_judges(&first), Code::FeedStale);
             },
         ),
         status(AUTH, &["STA-005"], "status asked about an unknown serial", Code::CertUnknown, || {

@@ -77,6 +77,13 @@ pub(crate) fn join(provider: &dyn CryptoProvider, parts: &Parts, secret: &Secret
 
 /// A COSE_Sign1 over `protected` and `payload` bytes exactly as given (they
 /// may be non-deterministic), correctly signed with `secret`.
+/// `signed` with its x5chain replaced by `cert` and signed again by `secret`.
+pub(crate) fn resigned_by(provider: &dyn CryptoProvider, signed: &[u8], secret: &SecretKey, cert: &[u8]) -> Vec<u8> {
+    let mut parts = split(signed);
+    set(&mut parts.protected, 33, Value::Bytes(cert.to_vec()));
+    join(provider, &parts, secret)
+}
+
 pub(crate) fn sign_raw(
     provider: &dyn CryptoProvider,
     protected: &[u8],

@@ -177,8 +177,9 @@ impl IssuerRole for ShimIssuer {
 pub struct ShimStatus(Shared);
 
 impl StatusRole for ShimStatus {
-    fn apply_feed(&mut self, feed: &[u8]) -> jpki_reference::Result<()> {
-        call(&self.0, "status.apply_feed", map(vec![("feed", Value::Bytes(feed.to_vec()))])).map(|_| ())
+    fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> jpki_reference::Result<()> {
+        let params = map(vec![("feed", Value::Bytes(feed.to_vec())), ("now", Value::Integer(now.into()))]);
+        call(&self.0, "status.apply_feed", params).map(|_| ())
     }
     fn answer(&mut self, request: &[u8], now: UnixTime) -> jpki_reference::Result<Vec<u8>> {
         call(&self.0, "status.answer", request_and_now(request, now)).map(|v| bytes_of(v, "status answer"))

@@ -209,7 +209,7 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(Value::Null)
             }
             "status.apply_feed" => {
-                self.roles()?.status.apply_feed(&b("feed")?)?;
+                self.roles()?.status.apply_feed(&b("feed")?, now()?)?;
                 Ok(Value::Null)
             }
             "status.answer" => Ok(Value::Bytes(self.roles()?.status.answer(&b("request")?, now()?)?)),

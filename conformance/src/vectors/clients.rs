@@ -11,7 +11,7 @@ use jpki_reference::codec::encode;
 use jpki_reference::crypto::SecretKey;
 use jpki_reference::msgs::error_msg::ErrorMessage;
 use jpki_reference::msgs::lifecycle::WipeCommandPayload;
-use jpki_reference::msgs::status::{CertStatus, RevocationReason, StatusFeed};
+use jpki_reference::msgs::status::{CertStatus, RevocationReason};
 use jpki_reference::msgs::{Kind, Message};
 use jpki_reference::world::{GOV_RP, LifecycleParams, World};
 
@@ -20,7 +20,7 @@ use super::fixtures::{DEVICE, device_setup};
 use super::format::VectorFile;
 use super::generate::file;
 use super::servers::{Case, cbor, group_with};
-use crate::checks::surgery::{Parts, entries_of, int, join, raw_map, set, sign_raw, split};
+use crate::checks::surgery::{entries_of, int, join, raw_map, sign_raw, split};
 
 fn world(setup: &str) -> (World, Vec<u8>) {
     let mut w = World::new(VECTOR_SEED).unwrap();
@@ -91,9 +91,7 @@ fn resigned_raw_payload(
 
 /// `signed` with its x5chain replaced by `cert` and signed by `secret`.
 fn signed_by(w: &World, signed: &[u8], secret: &SecretKey, cert: &[u8]) -> Vec<u8> {
-    let mut parts: Parts = split(signed);
-    set(&mut parts.protected, 33, Value::Bytes(cert.to_vec()));
-    join(w.provider(), &parts, secret)
+    crate::checks::surgery::resigned_by(w.provider(), signed, secret, cert)
 }
 
 fn device_file(message: &str, setup: &str, w: &World, cases: Vec<Case>, what: &str) -> VectorFile {
@@ -307,54 +305,122 @@ pub(super) fn device_wipe_command() -> VectorFile {
     device_file("WipeCommand", "wipe-pending", &w, cases, "spec/lifecycle.md, REV-005 and REV-007")
 }
 
-/// StatusFeed as Status judges it: the Issuer's back office sets a status.
+/// StatusFeed as Status judges it: the Issuer's back office sets a status,
+/// signed by the Issuer's receipts certificate, newer than what Status holds.
 pub(super) fn status_feed() -> VectorFile {
-    let (w, _) = world("issued");
-    let snapshot = cbor(&w.snapshot().status);
+    let (mut w, _) = world("issued");
     let serial = jpki_reference::pki::ParsedCert::parse(
         w.provider(),
         w.device(DEVICE).unwrap().installed[&Kind::Auth].cert.as_ref().unwrap(),
     )
     .unwrap()
     .serial;
-    let feed = |status| StatusFeed { serial: serial.clone(), kind: Kind::Auth, status }.to_bytes().unwrap();
-    let revoked = feed(CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: w.now() });
+    let last = w.snapshot().status.sequences[&serial];
+    let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
+    let forge = |w: &World, kind, status, sequence| w.forge_status_feed(&serial, kind, status, sequence).unwrap();
+    let next = last + 10;
+    let revoked_status = CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: w.now() };
+    let revoked = forge(&w, Kind::Auth, revoked_status, next);
+    let good_again = forge(&w, Kind::Auth, CertStatus::Good, last);
+    let resign = |signed: &[u8], edit: &dyn Fn(&mut Vec<(Value, Value)>)| {
+        resigned_raw_payload(&w, signed, &receipts.secret, |e| edit(e))
+    };
+    let verifier = w.verifier(jpki_reference::world::GOV_RP).unwrap().credential.clone();
     let at = |comment, input, code, flags| Case::at("feed", comment, input, code, flags);
-    let cases = vec![
-        at("suspended", feed(CertStatus::Suspended), None, vec!["StatusFeed"]),
+    let first_cases = vec![
+        at("suspended", forge(&w, Kind::Auth, CertStatus::Suspended, next), None, vec!["StatusFeed"]),
         at("revoked with reason and time", revoked.clone(), None, vec!["StatusFeed"]),
         at(
             "a new certificate, good",
-            StatusFeed { serial: vec![0x11; 16], kind: Kind::Sign, status: CertStatus::Good }.to_bytes().unwrap(),
+            w.forge_status_feed(&[0x11; 16], Kind::Sign, CertStatus::Good, next).unwrap(),
             None,
             vec!["StatusFeed"],
         ),
+        at("the feed Status applied last, again: no effect", good_again.clone(), None, vec!["FeedReplay"]),
+        at(
+            "suspended, under the sequence number already applied",
+            forge(&w, Kind::Auth, CertStatus::Suspended, last),
+            Some(Code::FeedStale),
+            vec!["FeedReplay"],
+        ),
+        at(
+            "the certificate's kind changed",
+            forge(&w, Kind::Sign, CertStatus::Good, next),
+            Some(Code::FeedConflict),
+            vec!["FeedConflict"],
+        ),
+        at(
+            "signed by a verifier, not the Issuer",
+            signed_by(&w, &revoked, &verifier.key.secret, &verifier.cert),
+            Some(Code::WrongPurpose),
+            vec!["FeedSigner"],
+        ),
+        at(
+            "a bare payload, unsigned",
+            encode(&split(&revoked).payload).unwrap(),
+            Some(Code::WrongTag),
+            vec!["FeedSigner"],
+        ),
+        at(
+            "a signature that does not verify",
+            flipped_signature(&revoked),
+            Some(Code::BadSignature),
+            vec!["FeedSigner"],
+        ),
         at(
             "revoked without its reason",
-            edited(&revoked, |e| e.retain(|(k, _)| *k != int(6))),
+            resign(&revoked, &|e| e.retain(|(k, _)| *k != int(6))),
             Some(Code::Malformed),
             vec!["Shape"],
         ),
-        at("status 3", edited(&feed(CertStatus::Good), |e| put(e, 2, int(3))), Some(Code::Malformed), vec!["Shape"]),
+        at("status 3", resign(&revoked, &|e| put(e, 2, int(3))), Some(Code::Malformed), vec!["Shape"]),
         at(
             "a 21-byte serial",
-            edited(&feed(CertStatus::Good), |e| put(e, 1, Value::Bytes(vec![1; 21]))),
+            resign(&revoked, &|e| put(e, 1, Value::Bytes(vec![1; 21]))),
             Some(Code::Malformed),
             vec!["Shape"],
         ),
-        at("map keys out of order", reversed(&revoked), Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
+        at(
+            "map keys out of order",
+            resign(&revoked, &|e| e.reverse()),
+            Some(Code::UnsortedMapKeys),
+            vec!["NonDeterministicEncoding"],
+        ),
         at(
             "an unknown field 9",
-            edited(&revoked, |e| e.push((int(9), Value::Null))),
+            resign(&revoked, &|e| e.push((int(9), Value::Null))),
             Some(Code::UnknownField),
             vec!["UnknownField"],
         ),
     ];
+    let first = group_with(&w, Some(cbor(&w.snapshot().status)), None, first_cases, 1);
+    // the certificate is revoked at Status: terminal
+    w.status_feed_judges(&revoked).unwrap();
+    let second_cases = vec![
+        at(
+            "good, newer, for a revoked certificate",
+            forge(&w, Kind::Auth, CertStatus::Good, next + 1),
+            Some(Code::FeedConflict),
+            vec!["FeedConflict"],
+        ),
+        at(
+            "revoked again with another reason",
+            forge(&w, Kind::Auth, CertStatus::Revoked { reason: RevocationReason::DeviceLost, at: w.now() }, next + 1),
+            Some(Code::FeedConflict),
+            vec!["FeedConflict"],
+        ),
+        at("the replayed good feed of its issuance", good_again, Some(Code::FeedConflict), vec!["FeedConflict"]),
+        at("the revocation feed again: no effect", revoked, None, vec!["FeedReplay"]),
+    ];
+    let second = group_with(&w, Some(cbor(&w.snapshot().status)), None, second_cases, first.tests.len() + 1);
     let header = vec![
         "StatusFeed as Status judges it (spec/use.md §3): the Issuer's back-office message setting one".into(),
-        "certificate's status. The fixture is Status's stored state (snapshot, spec/snapshot.cddl).".into(),
+        "certificate's status, signed by the Issuer's receipts certificate under the mobile root. The fixture is"
+            .into(),
+        "Status's stored state (snapshot, spec/snapshot.cddl), including the last sequence number per certificate."
+            .into(),
     ];
-    file("StatusFeed", "status", header, vec![group_with(&w, Some(snapshot), None, cases, 1)])
+    file("StatusFeed", "status", header, vec![first, second])
 }
 
 /// Receipt as a shop checks it offline with the Issuer's trust anchor.
@@ -386,18 +452,31 @@ pub(super) fn client_receipt() -> VectorFile {
             vec!["UnknownField"],
         ),
         at(
-            "reason 99, signed",
-            resigned_raw_payload(&w, &receipt, &receipts.secret, |e| put(e, 2, int(99))),
+            "action 99, signed",
+            resigned_raw_payload(&w, &receipt, &receipts.secret, |e| put(e, 1, int(99))),
+            Some(Code::Malformed),
+            vec!["Shape"],
+        ),
+        at(
+            "an entry revoked without its reason, signed",
+            resigned_raw_payload(&w, &receipt, &receipts.secret, |e| {
+                if let Some((_, Value::Array(entries))) = e.iter_mut().find(|(k, _)| *k == int(2)) {
+                    if let Some(Value::Map(first)) = entries.first_mut() {
+                        first.retain(|(k, _)| *k != int(6));
+                    }
+                }
+            }),
             Some(Code::Malformed),
             vec!["Shape"],
         ),
         at("truncated", receipt[..receipt.len() - 10].to_vec(), Some(Code::Malformed), vec!["Truncation"]),
     ];
     let header = vec![
-        "Receipt as anyone checks it offline (spec/lifecycle.md REV-006): COSE_Sign1 by the Issuer's receipts".into(),
-        "certificate chaining to trustAnchors.mobile, valid at the group's clock. No SUT role receives it in v0;"
+        "Receipt as anyone checks it offline (spec/lifecycle.md REV-006, REV-010): COSE_Sign1 by the Issuer's".into(),
+        "receipts certificate chaining to trustAnchors.mobile, valid at the group's clock, stating the action and each"
             .into(),
-        "the runner judges it with the suite's own checker, and the file pins the format for client libraries.".into(),
+        "certificate's status on record.".into(),
+        "No SUT role receives it in v0; the runner judges it with the suite's own checker, and the file pins the format for client libraries.".into(),
     ];
     file("Receipt", "client", header, vec![group_with(&w, None, None, cases, 1)])
 }

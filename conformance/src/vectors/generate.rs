@@ -684,8 +684,38 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
                 &["REV-005", "PKI-005"],
             ),
         ),
-        ("StatusFeed", note("None", "The Issuer's back office sets a certificate's status at once.", &["REV-005"])),
-        ("Receipt", note("Receipt", "Receipts verify offline with the Issuer's trust anchor.", &["REV-006"])),
+        (
+            "StatusFeed",
+            note("None", "The Issuer's back office sets a certificate's status at once.", &["REV-005", "STA-006"]),
+        ),
+        (
+            "FeedSigner",
+            note("Authentication", "Status applies only feeds the Issuer's receipts certificate signed.", &["STA-006"]),
+        ),
+        (
+            "FeedConflict",
+            note(
+                "Replay",
+                "A feed never brings a revoked certificate back, changes its revocation or its kind.",
+                &["STA-007", "REV-001", "INV-010"],
+            ),
+        ),
+        (
+            "FeedReplay",
+            note(
+                "Replay",
+                "A feed older than the last one applied is refused; the last one again has no effect.",
+                &["STA-008"],
+            ),
+        ),
+        (
+            "Receipt",
+            note(
+                "Receipt",
+                "Receipts verify offline with the Issuer's trust anchor and state what happened.",
+                &["REV-006", "REV-010"],
+            ),
+        ),
         ("ErrorMessage", note("ErrorReporting", "A registry code with its own requirement id.", &["ENC-001"])),
         ("Truncation", note("MalformedEncoding", "Truncated CBOR.", &["ENC-001"])),
         (

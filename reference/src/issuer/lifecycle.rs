@@ -9,7 +9,8 @@ use crate::codec::cose_sign1::decode_sign1;
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
 use crate::msgs::lifecycle::{
-    DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload, WipeReceiptPayload,
+    DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload, ReceiptAction,
+    WipeReceiptPayload,
 };
 use crate::msgs::status::{CertStatus, RevocationReason};
 use crate::msgs::{Digest, Kind, Message, UvMethod};
@@ -118,6 +119,26 @@ fn check_kinds_moved(config: &IssuerConfig, state: &IssuerState, payload: &Migra
     Ok(())
 }
 
+/// The mutant's receipt (REV-010 switched off): every serial "revoked" for
+/// the request's reason at this instant, whatever happened.
+fn restated_receipt(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    next: &IssuerState,
+    serials: &[Vec<u8>],
+    reason: RevocationReason,
+    now: UnixTime,
+    device: Option<Digest>,
+) -> Result<Vec<u8>> {
+    let mut restated = next.clone();
+    for serial in serials {
+        if let Some(record) = restated.certs.get_mut(serial) {
+            record.status = CertStatus::Revoked { reason, at: now };
+        }
+    }
+    records::receipt(provider, config, &restated, ReceiptAction::Revoked, serials, now, device)
+}
+
 /// The live (active or suspended) certificates of `holder`.
 fn live_certs(state: &IssuerState, holder: &[u8]) -> Vec<(Vec<u8>, Kind, Digest, CertStatus)> {
     state
@@ -158,7 +179,7 @@ pub fn holder_action(
         HolderAction::ReportLost => {
             let mut by_device: Vec<(Digest, Vec<Vec<u8>>)> = Vec::new();
             for (serial, _, device, _) in &live {
-                feed.extend(records::revoke(&mut next, serial, RevocationReason::DeviceLost, now)?);
+                feed.extend(records::revoke(provider, config, &mut next, serial, RevocationReason::DeviceLost, now)?);
                 match by_device.iter_mut().find(|(d, _)| d == device) {
                     Some((_, serials)) => serials.push(serial.clone()),
                     None => by_device.push((*device, vec![serial.clone()])),
@@ -174,7 +195,7 @@ pub fn holder_action(
             let mut changed = Vec::new();
             for (serial, _, _, status) in &live {
                 if *status == CertStatus::Good {
-                    feed.push(records::set_status(&mut next, serial, CertStatus::Suspended)?);
+                    feed.push(records::set_status(provider, config, &mut next, serial, CertStatus::Suspended)?);
                     changed.push(serial.clone());
                 }
             }
@@ -188,10 +209,17 @@ pub fn holder_action(
                 }
                 match kind {
                     Kind::Auth if crate::mutants::Mutation::KeepAuthSuspended.disables(config.mutation) => continue,
-                    Kind::Auth => feed.push(records::set_status(&mut next, serial, CertStatus::Good)?),
-                    Kind::Sign => {
-                        feed.extend(records::revoke(&mut next, serial, RevocationReason::ReissueAfterHold, now)?)
+                    Kind::Auth => {
+                        feed.push(records::set_status(provider, config, &mut next, serial, CertStatus::Good)?)
                     }
+                    Kind::Sign => feed.extend(records::revoke(
+                        provider,
+                        config,
+                        &mut next,
+                        serial,
+                        RevocationReason::ReissueAfterHold,
+                        now,
+                    )?),
                 }
                 changed.push(serial.clone());
             }
@@ -204,8 +232,17 @@ pub fn holder_action(
             _ => Error::new(Code::CertUnknown, "the holder has no live mobile certificate"),
         });
     }
-    let device = live.first().map(|l| l.2).unwrap_or_default();
-    let response = records::receipt(provider, config, &changed, reason, now, device)?;
+    let response = if Mutation::ReceiptRestatesRequest.disables(config.mutation) {
+        let device = live.first().map(|l| l.2);
+        restated_receipt(provider, config, &next, &changed, reason, now, device)?
+    } else {
+        let action = match payload.action {
+            HolderAction::ReportLost => ReceiptAction::Revoked,
+            HolderAction::Suspend => ReceiptAction::Suspended,
+            HolderAction::Resume => ReceiptAction::Resumed,
+        };
+        records::receipt(provider, config, &next, action, &changed, now, None)?
+    };
     let mut key = format!("{event:?}:").into_bytes();
     key.extend_from_slice(&holder);
     key.extend_from_slice(&payload.idempotency_key);
@@ -248,7 +285,7 @@ pub fn device_revocation(
     let mut feed = Vec::new();
     let mut revoked = Vec::new();
     for serial in &payload.serials {
-        if let Some(message) = records::revoke(&mut next, serial, payload.reason, now)? {
+        if let Some(message) = records::revoke(provider, config, &mut next, serial, payload.reason, now)? {
             feed.push(message);
             revoked.push(serial.clone());
         }
@@ -256,7 +293,11 @@ pub fn device_revocation(
     if revoked.is_empty() {
         return Err(Error::new(Code::CertRevoked, "already revoked"));
     }
-    let response = records::receipt(provider, config, &payload.serials, payload.reason, now, device)?;
+    let response = if Mutation::ReceiptRestatesRequest.disables(config.mutation) {
+        restated_receipt(provider, config, &next, &payload.serials, payload.reason, now, Some(device))?
+    } else {
+        records::receipt(provider, config, &next, ReceiptAction::Revoked, &payload.serials, now, Some(device))?
+    };
     let mut key = b"revoked:".to_vec();
     key.extend_from_slice(&holder);
     key.extend_from_slice(&payload.idempotency_key);
@@ -318,6 +359,8 @@ pub enum CardEvent {
 /// Linked revocation (REV-008, REV-009): a card event revokes the linked
 /// mobile certificates in the same step.
 pub fn card_event(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
     state: &IssuerState,
     holder: &[u8],
     event: CardEvent,
@@ -333,7 +376,7 @@ pub fn card_event(
     let mut revoked = Vec::new();
     for (serial, kind, _, _) in live_certs(state, holder) {
         if event == CardEvent::AuthRevoked || kind == Kind::Sign {
-            feed.extend(records::revoke(&mut next, &serial, RevocationReason::CardRevoked, now)?);
+            feed.extend(records::revoke(provider, config, &mut next, &serial, RevocationReason::CardRevoked, now)?);
             revoked.push(serial);
         }
     }

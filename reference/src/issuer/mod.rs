@@ -128,6 +128,9 @@ pub struct IssuerState {
     pub outbox: Vec<Notification>,
     /// Remote-wipe commands by id.
     pub wipes: BTreeMap<[u8; 16], WipeRecord>,
+    /// The sequence number of the last StatusFeed sent (STA-008).
+    #[serde(default)]
+    pub feed_sequence: u64,
 }
 
 /// What an Issuer step sends besides its answer.

@@ -6,7 +6,7 @@ use crate::codec::cose_sign1::{SignOptions, sign1};
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
 use crate::msgs::issuance::{IssuanceResponse, IssuedCert, KeyRequest};
-use crate::msgs::lifecycle::{ReceiptPayload, WipeCommandPayload};
+use crate::msgs::lifecycle::{ReceiptAction, ReceiptEntry, ReceiptPayload, WipeCommandPayload};
 use crate::msgs::status::{CertStatus, RevocationReason, StatusFeed};
 use crate::msgs::{Digest, IdempotencyKey, Kind, Message, Nonce};
 use crate::notify::{Event, Notification};
@@ -161,6 +161,8 @@ fn fresh_serial(entropy: &mut dyn Entropy) -> Vec<u8> {
 /// Revokes `serial` at `at` unless it already is (terminal: reason and
 /// time never change, REV-002); returns the feed message when it changed.
 pub(super) fn revoke(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
     next: &mut IssuerState,
     serial: &[u8],
     reason: RevocationReason,
@@ -171,14 +173,37 @@ pub(super) fn revoke(
         return Ok(None);
     }
     record.status = CertStatus::Revoked { reason, at };
-    Ok(Some(StatusFeed { serial: serial.to_vec(), kind: record.kind, status: record.status }.to_bytes()?))
+    let (kind, status) = (record.kind, record.status);
+    Ok(Some(feed_message(provider, config, next, serial, kind, status)?))
 }
 
 /// Sets `serial`'s status to `status` (suspension, resumption).
-pub(super) fn set_status(next: &mut IssuerState, serial: &[u8], status: CertStatus) -> Result<Vec<u8>> {
+pub(super) fn set_status(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    next: &mut IssuerState,
+    serial: &[u8],
+    status: CertStatus,
+) -> Result<Vec<u8>> {
     let record = next.certs.get_mut(serial).ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
     record.status = status;
-    StatusFeed { serial: serial.to_vec(), kind: record.kind, status }.to_bytes()
+    let kind = record.kind;
+    feed_message(provider, config, next, serial, kind, status)
+}
+
+/// The signed StatusFeed telling Status a certificate's new status, under
+/// the next feed sequence number (STA-006, STA-008).
+pub(super) fn feed_message(
+    provider: &dyn CryptoProvider,
+    config: &IssuerConfig,
+    next: &mut IssuerState,
+    serial: &[u8],
+    kind: Kind,
+    status: CertStatus,
+) -> Result<Vec<u8>> {
+    next.feed_sequence += 1;
+    let feed = StatusFeed { serial: serial.to_vec(), kind, status, sequence: next.feed_sequence };
+    signed_by_issuer(provider, config, &feed.to_bytes()?)
 }
 
 /// Writes one notification.
@@ -200,12 +225,18 @@ pub(super) fn signed_by_issuer(
 pub(super) fn receipt(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
+    next: &IssuerState,
+    action: ReceiptAction,
     serials: &[Vec<u8>],
-    reason: RevocationReason,
-    revoked_at: UnixTime,
-    device: Digest,
+    now: UnixTime,
+    device: Option<Digest>,
 ) -> Result<Vec<u8>> {
-    let payload = ReceiptPayload { serials: serials.to_vec(), reason, revoked_at, device }.to_bytes()?;
+    let mut entries = Vec::new();
+    for serial in serials {
+        let record = next.certs.get(serial).ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
+        entries.push(ReceiptEntry { serial: serial.clone(), status: record.status });
+    }
+    let payload = ReceiptPayload { action, entries, time: now, device }.to_bytes()?;
     signed_by_issuer(provider, config, &payload)
 }
 
@@ -270,7 +301,7 @@ pub(super) fn commit_issuance(
                 status: CertStatus::Good,
             },
         );
-        feed.push(StatusFeed { serial: serial.clone(), kind: request.kind, status: CertStatus::Good }.to_bytes()?);
+        feed.push(feed_message(provider, config, &mut next, &serial, request.kind, CertStatus::Good)?);
         issued.push(IssuedCert { kind: request.kind, cert });
         serials.push(serial);
     }
@@ -284,7 +315,7 @@ pub(super) fn commit_issuance(
                 old_devices.push(record.device);
             }
         }
-        feed.extend(revoke(&mut next, serial, RevocationReason::Superseded, now)?);
+        feed.extend(revoke(provider, config, &mut next, serial, RevocationReason::Superseded, now)?);
     }
     for device in old_devices {
         let on_device: Vec<Vec<u8>> = commit

@@ -3,8 +3,8 @@
 //! receipts, and remote wipe.
 
 use super::issuance::{KeyRequest, keys_value, read_keys, read_serials, serials_value};
-use super::status::RevocationReason;
-use super::{Digest, IdempotencyKey, Message, Nonce, UvMethod, bounded_text, bytes, uint};
+use super::status::{CertStatus, RevocationReason, read_status, status_entries};
+use super::{Digest, IdempotencyKey, Message, Nonce, UvMethod, bounded_bytes, bounded_text, bytes, uint};
 use crate::codec::{Fields, Value, decode_v0, map, time_value};
 use crate::crypto::CryptoProvider;
 use crate::error::{Code, Error, Result};
@@ -169,39 +169,121 @@ impl Message for DeviceRevocationPayload {
     }
 }
 
-/// `ReceiptPayload`: signed by the Issuer's receipts key. A shop verifies a
-/// `device_released` receipt offline with the Issuer's trust anchor.
+/// What the step a receipt answers did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReceiptAction {
+    /// Certificates were revoked (lost phone, device revocation, release).
+    Revoked,
+    /// A hold was put on.
+    Suspended,
+    /// A hold was lifted (auth back to good, sign revoked).
+    Resumed,
+}
+
+impl ReceiptAction {
+    /// The wire value.
+    pub fn wire(self) -> u64 {
+        match self {
+            ReceiptAction::Revoked => 1,
+            ReceiptAction::Suspended => 2,
+            ReceiptAction::Resumed => 3,
+        }
+    }
+
+    /// From the wire value.
+    pub fn from_wire(value: u64) -> Result<Self> {
+        Ok(match value {
+            1 => ReceiptAction::Revoked,
+            2 => ReceiptAction::Suspended,
+            3 => ReceiptAction::Resumed,
+            other => return Err(Error::with_detail(Code::Malformed, format!("receipt action {other}"))),
+        })
+    }
+}
+
+/// One certificate a receipt names, with its status on record after the step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptEntry {
+    /// The certificate.
+    pub serial: Vec<u8>,
+    /// Its status on record: for a revoked one, the reason and time set
+    /// when it was first revoked (REV-002).
+    pub status: CertStatus,
+}
+
+/// `ReceiptPayload`: signed by the Issuer's receipts key, answering a holder
+/// action or a device revocation. A shop verifies a `device_released`
+/// receipt offline with the Issuer's trust anchor (REV-006); what it states
+/// is true of the registry (REV-010).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiptPayload {
-    /// The certificates revoked.
-    pub serials: Vec<Vec<u8>>,
-    /// Why.
-    pub reason: RevocationReason,
-    /// The revocation time (never moves, REV-002).
-    pub revoked_at: UnixTime,
-    /// The device (SHA-256 of its attestation subject).
-    pub device: Digest,
+    /// What the step did.
+    pub action: ReceiptAction,
+    /// The certificates it names, each with its status on record.
+    pub entries: Vec<ReceiptEntry>,
+    /// When the Issuer answered.
+    pub time: UnixTime,
+    /// The device whose certificates they are (SHA-256 of its attestation
+    /// subject); present for a device revocation only.
+    pub device: Option<Digest>,
+}
+
+impl ReceiptPayload {
+    /// The serials named, in order.
+    pub fn serials(&self) -> Vec<Vec<u8>> {
+        self.entries.iter().map(|e| e.serial.clone()).collect()
+    }
+
+    /// The status on record for `serial`, if the receipt names it.
+    pub fn status_of(&self, serial: &[u8]) -> Option<CertStatus> {
+        self.entries.iter().find(|e| e.serial == serial).map(|e| e.status)
+    }
 }
 
 impl Message for ReceiptPayload {
     const NAME: &'static str = "ReceiptPayload";
 
     fn to_value(&self) -> Value {
-        map(vec![
-            (1, serials_value(&self.serials)),
-            (2, uint(self.reason.wire())),
-            (3, time_value(self.revoked_at)),
-            (4, bytes(&self.device)),
-        ])
+        let entries = self
+            .entries
+            .iter()
+            .map(|entry| {
+                let mut fields = vec![(1, bytes(&entry.serial))];
+                fields.extend(status_entries(&entry.status));
+                map(fields)
+            })
+            .collect();
+        let mut fields = vec![(1, uint(self.action.wire())), (2, Value::Array(entries)), (3, time_value(self.time))];
+        if let Some(device) = &self.device {
+            fields.push((4, bytes(device)));
+        }
+        map(fields)
     }
 
     fn read(fields: &mut Fields) -> Result<Self> {
-        Ok(ReceiptPayload {
-            serials: read_serials(fields.required(1, "serials")?, "serials")?,
-            reason: RevocationReason::from_wire(fields.uint(2, "reason")?)?,
-            revoked_at: fields.time(3, "revoked at")?,
-            device: fields.fixed_bytes(4, "device")?,
-        })
+        let action = ReceiptAction::from_wire(fields.uint(1, "action")?)?;
+        let items = fields.array(2, "entries")?;
+        if items.is_empty() || items.len() > 4 {
+            return Err(Error::new(Code::Malformed, "a receipt names 1 to 4 certificates"));
+        }
+        let mut entries = Vec::new();
+        for item in items {
+            let mut entry = Fields::open("receipt entry", item)?;
+            let serial = bounded_bytes(&mut entry, 1, "serial", 20)?;
+            let status = read_status(&mut entry)?;
+            entry.finish()?;
+            entries.push(ReceiptEntry { serial, status });
+        }
+        let time = fields.time(3, "time")?;
+        let device = match fields.optional(4) {
+            None => None,
+            Some(Value::Bytes(device)) => Some(
+                <[u8; 32]>::try_from(device.as_slice())
+                    .map_err(|_| Error::new(Code::Malformed, "device digest must be 32 bytes"))?,
+            ),
+            Some(_) => return Err(Error::new(Code::Malformed, "device digest must be a bstr")),
+        };
+        Ok(ReceiptPayload { action, entries, time, device })
     }
 }
 

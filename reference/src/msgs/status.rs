@@ -65,7 +65,8 @@ pub enum CertStatus {
     },
 }
 
-fn status_entries(status: &CertStatus) -> Vec<(i64, Value)> {
+/// The map entries (keys 2, 6, 7) that state a certificate status.
+pub(crate) fn status_entries(status: &CertStatus) -> Vec<(i64, Value)> {
     match status {
         CertStatus::Good => vec![(2, uint(0))],
         CertStatus::Suspended => vec![(2, uint(1))],
@@ -73,7 +74,8 @@ fn status_entries(status: &CertStatus) -> Vec<(i64, Value)> {
     }
 }
 
-fn read_status(fields: &mut Fields) -> Result<CertStatus> {
+/// Reads keys 2, 6 and 7 back into a status.
+pub(crate) fn read_status(fields: &mut Fields) -> Result<CertStatus> {
     let code = fields.uint(2, "status")?;
     let reason = fields.optional(6);
     let at = fields.optional(7);
@@ -170,13 +172,16 @@ pub struct StatusFeed {
     pub kind: Kind,
     /// Its new status.
     pub status: CertStatus,
+    /// The Issuer's feed sequence number: every feed the Issuer sends has a
+    /// larger one than the feed before (STA-008).
+    pub sequence: u64,
 }
 
 impl Message for StatusFeed {
     const NAME: &'static str = "StatusFeed";
 
     fn to_value(&self) -> Value {
-        let mut entries = vec![(1, bytes(&self.serial)), (3, uint(self.kind.wire()))];
+        let mut entries = vec![(1, bytes(&self.serial)), (3, uint(self.kind.wire())), (4, uint(self.sequence))];
         entries.extend(status_entries(&self.status));
         map(entries)
     }
@@ -186,6 +191,7 @@ impl Message for StatusFeed {
             serial: bounded_bytes(fields, 1, "serial", 20)?,
             status: read_status(fields)?,
             kind: Kind::from_wire(fields.uint(3, "kind")?)?,
+            sequence: fields.uint(4, "sequence")?,
         })
     }
 }

@@ -8,8 +8,10 @@ use crate::codec::cose_sign1::{SignOptions, sign1_with};
 use crate::device::IssuanceChoice;
 use crate::issuer::CardEvent;
 use crate::msgs::issuance::IssuanceRequestPayload;
-use crate::msgs::lifecycle::{DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload};
-use crate::msgs::status::RevocationReason;
+use crate::msgs::lifecycle::{
+    DeviceRevocationPayload, HolderAction, HolderActionPayload, MigrationIntentPayload, ReceiptEntry,
+};
+use crate::msgs::status::{CertStatus, RevocationReason};
 use crate::msgs::{IdempotencyKey, Kind, Message, UvMethod};
 
 /// What a lifecycle request carries besides its subject.
@@ -210,7 +212,10 @@ impl World {
             let output = w.issuer.device_revocation(&request, now)?;
             w.feed(&output)?;
             let said = crate::receipt::verify_receipt(w.provider, &output.response, &w.mobile_anchor, now)?;
-            if said.reason == RevocationReason::DeviceReleased {
+            let released = |e: &ReceiptEntry| {
+                matches!(e.status, CertStatus::Revoked { reason: RevocationReason::DeviceReleased, .. })
+            };
+            if said.entries.iter().any(released) {
                 w.device_mut(device_name)?.release();
             }
             Ok(output.response)

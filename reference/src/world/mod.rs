@@ -192,6 +192,7 @@ pub struct World {
     violations: Vec<crate::invariants::Violation>,
     online: BTreeMap<String, bool>,
     tamper: Option<Tamper>,
+    sent_feeds: Vec<Vec<u8>>,
 }
 
 fn no_such(what: &'static str) -> Error {
@@ -266,6 +267,7 @@ impl World {
             violations: Vec::new(),
             online: BTreeMap::new(),
             tamper: None,
+            sent_feeds: Vec::new(),
         })
     }
 
@@ -300,6 +302,7 @@ impl World {
             violations: self.violations.clone(),
             online: self.online.clone(),
             tamper: None,
+            sent_feeds: self.sent_feeds.clone(),
         })
     }
 
@@ -381,16 +384,32 @@ impl World {
         self.verifier_configs.get(rp)
     }
 
-    /// The Issuer's back-office channel to Status: sets a certificate's
-    /// status directly (a `StatusFeed` message, as the Issuer sends).
-    pub fn feed_status(
-        &mut self,
+    /// A StatusFeed as the Issuer's back office would sign it, made by the
+    /// suite with its own copy of the Issuer's receipts key (derived from
+    /// the seed), under `sequence`: the suite plays a faulty or replaying
+    /// back office with it. Nothing is sent.
+    pub fn forge_status_feed(
+        &self,
         serial: &[u8],
         kind: Kind,
         status: crate::msgs::status::CertStatus,
-    ) -> crate::Result<()> {
-        let feed = crate::msgs::status::StatusFeed { serial: serial.to_vec(), kind, status }.to_bytes()?;
-        self.status.apply_feed(&feed)
+        sequence: u64,
+    ) -> crate::Result<Vec<u8>> {
+        let feed = crate::msgs::status::StatusFeed { serial: serial.to_vec(), kind, status, sequence }.to_bytes()?;
+        let receipts = self.setup.issuer_config()?.receipts;
+        let chain = [receipts.cert];
+        crate::codec::cose_sign1::sign1(
+            self.provider,
+            &receipts.key.secret,
+            &feed,
+            &crate::codec::cose_sign1::SignOptions { x5chain: &chain, external_aad: b"" },
+        )
+    }
+
+    /// Every StatusFeed the Issuer has sent so far, as it went on the wire
+    /// (the suite replays them to play a duplicating or replaying channel).
+    pub fn sent_feeds(&self) -> &[Vec<u8>] {
+        &self.sent_feeds
     }
 
     /// Every role's state.
@@ -442,7 +461,9 @@ impl World {
     /// Applies an Issuer step's Status feed.
     fn feed(&mut self, output: &IssuerOutput) -> Result<(), Error> {
         for feed in &output.status_feed {
-            self.status.apply_feed(feed)?;
+            let feed = self.in_flight(Hop::StatusFeed, feed.clone());
+            self.sent_feeds.push(feed.clone());
+            self.status.apply_feed(&feed, self.now)?;
         }
         Ok(())
     }

@@ -85,6 +85,11 @@ impl ReferenceSetup {
 
     /// The reference Issuer.
     pub fn issuer(&self) -> crate::Result<ReferenceIssuer> {
+        Ok(ReferenceIssuer::new(self.provider, self.issuer_config()?, self.pki.entropy("issuer")))
+    }
+
+    /// The reference Issuer's configuration: its keys derive from the seed.
+    pub fn issuer_config(&self) -> crate::Result<IssuerConfig> {
         let (provider, pki, now) = (self.provider, &self.pki, WORLD_START);
         let receipts_key = pki.key(provider, "issuer-receipts")?;
         let receipts_cert = pki.leaf(
@@ -105,7 +110,7 @@ impl ReferenceSetup {
             receipts: Credential { key: receipts_key, cert: receipts_cert },
             mutation: self.mutation,
         };
-        Ok(ReferenceIssuer::new(provider, config, pki.entropy("issuer")))
+        Ok(config)
     }
 
     /// The reference status service.
@@ -113,6 +118,7 @@ impl ReferenceSetup {
         let config = StatusConfig {
             signer: self.pki.status_signer.clone(),
             verifier_anchor: self.mobile_anchor.clone(),
+            issuer_anchor: self.mobile_anchor.clone(),
             mutation: self.mutation,
         };
         ReferenceStatus::new(self.provider, config)

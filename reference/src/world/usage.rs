@@ -182,7 +182,8 @@ impl World {
 
     /// Status judges a StatusFeed from the Issuer's back office.
     pub fn status_feed_judges(&mut self, feed: &[u8]) -> Result<(), FlowError> {
-        self.deliver(Hop::StatusFeed, |w| w.status.apply_feed(feed))
+        let now = self.now;
+        self.deliver(Hop::StatusFeed, |w| w.status.apply_feed(feed, now))
     }
 
     /// Status judges a StatusRequest.
