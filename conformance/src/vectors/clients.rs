@@ -305,6 +305,9 @@ pub(super) fn device_wipe_command() -> VectorFile {
     device_file("WipeCommand", "wipe-pending", &w, cases, "spec/lifecycle.md, REV-005 and REV-007")
 }
 
+/// A CBOR map's entries, in order.
+type Entries = Vec<(Value, Value)>;
+
 /// StatusFeed as Status judges it: the Issuer's back office sets a status,
 /// signed by the Issuer's receipts certificate, newer than what Status holds.
 pub(super) fn status_feed() -> VectorFile {
@@ -322,7 +325,7 @@ pub(super) fn status_feed() -> VectorFile {
     let revoked_status = CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: w.now() };
     let revoked = forge(&w, Kind::Auth, revoked_status, next);
     let good_again = forge(&w, Kind::Auth, CertStatus::Good, last);
-    let resign = |signed: &[u8], edit: &dyn Fn(&mut Vec<(Value, Value)>)| {
+    let resign = |signed: &[u8], edit: &dyn Fn(&mut Entries)| {
         resigned_raw_payload(&w, signed, &receipts.secret, |e| edit(e))
     };
     let verifier = w.verifier(jpki_reference::world::GOV_RP).unwrap().credential.clone();
