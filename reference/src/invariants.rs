@@ -160,7 +160,8 @@ fn hex(bytes: &[u8]) -> String {
 /// Invariant 11: a refused request changes nothing, except a wrong PIN, which moves
 /// exactly one card's failure count by exactly one.
 pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Code) -> Vec<Violation> {
-    if after == before || (code == crate::error::Code::PinWrong && only_pin_count_moved(before, after)) {
+    let pin_count = code == crate::error::Code::PinWrong && only_pin_count_moved(before, after);
+    if after == before || pin_count || only_a_good_answer_logged(before, after) {
         return Vec::new();
     }
     vec![violation(11, format!("a refusal ({code}) changed the state"))]
@@ -177,6 +178,38 @@ pub fn check_retry(after_first: &Snapshot, after_retry: &Snapshot, first: &[u8],
         out.push(violation(12, "the retry changed the state".into()));
     }
     out
+}
+
+/// True when `after` differs from `before` only by Status having answered
+/// one new query `good`: one usage-log entry, one "used" notification
+/// naming that entry, and the entry's scope marked notified. That answer was Status's own
+/// completed step, and it stands whatever the verifier then decided (STA-009).
+fn only_a_good_answer_logged(before: &Snapshot, after: &Snapshot) -> bool {
+    let (was, now) = (&before.status, &after.status);
+    let mut patched = after.clone();
+    patched.status = was.clone();
+    if patched != *before || now.usage_log.len() != was.usage_log.len() + 1 {
+        return false;
+    }
+    let Some(entry) = now.usage_log.last() else { return false };
+    let logged_before = was.usage_log.iter().all(|e| now.usage_log.contains(e));
+    let new_notes: Vec<_> = now.outbox.iter().skip(was.outbox.len()).collect();
+    let notes_kept = now.outbox.starts_with(&was.outbox);
+    let note_matches = match new_notes.as_slice() {
+        [note] => {
+            note.event == Event::Used
+                && note.rp_id.as_deref() == Some(entry.rp_id.as_str())
+                && note.certs == [entry.serial.clone()]
+        }
+        _ => false,
+    };
+    let mut others = now.clone();
+    others.usage_log = was.usage_log.clone();
+    others.outbox = was.outbox.clone();
+    others.notified.remove(&(entry.rp_id.clone(), entry.nonce, entry.serial.clone()));
+    let mut was_without = was.clone();
+    was_without.notified.remove(&(entry.rp_id.clone(), entry.nonce, entry.serial.clone()));
+    logged_before && notes_kept && note_matches && others == was_without
 }
 
 /// True when `after` differs from `before` only by one card's failure count

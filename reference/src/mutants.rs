@@ -46,11 +46,13 @@ pub enum Mutation {
     AcceptStaleFeed,
     /// Issuer: a receipt restates the request ("revoked", its reason, now), whatever happened.
     ReceiptRestatesRequest,
+    /// Verifier: asks Status before (and whatever) its local checks say.
+    QueryStatusFirst,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 19] = [
+    pub const ALL: [Mutation; 20] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -70,6 +72,7 @@ impl Mutation {
         Mutation::FeedUndoesRevocation,
         Mutation::AcceptStaleFeed,
         Mutation::ReceiptRestatesRequest,
+        Mutation::QueryStatusFirst,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -94,6 +97,7 @@ impl Mutation {
             Mutation::FeedUndoesRevocation => "feed-undoes-revocation",
             Mutation::AcceptStaleFeed => "accept-stale-feed",
             Mutation::ReceiptRestatesRequest => "receipt-restates-request",
+            Mutation::QueryStatusFirst => "query-status-first",
         }
     }
 
@@ -124,6 +128,7 @@ impl Mutation {
             Mutation::FeedUndoesRevocation => "STA-007",
             Mutation::AcceptStaleFeed => "STA-008",
             Mutation::ReceiptRestatesRequest => "REV-010",
+            Mutation::QueryStatusFirst => "USE-009",
         }
     }
 

@@ -311,8 +311,13 @@ impl VerifierRole for ReferenceVerifier {
         now: UnixTime,
         status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
     ) -> Result<(Vec<u8>, u32)> {
-        let (pending, status_request) =
-            verifier::check_assertion(self.provider, &self.config, &self.state, assertion, now)?;
+        let checked = verifier::check_assertion(self.provider, &self.config, &self.state, assertion, now);
+        if checked.is_err() && crate::mutants::Mutation::QueryStatusFirst.disables(self.config.mutation) {
+            if let Some(query) = verifier::premature_query(self.provider, &self.config, assertion) {
+                status(query);
+            }
+        }
+        let (pending, status_request) = checked?;
         let answer = status(status_request);
         self.state = verifier::complete(self.provider, &self.config, &self.state, &pending, &answer, now)?;
         Ok((pending.serial, pending.counter))

@@ -189,6 +189,18 @@ pub fn check_assertion(
     Ok((pending, status_request))
 }
 
+/// The mutant's status query (USE-009 switched off): made from whatever the
+/// assertion names, before (and whatever) its local checks say.
+pub fn premature_query(provider: &dyn CryptoProvider, config: &VerifierConfig, assertion: &[u8]) -> Option<Vec<u8>> {
+    let signed = decode_sign1(assertion, &Limits::V0).ok()?;
+    let leaf = crate::pki::ParsedCert::parse(provider, signed.x5chain().ok()?.first()?).ok()?;
+    let payload = AssertionPayload::from_bytes(signed.payload()).ok()?;
+    let query = StatusRequestPayload { rp_id: config.rp_id.clone(), nonce: payload.nonce, serial: leaf.serial };
+    let chain = [config.credential.cert.clone()];
+    let options = SignOptions { x5chain: &chain, external_aad: b"" };
+    sign1(provider, &config.credential.key.secret, &query.to_bytes().ok()?, &options).ok()
+}
+
 /// Takes Status's answer and, when it is a fresh `good` for this use,
 /// accepts: the nonce is consumed and the counter recorded in one step.
 pub fn complete(

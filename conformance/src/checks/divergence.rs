@@ -88,7 +88,10 @@ pub fn answer_requirement(op: &Op, model: &str, sut: &str) -> Option<String> {
 
 /// The requirement broken when the answers agree but the states do not.
 pub fn state_requirement(op: &Op, model: &Snapshot, sut: &Snapshot) -> Option<String> {
-    let requirement = if is_use(op) && model.status != sut.status {
+    let requirement = if is_use(op) && sut.status.usage_log.len() > model.status.usage_log.len() {
+        // Status answered a query the model's verifier never made: asked before its checks passed
+        "USE-009"
+    } else if is_use(op) && model.status != sut.status {
         // the "used" notification, written by Status with its answer
         "STA-004"
     } else if is_use(op) && model.verifiers != sut.verifiers {

@@ -352,6 +352,38 @@ pub(crate) fn receipts_say_what_happened() {
     assert_no_violations(&w);
 }
 
+/// The "used" notifications naming `rp` so far.
+fn checked_by(world: &World, rp: &str) -> usize {
+    world.notifications().iter().filter(|n| n.event == Event::Used && n.rp_id.as_deref() == Some(rp)).count()
+}
+
+pub(crate) fn refused_uses_notify_only_what_status_answered() {
+    let mut w = world();
+    // USE-009: a use refused by the verifier's own checks never reaches Status, so the
+    // holder hears of no check by an rp they never presented to
+    context::step("USE-009");
+    let for_shop = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
+    context::refused(w.verify(GOV_RP, &for_shop), Code::RpMismatch);
+    context::same(checked_by(&w, GOV_RP), 0, "notifications naming gov after an assertion meant for shop");
+    let accepted = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
+    w.verify(SHOP_RP, &accepted).unwrap();
+    context::refused(w.verify(SHOP_RP, &accepted), Code::NonceReused);
+    context::same(checked_by(&w, SHOP_RP), 1, "notifications naming shop after one use and its replay");
+    // STA-009: Status answered good, the answer was spoiled on its way back and the
+    // verifier refused: the holder is told their certificate was checked by shop
+    context::step("STA-009");
+    w.set_tamper(|hop, bytes| {
+        if hop == jpki_reference::world::Hop::StatusResponse {
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+        }
+    });
+    context::refused(w.authenticate("old", SHOP_RP), Code::BadSignature);
+    w.clear_tamper();
+    context::same(checked_by(&w, SHOP_RP), 2, "notifications naming shop after Status answered good twice");
+    assert_no_violations(&w);
+}
+
 pub(crate) fn address_change_revokes_sign_and_keeps_auth() {
     // REV-008
     let mut w = world();
@@ -697,6 +729,14 @@ pub(crate) fn checks() -> Vec<super::Check> {
             &["REV-010", "REV-002", "REV-006"],
             vec![Issuance, Suspension, DeviceRevocation],
             receipts_say_what_happened,
+        ),
+        scenario(
+            "refused-uses-notify-only-status-answers",
+            "a use refused before Status is asked notifies nobody; one refused after Status answered good still notifies",
+            Role::Verifier,
+            &["USE-009", "STA-009", "STA-004", "INV-003", "INV-011"],
+            vec![Issuance, Authentication],
+            refused_uses_notify_only_what_status_answered,
         ),
     ]
 }

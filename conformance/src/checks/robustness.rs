@@ -171,8 +171,8 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
     // registry code and its state as before.
     for (kind, bytes) in &junk {
         let before = sut.snapshot();
-        let expected = deliver(role, group, base, &mut model, bytes)?;
-        let actual = deliver(role, group, base, &mut sut, bytes)?;
+        let expected = deliver(role, group, base, &mut model, bytes, &mut 0)?;
+        let actual = deliver(role, group, base, &mut sut, bytes, &mut 0)?;
         let input = hex::encode(bytes);
         match (&expected, &actual) {
             (Err(code), Ok(())) => {
@@ -197,8 +197,8 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
         }
     }
     // the good message, as if the junk never came
-    let expected = deliver(role, group, base, &mut model, &good)?;
-    let actual = deliver(role, group, base, &mut sut, &good)?;
+    let expected = deliver(role, group, base, &mut model, &good, &mut 0)?;
+    let actual = deliver(role, group, base, &mut sut, &good, &mut 0)?;
     if actual != expected {
         let requirement = expected.err().map(|code| code.requirement());
         return Err(broke(

@@ -325,9 +325,8 @@ pub(super) fn status_feed() -> VectorFile {
     let revoked_status = CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: w.now() };
     let revoked = forge(&w, Kind::Auth, revoked_status, next);
     let good_again = forge(&w, Kind::Auth, CertStatus::Good, last);
-    let resign = |signed: &[u8], edit: &dyn Fn(&mut Entries)| {
-        resigned_raw_payload(&w, signed, &receipts.secret, |e| edit(e))
-    };
+    let resign =
+        |signed: &[u8], edit: &dyn Fn(&mut Entries)| resigned_raw_payload(&w, signed, &receipts.secret, |e| edit(e));
     let verifier = w.verifier(jpki_reference::world::GOV_RP).unwrap().credential.clone();
     let at = |comment, input, code, flags| Case::at("feed", comment, input, code, flags);
     let first_cases = vec![

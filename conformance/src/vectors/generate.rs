@@ -232,7 +232,13 @@ fn verifier_assertion() -> VectorFile {
         Value::Bytes(n) => hex::encode(n),
         _ => unreachable!(),
     };
-    push("nonce already consumed by an accepted use", used, status, Some(Code::NonceReused), vec!["Replay"]);
+    push(
+        "nonce already consumed by an accepted use",
+        used,
+        status,
+        Some(Code::NonceReused),
+        vec!["Replay", "NoStatusQuery"],
+    );
 
     let (valid, status) = g.good(GOV_RP, Kind::Auth);
     push("auth, biometric", valid.clone(), status.clone(), None, vec!["Valid"]);
@@ -498,7 +504,13 @@ fn verifier_assertion() -> VectorFile {
 
     // use
     let (shop, shop_status) = g.good(SHOP_RP, Kind::Auth);
-    push("an assertion made for another relying party", shop, shop_status, Some(Code::RpMismatch), vec!["RpConfusion"]);
+    push(
+        "an assertion made for another relying party",
+        shop,
+        shop_status,
+        Some(Code::RpMismatch),
+        vec!["RpConfusion", "NoStatusQuery"],
+    );
     let unknown_nonce = g.resigned(&base, Kind::Auth, |p| *field(&mut p.payload, 2) = Value::Bytes(vec![0x5a; 32]));
     push("a nonce this verifier never made", unknown_nonce, status.clone(), Some(Code::NonceUnknown), vec!["Replay"]);
     let request = g.request(GOV_RP, Kind::Auth);
@@ -527,7 +539,7 @@ fn verifier_assertion() -> VectorFile {
     let request = g.request(GOV_RP, Kind::Auth);
     let no_uv = g.assertion(&request, UserVerification { verified: false, method: UvMethod::Biometric });
     let no_uv_status = g.status_for(GOV_RP, &no_uv, None);
-    push("UV flag not set", no_uv, no_uv_status, Some(Code::UvMissing), vec!["UserVerification"]);
+    push("UV flag not set", no_uv, no_uv_status, Some(Code::UvMissing), vec!["UserVerification", "NoStatusQuery"]);
     let request = g.request(GOV_RP, Kind::Sign);
     let sign_passcode = g.assertion(&request, UserVerification::PASSCODE);
     let sign_passcode_status = g.status_for(GOV_RP, &sign_passcode, None);
@@ -649,6 +661,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
     };
     [
         ("Valid", note("None", "A well-formed message that must be accepted.", &["USE-013"])),
+        (
+            "NoStatusQuery",
+            note(
+                "StatusQueryOrder",
+                "Refused by the verifier's own checks: Status is never asked, so the holder hears of no check that did not happen.",
+                &["USE-009"],
+            ),
+        ),
         (
             "SignatureMalleability",
             note(

@@ -84,19 +84,23 @@ pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<(),
 
 /// Hands `input` to the judging role of a prepared world, where `test`
 /// says (its endpoint, and for a verifier Status's answer); the verdict.
+/// A verifier's status queries are added to `status_queries`.
 pub fn deliver(
     role: &str,
     group: &VectorGroup,
     test: &VectorTest,
     world: &mut World,
     input: &[u8],
+    status_queries: &mut usize,
 ) -> Result<Result<(), Code>, String> {
     let endpoint = test.endpoint.as_deref();
     Ok(match role {
         "verifier" => {
             let rp = group.rp_id.clone().ok_or("a verifier group names its rp")?;
             let status = test.status.as_ref().ok_or("a verifier test carries Status's answer")?;
-            world.verify_with_answer(&rp, input, status_answer(status)?).map(|_| ()).map_err(|e| e.code())
+            let (verdict, queries) = world.verify_with_answer(&rp, input, status_answer(status)?);
+            *status_queries += queries;
+            verdict.map(|_| ()).map_err(|e| e.code())
         }
         "issuer" => world.issuer_judges_at(endpoint.unwrap_or("issue"), input).map(|_| ()).map_err(|e| e.code()),
         "status" => match endpoint {
@@ -126,12 +130,25 @@ pub fn deliver(
     })
 }
 
-/// Judges one test with the running check's SUT; `Err` describes a mismatch.
-pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<(), String> {
+/// Judges one test with the running check's SUT; `Err` describes a
+/// mismatch and names the requirement it breaks.
+pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> Result<(), Mismatch> {
+    let mismatch = |detail: String| Mismatch { requirement: test_requirement(file, test), detail };
     let mut world = context::world_with_seed(VECTOR_SEED);
-    prepare(role, group, &mut world)?;
-    let input = unhex(&test.input, "input")?;
-    let verdict = deliver(role, group, test, &mut world, &input)?;
+    prepare(&file.role, group, &mut world).map_err(mismatch)?;
+    let input = unhex(&test.input, "input").map_err(mismatch)?;
+    let mut queries = 0;
+    let verdict = deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(mismatch)?;
+    // refused by the verifier's own checks: Status is never asked (USE-009)
+    if queries > 0 && test.flags.iter().any(|f| f == "NoStatusQuery") {
+        return Err(Mismatch {
+            requirement: Some("USE-009".into()),
+            detail: format!(
+                "tcId {} ({}): the verifier asked Status before its own checks passed",
+                test.tc_id, test.comment
+            ),
+        });
+    }
     let actual = match &verdict {
         Ok(()) => "valid".to_owned(),
         Err(code) => format!("invalid {code}"),
@@ -140,12 +157,12 @@ pub fn judge_test(role: &str, group: &VectorGroup, test: &VectorTest) -> Result<
         ("valid", _) => "valid".to_owned(),
         ("invalid", Some(code)) => format!("invalid {code}"),
         ("acceptable", _) => return Ok(()),
-        (other, code) => return Err(format!("tcId {}: bad expectation {other} {code:?}", test.tc_id)),
+        (other, code) => return Err(mismatch(format!("tcId {}: bad expectation {other} {code:?}", test.tc_id))),
     };
     if actual == expected {
         Ok(())
     } else {
-        Err(format!("tcId {} ({}): expected {expected}, got {actual}", test.tc_id, test.comment))
+        Err(mismatch(format!("tcId {} ({}): expected {expected}, got {actual}", test.tc_id, test.comment)))
     }
 }
 
@@ -172,8 +189,8 @@ pub fn judge_file(file: &VectorFile) -> Vec<Mismatch> {
     let mut mismatches = Vec::new();
     for group in &file.test_groups {
         for test in &group.tests {
-            if let Err(detail) = judge_test(&file.role, group, test) {
-                mismatches.push(Mismatch { requirement: test_requirement(file, test), detail });
+            if let Err(mismatch) = judge_test(file, group, test) {
+                mismatches.push(mismatch);
             }
         }
     }

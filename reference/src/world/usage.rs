@@ -34,14 +34,11 @@ impl World {
     /// Verifier `rp`: checks an assertion, asks Status once (the suite
     /// plays the network: tampering, reachability), and accepts.
     ///
-    /// If Status answered and the verifier then refused, Status's own step
-    /// (its usage log and notification for a `good` answer) stands: Status
-    /// cannot know what happened to its answer on the way. The unchanged
-    /// check then covers every other role.
+    /// Nothing is patched after a refusal: the invariant checker judges the
+    /// snapshots as they are (a `good` answer Status gave stands, STA-009).
     pub fn verify(&mut self, rp: &str, assertion: &[u8]) -> Result<AcceptedUse, FlowError> {
         let now = self.now;
         let before = self.snapshot();
-        let mut status_answered = false;
         let result = {
             let World { verifiers, status, tamper, status_reachable, .. } = &mut *self;
             match verifiers.get_mut(rp) {
@@ -56,7 +53,6 @@ impl World {
                         }
                         match status.answer(&request, now) {
                             Ok(mut response) => {
-                                status_answered = true;
                                 if let Some(t) = tamper.as_mut() {
                                     t(Hop::StatusResponse, &mut response);
                                 }
@@ -73,15 +69,12 @@ impl World {
                 }
             }
         };
-        let mut after = self.snapshot();
+        let after = self.snapshot();
         self.violations.extend(crate::invariants::check_step(&before, &after));
         self.violations.extend(crate::invariants::check(&after));
         match result {
             Ok((serial, counter)) => Ok(AcceptedUse { serial, counter }),
             Err(error) => {
-                if status_answered {
-                    after.status = before.status.clone();
-                }
                 let refusal = crate::invariants::check_refusal(&before, &after, error.code);
                 let unchanged = refusal.is_empty();
                 self.violations.extend(refusal);
@@ -92,18 +85,24 @@ impl World {
 
     /// Verifier `rp` judges an assertion with a given Status answer (fixed
     /// vectors carry Status's answer instead of asking a live Status).
+    /// Also says how many status queries the verifier made (USE-009).
     pub fn verify_with_answer(
         &mut self,
         rp: &str,
         assertion: &[u8],
         answer: StatusAnswer,
-    ) -> Result<AcceptedUse, FlowError> {
+    ) -> (Result<AcceptedUse, FlowError>, usize) {
         let now = self.now;
-        self.deliver(Hop::Assertion, |w| {
+        let mut queries = 0;
+        let result = self.deliver(Hop::Assertion, |w| {
             let verifier = w.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?;
-            let (serial, counter) = verifier.verify(assertion, now, &mut |_| answer.clone())?;
+            let (serial, counter) = verifier.verify(assertion, now, &mut |_| {
+                queries += 1;
+                answer.clone()
+            })?;
             Ok(AcceptedUse { serial, counter })
-        })
+        });
+        (result, queries)
     }
 
     /// Control: sets verifier `rp`'s stored state.
