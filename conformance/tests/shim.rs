@@ -166,14 +166,14 @@ fn snapshots_have_the_shape_spec_snapshot_cddl_gives() {
     let snapshot = world.snapshot();
     let encode = |state: &dyn erased::Encode| state.encode();
     let issuer = encode(&snapshot.issuer);
-    assert_eq!(keys(&issuer), ["sessions", "cards", "certs", "idempotency", "outbox", "wipes"]);
+    assert_eq!(keys(&issuer), ["sessions", "cards", "certs", "idempotency", "outbox", "wipes", "feed_sequence"]);
     let ciborium::Value::Map(certs) = field(&issuer, "certs") else { panic!() };
     let (serial, record) = &certs[0];
     assert!(matches!(serial, ciborium::Value::Array(_)), "serials are arrays of uint");
     assert_eq!(keys(record), ["holder", "kind", "device", "issued_at", "not_after", "status"]);
     assert_eq!(field(record, "status").as_text(), Some("Good"));
     let status = encode(&snapshot.status);
-    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "notified"]);
+    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "notified", "sequences"]);
     let verifier = encode(&snapshot.verifiers[SHOP_RP]);
     assert_eq!(keys(&verifier), ["nonces", "counters"]);
     let device = encode(&snapshot.devices["d"]);

@@ -22,6 +22,18 @@ pub struct DeviceConfig {
     pub device_id: String,
     /// The platform attestation root that vouches for this device's SE.
     pub platform: Authority,
+    /// A built-in mutant's switched-off rule; `None` in the reference.
+    pub mutation: Option<crate::mutants::Mutation>,
+}
+
+/// The secure element's gate (DEV-001): a private key is used only after
+/// the user was verified for that use.
+fn require_uv(config: &DeviceConfig, uv: UserVerification) -> Result<()> {
+    if uv.verified || crate::mutants::Mutation::SignWithoutUv.disables(config.mutation) {
+        Ok(())
+    } else {
+        Err(Error::new(Code::SeUvRequired, "the secure element uses a key only after user verification"))
+    }
 }
 
 /// One secure-element key.
@@ -58,6 +70,8 @@ impl UserVerification {
     pub const BIOMETRIC: UserVerification = UserVerification { verified: true, method: UvMethod::Biometric };
     /// A successful passcode check.
     pub const PASSCODE: UserVerification = UserVerification { verified: true, method: UvMethod::Passcode };
+    /// No verification: the holder was not asked, or the check failed.
+    pub const NONE: UserVerification = UserVerification { verified: false, method: UvMethod::Biometric };
 }
 
 /// What the holder chooses for an issuance.
@@ -178,12 +192,14 @@ pub fn install(provider: &dyn CryptoProvider, state: &DeviceState, response: &[u
 /// the counter and signs the assertion with the SE key of the asked kind.
 pub fn assert(
     provider: &dyn CryptoProvider,
+    config: &DeviceConfig,
     state: &DeviceState,
     use_request: &[u8],
     uv: UserVerification,
     now: UnixTime,
 ) -> Result<(DeviceState, Vec<u8>)> {
     let request = UseRequest::from_bytes(use_request)?;
+    require_uv(config, uv)?;
     let mut next = state.clone();
     let se_key = next
         .installed
@@ -237,9 +253,23 @@ pub fn installed_serials(provider: &dyn CryptoProvider, state: &DeviceState) -> 
     Ok(out)
 }
 
-/// Signs a lifecycle payload with the device's `auth` key (its `sign` key
-/// when no `auth` credential is installed), the certificate in `x5chain`.
-pub fn sign_as_device(provider: &dyn CryptoProvider, state: &DeviceState, payload: &[u8]) -> Result<Vec<u8>> {
+/// Signs a lifecycle payload (migration intent, revocation) with the
+/// device's `auth` key (its `sign` key when no `auth` credential is
+/// installed), the certificate in `x5chain`, after user verification (DEV-001).
+pub fn sign_lifecycle(
+    provider: &dyn CryptoProvider,
+    config: &DeviceConfig,
+    state: &DeviceState,
+    payload: &[u8],
+    uv: UserVerification,
+) -> Result<Vec<u8>> {
+    require_uv(config, uv)?;
+    se_sign(provider, state, payload)
+}
+
+/// A signature by the device's `auth` key (its `sign` key when no `auth`
+/// credential is installed), the certificate in `x5chain`; no UV gate.
+fn se_sign(provider: &dyn CryptoProvider, state: &DeviceState, payload: &[u8]) -> Result<Vec<u8>> {
     let se_key = state
         .installed
         .get(&Kind::Auth)
@@ -286,7 +316,9 @@ pub fn apply_wipe(
             signer.installed.insert(*kind, key.clone());
         }
     }
-    let receipt = sign_as_device(provider, &signer, &payload)?;
+    // the one key use without the holder (DEV-001): the receipt of its own
+    // deletion, signed by a key destroyed in this same step
+    let receipt = se_sign(provider, &signer, &payload)?;
     let mut next = state.clone();
     for kind in targets {
         next.installed.remove(&kind);

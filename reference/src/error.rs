@@ -198,6 +198,8 @@ registry! {
     FeedConflict = "feed_conflict", "STA-007", Status;
     /// A StatusFeed not newer than the one Status last applied for that certificate.
     FeedStale = "feed_stale", "STA-008", Status;
+    /// The wallet's secure element was asked to use a private key without user verification.
+    SeUvRequired = "se_uv_required", "DEV-001", Use;
 }
 
 impl fmt::Display for Code {

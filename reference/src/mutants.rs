@@ -48,11 +48,13 @@ pub enum Mutation {
     ReceiptRestatesRequest,
     /// Verifier: asks Status before (and whatever) its local checks say.
     QueryStatusFirst,
+    /// Device: the secure element signs without user verification.
+    SignWithoutUv,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 20] = [
+    pub const ALL: [Mutation; 21] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -73,6 +75,7 @@ impl Mutation {
         Mutation::AcceptStaleFeed,
         Mutation::ReceiptRestatesRequest,
         Mutation::QueryStatusFirst,
+        Mutation::SignWithoutUv,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -98,6 +101,7 @@ impl Mutation {
             Mutation::AcceptStaleFeed => "accept-stale-feed",
             Mutation::ReceiptRestatesRequest => "receipt-restates-request",
             Mutation::QueryStatusFirst => "query-status-first",
+            Mutation::SignWithoutUv => "sign-without-uv",
         }
     }
 
@@ -129,6 +133,7 @@ impl Mutation {
             Mutation::AcceptStaleFeed => "STA-008",
             Mutation::ReceiptRestatesRequest => "REV-010",
             Mutation::QueryStatusFirst => "USE-009",
+            Mutation::SignWithoutUv => "DEV-001",
         }
     }
 

@@ -125,8 +125,9 @@ pub trait DeviceRole {
     fn install(&mut self, response: &[u8]) -> Result<()>;
     /// Answers a UseRequest after user verification.
     fn assert(&mut self, use_request: &[u8], uv: UserVerification, now: UnixTime) -> Result<Vec<u8>>;
-    /// Signs a lifecycle payload (migration intent, revocation) with its SE key.
-    fn sign_lifecycle(&mut self, payload: &[u8]) -> Result<Vec<u8>>;
+    /// Signs a lifecycle payload (migration intent, revocation) with its SE
+    /// key, after user verification (`uv`, DEV-001).
+    fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> Result<Vec<u8>>;
     /// The installed certificates' serials.
     fn installed_serials(&self) -> Result<Vec<Vec<u8>>>;
     /// Carries out a wipe command and returns the signed receipt.
@@ -416,13 +417,13 @@ impl DeviceRole for ReferenceDevice {
     }
 
     fn assert(&mut self, use_request: &[u8], uv: UserVerification, now: UnixTime) -> Result<Vec<u8>> {
-        let (next, bytes) = device::assert(self.provider, &self.state, use_request, uv, now)?;
+        let (next, bytes) = device::assert(self.provider, &self.config, &self.state, use_request, uv, now)?;
         self.state = next;
         Ok(bytes)
     }
 
-    fn sign_lifecycle(&mut self, payload: &[u8]) -> Result<Vec<u8>> {
-        device::sign_as_device(self.provider, &self.state, payload)
+    fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> Result<Vec<u8>> {
+        device::sign_lifecycle(self.provider, &self.config, &self.state, payload, uv)
     }
 
     fn installed_serials(&self) -> Result<Vec<Vec<u8>>> {

@@ -37,6 +37,7 @@ fn is_use(op: &Op) -> bool {
             | Op::OtherRp { .. }
             | Op::NonDeterministic { .. }
             | Op::Unreachable { .. }
+            | Op::WithoutUv { .. }
     )
 }
 

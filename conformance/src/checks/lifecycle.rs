@@ -93,10 +93,20 @@ pub(crate) fn device_change_with_the_old_phone() {
 
 pub(crate) fn migration_needs_uv_and_a_live_old_device() {
     // MIG-001, MIG-004
-    let mut w = world();
+    // the old phone is the suite's, so it can state "not verified" in a signed intent,
+    // which no conforming wallet sends (DEV-001)
+    let mut w = context::world(0);
+    w.add_holder("hanako", attributes()).unwrap();
+    w.add_suite_device("old");
+    w.add_device("new");
+    w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
     context::step("MIG-001");
-    let no_uv = LifecycleParams { user_verified: false, ..LifecycleParams::with_key(7) };
-    let refused = w.migrate_with_old_device("old", "new", &no_uv).unwrap_err();
+    let intent = w.migration_intent("old", "new", &LifecycleParams::with_key(7)).unwrap();
+    let secret = w.device("old").unwrap().installed[&Kind::Auth].key.secret.clone();
+    let no_uv = surgery::resigned_payload(w.provider(), &intent, &secret, |p| {
+        *surgery::field(p, 6) = ciborium::Value::Bool(false)
+    });
+    let refused = w.submit_migration("new", &no_uv).unwrap_err();
     assert_eq!(refused.code(), Code::UvMissing);
     assert!(refused.unchanged);
     w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(8)).unwrap();
@@ -460,8 +470,6 @@ pub(crate) fn double_revocation_gives_one_receipt_and_one_notification() {
     // REV-001, REV-002, INV-012
     let mut w = world();
     let now = w.now();
-    let provider = w.provider();
-    let state = w.device("old").unwrap().clone();
     let serials = w.installed_serials("old").unwrap();
     let payload = jpki_reference::msgs::lifecycle::DeviceRevocationPayload {
         serials,
@@ -470,7 +478,7 @@ pub(crate) fn double_revocation_gives_one_receipt_and_one_notification() {
         idempotency_key: [6; 16],
         user_verified: true,
     };
-    let request = jpki_reference::device::sign_as_device(provider, &state, &payload.to_bytes().unwrap()).unwrap();
+    let request = w.lifecycle_signature("old", &payload.to_bytes().unwrap(), UserVerification::BIOMETRIC).unwrap();
     context::step("REV-001");
     let first = w.submit_device_revocation("old", &request).unwrap();
     context::step("REV-002");

@@ -78,6 +78,9 @@ pub enum Op {
     /// A feed suspending `device`'s first certificate, newer than any sent,
     /// signed by a verifier instead of the Issuer.
     ForgedFeed { device: usize },
+    /// An authentication the holder did not verify: the wallet is asked
+    /// for an assertion without UV.
+    WithoutUv { device: usize },
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
@@ -111,7 +114,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         2 => (d.clone(), d.clone(), 0u8..3, any::<bool>(), 0u8..4)
             .prop_map(|(old, new, kinds, passcode, key)| Op::MigrateKinds { old, new, kinds, passcode, key }),
         2 => (0u8..8).prop_map(|nth| Op::ReplayFeed { nth }),
-        1 => d.prop_map(|device| Op::ForgedFeed { device }),
+        1 => d.clone().prop_map(|device| Op::ForgedFeed { device }),
+        1 => d.prop_map(|device| Op::WithoutUv { device }),
     ]
 }
 
@@ -312,6 +316,16 @@ pub fn apply(w: &mut World, op: &Op) -> String {
             let feed = sent[index].clone();
             code(w.status_feed_judges(&feed))
         }
+        Op::WithoutUv { device } => {
+            let request = match w.use_request(SHOP_RP, Kind::Auth, "log in", None) {
+                Ok(r) => r,
+                Err(e) => return e.code().as_str().into(),
+            };
+            match w.assertion(DEVICES[device], &request, UserVerification::NONE) {
+                Ok(a) => code(w.verify(SHOP_RP, &a)),
+                Err(e) => e.code().as_str().into(),
+            }
+        }
         Op::ForgedFeed { device } => {
             let Some(serial) = w.installed_serials(DEVICES[device]).ok().and_then(|s| s.first().cloned()) else {
                 return "no-certificate".into();
@@ -380,7 +394,7 @@ fn indices(op: &Op) -> (usize, usize) {
         | Op::RevokeFromDevice { device, .. }
         | Op::Online { device, .. } => (0, device),
         Op::MigrateKinds { new, .. } => (0, new),
-        Op::ForgedFeed { device } => (0, device),
+        Op::ForgedFeed { device } | Op::WithoutUv { device } => (0, device),
         Op::Advance { .. } | Op::ReplayFeed { .. } => (0, 0),
     }
 }
@@ -416,6 +430,7 @@ fn replacements(op: &Op) -> Vec<Op> {
             Op::RevokeFromDevice { device, released: false, key: 0 },
             Op::Online { device, online: true },
             Op::ForgedFeed { device },
+            Op::WithoutUv { device },
         ]);
         for kinds in 0..3 {
             for passcode in [false, true] {

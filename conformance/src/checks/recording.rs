@@ -168,9 +168,9 @@ impl DeviceRole for Recorded<dyn DeviceRole> {
         drove(Role::Device);
         self.0.assert(use_request, uv, now)
     }
-    fn sign_lifecycle(&mut self, payload: &[u8]) -> Result<Vec<u8>> {
+    fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> Result<Vec<u8>> {
         drove(Role::Device);
-        self.0.sign_lifecycle(payload)
+        self.0.sign_lifecycle(payload, uv)
     }
     fn installed_serials(&self) -> Result<Vec<Vec<u8>>> {
         self.0.installed_serials()

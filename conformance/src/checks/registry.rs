@@ -516,11 +516,14 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         verifier(AUTH, &["USE-004"], "missing UV", Code::UvMissing, || {
-            let mut w = issued();
+            // a wallet's SE never signs without UV (DEV-001): the suite forges the
+            // assertion with the keys of a phone it plays itself
+            let mut w = issued_to_suite_phone();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
-            let uv = UserVerification { verified: false, method: UvMethod::Biometric };
-            let assertion = w.assertion("phone", &request, uv).unwrap();
-            refused(w.verify(SHOP_RP, &assertion), Code::UvMissing);
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            let secret = se_secret(&w, Kind::Auth);
+            let forged = resigned_payload(w.provider(), &assertion, &secret, |p| *field(p, 4) = Value::Bool(false));
+            refused(w.verify(SHOP_RP, &forged), Code::UvMissing);
         }),
         verifier(SIGN, &["USE-005"], "passcode used for sign", Code::UvMethodInsufficient, || {
             let mut w = issued();
@@ -633,12 +636,8 @@ pub(crate) fn cases() -> Vec<Case> {
                     idempotency_key: [1; 16],
                     user_verified: true,
                 };
-                let request = jpki_reference::device::sign_as_device(
-                    w.provider(),
-                    &w.device("phone").unwrap(),
-                    &payload.to_bytes().unwrap(),
-                )
-                .unwrap();
+                let request =
+                    w.lifecycle_signature("phone", &payload.to_bytes().unwrap(), UserVerification::BIOMETRIC).unwrap();
                 refused(w.submit_device_revocation("phone", &request), Code::NotOwner);
             },
         ),
@@ -723,6 +722,22 @@ pub(crate) fn cases() -> Vec<Case> {
                 w.holder_action("ichiro", HolderAction::Suspend, &LifecycleParams::with_key(2)).unwrap();
                 let first = w.sent_feeds()[0].clone();
                 refused(w.status_feed_judges(&first), Code::FeedStale);
+            },
+        ),
+        device(AUTH, &["DEV-001"], "an assertion asked for without user verification", Code::SeUvRequired, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            refused(w.assertion("phone", &request, UserVerification::NONE), Code::SeUvRequired);
+        }),
+        device(
+            &[F::Issuance, F::DeviceRevocation],
+            &["DEV-001"],
+            "a revocation asked for without user verification",
+            Code::SeUvRequired,
+            || {
+                let mut w = issued();
+                let params = LifecycleParams { user_verified: false, ..LifecycleParams::with_key(2) };
+                refused(w.revoke_from_device("phone", RevocationReason::HolderRequest, &params), Code::SeUvRequired);
             },
         ),
         status(AUTH, &["STA-005"], "status asked about an unknown serial", Code::CertUnknown, || {

@@ -31,6 +31,28 @@ pub(crate) fn fresh() -> World {
     world
 }
 
+/// A holder whose phone, played by the suite (its keys are the suite's),
+/// holds both kinds: for forging what a faulty wallet would send.
+pub(crate) fn issued_to_suite_phone() -> World {
+    let mut world = context::world(0);
+    world.add_holder("ichiro", attributes()).unwrap();
+    world.add_suite_device("phone");
+    world.issue("ichiro", "phone", &IssueParams::both(1)).unwrap();
+    world
+}
+
+/// `signed` with its payload edited by `edit` and signed again by `secret`.
+pub(crate) fn resigned_payload(
+    provider: &dyn CryptoProvider,
+    signed: &[u8],
+    secret: &SecretKey,
+    edit: impl FnOnce(&mut Value),
+) -> Vec<u8> {
+    let mut parts = split(signed);
+    edit(&mut parts.payload);
+    join(provider, &parts, secret)
+}
+
 /// A holder whose phone holds both kinds.
 pub(crate) fn issued() -> World {
     let mut world = fresh();

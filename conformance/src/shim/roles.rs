@@ -335,9 +335,13 @@ impl DeviceRole for ShimDevice {
         ]);
         call(&self.client, "device.assert", params).map(|v| bytes_of(v, "assertion"))
     }
-    fn sign_lifecycle(&mut self, payload: &[u8]) -> jpki_reference::Result<Vec<u8>> {
-        call(&self.client, "device.sign_lifecycle", self.params(vec![("payload", Value::Bytes(payload.to_vec()))]))
-            .map(|v| bytes_of(v, "signed"))
+    fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> jpki_reference::Result<Vec<u8>> {
+        let params = self.params(vec![
+            ("payload", Value::Bytes(payload.to_vec())),
+            ("verified", Value::Bool(uv.verified)),
+            ("method", int(uv.method.wire())),
+        ]);
+        call(&self.client, "device.sign_lifecycle", params).map(|v| bytes_of(v, "signed"))
     }
     fn installed_serials(&self) -> jpki_reference::Result<Vec<Vec<u8>>> {
         let value = call(&self.client, "device.installed_serials", self.params(vec![]))?;

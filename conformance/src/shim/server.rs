@@ -287,7 +287,12 @@ impl<R: Read, W: Write> Server<R, W> {
                 let uv = UserVerification { verified, method };
                 Ok(Value::Bytes(device.assert(&b("request")?, uv, now.unwrap_or_default())?))
             }
-            "device.sign_lifecycle" => Ok(Value::Bytes(device.sign_lifecycle(&b("payload")?)?)),
+            "device.sign_lifecycle" => {
+                let verified = matches!(get(p, "verified"), Some(Value::Bool(true)));
+                let method = UvMethod::from_wire(frame::uint(p, "method").map_err(bad)?)?;
+                let uv = UserVerification { verified, method };
+                Ok(Value::Bytes(device.sign_lifecycle(&b("payload")?, uv)?))
+            }
             "device.installed_serials" => Ok(list(&device.installed_serials()?)),
             "device.apply_wipe" => Ok(Value::Bytes(device.apply_wipe(&b("command")?, now.unwrap_or_default())?)),
             "device.release" => {

@@ -113,6 +113,20 @@ pub(super) fn device_use_request() -> VectorFile {
     let cases = vec![
         at("auth", auth.clone(), None, vec!["Valid"]),
         at("sign with a document digest", sign.clone(), None, vec!["Valid"]),
+        Case::at(
+            "use_request_without_uv",
+            "auth, the holder not verified: the SE signs nothing",
+            auth.clone(),
+            Some(Code::SeUvRequired),
+            vec!["SecureElementUv"],
+        ),
+        Case::at(
+            "use_request_without_uv",
+            "sign, the holder not verified: the SE signs nothing",
+            sign.clone(),
+            Some(Code::SeUvRequired),
+            vec!["SecureElementUv"],
+        ),
         at("map keys out of order", reversed(&auth), Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
         at(
             "the nonce twice",

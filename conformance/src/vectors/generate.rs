@@ -17,7 +17,7 @@ use jpki_reference::crypto::SecretKey;
 use jpki_reference::device::UserVerification;
 use jpki_reference::msgs::error_msg::ErrorMessage;
 use jpki_reference::msgs::status::{CertStatus, RevocationReason, StatusRequestPayload};
-use jpki_reference::msgs::{Kind, Message, UvMethod};
+use jpki_reference::msgs::{Kind, Message};
 use jpki_reference::pki::{CertRole, CertTemplate, NameAttribute, ParsedCert, Purpose, issue_certificate};
 use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, World};
 
@@ -537,7 +537,11 @@ fn verifier_assertion() -> VectorFile {
         vec!["ClockSkew"],
     );
     let request = g.request(GOV_RP, Kind::Auth);
-    let no_uv = g.assertion(&request, UserVerification { verified: false, method: UvMethod::Biometric });
+    // no wallet signs without UV (DEV-001): the generator forges it with the reference phone's key
+    let verified = g.assertion(&request, UserVerification::BIOMETRIC);
+    let no_uv = g.resigned(&verified, Kind::Auth, |parts| {
+        *crate::checks::surgery::field(&mut parts.payload, 4) = Value::Bool(false)
+    });
     let no_uv_status = g.status_for(GOV_RP, &no_uv, None);
     push("UV flag not set", no_uv, no_uv_status, Some(Code::UvMissing), vec!["UserVerification", "NoStatusQuery"]);
     let request = g.request(GOV_RP, Kind::Sign);
@@ -661,6 +665,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
     };
     [
         ("Valid", note("None", "A well-formed message that must be accepted.", &["USE-013"])),
+        (
+            "SecureElementUv",
+            note(
+                "UserVerification",
+                "The wallet's secure element uses a key only after user verification (endpoint use_request_without_uv: the holder was not verified).",
+                &["DEV-001"],
+            ),
+        ),
         (
             "NoStatusQuery",
             note(

@@ -563,8 +563,13 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     let migrate = capture(&mut w, Hop::MigrationIntent, |w| {
         let _ = w.migrate_with_old_device("p1", "p3", &key(2));
     });
-    let migrate_no_uv = capture(&mut w, Hop::MigrationIntent, |w| {
-        let _ = w.migrate_with_old_device("p1", "p3", &LifecycleParams { user_verified: false, ..key(3) });
+    // no wallet signs an intent without UV (DEV-001): forged with the reference phone's key
+    let verified = capture(&mut w, Hop::MigrationIntent, |w| {
+        let _ = w.migrate_with_old_device("p1", "p3", &key(3));
+    });
+    let p1_auth = w.device("p1").unwrap().installed[&Kind::Auth].key.secret.clone();
+    let migrate_no_uv = crate::checks::surgery::resigned_payload(w.provider(), &verified, &p1_auth, |p| {
+        *field(p, 6) = Value::Bool(false)
     });
     let held = w.installed_serials("p1").unwrap();
     let auth_only: Vec<Vec<u8>> =
@@ -595,9 +600,9 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         idempotency_key: [6; 16],
         user_verified: true,
     };
-    let not_own =
-        jpki_reference::device::sign_as_device(w.provider(), &w.device("p1").unwrap(), &not_own.to_bytes().unwrap())
-            .unwrap();
+    let not_own = w
+        .lifecycle_signature("p1", &not_own.to_bytes().unwrap(), jpki_reference::device::UserVerification::BIOMETRIC)
+        .unwrap();
     let suspend = capture(&mut w, Hop::HolderAction, |w| {
         let _ = w.holder_action("h1", HolderAction::Suspend, &key(7));
     });

@@ -5,7 +5,7 @@
 use super::{AUTH_PIN, FlowError, Hop, World, no_such};
 use crate::card::{self, CardKey};
 use crate::codec::cose_sign1::{SignOptions, sign1_with};
-use crate::device::IssuanceChoice;
+use crate::device::{IssuanceChoice, UserVerification};
 use crate::issuer::CardEvent;
 use crate::msgs::issuance::IssuanceRequestPayload;
 use crate::msgs::lifecycle::{
@@ -38,6 +38,12 @@ pub struct MigrationPlan {
 }
 
 impl LifecycleParams {
+    /// The user verification the holder gives the device for this request
+    /// (what the payload then states).
+    pub fn uv(&self) -> UserVerification {
+        UserVerification { verified: self.user_verified, method: self.uv_method }
+    }
+
     /// Verified, the right PIN, a key derived from `tag`.
     pub fn with_key(tag: u8) -> Self {
         LifecycleParams {
@@ -114,7 +120,7 @@ impl World {
                 user_verified: params.user_verified,
                 uv_method: params.uv_method,
             };
-            w.device_mut(old)?.sign_lifecycle(&intent.to_bytes()?)
+            w.device_mut(old)?.sign_lifecycle(&intent.to_bytes()?, params.uv())
         })?;
         Ok(self.in_flight(Hop::MigrationIntent, intent))
     }
@@ -199,7 +205,7 @@ impl World {
                 idempotency_key: params.idempotency_key,
                 user_verified: params.user_verified,
             };
-            device.sign_lifecycle(&payload.to_bytes()?)
+            device.sign_lifecycle(&payload.to_bytes()?, params.uv())
         })
     }
 
@@ -221,6 +227,17 @@ impl World {
             Ok(output.response)
         })?;
         Ok(self.in_flight(Hop::Receipt, receipt))
+    }
+
+    /// `device_name`'s SE signs `payload` after the holder's verification
+    /// `uv` (a lifecycle message the suite shaped itself); nothing is sent.
+    pub fn lifecycle_signature(
+        &mut self,
+        device_name: &str,
+        payload: &[u8],
+        uv: UserVerification,
+    ) -> Result<Vec<u8>, FlowError> {
+        self.deliver(Hop::DeviceRevocation, |w| w.device_mut(device_name)?.sign_lifecycle(payload, uv))
     }
 
     /// Takes a device off the network, or back on (no wipe reaches it while off).

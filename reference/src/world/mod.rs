@@ -369,6 +369,15 @@ impl World {
         self.online.insert(name.to_owned(), true);
     }
 
+    /// A device the suite itself plays with the reference wallet, whatever
+    /// the system under test: its keys are the suite's, so checks may forge
+    /// what a faulty wallet would send (an assertion without UV) and judge
+    /// the other roles with it. Online, like every new device.
+    pub fn add_suite_device(&mut self, name: &str) {
+        self.devices.insert(name.to_owned(), Box::new(self.setup.device(name)));
+        self.online.insert(name.to_owned(), true);
+    }
+
     /// A holder's card configuration (keys and certificates).
     pub fn card(&self, holder: &str) -> Option<&CardConfig> {
         self.cards.get(holder).map(|(c, _)| c)

@@ -142,7 +142,11 @@ impl ReferenceSetup {
 
     /// The reference device `name`.
     pub fn device(&self, name: &str) -> ReferenceDevice {
-        let config = DeviceConfig { device_id: format!("device {name}"), platform: self.pki.platform_root.clone() };
+        let config = DeviceConfig {
+            device_id: format!("device {name}"),
+            platform: self.pki.platform_root.clone(),
+            mutation: self.mutation,
+        };
         let entropy = self.pki.entropy(&format!("device/{name}"));
         ReferenceDevice::new(self.provider, config, self.mobile_anchor.clone(), entropy)
     }

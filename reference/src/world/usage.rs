@@ -149,14 +149,18 @@ impl World {
 
     /// A device judges a message at `endpoint` (fixed vectors):
     /// `issuance_challenge` (answered with the payload for the card, both
-    /// kinds asked), `use_request`
-    /// (answered with biometric user verification), `issuance_response`
+    /// kinds asked), `use_request` (answered with biometric user
+    /// verification), `use_request_without_uv` (the holder was not
+    /// verified: refused, DEV-001), `issuance_response`
     /// (installed on the pending keys) or `wipe_command` (carried out).
     pub fn device_judges(&mut self, device: &str, endpoint: &str, input: &[u8]) -> Result<Vec<u8>, FlowError> {
         let now = self.now;
         match endpoint {
             "use_request" => {
                 self.deliver(Hop::UseRequest, |w| w.device_mut(device)?.assert(input, UserVerification::BIOMETRIC, now))
+            }
+            "use_request_without_uv" => {
+                self.deliver(Hop::UseRequest, |w| w.device_mut(device)?.assert(input, UserVerification::NONE, now))
             }
             "issuance_response" => {
                 self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(input).map(|()| Vec::new()))
