@@ -160,7 +160,11 @@ fn hex(bytes: &[u8]) -> String {
 /// Invariant 11: a refused request changes nothing, except a wrong PIN, which moves
 /// exactly one card's failure count by exactly one.
 pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Code) -> Vec<Violation> {
-    let pin_count = code == crate::error::Code::PinWrong && only_pin_count_moved(before, after);
+    let pin_count = match code {
+        crate::error::Code::PinWrong => only_pin_count_moved(before, after, 1),
+        crate::error::Code::PinLocked => only_pin_count_moved(before, after, 0),
+        _ => false,
+    };
     if after == before || pin_count || only_a_good_answer_logged(before, after) {
         return Vec::new();
     }
@@ -212,22 +216,27 @@ fn only_a_good_answer_logged(before: &Snapshot, after: &Snapshot) -> bool {
     logged_before && notes_kept && note_matches && others == was_without
 }
 
-/// True when `after` differs from `before` only by one card's failure count
-/// moving by exactly one.
-fn only_pin_count_moved(before: &Snapshot, after: &Snapshot) -> bool {
+/// True when `after` differs from `before` only as a refused card entry
+/// moves the counts: `raised` counts up by exactly one (one for a wrong
+/// entry, PIN-001; none for a locked key, PIN-002), and any other
+/// count of that card back to zero, its right secret having been entered
+/// earlier in the same request (PIN-003, PIN-004: a card cannot undo it).
+fn only_pin_count_moved(before: &Snapshot, after: &Snapshot, raised: usize) -> bool {
     let mut patched = after.clone();
-    let mut moved = 0;
+    let mut moved_up = 0;
     for (name, card) in &before.cards {
         if let Some(now) = patched.cards.get_mut(name) {
-            if now.sign_failures == card.sign_failures + 1 {
-                now.sign_failures -= 1;
-                moved += 1;
-            }
-            if now.auth_failures == card.auth_failures + 1 {
-                now.auth_failures -= 1;
-                moved += 1;
+            for (was, is) in
+                [(card.sign_failures, &mut now.sign_failures), (card.auth_failures, &mut now.auth_failures)]
+            {
+                if *is == was + 1 {
+                    moved_up += 1;
+                    *is = was;
+                } else if *is == 0 && was > 0 {
+                    *is = was;
+                }
             }
         }
     }
-    moved == 1 && patched == *before
+    moved_up == raised && patched == *before
 }

@@ -50,11 +50,13 @@ pub enum Mutation {
     QueryStatusFirst,
     /// Device: the secure element signs without user verification.
     SignWithoutUv,
+    /// Device: asks the card for the auth PIN after the sign password was refused.
+    AskPinAfterRefusal,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 21] = [
+    pub const ALL: [Mutation; 22] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -76,6 +78,7 @@ impl Mutation {
         Mutation::ReceiptRestatesRequest,
         Mutation::QueryStatusFirst,
         Mutation::SignWithoutUv,
+        Mutation::AskPinAfterRefusal,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -102,6 +105,7 @@ impl Mutation {
             Mutation::ReceiptRestatesRequest => "receipt-restates-request",
             Mutation::QueryStatusFirst => "query-status-first",
             Mutation::SignWithoutUv => "sign-without-uv",
+            Mutation::AskPinAfterRefusal => "ask-pin-after-refusal",
         }
     }
 
@@ -134,6 +138,7 @@ impl Mutation {
             Mutation::ReceiptRestatesRequest => "REV-010",
             Mutation::QueryStatusFirst => "USE-009",
             Mutation::SignWithoutUv => "DEV-001",
+            Mutation::AskPinAfterRefusal => "PIN-004",
         }
     }
 

@@ -406,7 +406,12 @@ impl DeviceRole for ReferenceDevice {
         let sign_cert = card.certificate(CardKey::Sign)?;
         let auth_cert = card.certificate(CardKey::Auth)?;
         let request =
-            device::assemble_issuance_request(&payload, &sign_cert, &auth_cert, |key, tbs| card.sign(key, tbs))?;
+            device::assemble_issuance_request(&payload, &sign_cert, &auth_cert, |key, tbs| card.sign(key, tbs));
+        if request.is_err() && crate::mutants::Mutation::AskPinAfterRefusal.disables(self.config.mutation) {
+            // the mutant goes on to the auth PIN after a refused sign password
+            let _ = card.sign(CardKey::Auth, &payload);
+        }
+        let request = request?;
         self.state = next;
         Ok(request)
     }

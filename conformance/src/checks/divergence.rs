@@ -58,6 +58,7 @@ fn op_requirement(op: &Op) -> Option<&'static str> {
         Op::MigrateKinds { .. } => "MIG-003",
         Op::ReplayFeed { .. } => "STA-008",
         Op::ForgedFeed { .. } => "STA-006",
+        Op::WrongSecret { .. } => "PIN-004",
         _ => return None,
     })
 }

@@ -394,6 +394,40 @@ pub(crate) fn refused_uses_notify_only_what_status_answered() {
     assert_no_violations(&w);
 }
 
+/// The holder's card failure counts (sign password, auth PIN): the suite's
+/// own card, which the wallet reaches through the card interface.
+fn pin_counts(world: &World) -> (u64, u64) {
+    let card = &world.snapshot().cards["hanako"];
+    (card.sign_failures, card.auth_failures)
+}
+
+pub(crate) fn pin_counts_move_one_entry_at_a_time() {
+    let mut w = context::world(0);
+    w.add_holder("hanako", attributes()).unwrap();
+    w.add_device("old");
+    let wrong_pin = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
+    let wrong_password = IssueParams { sign_password: "WRONG1".into(), ..IssueParams::both(2) };
+    // PIN-004: the wallet asks for each secret once, in order, and stops at the first
+    // refusal; the counts are read before the refusal is judged (INV-011)
+    context::step("PIN-004");
+    let refusal = w.issue("hanako", "old", &wrong_pin);
+    context::same(pin_counts(&w), (0, 1), "(sign, auth) failure counts after a wrong auth PIN");
+    context::refused(refusal, Code::PinWrong);
+    let refusal = w.issue("hanako", "old", &wrong_password);
+    context::same(pin_counts(&w), (1, 1), "(sign, auth) failure counts after a wrong sign password");
+    context::refused(refusal, Code::PinWrong);
+    // the right password resets its count as it is entered (PIN-003), and the wrong
+    // PIN then raises the other: a refusal that moved two counts, as the spec allows
+    let refusal = w.issue("hanako", "old", &wrong_pin);
+    context::same(pin_counts(&w), (0, 2), "(sign, auth) failure counts after the right password, a wrong PIN");
+    context::step("INV-011");
+    context::refused(refusal, Code::PinWrong);
+    context::step("PIN-003");
+    w.issue("hanako", "old", &IssueParams::both(3)).unwrap();
+    context::same(pin_counts(&w), (0, 0), "(sign, auth) failure counts after an issuance");
+    assert_no_violations(&w);
+}
+
 pub(crate) fn address_change_revokes_sign_and_keeps_auth() {
     // REV-008
     let mut w = world();
@@ -745,6 +779,14 @@ pub(crate) fn checks() -> Vec<super::Check> {
             &["USE-009", "STA-009", "STA-004", "INV-003", "INV-011"],
             vec![Issuance, Authentication],
             refused_uses_notify_only_what_status_answered,
+        ),
+        scenario(
+            "pin-counts-from-non-zero",
+            "card failure counts from non-zero: one wrong entry costs one try, a right one resets its own",
+            Role::Device,
+            &["PIN-001", "PIN-003", "PIN-004", "INV-011"],
+            vec![Issuance],
+            pin_counts_move_one_entry_at_a_time,
         ),
     ]
 }

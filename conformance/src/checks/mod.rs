@@ -279,7 +279,7 @@ pub fn all() -> Vec<Check> {
             "INV-001", "INV-002", "INV-003", "INV-005", "INV-006", "INV-007", "INV-008", "INV-009", "INV-010",
             "INV-011", "INV-012", "ENC-005", "NON-002", "USE-001", "USE-005", "USE-006", "USE-012", "USE-013",
             "STA-004", "MIG-003", "ISS-006", "PKI-012", "SUS-002", "MIG-005", "MIG-006", "MIG-007", "STA-006",
-            "STA-007", "STA-008", "REV-010", "USE-009", "DEV-001",
+            "STA-007", "STA-008", "REV-010", "USE-009", "DEV-001", "PIN-004",
         ],
         Feature::ALL.to_vec(),
         property::run,

@@ -81,6 +81,8 @@ pub enum Op {
     /// An authentication the holder did not verify: the wallet is asked
     /// for an assertion without UV.
     WithoutUv { device: usize },
+    /// An issuance where the holder types a wrong auth PIN (or sign password).
+    WrongSecret { holder: usize, device: usize, password: bool },
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
@@ -109,13 +111,14 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (d.clone(), d.clone(), 0u8..4).prop_map(|(old, new, key)| Op::MigrateOld { old, new, key }),
         1 => (h.clone(), d.clone(), d.clone()).prop_map(|(holder, old, new)| Op::MigrateCard { holder, old, new }),
         1 => (d.clone(), any::<bool>(), 0u8..4).prop_map(|(device, released, key)| Op::RevokeFromDevice { device, released, key }),
-        1 => (h, any::<bool>()).prop_map(|(holder, sign_only)| Op::Card { holder, sign_only }),
+        1 => (h.clone(), any::<bool>()).prop_map(|(holder, sign_only)| Op::Card { holder, sign_only }),
         1 => (d.clone(), any::<bool>()).prop_map(|(device, online)| Op::Online { device, online }),
         2 => (d.clone(), d.clone(), 0u8..3, any::<bool>(), 0u8..4)
             .prop_map(|(old, new, kinds, passcode, key)| Op::MigrateKinds { old, new, kinds, passcode, key }),
         2 => (0u8..8).prop_map(|nth| Op::ReplayFeed { nth }),
         1 => d.clone().prop_map(|device| Op::ForgedFeed { device }),
-        1 => d.prop_map(|device| Op::WithoutUv { device }),
+        1 => d.clone().prop_map(|device| Op::WithoutUv { device }),
+        1 => (h, d, any::<bool>()).prop_map(|(holder, device, password)| Op::WrongSecret { holder, device, password }),
     ]
 }
 
@@ -316,6 +319,13 @@ pub fn apply(w: &mut World, op: &Op) -> String {
             let feed = sent[index].clone();
             code(w.status_feed_judges(&feed))
         }
+        Op::WrongSecret { holder, device, password } => {
+            let params = match password {
+                true => IssueParams { sign_password: "WRONG1".into(), ..IssueParams::both(0) },
+                false => IssueParams { auth_pin: "9999".into(), ..IssueParams::both(0) },
+            };
+            code(w.issue(HOLDERS[holder], DEVICES[device], &params))
+        }
         Op::WithoutUv { device } => {
             let request = match w.use_request(SHOP_RP, Kind::Auth, "log in", None) {
                 Ok(r) => r,
@@ -380,7 +390,9 @@ fn divergence(seed: [u8; 32], ops: &[Op]) -> Result<Option<Divergence>, context:
 /// The holder and device an operation names (0 where it names none).
 fn indices(op: &Op) -> (usize, usize) {
     match *op {
-        Op::Issue { holder, device, .. } | Op::IssueTwice { holder, device } => (holder, device),
+        Op::Issue { holder, device, .. }
+        | Op::IssueTwice { holder, device }
+        | Op::WrongSecret { holder, device, .. } => (holder, device),
         Op::Hold { holder, .. } | Op::HoldAndLift { holder, .. } | Op::Card { holder, .. } => (holder, 0),
         Op::MigrateCard { holder, new, .. } => (holder, new),
         Op::MigrateOld { new, .. } => (0, new),
@@ -413,6 +425,7 @@ fn replacements(op: &Op) -> Vec<Op> {
         for &device in &devices {
             out.push(Op::IssueTwice { holder, device });
             out.push(Op::Issue { holder, device, kinds: 0, key: 0 });
+            out.push(Op::WrongSecret { holder, device, password: false });
         }
     }
     for &device in &devices {
@@ -499,7 +512,7 @@ fn drop_ops(seed: [u8; 32], mut ops: Vec<Op>, mut reason: Divergence) -> (Vec<Op
 
 /// How many random sequences a property check runs (`JPKI_PROPERTY_CASES`).
 pub fn cases() -> u32 {
-    std::env::var("JPKI_PROPERTY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    std::env::var("JPKI_PROPERTY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
 }
 
 /// The property check's script: random sequences from the check's seed;

@@ -185,6 +185,20 @@ pub(super) fn device_issuance_challenge() -> VectorFile {
     let at = |comment, input, code, flags| Case::at("issuance_challenge", comment, input, code, flags);
     let cases = vec![
         at("the Issuer's challenge", challenge.clone(), None, vec!["Valid"]),
+        Case::at(
+            "issuance_challenge_wrong_pin",
+            "the holder types a wrong auth PIN: refused, the auth count up by one",
+            challenge.clone(),
+            Some(Code::PinWrong),
+            vec!["OneTryPerEntry"],
+        ),
+        Case::at(
+            "issuance_challenge_wrong_password",
+            "the holder types a wrong sign password: refused, the auth PIN never asked",
+            challenge.clone(),
+            Some(Code::PinWrong),
+            vec!["OneTryPerEntry"],
+        ),
         at(
             "map keys out of order",
             reversed(&challenge),

@@ -666,6 +666,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
     [
         ("Valid", note("None", "A well-formed message that must be accepted.", &["USE-013"])),
         (
+            "OneTryPerEntry",
+            note(
+                "PinCounting",
+                "At endpoints issuance_challenge_wrong_pin / _wrong_password the wallet answers the challenge through the fixture card, given a wrong auth PIN or sign password: refused, and the card's (sign, auth) failure counts are (0, 1) or (1, 0) afterwards.",
+                &["PIN-001", "PIN-004"],
+            ),
+        ),
+        (
             "SecureElementUv",
             note(
                 "UserVerification",

@@ -7,6 +7,7 @@ use jpki_reference::msgs::error_msg::ErrorMessage;
 use jpki_reference::msgs::usage::UseRequest;
 use jpki_reference::msgs::{Kind, Message};
 use jpki_reference::verifier::{IssuedNonce as StoredNonce, StatusAnswer, VerifierState};
+use jpki_reference::world::IssueParams;
 use jpki_reference::world::{WORLD_START, World};
 
 use super::format::{StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
@@ -107,10 +108,22 @@ pub fn deliver(
             Some("feed") => world.status_feed_judges(input).map_err(|e| e.code()),
             _ => world.status_judges(input).map(|_| ()).map_err(|e| e.code()),
         },
-        "device" => {
-            let endpoint = endpoint.ok_or("a device test names its endpoint")?;
-            world.device_judges(fixtures::DEVICE, endpoint, input).map(|_| ()).map_err(|e| e.code())
-        }
+        "device" => match endpoint.ok_or("a device test names its endpoint")? {
+            // the holder types a wrong secret on the card the wallet asks (PIN-001, PIN-004)
+            "issuance_challenge_wrong_pin" | "issuance_challenge_wrong_password" => {
+                let params = match endpoint {
+                    Some("issuance_challenge_wrong_pin") => {
+                        IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) }
+                    }
+                    _ => IssueParams { sign_password: "WRONG1".into(), ..IssueParams::both(1) },
+                };
+                world
+                    .issuance_request(fixtures::HOLDER, fixtures::DEVICE, input, &params)
+                    .map(|_| ())
+                    .map_err(|e| e.code())
+            }
+            endpoint => world.device_judges(fixtures::DEVICE, endpoint, input).map(|_| ()).map_err(|e| e.code()),
+        },
         // Messages no SUT role receives in v0 (a shop's receipt check, a
         // client reading an Error): the suite's own consumer judges them, so
         // the files pin the format for vendors' client libraries.
@@ -148,6 +161,26 @@ pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> 
                 test.tc_id, test.comment
             ),
         });
+    }
+    // one wrong entry costs one try: the card's counts after the refusal (PIN-004)
+    let wrong_entry = match test.endpoint.as_deref() {
+        Some("issuance_challenge_wrong_pin") => Some((0, 1)),
+        Some("issuance_challenge_wrong_password") => Some((1, 0)),
+        _ => None,
+    };
+    if let Some(expected) = wrong_entry {
+        let card = world.snapshot().cards.get(fixtures::HOLDER).cloned().unwrap_or_default();
+        if (card.sign_failures, card.auth_failures) != expected {
+            return Err(Mismatch {
+                requirement: Some("PIN-004".into()),
+                detail: format!(
+                    "tcId {} ({}): (sign, auth) failure counts {:?}, expected {expected:?}",
+                    test.tc_id,
+                    test.comment,
+                    (card.sign_failures, card.auth_failures)
+                ),
+            });
+        }
     }
     let actual = match &verdict {
         Ok(()) => "valid".to_owned(),
