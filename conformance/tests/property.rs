@@ -23,6 +23,20 @@ fn the_reference_matches_its_model() {
     assert_eq!(runs[0].outcome, Outcome::Pass);
 }
 
+/// Mutants no operation sequence of the model reaches, and why. The suite
+/// catches them with other checks (the mutant tests in tests/runner.rs);
+/// the property run and the committed traces make no claim about them.
+const BEYOND_THE_OPERATIONS: [(Mutation, &str); 1] = [(
+    Mutation::AckQueuedWipe,
+    "it needs a wipe receipt for a command the Issuer never delivered, which no party following \
+     the model's operations can hold; vectors::issuer-lifecycle hands the Issuer one",
+)];
+
+/// The mutants the property operations can reach.
+fn reachable() -> Vec<Mutation> {
+    Mutation::ALL.into_iter().filter(|m| BEYOND_THE_OPERATIONS.iter().all(|(beyond, _)| beyond != m)).collect()
+}
+
 fn committed_trace(mutation: Mutation) -> TraceFile {
     let path = project_vectors_dir().join("traces").join(format!("{}.trace.json", mutation.name()));
     TraceFile::read(&path).unwrap_or_else(|e| panic!("a hand-written minimal trace for {}: {e}", mutation.name()))
@@ -37,14 +51,14 @@ fn replays_on(sut: Sut, trace: &TraceFile) -> Result<(), jpki_conformance::check
 /// replays cleanly on the reference and fails on that mutant.
 #[test]
 fn every_committed_trace_witnesses_its_mutant() {
-    for mutation in Mutation::ALL {
+    for mutation in reachable() {
         let trace = committed_trace(mutation);
         assert_eq!(replays_on(Sut::Reference, &trace), Ok(()), "{}", mutation.name());
         let parted = replays_on(Sut::Mutant(mutation), &trace).expect_err("the trace catches its mutant");
         // and the divergence names the rule the mutant breaks
         assert_eq!(parted.requirement.as_deref(), Some(mutation.requirement()), "{}: {parted}", mutation.name());
     }
-    assert_eq!(trace::committed().len(), Mutation::ALL.len(), "one committed trace per mutant, no strays");
+    assert_eq!(trace::committed().len(), reachable().len(), "one committed trace per reachable mutant, no strays");
 }
 
 /// The property check alone catches every mutant; its shrunk trace is no
@@ -81,7 +95,8 @@ fn caught_with_a_minimal_trace(mutation: Mutation) {
 /// the runs are independent (each thread has its own check context).
 #[test]
 fn every_mutant_is_caught_by_the_property_run_alone_with_a_minimal_trace() {
-    let (first, second) = Mutation::ALL.split_at(Mutation::ALL.len() / 2);
+    let mutants = reachable();
+    let (first, second) = mutants.split_at(mutants.len() / 2);
     std::thread::scope(|scope| {
         let other = scope.spawn(|| second.iter().for_each(|m| caught_with_a_minimal_trace(*m)));
         first.iter().for_each(|m| caught_with_a_minimal_trace(*m));

@@ -19,3 +19,8 @@ pub const MAX_CHAIN_LEN: usize = 4;
 pub const SIGN_PASSWORD_TRIES: u64 = 5;
 /// Consecutive wrong auth PINs that lock the card's auth key.
 pub const AUTH_PIN_TRIES: u64 = 3;
+/// The most open nonces (unanswered, unexpired) a receiver holds: issuance
+/// sessions at the Issuer, use nonces at each verifier.
+pub const MAX_OPEN_NONCES: usize = 1024;
+/// How long the Issuer keeps an idempotency record, in seconds.
+pub const IDEMPOTENCY_RETENTION_SECS: u64 = 86_400;

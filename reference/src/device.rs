@@ -103,7 +103,7 @@ fn attest(
         serial,
         subject: vec![NameAttribute::common_name(&config.device_id)],
         not_before: now.saturating_sub(DAY),
-        not_after: now + DAY,
+        not_after: crate::time::later(now, DAY)?,
         public_key: key.public.clone(),
         role: CertRole::Leaf(Purpose::KeyAttestation),
         extra_extensions: vec![(crate::pki::oids::EXT_KEY_ATTESTATION, true, facts.to_der()?)],

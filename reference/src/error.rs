@@ -93,6 +93,8 @@ registry! {
     UnsupportedType = "unsupported_type", "ENC-011", Encoding;
     /// A map key the v0 schema does not define.
     UnknownField = "unknown_field", "ENC-013", Encoding;
+    /// A clock or time for which a computed time (an expiry, a nextUpdate) would not fit.
+    TimeOutOfRange = "time_out_of_range", "ENC-017", Encoding;
     /// A COSE_Sign1 without tag 18, or with another tag.
     WrongTag = "wrong_tag", "COSE-001", Cose;
     /// `alg` absent from the protected header (missing, or only unprotected).
@@ -145,6 +147,8 @@ registry! {
     NonceReused = "nonce_reused", "NON-002", Nonce;
     /// A nonce past its lifetime.
     NonceExpired = "nonce_expired", "NON-003", Nonce;
+    /// The receiver holds `MAX_OPEN_NONCES` open nonces and makes no more.
+    TooManyOpenNonces = "too_many_open_nonces", "NON-004", Nonce;
     /// The two card signatures come from certificates of different cards.
     CardMismatch = "card_mismatch", "ISS-002", Issuance;
     /// A key attestation that does not chain to the platform root, or does
@@ -200,6 +204,14 @@ registry! {
     FeedStale = "feed_stale", "STA-008", Status;
     /// The wallet's secure element was asked to use a private key without user verification.
     SeUvRequired = "se_uv_required", "DEV-001", Use;
+    /// One SE key offered for two kinds in one request.
+    DuplicateKey = "duplicate_key", "ISS-011", Issuance;
+    /// A hold or a lost-phone report when the holder has nothing it could change.
+    NothingLive = "nothing_live", "SUS-004", Lifecycle;
+    /// A holder action, device revocation or wipe receipt whose signed time is outside the allowed skew.
+    LifecycleTimeSkew = "lifecycle_time_skew", "REV-011", Lifecycle;
+    /// A wipe receipt for a command the Issuer has not delivered yet.
+    WipeNotDelivered = "wipe_not_delivered", "REV-012", Lifecycle;
 }
 
 impl fmt::Display for Code {

@@ -52,11 +52,25 @@ pub enum Mutation {
     SignWithoutUv,
     /// Device: asks the card for the auth PIN after the sign password was refused.
     AskPinAfterRefusal,
+    /// Issuer: certifies one SE key for both kinds.
+    OneKeyTwoKinds,
+    /// Issuer: answers a hold with nothing live with Status's cert_unknown.
+    NothingLiveAsUnknown,
+    /// Issuer: never checks the time a lifecycle request states.
+    IgnoreLifecycleTime,
+    /// Issuer: takes a receipt for a wipe command never delivered.
+    AckQueuedWipe,
+    /// Issuer: registering a card again resets its record, lifting a revocation.
+    ReRegisterUnrevokes,
+    /// Issuer and verifiers: make nonces without bound.
+    UnboundedNonces,
+    /// Issuer: keeps idempotency records (and answers retries from them) forever.
+    KeepIdempotencyForever,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 22] = [
+    pub const ALL: [Mutation; 29] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -79,6 +93,13 @@ impl Mutation {
         Mutation::QueryStatusFirst,
         Mutation::SignWithoutUv,
         Mutation::AskPinAfterRefusal,
+        Mutation::OneKeyTwoKinds,
+        Mutation::NothingLiveAsUnknown,
+        Mutation::IgnoreLifecycleTime,
+        Mutation::AckQueuedWipe,
+        Mutation::ReRegisterUnrevokes,
+        Mutation::UnboundedNonces,
+        Mutation::KeepIdempotencyForever,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -106,6 +127,13 @@ impl Mutation {
             Mutation::QueryStatusFirst => "query-status-first",
             Mutation::SignWithoutUv => "sign-without-uv",
             Mutation::AskPinAfterRefusal => "ask-pin-after-refusal",
+            Mutation::OneKeyTwoKinds => "one-key-two-kinds",
+            Mutation::NothingLiveAsUnknown => "nothing-live-as-unknown",
+            Mutation::IgnoreLifecycleTime => "ignore-lifecycle-time",
+            Mutation::AckQueuedWipe => "ack-queued-wipe",
+            Mutation::ReRegisterUnrevokes => "re-register-unrevokes",
+            Mutation::UnboundedNonces => "unbounded-nonces",
+            Mutation::KeepIdempotencyForever => "keep-idempotency-forever",
         }
     }
 
@@ -139,6 +167,13 @@ impl Mutation {
             Mutation::QueryStatusFirst => "USE-009",
             Mutation::SignWithoutUv => "DEV-001",
             Mutation::AskPinAfterRefusal => "PIN-004",
+            Mutation::OneKeyTwoKinds => "ISS-011",
+            Mutation::NothingLiveAsUnknown => "SUS-004",
+            Mutation::IgnoreLifecycleTime => "REV-011",
+            Mutation::AckQueuedWipe => "REV-012",
+            Mutation::ReRegisterUnrevokes => "REV-013",
+            Mutation::UnboundedNonces => "NON-004",
+            Mutation::KeepIdempotencyForever => "ISS-012",
         }
     }
 

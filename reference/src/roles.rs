@@ -172,7 +172,7 @@ impl IssuerRole for ReferenceIssuer {
     }
 
     fn challenge(&mut self, now: UnixTime) -> Result<Vec<u8>> {
-        let (next, bytes) = issuer::challenge(&self.state, &mut self.entropy, now)?;
+        let (next, bytes) = issuer::challenge(&self.config, &self.state, &mut self.entropy, now)?;
         self.state = next;
         Ok(bytes)
     }
@@ -210,7 +210,7 @@ impl IssuerRole for ReferenceIssuer {
     }
 
     fn register_card(&mut self, auth_serial: &[u8], sign_serial: &[u8], not_after: UnixTime) {
-        self.state = issuer::register_card(&self.state, auth_serial, sign_serial, not_after);
+        self.state = issuer::register_card(&self.config, &self.state, auth_serial, sign_serial, not_after);
     }
 
     fn card_event(&mut self, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<IssuerOutput> {

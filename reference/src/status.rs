@@ -127,7 +127,7 @@ pub fn answer(
         serial: query.serial.clone(),
         status,
         this_update: now,
-        next_update: now + STATUS_FRESHNESS_SECS,
+        next_update: crate::time::later(now, STATUS_FRESHNESS_SECS)?,
         nonce: query.nonce,
     };
     let chain = [config.signer.cert.clone()];

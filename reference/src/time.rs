@@ -5,6 +5,13 @@
 /// Whole seconds since 1970-01-01T00:00:00Z.
 pub type UnixTime = u64;
 
+/// `now + secs`, or `time_out_of_range` when the sum does not fit (ENC-017):
+/// a clock near the end of the range is refused, never a wrapped expiry or
+/// a crash.
+pub fn later(now: UnixTime, secs: u64) -> crate::error::Result<UnixTime> {
+    now.checked_add(secs).ok_or(crate::error::Error::new(crate::error::Code::TimeOutOfRange, "time past the range"))
+}
+
 /// Seconds in a day.
 pub const DAY: u64 = 86_400;
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::codec::Limits;
 use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1};
-use crate::constants::{CLOCK_SKEW_SECS, NONCE_LIFETIME_SECS, STATUS_FRESHNESS_SECS};
+use crate::constants::{CLOCK_SKEW_SECS, MAX_OPEN_NONCES, NONCE_LIFETIME_SECS, STATUS_FRESHNESS_SECS};
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
 use crate::msgs::error_msg::ErrorMessage;
@@ -91,13 +91,21 @@ pub fn request(
     entropy: &mut dyn Entropy,
     now: UnixTime,
 ) -> Result<(VerifierState, Vec<u8>)> {
+    let expiry = crate::time::later(now, NONCE_LIFETIME_SECS)?;
+    // forget long-expired nonces, and hold at most MAX_OPEN_NONCES open ones (NON-004)
+    let mut kept = state.clone();
+    kept.nonces.retain(|_, n| n.expiry.saturating_add(NONCE_LIFETIME_SECS) >= now);
+    let open = kept.nonces.values().filter(|n| !n.consumed && n.expiry >= now).count();
+    if open >= MAX_OPEN_NONCES && !Mutation::UnboundedNonces.disables(config.mutation) {
+        return Err(Error::new(Code::TooManyOpenNonces, "too many open nonces"));
+    }
     let mut nonce = [0u8; 32];
     entropy.fill(&mut nonce);
     let request =
         UseRequest { rp_id: config.rp_id.clone(), nonce, purpose: purpose.into(), time: now, kind, document_digest };
     let bytes = request.to_bytes()?;
-    let mut next = state.clone();
-    next.nonces.insert(nonce, IssuedNonce { request, expiry: now + NONCE_LIFETIME_SECS, consumed: false });
+    let mut next = kept;
+    next.nonces.insert(nonce, IssuedNonce { request, expiry, consumed: false });
     Ok((next, bytes))
 }
 
@@ -257,7 +265,7 @@ fn check_status(
     }
     // 15. fresh (USE-010)
     let too_old = now.saturating_sub(status.this_update) > STATUS_FRESHNESS_SECS;
-    let from_future = status.this_update > now + CLOCK_SKEW_SECS;
+    let from_future = status.this_update.saturating_sub(CLOCK_SKEW_SECS) > now;
     if too_old || from_future || now > status.next_update {
         return Err(Error::new(Code::StatusStale, "status answer outside its validity window"));
     }

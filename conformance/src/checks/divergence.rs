@@ -59,6 +59,9 @@ fn op_requirement(op: &Op) -> Option<&'static str> {
         Op::ReplayFeed { .. } => "STA-008",
         Op::ForgedFeed { .. } => "STA-006",
         Op::WrongSecret { .. } => "PIN-004",
+        Op::SharedKey { .. } => "ISS-011",
+        Op::LateRevocation { .. } => "REV-011",
+        Op::Reregister { .. } => "REV-013",
         _ => return None,
     })
 }

@@ -83,6 +83,13 @@ pub enum Op {
     WithoutUv { device: usize },
     /// An issuance where the holder types a wrong auth PIN (or sign password).
     WrongSecret { holder: usize, device: usize, password: bool },
+    /// An issuance of both kinds whose request offers one SE key for both
+    /// (a modified wallet; the suite re-signs it with the holder's card).
+    SharedKey { holder: usize, device: usize },
+    /// A revocation the device signed ten minutes before it reaches the Issuer.
+    LateRevocation { device: usize, key: u8 },
+    /// J-LIS registers the holder's card again.
+    Reregister { holder: usize },
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
@@ -118,7 +125,10 @@ pub fn op() -> impl Strategy<Value = Op> {
         2 => (0u8..8).prop_map(|nth| Op::ReplayFeed { nth }),
         1 => d.clone().prop_map(|device| Op::ForgedFeed { device }),
         1 => d.clone().prop_map(|device| Op::WithoutUv { device }),
-        1 => (h, d, any::<bool>()).prop_map(|(holder, device, password)| Op::WrongSecret { holder, device, password }),
+        1 => (h.clone(), d.clone(), any::<bool>()).prop_map(|(holder, device, password)| Op::WrongSecret { holder, device, password }),
+        1 => (h, d.clone()).prop_map(|(holder, device)| Op::SharedKey { holder, device }),
+        1 => (d, 0u8..4).prop_map(|(device, key)| Op::LateRevocation { device, key }),
+        1 => (0..HOLDERS.len()).prop_map(|holder| Op::Reregister { holder }),
     ]
 }
 
@@ -326,6 +336,27 @@ pub fn apply(w: &mut World, op: &Op) -> String {
             };
             code(w.issue(HOLDERS[holder], DEVICES[device], &params))
         }
+        Op::SharedKey { holder, device } => {
+            let params = IssueParams::both(0);
+            code(super::surgery::edit_issuance_on(w, HOLDERS[holder], DEVICES[device], &params, |payload, _, _| {
+                super::surgery::share_one_key(payload)
+            }))
+        }
+        Op::Reregister { holder } => match w.register_card_again(HOLDERS[holder]) {
+            Ok(()) => "ok".into(),
+            Err(e) => e.code.as_str().into(),
+        },
+        Op::LateRevocation { device, key } => {
+            let params = LifecycleParams::with_key(key);
+            match w.device_revocation_request(DEVICES[device], RevocationReason::HolderRequest, &params) {
+                Ok(request) => {
+                    w.advance(600);
+                    let result = w.submit_device_revocation(DEVICES[device], &request);
+                    receipt_answer(w, result)
+                }
+                Err(e) => e.code().as_str().into(),
+            }
+        }
         Op::WithoutUv { device } => {
             let request = match w.use_request(SHOP_RP, Kind::Auth, "log in", None) {
                 Ok(r) => r,
@@ -392,8 +423,12 @@ fn indices(op: &Op) -> (usize, usize) {
     match *op {
         Op::Issue { holder, device, .. }
         | Op::IssueTwice { holder, device }
-        | Op::WrongSecret { holder, device, .. } => (holder, device),
-        Op::Hold { holder, .. } | Op::HoldAndLift { holder, .. } | Op::Card { holder, .. } => (holder, 0),
+        | Op::WrongSecret { holder, device, .. }
+        | Op::SharedKey { holder, device } => (holder, device),
+        Op::Hold { holder, .. }
+        | Op::HoldAndLift { holder, .. }
+        | Op::Card { holder, .. }
+        | Op::Reregister { holder } => (holder, 0),
         Op::MigrateCard { holder, new, .. } => (holder, new),
         Op::MigrateOld { new, .. } => (0, new),
         Op::Authenticate { device, .. }
@@ -406,7 +441,7 @@ fn indices(op: &Op) -> (usize, usize) {
         | Op::RevokeFromDevice { device, .. }
         | Op::Online { device, .. } => (0, device),
         Op::MigrateKinds { new, .. } => (0, new),
-        Op::ForgedFeed { device } | Op::WithoutUv { device } => (0, device),
+        Op::ForgedFeed { device } | Op::WithoutUv { device } | Op::LateRevocation { device, .. } => (0, device),
         Op::Advance { .. } | Op::ReplayFeed { .. } => (0, 0),
     }
 }
@@ -426,6 +461,7 @@ fn replacements(op: &Op) -> Vec<Op> {
             out.push(Op::IssueTwice { holder, device });
             out.push(Op::Issue { holder, device, kinds: 0, key: 0 });
             out.push(Op::WrongSecret { holder, device, password: false });
+            out.push(Op::SharedKey { holder, device });
         }
     }
     for &device in &devices {
@@ -444,6 +480,7 @@ fn replacements(op: &Op) -> Vec<Op> {
             Op::Online { device, online: true },
             Op::ForgedFeed { device },
             Op::WithoutUv { device },
+            Op::LateRevocation { device, key: 0 },
         ]);
         for kinds in 0..3 {
             for passcode in [false, true] {
@@ -456,6 +493,7 @@ fn replacements(op: &Op) -> Vec<Op> {
         out.extend((0..3).map(|action| Op::Hold { holder, action, key: 0 }));
         out.push(Op::HoldAndLift { holder, key: 0 });
         out.push(Op::Card { holder, sign_only: false });
+        out.push(Op::Reregister { holder });
         for &new in &devices {
             out.push(Op::MigrateCard { holder, old: 0, new });
         }

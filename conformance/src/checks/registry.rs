@@ -68,6 +68,33 @@ const ISSUE: &[F] = &[F::Issuance];
 /// The features of an issuance, then a migration with the old phone.
 const MIGRATE: &[F] = &[F::Issuance, F::MigrationOldDevice];
 
+/// An issuance whose card auth certificate chains to the card root through
+/// an intermediate of `role`.
+fn issue_through_intermediate(role: CertRole) -> Result<Vec<u8>, jpki_reference::world::FlowError> {
+    let mut w = fresh();
+    let provider = w.provider();
+    let intermediate_key = w.pki().key(provider, "rogue-intermediate").unwrap();
+    let subject = vec![NameAttribute::common_name("Rogue Intermediate")];
+    let template = CertTemplate {
+        serial: vec![0x41; 8],
+        subject: subject.clone(),
+        not_before: WORLD_START - DAY,
+        not_after: WORLD_START + 365 * DAY,
+        public_key: intermediate_key.public.clone(),
+        role,
+        extra_extensions: vec![],
+    };
+    let intermediate = issue_certificate(provider, &template, w.pki().card_root.as_issuer()).unwrap();
+    let leaf = crafted_auth_cert(
+        &w,
+        "ichiro",
+        CertRole::Leaf(Purpose::CardAuth),
+        vec![],
+        Some(IssuerRef { subject: &subject, key: &intermediate_key }),
+    );
+    edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![leaf.clone(), intermediate.clone()])
+}
+
 /// One check per defect case.
 pub(crate) fn cases() -> Vec<Case> {
     vec![
@@ -336,32 +363,18 @@ pub(crate) fn cases() -> Vec<Case> {
             refused(w.verify(GOV_RP, &assertion), Code::WrongPurpose);
         }),
         issuer(ISSUE, &["PKI-006"], "card chain through a non-CA intermediate", Code::NotACa, || {
-            let mut w = fresh();
-            let provider = w.provider();
-            let intermediate_key = w.pki().key(provider, "rogue-intermediate").unwrap();
-            let subject = vec![NameAttribute::common_name("Rogue Intermediate")];
-            let template = CertTemplate {
-                serial: vec![0x41; 8],
-                subject: subject.clone(),
-                not_before: WORLD_START - DAY,
-                not_after: WORLD_START + 365 * DAY,
-                public_key: intermediate_key.public.clone(),
-                role: CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: false, purposes: vec![] },
-                extra_extensions: vec![],
-            };
-            let intermediate = issue_certificate(provider, &template, w.pki().card_root.as_issuer()).unwrap();
-            let leaf = crafted_auth_cert(
-                &w,
-                "ichiro",
-                CertRole::Leaf(Purpose::CardAuth),
-                vec![],
-                Some(IssuerRef { subject: &subject, key: &intermediate_key }),
-            );
-            refused(
-                edit_issuance(&mut w, "ichiro", move |_, _, auth| *auth = vec![leaf.clone(), intermediate.clone()]),
-                Code::NotACa,
-            );
+            let role = CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: false, purposes: vec![] };
+            refused(issue_through_intermediate(role), Code::NotACa);
         }),
+        issuer(
+            ISSUE,
+            &["PKI-001"],
+            "card chain through an intermediate with a pathLenConstraint",
+            Code::CertMalformed,
+            || {
+                refused(issue_through_intermediate(CertRole::AuthorityWithPathLen(0)), Code::CertMalformed);
+            },
+        ),
         issuer(ISSUE, &["PKI-007"], "card auth certificate that can sign certificates", Code::BadKeyUsage, || {
             let mut w = fresh();
             let role = CertRole::Custom {
@@ -738,6 +751,76 @@ pub(crate) fn cases() -> Vec<Case> {
                 let mut w = issued();
                 let params = LifecycleParams { user_verified: false, ..LifecycleParams::with_key(2) };
                 refused(w.revoke_from_device("phone", RevocationReason::HolderRequest, &params), Code::SeUvRequired);
+            },
+        ),
+        issuer(ISSUE, &["ISS-011"], "one SE key offered for both kinds", Code::DuplicateKey, || {
+            let mut w = fresh();
+            let request = edit_issuance(&mut w, "ichiro", |payload, _, _| share_one_key(payload));
+            refused(request, Code::DuplicateKey);
+        }),
+        issuer(&[F::Suspension], &["SUS-004"], "a hold with nothing issued", Code::NothingLive, || {
+            let mut w = fresh();
+            refused(w.holder_action("ichiro", HolderAction::Suspend, &LifecycleParams::with_key(1)), Code::NothingLive);
+        }),
+        issuer(
+            &[F::Issuance, F::DeviceRevocation],
+            &["REV-011"],
+            "a revocation signed ten minutes before it arrives",
+            Code::LifecycleTimeSkew,
+            || {
+                let mut w = issued();
+                let params = LifecycleParams::with_key(2);
+                let request = w.device_revocation_request("phone", RevocationReason::HolderRequest, &params).unwrap();
+                w.advance(600);
+                refused(w.submit_device_revocation("phone", &request), Code::LifecycleTimeSkew);
+            },
+        ),
+        issuer(
+            &[F::Issuance, F::CardEvents],
+            &["REV-013", "REV-009"],
+            "a revoked card registered again",
+            Code::CertRevoked,
+            || {
+                let mut w = fresh();
+                w.card_event("ichiro", CardEvent::AuthRevoked).unwrap();
+                w.register_card_again("ichiro").unwrap();
+                context::refused_under(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertRevoked, "REV-013");
+            },
+        ),
+        issuer(ISSUE, &["NON-004"], "one challenge past the open-session bound", Code::TooManyOpenNonces, || {
+            let mut w = fresh();
+            for _ in 0..jpki_reference::constants::MAX_OPEN_NONCES {
+                w.issuance_challenge().unwrap();
+            }
+            refused(w.issuance_challenge(), Code::TooManyOpenNonces);
+            // they expire, are forgotten, and challenges are made again
+            w.advance(2 * jpki_reference::constants::NONCE_LIFETIME_SECS + 1);
+            context::accepted(w.issuance_challenge(), "a challenge once the old ones expired");
+        }),
+        verifier(AUTH, &["NON-004"], "one use request past the open-nonce bound", Code::TooManyOpenNonces, || {
+            let mut w = issued();
+            for _ in 0..jpki_reference::constants::MAX_OPEN_NONCES {
+                w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            }
+            refused(w.use_request(SHOP_RP, Kind::Auth, "log in", None), Code::TooManyOpenNonces);
+        }),
+        issuer(
+            &[F::Issuance, F::DeviceRevocation],
+            &["ISS-012", "REV-002"],
+            "a revocation repeated a day after its answer",
+            Code::LifecycleTimeSkew,
+            || {
+                let mut w = issued();
+                let params = LifecycleParams::with_key(2);
+                let request = w.device_revocation_request("phone", RevocationReason::HolderRequest, &params).unwrap();
+                w.submit_device_revocation("phone", &request).unwrap();
+                // within the retention the same answer comes back; past it, the request is judged afresh
+                w.advance(jpki_reference::constants::IDEMPOTENCY_RETENTION_SECS + 1);
+                context::refused_under(
+                    w.submit_device_revocation("phone", &request),
+                    Code::LifecycleTimeSkew,
+                    "ISS-012",
+                );
             },
         ),
         status(AUTH, &["STA-005"], "status asked about an unknown serial", Code::CertUnknown, || {

@@ -31,6 +31,19 @@ pub(crate) fn fresh() -> World {
     world
 }
 
+/// The issuance payload edited so that the `sign` key request carries the
+/// `auth` key and its attestation: one SE key offered for both kinds.
+pub(crate) fn share_one_key(payload: &mut Value) {
+    let Value::Array(keys) = field(payload, 2) else { return };
+    if keys.len() != 2 {
+        return;
+    }
+    let mut auth = keys[1].clone();
+    let (key, attestation) = (field(&mut auth, 2).clone(), field(&mut auth, 3).clone());
+    *field(&mut keys[0], 2) = key;
+    *field(&mut keys[0], 3) = attestation;
+}
+
 /// A holder whose phone, played by the suite (its keys are the suite's),
 /// holds both kinds: for forging what a faulty wallet would send.
 pub(crate) fn issued_to_suite_phone() -> World {
@@ -193,6 +206,17 @@ pub(crate) fn edit_issuance(
     holder: &str,
     edit: impl Fn(&mut Value, &mut Vec<u8>, &mut Vec<Vec<u8>>) + 'static,
 ) -> Result<Vec<u8>, FlowError> {
+    edit_issuance_on(world, holder, "phone", &IssueParams::both(1), edit)
+}
+
+/// As [`edit_issuance`], for `holder`'s issuance on `device` with `params`.
+pub(crate) fn edit_issuance_on(
+    world: &mut World,
+    holder: &str,
+    device: &str,
+    params: &IssueParams,
+    edit: impl Fn(&mut Value, &mut Vec<u8>, &mut Vec<Vec<u8>>) + 'static,
+) -> Result<Vec<u8>, FlowError> {
     let card = world.card(holder).unwrap().clone();
     let provider = world.provider();
     world.set_tamper(move |hop, bytes| {
@@ -230,7 +254,7 @@ pub(crate) fn edit_issuance(
         }
         *bytes = encode(&Value::Map(envelope)).unwrap();
     });
-    let result = world.issue(holder, "phone", &IssueParams::both(1));
+    let result = world.issue(holder, device, params);
     world.clear_tamper();
     result
 }

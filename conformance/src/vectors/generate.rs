@@ -834,7 +834,11 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
         ),
         (
             "CoseKey",
-            note("KeyValidation", "A COSE_Key of another curve, or a point off the curve.", &["KEY-001", "KEY-002"]),
+            note(
+                "KeyValidation",
+                "A COSE_Key of another curve, a point off the curve, or one key offered for two kinds.",
+                &["KEY-001", "KEY-002", "ISS-011"],
+            ),
         ),
         (
             "Attestation",
@@ -870,13 +874,20 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
         ),
         ("UnknownCertificate", note("UnknownCertificate", "A serial Status has no entry for.", &["STA-005"])),
         ("Ownership", note("Authorisation", "A device revokes only its own certificates.", &["REV-003"])),
-        ("Hold", note("Suspension", "Lifting a hold needs one.", &["SUS-002", "SUS-003"])),
+        (
+            "Hold",
+            note(
+                "Suspension",
+                "Lifting a hold needs one; putting one on needs something active.",
+                &["SUS-002", "SUS-003", "SUS-004"],
+            ),
+        ),
         (
             "Wipe",
             note(
                 "RemoteWipe",
-                "A wipe receipt answers a queued command, signed by a key being wiped.",
-                &["REV-005", "REV-007"],
+                "A wipe receipt answers a command the Issuer delivered, signed in time by a key being wiped.",
+                &["REV-005", "REV-007", "REV-011", "REV-012"],
             ),
         ),
     ]

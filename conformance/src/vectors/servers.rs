@@ -279,6 +279,13 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             endpoint: None,
         },
         Case {
+            comment: "one SE key offered for sign and auth",
+            input: resigned(&w, &base, "h1", crate::checks::surgery::share_one_key, None, None),
+            code: Some(Code::DuplicateKey),
+            flags: vec!["CoseKey"],
+            endpoint: None,
+        },
+        Case {
             comment: "attestation chain from another root",
             input: resigned(
                 &w,
@@ -559,7 +566,12 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         w.issue(holder, device, &IssueParams::both(1)).unwrap();
     }
     w.add_device("p3");
+    // h3 has a card and nothing issued
+    w.add_holder("h3", attributes()).unwrap();
     let key = LifecycleParams::with_key;
+    let hold_nothing = capture(&mut w, Hop::HolderAction, |w| {
+        let _ = w.holder_action("h3", HolderAction::Suspend, &key(14));
+    });
     let migrate = capture(&mut w, Hop::MigrationIntent, |w| {
         let _ = w.migrate_with_old_device("p1", "p3", &key(2));
     });
@@ -655,6 +667,13 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         Case::at("holder_action", "a hold, proven by the card", suspend, None, vec!["Valid"]),
         Case::at(
             "holder_action",
+            "a hold for a holder with nothing issued",
+            hold_nothing,
+            Some(Code::NothingLive),
+            vec!["Hold"],
+        ),
+        Case::at(
+            "holder_action",
             "lifting a hold when nothing is on hold",
             resume,
             Some(Code::NotSuspended),
@@ -664,19 +683,34 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     ];
     let first = group(&w, snapshot_a, cases_a, 1);
 
-    // group B: the phone was reported lost; its wipe waits
+    // group B: the phone was reported lost; its wipe waits, queued (the phone offline)
     w.issuer_judges_at("holder_action", &lost).unwrap();
     let secret = w.device("p1").unwrap().installed[&Kind::Auth].key.secret.clone();
-    let snapshot_b = cbor(&w.snapshot().issuer);
+    let snapshot_queued = cbor(&w.snapshot().issuer);
+    // group C: the phone came online and was sent the command (the receipt withheld)
     let receipt = capture(&mut w, Hop::WipeReceipt, |w| {
         let _ = w.sync_device("p1");
     });
+    let snapshot_delivered = cbor(&w.snapshot().issuer);
     let mut parts = split(&receipt);
     let mut payload = WipeReceiptPayload::from_value(parts.payload.clone()).unwrap();
     payload.command_id = [0x77; 16];
     parts.payload = payload.to_value();
     let unknown = join(w.provider(), &parts, &secret);
-    let cases_b = vec![
+    let mut late = WipeReceiptPayload::from_value(split(&receipt).payload).unwrap();
+    late.time -= 600;
+    let mut late_parts = split(&receipt);
+    late_parts.payload = late.to_value();
+    let late = join(w.provider(), &late_parts, &secret);
+    let cases_b = vec![Case::at(
+        "acknowledge_wipe",
+        "a receipt for a command still queued, never delivered",
+        receipt.clone(),
+        Some(Code::WipeNotDelivered),
+        vec!["Wipe"],
+    )];
+    let second = group(&w, snapshot_queued, cases_b, first.tests.len() + 1);
+    let cases_c = vec![
         Case::at("acknowledge_wipe", "the lost phone's wipe receipt", receipt, None, vec!["Wipe"]),
         Case::at(
             "acknowledge_wipe",
@@ -685,11 +719,18 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
             Some(Code::WipeUnknown),
             vec!["Wipe"],
         ),
+        Case::at(
+            "acknowledge_wipe",
+            "a receipt signed ten minutes ago",
+            late,
+            Some(Code::LifecycleTimeSkew),
+            vec!["Wipe"],
+        ),
     ];
-    let second = group(&w, snapshot_b, cases_b, first.tests.len() + 1);
+    let third = group(&w, snapshot_delivered, cases_c, first.tests.len() + second.tests.len() + 1);
     let header = vec![
         "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),
         "fixture is the Issuer's stored state (snapshot, spec/snapshot.cddl) at the group's clock.".into(),
     ];
-    file("LifecycleRequest", "issuer", header, vec![first, second])
+    file("LifecycleRequest", "issuer", header, vec![first, second, third])
 }

@@ -6,7 +6,7 @@ use super::records::{self, Commit};
 use super::{IssuerConfig, IssuerOutput, IssuerState, Session, StoredAnswer};
 use crate::codec::Limits;
 use crate::codec::cose_sign1::decode_sign1;
-use crate::constants::NONCE_LIFETIME_SECS;
+use crate::constants::{MAX_OPEN_NONCES, NONCE_LIFETIME_SECS};
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
 use crate::msgs::Message;
@@ -20,11 +20,22 @@ const ENDPOINT: &str = "issuance";
 
 /// Opens an issuance (or migration) session: a fresh nonce, answerable
 /// until `now + NONCE_LIFETIME_SECS`.
-pub fn challenge(state: &IssuerState, entropy: &mut dyn Entropy, now: UnixTime) -> Result<(IssuerState, Vec<u8>)> {
+pub fn challenge(
+    config: &IssuerConfig,
+    state: &IssuerState,
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(IssuerState, Vec<u8>)> {
+    let expiry = crate::time::later(now, NONCE_LIFETIME_SECS)?;
+    // forget long-expired sessions, and hold at most MAX_OPEN_NONCES open ones (NON-004)
+    let mut next = state.clone();
+    next.sessions.retain(|_, s| s.expiry.saturating_add(NONCE_LIFETIME_SECS) >= now);
+    let open = next.sessions.values().filter(|s| !s.completed && s.expiry >= now).count();
+    if open >= MAX_OPEN_NONCES && !crate::mutants::Mutation::UnboundedNonces.disables(config.mutation) {
+        return Err(Error::new(Code::TooManyOpenNonces, "too many open issuance sessions"));
+    }
     let mut nonce = [0u8; 32];
     entropy.fill(&mut nonce);
-    let expiry = now + NONCE_LIFETIME_SECS;
-    let mut next = state.clone();
     next.sessions.insert(nonce, Session { expiry, completed: false });
     Ok((next, IssuanceChallenge { nonce, expiry }.to_bytes()?))
 }
@@ -78,7 +89,7 @@ pub fn issue(
     // 3. idempotency first, so a retry gets its stored answer, never nonce_reused (ISS-006)
     let scope = (ENDPOINT.to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     // 4. the nonce: ours, unused, unexpired (NON-001 … NON-003)
@@ -103,6 +114,11 @@ pub fn issue(
         event: if payload.replaces.is_empty() { Event::Issued } else { Event::Migrated },
     };
     let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
-    next.idempotency.insert(scope, StoredAnswer { body_digest, response: output.response.clone() });
+    records::remember(
+        config,
+        &mut next,
+        scope,
+        StoredAnswer { body_digest, response: output.response.clone(), stored_at: now },
+    );
     Ok((next, output))
 }

@@ -6,6 +6,7 @@ use super::records::{self, Commit};
 use super::{IssuerConfig, IssuerOutput, IssuerState, StoredAnswer, WipeState};
 use crate::codec::Limits;
 use crate::codec::cose_sign1::decode_sign1;
+use crate::constants::CLOCK_SKEW_SECS;
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
 use crate::msgs::lifecycle::{
@@ -52,7 +53,7 @@ pub fn migrate_with_old_device(
     // 2. idempotency (ISS-006), before anything that a first success changes
     let scope = ("migration".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     // 3. the holder verified on the old device (MIG-001), whose certificate is live (MIG-004)
@@ -98,7 +99,12 @@ pub fn migrate_with_old_device(
         event: Event::Migrated,
     };
     let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
-    next.idempotency.insert(scope, StoredAnswer { body_digest, response: output.response.clone() });
+    records::remember(
+        config,
+        &mut next,
+        scope,
+        StoredAnswer { body_digest, response: output.response.clone(), stored_at: now },
+    );
     Ok((next, output))
 }
 
@@ -139,6 +145,15 @@ fn restated_receipt(
     records::receipt(provider, config, &restated, ReceiptAction::Revoked, serials, now, device)
 }
 
+/// The time a lifecycle request states is within the allowed skew of the
+/// Issuer's clock (REV-011).
+fn check_time(config: &IssuerConfig, stated: UnixTime, now: UnixTime) -> Result<()> {
+    if stated.abs_diff(now) > CLOCK_SKEW_SECS && !Mutation::IgnoreLifecycleTime.disables(config.mutation) {
+        return Err(Error::with_detail(Code::LifecycleTimeSkew, format!("signed at {stated}, now {now}")));
+    }
+    Ok(())
+}
+
 /// The live (active or suspended) certificates of `holder`.
 fn live_certs(state: &IssuerState, holder: &[u8]) -> Vec<(Vec<u8>, Kind, Digest, CertStatus)> {
     state
@@ -169,9 +184,10 @@ pub fn holder_action(
     let payload = HolderActionPayload::from_bytes(&payload_bytes)?;
     let scope = ("holder-action".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
+    check_time(config, payload.time, now)?;
     let live = live_certs(state, &holder);
     let mut next = state.clone();
     let mut feed = Vec::new();
@@ -229,7 +245,10 @@ pub fn holder_action(
     if changed.is_empty() {
         return Err(match payload.action {
             HolderAction::Resume => Error::new(Code::NotSuspended, "nothing is on hold"),
-            _ => Error::new(Code::CertUnknown, "the holder has no live mobile certificate"),
+            _ if Mutation::NothingLiveAsUnknown.disables(config.mutation) => {
+                Error::new(Code::CertUnknown, "the holder has no live mobile certificate")
+            }
+            _ => Error::new(Code::NothingLive, "the holder has nothing this action could change"),
         });
     }
     let response = if Mutation::ReceiptRestatesRequest.disables(config.mutation) {
@@ -247,7 +266,12 @@ pub fn holder_action(
     key.extend_from_slice(&holder);
     key.extend_from_slice(&payload.idempotency_key);
     records::notify(&mut next, event, changed, now, key);
-    next.idempotency.insert(scope, StoredAnswer { body_digest, response: response.clone() });
+    records::remember(
+        config,
+        &mut next,
+        scope,
+        StoredAnswer { body_digest, response: response.clone(), stored_at: now },
+    );
     Ok((next, IssuerOutput { response, status_feed: feed }))
 }
 
@@ -268,12 +292,13 @@ pub fn device_revocation(
     // idempotent: the same request again gets the same receipt (REV-002)
     let scope = ("device-revocation".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest)? {
+    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
         return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     if !payload.user_verified {
         return Err(Error::new(Code::UvMissing, "revocation without user verification"));
     }
+    check_time(config, payload.time, now)?;
     // a device revokes only its own certificates (REV-003)
     for serial in &payload.serials {
         let owned = state.certs.get(serial).is_some_and(|c| c.holder == holder && c.device == device);
@@ -302,7 +327,12 @@ pub fn device_revocation(
     key.extend_from_slice(&holder);
     key.extend_from_slice(&payload.idempotency_key);
     records::notify(&mut next, Event::Revoked, revoked, now, key);
-    next.idempotency.insert(scope, StoredAnswer { body_digest, response: response.clone() });
+    records::remember(
+        config,
+        &mut next,
+        scope,
+        StoredAnswer { body_digest, response: response.clone(), stored_at: now },
+    );
     Ok((next, IssuerOutput { response, status_feed: feed }))
 }
 
@@ -336,6 +366,11 @@ pub fn acknowledge_wipe(
     if wipe.state == WipeState::Acknowledged {
         return Ok(state.clone());
     }
+    // a command the device cannot have received (REV-012)
+    if wipe.state == WipeState::Queued && !Mutation::AckQueuedWipe.disables(config.mutation) {
+        return Err(Error::new(Code::WipeNotDelivered, "the command was never delivered"));
+    }
+    check_time(config, payload.time, now)?;
     let mut next = state.clone();
     if let Some(w) = next.wipes.get_mut(&payload.command_id) {
         w.state = WipeState::Acknowledged;

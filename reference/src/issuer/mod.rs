@@ -111,6 +111,9 @@ pub struct StoredAnswer {
     pub body_digest: Digest,
     /// The answer, as sent.
     pub response: Vec<u8>,
+    /// When it was stored (kept for `IDEMPOTENCY_RETENTION_SECS`, ISS-012).
+    #[serde(default)]
+    pub stored_at: UnixTime,
 }
 
 /// Everything that changes at the Issuer.
@@ -143,8 +146,21 @@ pub struct IssuerOutput {
 }
 
 /// Registers a card J-LIS issued (an administrative input, not a wire flow).
-pub fn register_card(state: &IssuerState, auth_serial: &[u8], sign_serial: &[u8], not_after: UnixTime) -> IssuerState {
+///
+/// A card already registered keeps its record: registering it again never
+/// lifts a revocation (REV-013).
+pub fn register_card(
+    config: &IssuerConfig,
+    state: &IssuerState,
+    auth_serial: &[u8],
+    sign_serial: &[u8],
+    not_after: UnixTime,
+) -> IssuerState {
     let mut next = state.clone();
+    let overwrite = crate::mutants::Mutation::ReRegisterUnrevokes.disables(config.mutation);
+    if next.cards.contains_key(auth_serial) && !overwrite {
+        return next;
+    }
     next.cards.insert(
         auth_serial.to_vec(),
         CardRecord {

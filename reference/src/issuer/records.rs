@@ -1,8 +1,9 @@
 //! The registry operations issuance, migration and revocation share: checks
 //! that only read, and the commits that change several records in one step.
 
-use super::{IssuerConfig, IssuerOutput, IssuerState, MobileCertRecord, WipeRecord, WipeState};
+use super::{IssuerConfig, IssuerOutput, IssuerState, MobileCertRecord, StoredAnswer, WipeRecord, WipeState};
 use crate::codec::cose_sign1::{SignOptions, sign1};
+use crate::constants::IDEMPOTENCY_RETENTION_SECS;
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
 use crate::msgs::issuance::{IssuanceResponse, IssuedCert, KeyRequest};
@@ -23,15 +24,37 @@ pub(super) fn replay(
     state: &IssuerState,
     scope: &(String, Vec<u8>, IdempotencyKey),
     body_digest: &Digest,
+    now: UnixTime,
 ) -> Result<Option<Vec<u8>>> {
     if crate::mutants::Mutation::ForgetIdempotencyKey.disables(config.mutation) {
         return Ok(None);
     }
-    match state.idempotency.get(scope) {
+    // a record past its retention is gone, whether or not it was pruned yet (ISS-012)
+    let kept = |stored: &&StoredAnswer| retained(config, stored, now);
+    match state.idempotency.get(scope).filter(kept) {
         Some(stored) if stored.body_digest == *body_digest => Ok(Some(stored.response.clone())),
         Some(_) => Err(Error::new(Code::IdempotencyConflict, "idempotency key reused with another request")),
         None => Ok(None),
     }
+}
+
+/// Whether an idempotency record is within its retention (ISS-012).
+fn retained(config: &IssuerConfig, stored: &StoredAnswer, now: UnixTime) -> bool {
+    stored.stored_at.saturating_add(IDEMPOTENCY_RETENTION_SECS) >= now
+        || crate::mutants::Mutation::KeepIdempotencyForever.disables(config.mutation)
+}
+
+/// Stores an answer under its idempotency key, forgetting the records past
+/// their retention: the map holds one retention period of requests (ISS-012).
+pub(super) fn remember(
+    config: &IssuerConfig,
+    next: &mut IssuerState,
+    scope: (String, Vec<u8>, IdempotencyKey),
+    answer: StoredAnswer,
+) {
+    let now = answer.stored_at;
+    next.idempotency.retain(|_, stored| retained(config, stored, now));
+    next.idempotency.insert(scope, answer);
 }
 
 /// The session of `nonce` is ours, open and in time (NON-001 … NON-003).
@@ -59,6 +82,11 @@ pub(super) fn check_attestations(
     nonce: &Nonce,
     now: UnixTime,
 ) -> Result<Digest> {
+    // one SE key, one kind (ISS-011)
+    let shared = keys.iter().enumerate().any(|(i, a)| keys[i + 1..].iter().any(|b| a.key == b.key));
+    if shared && !crate::mutants::Mutation::OneKeyTwoKinds.disables(config.mutation) {
+        return Err(Error::new(Code::DuplicateKey, "one key offered for two kinds"));
+    }
     let mut device = None;
     for request in keys {
         let leaf =

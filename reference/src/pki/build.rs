@@ -89,6 +89,8 @@ pub fn build_name(attributes: &[NameAttribute]) -> Result<Name> {
 pub enum CertRole {
     /// A CA: basicConstraints cA=TRUE, keyUsage keyCertSign.
     Authority,
+    /// A CA with a pathLenConstraint, outside the v0 profile (negative tests).
+    AuthorityWithPathLen(u8),
     /// An end entity: keyUsage digitalSignature, one EKU.
     Leaf(Purpose),
     /// Anything else, for negative tests and vectors: exactly these flags.
@@ -202,8 +204,14 @@ fn extension(oid: ObjectIdentifier, critical: bool, value: Vec<u8>) -> Result<Ex
 }
 
 fn standard_extensions(role: &CertRole) -> Result<Vec<Extension>> {
+    let path_len_constraint = match role {
+        CertRole::AuthorityWithPathLen(n) => Some(*n),
+        _ => None,
+    };
     let (ca, usage, purposes) = match role {
-        CertRole::Authority => (true, KeyUsages::KeyCertSign | KeyUsages::CRLSign, vec![]),
+        CertRole::Authority | CertRole::AuthorityWithPathLen(_) => {
+            (true, KeyUsages::KeyCertSign | KeyUsages::CRLSign, vec![])
+        }
         CertRole::Leaf(purpose) => (false, KeyUsages::DigitalSignature.into(), vec![*purpose]),
         CertRole::Custom { ca, key_cert_sign, digital_signature, purposes } => {
             let mut usage = flagset::FlagSet::<KeyUsages>::default();
@@ -216,7 +224,7 @@ fn standard_extensions(role: &CertRole) -> Result<Vec<Extension>> {
             (*ca, usage, purposes.clone())
         }
     };
-    let basic = BasicConstraints { ca, path_len_constraint: None }.to_der().map_err(der_error)?;
+    let basic = BasicConstraints { ca, path_len_constraint }.to_der().map_err(der_error)?;
     let key_usage = KeyUsage(usage).to_der().map_err(der_error)?;
     let mut out = vec![extension(oids::BASIC_CONSTRAINTS, true, basic)?, extension(oids::KEY_USAGE, true, key_usage)?];
     if !purposes.is_empty() {

@@ -154,7 +154,14 @@ impl ParsedCert {
 
     fn read_extension(&mut self, oid: ObjectIdentifier, critical: bool, value: &[u8]) -> Result<()> {
         match oid {
-            oids::BASIC_CONSTRAINTS => self.is_ca = BasicConstraints::from_der(value).map_err(der_error)?.ca,
+            oids::BASIC_CONSTRAINTS => {
+                let basic = BasicConstraints::from_der(value).map_err(der_error)?;
+                // the v0 profile's authorities carry no pathLenConstraint (PKI-001)
+                if basic.path_len_constraint.is_some() {
+                    return Err(Error::new(Code::CertMalformed, "a pathLenConstraint is outside the v0 profile"));
+                }
+                self.is_ca = basic.ca;
+            }
             oids::KEY_USAGE => {
                 let usage = KeyUsage::from_der(value).map_err(der_error)?;
                 self.digital_signature = usage.0.contains(KeyUsages::DigitalSignature);

@@ -362,6 +362,16 @@ impl World {
         Ok(())
     }
 
+    /// J-LIS registers `holder`'s card with the Issuer once more (an
+    /// administrative input; a card already registered keeps its record).
+    pub fn register_card_again(&mut self, holder: &str) -> crate::Result<()> {
+        let (config, _) = self.cards.get(holder).ok_or(no_such("no such holder"))?;
+        let auth = crate::pki::ParsedCert::parse(self.provider, &config.auth.cert)?;
+        let sign = crate::pki::ParsedCert::parse(self.provider, &config.sign.cert)?;
+        self.issuer.register_card(&auth.serial, &sign.serial, auth.not_after.min(sign.not_after));
+        Ok(())
+    }
+
     /// A new device with its own platform identity.
     pub fn add_device(&mut self, name: &str) {
         let device = self.factory.device(name, self.setup.device(name));
