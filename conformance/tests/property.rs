@@ -26,11 +26,18 @@ fn the_reference_matches_its_model() {
 /// Mutants no operation sequence of the model reaches, and why. The suite
 /// catches them with other checks (the mutant tests in tests/runner.rs);
 /// the property run and the committed traces make no claim about them.
-const BEYOND_THE_OPERATIONS: [(Mutation, &str); 1] = [(
-    Mutation::AckQueuedWipe,
-    "it needs a wipe receipt for a command the Issuer never delivered, which no party following \
-     the model's operations can hold; vectors::issuer-lifecycle hands the Issuer one",
-)];
+const BEYOND_THE_OPERATIONS: [(Mutation, &str); 3] = [
+    (
+        Mutation::AckQueuedWipe,
+        "it needs a wipe receipt for a command the Issuer never delivered, which no party \
+         following the model's operations can hold; vectors::issuer-lifecycle hands the Issuer one",
+    ),
+    (Mutation::UnboundedNonces, "it needs MAX_OPEN_NONCES (1024) open nonces; a sequence has at most 24 operations"),
+    (
+        Mutation::KeepIdempotencyForever,
+        "it needs a retry a retention period (a day) after its answer; Advance moves at most 700 s",
+    ),
+];
 
 /// The mutants the property operations can reach.
 fn reachable() -> Vec<Mutation> {

@@ -823,6 +823,44 @@ pub(crate) fn cases() -> Vec<Case> {
                 );
             },
         ),
+        issuer(
+            &[F::Issuance, F::RemoteWipe],
+            &["REV-012"],
+            "a wipe receipt for a command still queued",
+            Code::WipeNotDelivered,
+            || {
+                let mut w = issued();
+                w.set_online("phone", false);
+                w.holder_action("ichiro", HolderAction::ReportLost, &LifecycleParams::with_key(2)).unwrap();
+                let queued = w.snapshot().issuer;
+                // the phone comes online and answers; the suite keeps the receipt from the Issuer
+                w.set_online("phone", true);
+                let receipt = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+                let tap = receipt.clone();
+                w.set_tamper(move |hop, bytes| {
+                    if hop == Hop::WipeReceipt {
+                        *tap.borrow_mut() = std::mem::take(bytes);
+                    }
+                });
+                let _ = w.sync_device("phone");
+                w.clear_tamper();
+                // the Issuer as it was before it delivered the command (a control, as fixed vectors use)
+                w.load_issuer_state(queued).unwrap();
+                let receipt = receipt.borrow().clone();
+                refused(w.issuer_judges_at("acknowledge_wipe", &receipt), Code::WipeNotDelivered);
+            },
+        ),
+        issuer(
+            ISSUE,
+            &["ENC-017"],
+            "a challenge asked for at the end of the clock's range",
+            Code::TimeOutOfRange,
+            || {
+                let mut w = fresh();
+                w.advance(u64::MAX - w.now() - 10);
+                refused(w.issuance_challenge(), Code::TimeOutOfRange);
+            },
+        ),
         status(AUTH, &["STA-005"], "status asked about an unknown serial", Code::CertUnknown, || {
             let mut w = issued();
             let key = w.verifier(SHOP_RP).unwrap().credential.key.secret.clone();
