@@ -8,7 +8,7 @@
 use jpki_reference::Code;
 use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::{CardEvent, WipeState};
-use jpki_reference::msgs::lifecycle::{HolderAction, ReceiptAction, ReceiptPayload};
+use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::{CertStatus, RevocationReason};
 use jpki_reference::msgs::{Kind, Message, UvMethod};
 use jpki_reference::notify::Event;
@@ -17,13 +17,9 @@ use jpki_reference::receipt::verify_receipt;
 use jpki_reference::time::{CivilDate, DAY};
 use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, WORLD_START, World};
 
-use jpki_reference::codec::Limits;
-use jpki_reference::codec::cose_sign1::decode_sign1;
-use jpki_reference::msgs::status::StatusFeed;
+use super::{context, surgery, truthful};
 
-use super::{context, surgery};
-
-fn attributes() -> HolderAttributes {
+pub(super) fn attributes() -> HolderAttributes {
     HolderAttributes {
         name: "鈴木 花子".into(),
         address: "福岡県福岡市中央区1-2-3".into(),
@@ -33,7 +29,7 @@ fn attributes() -> HolderAttributes {
 }
 
 /// A holder whose phone "old" holds both kinds, and a new phone "new".
-fn world() -> World {
+pub(super) fn world() -> World {
     let mut world = context::world(0);
     world.add_holder("hanako", attributes()).unwrap();
     world.add_device("old");
@@ -50,12 +46,12 @@ fn events(world: &World, event: Event) -> usize {
     world.notifications().iter().filter(|n| n.event == event).count()
 }
 
-fn assert_no_violations(world: &World) {
+pub(super) fn assert_no_violations(world: &World) {
     context::no_violations(world);
 }
 
 /// An assertion from `device` for `rp`, made now and verified later.
-fn assertion_for(world: &mut World, device: &str, rp: &str, kind: Kind) -> Vec<u8> {
+pub(super) fn assertion_for(world: &mut World, device: &str, rp: &str, kind: Kind) -> Vec<u8> {
     let digest = (kind == Kind::Sign).then(|| world.provider().sha256(b"doc"));
     let request = world.use_request(rp, kind, "purpose", digest).unwrap();
     world.assertion(device, &request, UserVerification::BIOMETRIC).unwrap()
@@ -162,74 +158,6 @@ pub(crate) fn migration_moves_only_what_the_old_device_holds() {
     assert_no_violations(&w);
 }
 
-/// Every StatusFeed the Issuer sends from now on, as sent.
-fn record_feeds(world: &mut World) -> std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> {
-    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let sink = seen.clone();
-    world.set_tamper(move |hop, bytes| {
-        if hop == jpki_reference::world::Hop::StatusFeed {
-            sink.borrow_mut().push(bytes.clone());
-        }
-    });
-    seen
-}
-
-/// What a signed feed says (the suite reads the wire, as Status does).
-fn feed_payload(feed: &[u8]) -> StatusFeed {
-    let signed = decode_sign1(feed, &Limits::V0).unwrap();
-    StatusFeed::from_bytes(signed.payload()).unwrap()
-}
-
-pub(crate) fn status_takes_only_fresh_authentic_feeds() {
-    // STA-007: a replayed `good` feed does not bring a revoked certificate back
-    let mut w = context::world(0);
-    w.add_holder("hanako", attributes()).unwrap();
-    w.add_device("old");
-    let feeds = record_feeds(&mut w);
-    w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
-    let issued: Vec<Vec<u8>> = feeds.borrow().clone();
-    context::same(issued.len(), 2, "feeds sent for two new certificates");
-    w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(2)).unwrap();
-    // the hold on `auth`: lifting it makes `auth` good again (sign is revoked)
-    let auth_hold = feeds.borrow()[2..].iter().find(|f| feed_payload(f).kind == Kind::Auth).cloned().unwrap();
-    w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(3)).unwrap();
-    // STA-008: an older feed replayed after a newer one changes nothing
-    context::step("STA-008");
-    context::refused(w.status_feed_judges(&auth_hold), Code::FeedStale);
-    w.authenticate("old", SHOP_RP).unwrap();
-    // the last feeds again (a retry of the same delivery): no effect, no refusal
-    let last = feeds.borrow().last().cloned().unwrap();
-    context::accepted(w.status_feed_judges(&last), "the same feed again");
-    // STA-006: only the Issuer signs feeds
-    context::step("STA-006");
-    let said = feed_payload(&last);
-    let verifier = w.verifier(GOV_RP).unwrap().credential.clone();
-    let mut by_verifier =
-        w.forge_status_feed(&said.serial, said.kind, CertStatus::Suspended, said.sequence + 1).unwrap();
-    by_verifier = surgery::resigned_by(w.provider(), &by_verifier, &verifier.key.secret, &verifier.cert);
-    context::refused_under(w.status_feed_judges(&by_verifier), Code::WrongPurpose, "STA-006");
-    w.authenticate("old", SHOP_RP).unwrap();
-    // STA-007: a newer feed may not change a certificate's kind
-    context::step("STA-007");
-    let other_kind = match said.kind {
-        Kind::Auth => Kind::Sign,
-        Kind::Sign => Kind::Auth,
-    };
-    let flipped = w.forge_status_feed(&said.serial, other_kind, said.status, said.sequence + 1).unwrap();
-    context::refused(w.status_feed_judges(&flipped), Code::FeedConflict);
-    // nor undo a revocation, replayed or new
-    w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(4)).unwrap();
-    let newest = feed_payload(&feeds.borrow().last().cloned().unwrap());
-    w.clear_tamper();
-    for feed in &issued {
-        context::refused(w.status_feed_judges(feed), Code::FeedConflict);
-    }
-    let back = w.forge_status_feed(&newest.serial, newest.kind, CertStatus::Good, newest.sequence + 1).unwrap();
-    context::refused(w.status_feed_judges(&back), Code::FeedConflict);
-    context::refused(w.authenticate("old", SHOP_RP), Code::CertRevoked);
-    assert_no_violations(&w);
-}
-
 pub(crate) fn device_change_after_loss_with_the_card() {
     // MIG-002, MIG-003: path B, the old phone offline and never asked
     let mut w = world();
@@ -307,90 +235,6 @@ pub(crate) fn trade_in_receipt_verified_by_a_shop() {
     assert_eq!(verify_receipt(w.provider(), &edited, &anchor, w.now()).unwrap_err().code, Code::BadSignature);
     let other_anchor = w.pki().card_root.anchor(w.provider()).unwrap();
     assert_eq!(verify_receipt(w.provider(), &receipt, &other_anchor, w.now()).unwrap_err().code, Code::UntrustedChain);
-    assert_no_violations(&w);
-}
-
-/// What `receipt` says, verified offline with the mobile root as a shop would.
-fn receipt_says(w: &World, receipt: &[u8]) -> ReceiptPayload {
-    let anchor = w.pki().mobile_root.anchor(w.provider()).unwrap();
-    match verify_receipt(w.provider(), receipt, &anchor, w.now()) {
-        Ok(said) => said,
-        Err(error) => context::fail("a receipt that verifies with the mobile root", error.to_string()),
-    }
-}
-
-/// The receipt states `action` and exactly `expected` (serial, status on record).
-fn receipt_states(said: &ReceiptPayload, action: ReceiptAction, expected: &[(Vec<u8>, CertStatus)]) {
-    context::same(said.action, action, "the receipt's action");
-    let mut stated: Vec<(Vec<u8>, CertStatus)> = said.entries.iter().map(|e| (e.serial.clone(), e.status)).collect();
-    let mut expected = expected.to_vec();
-    stated.sort();
-    expected.sort();
-    context::same(stated, expected, "the certificates the receipt names, with their status on record");
-}
-
-pub(crate) fn receipts_say_what_happened() {
-    // REV-010: each receipt states the action and, per certificate, the status on record
-    let mut w = world();
-    let held = w.installed_serials("old").unwrap();
-    let snapshot = w.snapshot();
-    let kind_of = |serial: &Vec<u8>| snapshot.issuer.certs[serial].kind;
-    context::step("REV-010");
-    let receipt = w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(2)).unwrap();
-    let suspended: Vec<_> = held.iter().map(|s| (s.clone(), CertStatus::Suspended)).collect();
-    receipt_states(&receipt_says(&w, &receipt), ReceiptAction::Suspended, &suspended);
-    w.advance(60);
-    let lifted_at = w.now();
-    let receipt = w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(3)).unwrap();
-    let after_hold = |serial: &Vec<u8>| match kind_of(serial) {
-        Kind::Auth => CertStatus::Good,
-        Kind::Sign => CertStatus::Revoked { reason: RevocationReason::ReissueAfterHold, at: lifted_at },
-    };
-    let resumed: Vec<_> = held.iter().map(|s| (s.clone(), after_hold(s))).collect();
-    receipt_states(&receipt_says(&w, &receipt), ReceiptAction::Resumed, &resumed);
-    // the phone still holds its sign certificate, revoked when the hold was lifted;
-    // revoking from the phone restates that revocation as it stands (REV-002)
-    w.advance(60);
-    let revoked_at = w.now();
-    let receipt = w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(4)).unwrap();
-    let on_record = |serial: &Vec<u8>| match kind_of(serial) {
-        Kind::Auth => CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: revoked_at },
-        Kind::Sign => after_hold(serial),
-    };
-    let revoked: Vec<_> = held.iter().map(|s| (s.clone(), on_record(s))).collect();
-    receipt_states(&receipt_says(&w, &receipt), ReceiptAction::Revoked, &revoked);
-    assert_no_violations(&w);
-}
-
-/// The "used" notifications naming `rp` so far.
-fn checked_by(world: &World, rp: &str) -> usize {
-    world.notifications().iter().filter(|n| n.event == Event::Used && n.rp_id.as_deref() == Some(rp)).count()
-}
-
-pub(crate) fn refused_uses_notify_only_what_status_answered() {
-    let mut w = world();
-    // USE-009: a use refused by the verifier's own checks never reaches Status, so the
-    // holder hears of no check by an rp they never presented to
-    context::step("USE-009");
-    let for_shop = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
-    context::refused(w.verify(GOV_RP, &for_shop), Code::RpMismatch);
-    context::same(checked_by(&w, GOV_RP), 0, "notifications naming gov after an assertion meant for shop");
-    let accepted = assertion_for(&mut w, "old", SHOP_RP, Kind::Auth);
-    w.verify(SHOP_RP, &accepted).unwrap();
-    context::refused(w.verify(SHOP_RP, &accepted), Code::NonceReused);
-    context::same(checked_by(&w, SHOP_RP), 1, "notifications naming shop after one use and its replay");
-    // STA-009: Status answered good, the answer was spoiled on its way back and the
-    // verifier refused: the holder is told their certificate was checked by shop
-    context::step("STA-009");
-    w.set_tamper(|hop, bytes| {
-        if hop == jpki_reference::world::Hop::StatusResponse {
-            let last = bytes.len() - 1;
-            bytes[last] ^= 1;
-        }
-    });
-    context::refused(w.authenticate("old", SHOP_RP), Code::BadSignature);
-    w.clear_tamper();
-    context::same(checked_by(&w, SHOP_RP), 2, "notifications naming shop after Status answered good twice");
     assert_no_violations(&w);
 }
 
@@ -762,7 +606,7 @@ pub(crate) fn checks() -> Vec<super::Check> {
             Role::Status,
             &["STA-006", "STA-007", "STA-008", "REV-001"],
             vec![Issuance, Suspension, DeviceRevocation, Authentication],
-            status_takes_only_fresh_authentic_feeds,
+            truthful::status_takes_only_fresh_authentic_feeds,
         ),
         scenario(
             "receipts-state-what-happened",
@@ -770,7 +614,7 @@ pub(crate) fn checks() -> Vec<super::Check> {
             Role::Issuer,
             &["REV-010", "REV-002", "REV-006"],
             vec![Issuance, Suspension, DeviceRevocation],
-            receipts_say_what_happened,
+            truthful::receipts_say_what_happened,
         ),
         scenario(
             "refused-uses-notify-only-status-answers",
@@ -778,7 +622,7 @@ pub(crate) fn checks() -> Vec<super::Check> {
             Role::Verifier,
             &["USE-009", "STA-009", "STA-004", "INV-003", "INV-011"],
             vec![Issuance, Authentication],
-            refused_uses_notify_only_what_status_answered,
+            truthful::refused_uses_notify_only_what_status_answered,
         ),
         scenario(
             "pin-counts-from-non-zero",

@@ -18,6 +18,7 @@ pub mod robustness;
 pub mod state_machine;
 pub(crate) mod surgery;
 pub mod trace;
+mod truthful;
 
 use jpki_reference::Code;
 use jpki_reference::mutants::Mutation;
