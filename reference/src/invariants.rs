@@ -192,28 +192,16 @@ fn only_a_good_answer_logged(before: &Snapshot, after: &Snapshot) -> bool {
     let (was, now) = (&before.status, &after.status);
     let mut patched = after.clone();
     patched.status = was.clone();
-    if patched != *before || now.usage_log.len() != was.usage_log.len() + 1 {
-        return false;
-    }
-    let Some(entry) = now.usage_log.last() else { return false };
-    let logged_before = was.usage_log.iter().all(|e| now.usage_log.contains(e));
-    let new_notes: Vec<_> = now.outbox.iter().skip(was.outbox.len()).collect();
-    let notes_kept = now.outbox.starts_with(&was.outbox);
-    let note_matches = match new_notes.as_slice() {
-        [note] => {
-            note.event == Event::Used
-                && note.rp_id.as_deref() == Some(entry.rp_id.as_str())
-                && note.certs == [entry.serial.clone()]
-        }
-        _ => false,
-    };
-    let mut others = now.clone();
-    others.usage_log = was.usage_log.clone();
-    others.outbox = was.outbox.clone();
-    others.notified.remove(&(entry.rp_id.clone(), entry.nonce, entry.serial.clone()));
-    let mut was_without = was.clone();
-    was_without.notified.remove(&(entry.rp_id.clone(), entry.nonce, entry.serial.clone()));
-    logged_before && notes_kept && note_matches && others == was_without
+    let (Some(entry), Some(note)) = (now.usage_log.last(), now.outbox.last()) else { return false };
+    let names_entry = note.event == Event::Used
+        && note.rp_id.as_deref() == Some(entry.rp_id.as_str())
+        && note.certs == [entry.serial.clone()];
+    // Status as it was, plus exactly that entry, that notification and that scope
+    let mut expected = was.clone();
+    expected.usage_log.push(entry.clone());
+    expected.outbox.push(note.clone());
+    expected.notified.insert((entry.rp_id.clone(), entry.nonce, entry.serial.clone()));
+    patched == *before && names_entry && expected == *now
 }
 
 /// True when `after` differs from `before` only as a refused card entry

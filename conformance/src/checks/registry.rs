@@ -835,18 +835,11 @@ pub(crate) fn cases() -> Vec<Case> {
                 let queued = w.snapshot().issuer;
                 // the phone comes online and answers; the suite keeps the receipt from the Issuer
                 w.set_online("phone", true);
-                let receipt = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-                let tap = receipt.clone();
-                w.set_tamper(move |hop, bytes| {
-                    if hop == Hop::WipeReceipt {
-                        *tap.borrow_mut() = std::mem::take(bytes);
-                    }
+                let receipt = crate::vectors::fixtures::withhold(&mut w, Hop::WipeReceipt, |w| {
+                    let _ = w.sync_device("phone");
                 });
-                let _ = w.sync_device("phone");
-                w.clear_tamper();
                 // the Issuer as it was before it delivered the command (a control, as fixed vectors use)
                 w.load_issuer_state(queued).unwrap();
-                let receipt = receipt.borrow().clone();
                 refused(w.issuer_judges_at("acknowledge_wipe", &receipt), Code::WipeNotDelivered);
             },
         ),

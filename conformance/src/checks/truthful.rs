@@ -17,18 +17,6 @@ use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, SHOP_RP, World
 use super::lifecycle::{assert_no_violations, assertion_for, attributes, world};
 use super::{context, surgery};
 
-/// Every StatusFeed the Issuer sends from now on, as sent.
-fn record_feeds(world: &mut World) -> std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> {
-    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let sink = seen.clone();
-    world.set_tamper(move |hop, bytes| {
-        if hop == jpki_reference::world::Hop::StatusFeed {
-            sink.borrow_mut().push(bytes.clone());
-        }
-    });
-    seen
-}
-
 /// What a signed feed says (the suite reads the wire, as Status does).
 fn feed_payload(feed: &[u8]) -> StatusFeed {
     let signed = decode_sign1(feed, &Limits::V0).unwrap();
@@ -40,20 +28,20 @@ pub(crate) fn status_takes_only_fresh_authentic_feeds() {
     let mut w = context::world(0);
     w.add_holder("hanako", attributes()).unwrap();
     w.add_device("old");
-    let feeds = record_feeds(&mut w);
     w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
-    let issued: Vec<Vec<u8>> = feeds.borrow().clone();
+    // the feeds the Issuer sent, as they went on the wire
+    let issued: Vec<Vec<u8>> = w.sent_feeds().to_vec();
     context::same(issued.len(), 2, "feeds sent for two new certificates");
     w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(2)).unwrap();
     // the hold on `auth`: lifting it makes `auth` good again (sign is revoked)
-    let auth_hold = feeds.borrow()[2..].iter().find(|f| feed_payload(f).kind == Kind::Auth).cloned().unwrap();
+    let auth_hold = w.sent_feeds()[2..].iter().find(|f| feed_payload(f).kind == Kind::Auth).cloned().unwrap();
     w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(3)).unwrap();
     // STA-008: an older feed replayed after a newer one changes nothing
     context::step("STA-008");
     context::refused(w.status_feed_judges(&auth_hold), Code::FeedStale);
     w.authenticate("old", SHOP_RP).unwrap();
     // the last feeds again (a retry of the same delivery): no effect, no refusal
-    let last = feeds.borrow().last().cloned().unwrap();
+    let last = w.sent_feeds().last().cloned().unwrap();
     context::accepted(w.status_feed_judges(&last), "the same feed again");
     // STA-006: only the Issuer signs feeds
     context::step("STA-006");
@@ -74,8 +62,7 @@ pub(crate) fn status_takes_only_fresh_authentic_feeds() {
     context::refused(w.status_feed_judges(&flipped), Code::FeedConflict);
     // nor undo a revocation, replayed or new
     w.revoke_from_device("old", RevocationReason::HolderRequest, &LifecycleParams::with_key(4)).unwrap();
-    let newest = feed_payload(&feeds.borrow().last().cloned().unwrap());
-    w.clear_tamper();
+    let newest = feed_payload(&w.sent_feeds().last().cloned().unwrap());
     for feed in &issued {
         context::refused(w.status_feed_judges(feed), Code::FeedConflict);
     }

@@ -257,6 +257,11 @@ impl<R: Read, W: Write> Server<R, W> {
         let name = frame::text(p, "name").map_err(bad)?;
         let b = |key: &str| frame::bytes(p, key).map_err(bad);
         let now = frame::uint(p, "now").ok();
+        // the holder's verification for a key use: `verified`, `method` (1 biometric, 2 passcode)
+        let uv = || -> Result<UserVerification, Refusal> {
+            let verified = matches!(get(p, "verified"), Some(Value::Bool(true)));
+            Ok(UserVerification { verified, method: UvMethod::from_wire(frame::uint(p, "method").map_err(bad)?)? })
+        };
         if method == "device.request_issuance" {
             let choice = read_choice(p)?;
             let challenge = b("challenge")?;
@@ -281,18 +286,8 @@ impl<R: Read, W: Write> Server<R, W> {
                 device.install(&b("response")?)?;
                 Ok(Value::Null)
             }
-            "device.assert" => {
-                let verified = matches!(get(p, "verified"), Some(Value::Bool(true)));
-                let method = UvMethod::from_wire(frame::uint(p, "method").map_err(bad)?)?;
-                let uv = UserVerification { verified, method };
-                Ok(Value::Bytes(device.assert(&b("request")?, uv, now.unwrap_or_default())?))
-            }
-            "device.sign_lifecycle" => {
-                let verified = matches!(get(p, "verified"), Some(Value::Bool(true)));
-                let method = UvMethod::from_wire(frame::uint(p, "method").map_err(bad)?)?;
-                let uv = UserVerification { verified, method };
-                Ok(Value::Bytes(device.sign_lifecycle(&b("payload")?, uv)?))
-            }
+            "device.assert" => Ok(Value::Bytes(device.assert(&b("request")?, uv()?, now.unwrap_or_default())?)),
+            "device.sign_lifecycle" => Ok(Value::Bytes(device.sign_lifecycle(&b("payload")?, uv()?)?)),
             "device.installed_serials" => Ok(list(&device.installed_serials()?)),
             "device.apply_wipe" => Ok(Value::Bytes(device.apply_wipe(&b("command")?, now.unwrap_or_default())?)),
             "device.release" => {
