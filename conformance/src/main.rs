@@ -83,6 +83,9 @@ enum Command {
         /// How many devices the holder has (1 to 3).
         #[arg(long, default_value_t = 2)]
         devices: usize,
+        /// How many messages the attacker keeps for replay (0: no replays).
+        #[arg(long, default_value_t = 4)]
+        memory: usize,
         /// Explore a built-in mutant instead of the reference.
         #[arg(long)]
         mutant: Option<String>,
@@ -180,8 +183,8 @@ fn main() -> ExitCode {
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Keygen { out } => keygen(&out),
         Command::FuzzCorpus { out } => fuzz_corpus(out),
-        Command::ModelCheck { depth, in_flight, clock_steps, devices, mutant } => {
-            let bounds = jpki_conformance::model_check::Bounds { depth, in_flight, clock_steps, devices };
+        Command::ModelCheck { depth, in_flight, clock_steps, devices, memory, mutant } => {
+            let bounds = jpki_conformance::model_check::Bounds { depth, in_flight, clock_steps, devices, memory };
             model_check(bounds, mutant.as_deref())
         }
         Command::ReplayTrace { file, sut, record } => replay_trace(&file, &sut, record),
@@ -389,12 +392,13 @@ fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
 fn model_check(bounds: jpki_conformance::model_check::Bounds, mutant: Option<&str>) -> Result<ExitCode, String> {
     let mutation = mutant.map(|m| Mutation::from_name(m).ok_or(format!("unknown mutant {m:?}"))).transpose()?;
     println!(
-        "model check · {} · {} devices · depth {} · {} in flight · {} clock step(s) · symbolic crypto",
+        "model check · {} · {} devices · depth {} · {} in flight · {} clock step(s) · attacker memory {} · symbolic crypto",
         mutation.map_or("reference".to_owned(), |m| format!("mutant:{}", m.name())),
         bounds.devices,
         bounds.depth,
         bounds.in_flight,
-        bounds.clock_steps
+        bounds.clock_steps,
+        bounds.memory
     );
     let started = std::time::Instant::now();
     let found = jpki_conformance::model_check::explore(mutation, &bounds, &mut |depth, states| {

@@ -7,8 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::msgs::Kind;
+use crate::issuer::{IssuerState, Origin};
+use crate::msgs::lifecycle::ReceiptPayload;
 use crate::msgs::status::{CertStatus, RevocationReason};
+use crate::msgs::{Kind, Message, UvMethod};
 use crate::notify::Event;
 use crate::world::Snapshot;
 
@@ -132,7 +134,125 @@ pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
             }
         }
     }
+    out.extend(lawful_origins(issuer));
+    out.extend(notifications_have_events(snapshot));
+    out.extend(receipts_agree(issuer));
     out
+}
+
+/// Invariant 13: a certificate has a lawful origin: issued against the card (for
+/// `sign`, the card's sign password), or moved by path A from a
+/// certificate of the same holder and kind, on another device, superseded
+/// at the move, with biometric verification when it is `sign`.
+fn lawful_origins(issuer: &IssuerState) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (serial, cert) in &issuer.certs {
+        let Origin::Moved { replaced, uv } = &cert.origin else { continue };
+        let from = replaced.iter().filter_map(|s| issuer.certs.get(s)).find(|old| {
+            old.holder == cert.holder
+                && old.kind == cert.kind
+                && old.status == CertStatus::Revoked { reason: RevocationReason::Superseded, at: cert.issued_at }
+        });
+        let problem = match from {
+            None => Some(format!("no {:?} certificate of the holder it moved from", cert.kind)),
+            Some(old) if old.device == cert.device => Some("moved to the device it was on".to_owned()),
+            Some(_) if cert.kind == Kind::Sign && *uv != UvMethod::Biometric => {
+                Some(format!("moved on {uv:?} verification"))
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            out.push(violation(13, format!("{:?} cert {}: {problem}", cert.kind, hex(serial))));
+        }
+    }
+    out
+}
+
+/// Invariant 14: every notification reports an event the records show: the
+/// certificates it names exist and carry the change it reports, at its time.
+fn notifications_have_events(snapshot: &Snapshot) -> Vec<Violation> {
+    let issuer = &snapshot.issuer;
+    let mut out = Vec::new();
+    for note in &issuer.outbox {
+        let time = note.time;
+        let shows = |serial: &Vec<u8>| {
+            let Some(cert) = issuer.certs.get(serial) else { return false };
+            let revoked_at = |reason: Option<RevocationReason>| match cert.status {
+                CertStatus::Revoked { reason: r, at } => at == time && reason.is_none_or(|want| want == r),
+                _ => false,
+            };
+            let not_revoked_before = !matches!(cert.status, CertStatus::Revoked { at, .. } if at < time);
+            match note.event {
+                Event::Issued => cert.issued_at == time,
+                Event::Migrated => cert.issued_at == time || revoked_at(Some(RevocationReason::Superseded)),
+                Event::Revoked => revoked_at(None),
+                Event::Suspended => cert.issued_at <= time && not_revoked_before,
+                Event::Resumed if cert.kind == Kind::Sign => revoked_at(Some(RevocationReason::ReissueAfterHold)),
+                Event::Resumed => cert.issued_at <= time && not_revoked_before,
+                Event::Wiped => issuer
+                    .wipes
+                    .values()
+                    .any(|w| w.state == crate::issuer::WipeState::Acknowledged && w.serials == note.certs),
+                Event::Used => false,
+            }
+        };
+        if note.certs.is_empty() || !note.certs.iter().all(shows) {
+            out.push(violation(14, format!("a {:?} notification at {time} the records do not show", note.event)));
+        }
+    }
+    for note in &snapshot.status.outbox {
+        let logged = snapshot.status.usage_log.iter().any(|entry| {
+            note.event == Event::Used
+                && note.rp_id.as_deref() == Some(entry.rp_id.as_str())
+                && note.certs == [entry.serial.clone()]
+                && note.time == entry.time
+        });
+        if !logged {
+            out.push(violation(14, format!("a {:?} notification at {} with no logged answer", note.event, note.time)));
+        }
+    }
+    out
+}
+
+/// Invariant 15: a receipt never contradicts the registry: a revocation it states is
+/// the one on record (terminal, so it must still be there), and a
+/// certificate it states live was not revoked before it was signed.
+fn receipts_agree(issuer: &IssuerState) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let receipts = issuer
+        .idempotency
+        .iter()
+        .filter(|((endpoint, _, _), _)| endpoint == "holder-action" || endpoint == "device-revocation")
+        .filter_map(|(_, stored)| stored_receipt(&stored.response));
+    for receipt in receipts {
+        for entry in &receipt.entries {
+            let on_record = issuer.certs.get(&entry.serial).map(|c| c.status);
+            let agrees = match (entry.status, on_record) {
+                (_, None) => false,
+                (CertStatus::Revoked { .. }, Some(status)) => status == entry.status,
+                (_, Some(CertStatus::Revoked { at, .. })) => at >= receipt.time,
+                (_, Some(_)) => true,
+            };
+            if !agrees {
+                out.push(violation(
+                    15,
+                    format!(
+                        "a receipt states {:?} for {}, the registry {on_record:?}",
+                        entry.status,
+                        hex(&entry.serial)
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The receipt an idempotency record stored, read without verifying its
+/// signature (the Issuer's own record); `None` when it is not one.
+fn stored_receipt(response: &[u8]) -> Option<ReceiptPayload> {
+    let signed = crate::codec::cose_sign1::decode_sign1(response, &crate::codec::Limits::V0).ok()?;
+    ReceiptPayload::from_bytes(signed.payload()).ok()
 }
 
 /// Invariants about one step: 10. revocation is terminal, its time and reason never change.

@@ -12,13 +12,7 @@ use jpki_reference::world::{IssueParams, SHOP_RP, Snapshot, World};
 
 fn used_world() -> Snapshot {
     let mut world = World::new([31; 32]).unwrap();
-    let attributes = HolderAttributes {
-        name: "高橋 三郎".into(),
-        address: "札幌市中央区北1条西2丁目".into(),
-        date_of_birth: CivilDate::new(2001, 1, 1).unwrap(),
-        sex: Sex::Male,
-    };
-    world.add_holder("saburo", attributes).unwrap();
+    world.add_holder("saburo", used_world_attributes()).unwrap();
     world.add_device("phone");
     world.issue("saburo", "phone", &IssueParams::both(1)).unwrap();
     world.authenticate("phone", SHOP_RP).unwrap();
@@ -179,4 +173,110 @@ fn a_retry_with_a_second_effect() {
     let mut twice = first.clone();
     twice.issuer.outbox.push(twice.issuer.outbox[0].clone());
     assert!(check_retry(&first, &twice, b"answer", b"answer").iter().any(|v| v.invariant == 12));
+}
+
+/// A holder whose phone moved its credentials to a second phone (path A),
+/// then put them on hold and asked for a receipt.
+fn moved_and_held() -> Snapshot {
+    use jpki_reference::msgs::lifecycle::HolderAction;
+    use jpki_reference::world::LifecycleParams;
+    let mut world = World::new([32; 32]).unwrap();
+    world.add_holder("saburo", used_world_attributes()).unwrap();
+    world.add_device("phone");
+    world.add_device("new phone");
+    world.issue("saburo", "phone", &IssueParams::both(1)).unwrap();
+    world.migrate_with_old_device("phone", "new phone", &LifecycleParams::with_key(2)).unwrap();
+    world.holder_action("saburo", HolderAction::Suspend, &LifecycleParams::with_key(3)).unwrap();
+    assert!(world.violations().is_empty(), "{:?}", world.violations());
+    world.snapshot()
+}
+
+fn used_world_attributes() -> HolderAttributes {
+    HolderAttributes {
+        name: "高橋 三郎".into(),
+        address: "札幌市中央区北1条西2丁目".into(),
+        date_of_birth: CivilDate::new(2001, 1, 1).unwrap(),
+        sex: Sex::Male,
+    }
+}
+
+/// The live (moved) certificate of `kind`.
+fn moved(snapshot: &Snapshot, kind: Kind) -> Vec<u8> {
+    let live = |c: &&jpki_reference::issuer::MobileCertRecord| !matches!(c.status, CertStatus::Revoked { .. });
+    let found = snapshot.issuer.certs.iter().find(|(_, c)| c.kind == kind && live(c));
+    found.map(|(s, _)| s.clone()).unwrap()
+}
+
+#[test]
+fn a_sign_certificate_without_a_lawful_origin() {
+    // INV-013: sign only from the card's sign password, or moved from a
+    // live sign of the same holder, to another device, on biometrics
+    use jpki_reference::issuer::Origin;
+    use jpki_reference::msgs::UvMethod;
+    let clean = moved_and_held();
+    assert_eq!(check(&clean), vec![]);
+    let sign = moved(&clean, Kind::Sign);
+    let auth = moved(&clean, Kind::Auth);
+    let Origin::Moved { replaced, .. } = clean.issuer.certs[&sign].origin.clone() else { panic!("path A") };
+    // moved on the passcode
+    let mut s = clean.clone();
+    s.issuer.certs.get_mut(&sign).unwrap().origin =
+        Origin::Moved { replaced: replaced.clone(), uv: UvMethod::Passcode };
+    assert!(reported(&s, 13), "{:?}", check(&s));
+    // moved from the auth certificate alone (minted, not moved)
+    let old_auth: Vec<Vec<u8>> =
+        replaced.iter().filter(|r| clean.issuer.certs[*r].kind == Kind::Auth).cloned().collect();
+    let mut s = clean.clone();
+    s.issuer.certs.get_mut(&sign).unwrap().origin = Origin::Moved { replaced: old_auth, uv: UvMethod::Biometric };
+    assert!(reported(&s, 13), "{:?}", check(&s));
+    // moved onto the device it was on
+    let mut s = clean.clone();
+    let old_device = s.issuer.certs[&replaced[0]].device;
+    for serial in [&sign, &auth] {
+        s.issuer.certs.get_mut(serial).unwrap().device = old_device;
+    }
+    assert!(reported(&s, 13), "{:?}", check(&s));
+    // an auth move on the passcode is lawful
+    let mut s = clean;
+    s.issuer.certs.get_mut(&auth).unwrap().origin = Origin::Moved { replaced, uv: UvMethod::Passcode };
+    assert!(!reported(&s, 13), "{:?}", check(&s));
+}
+
+#[test]
+fn a_notification_without_its_event() {
+    // INV-014: the records show what each notification reports
+    use jpki_reference::notify::{Event, Notification};
+    let clean = moved_and_held();
+    let auth = moved(&clean, Kind::Auth);
+    // "revoked" for a certificate that is on hold, not revoked
+    let mut s = clean.clone();
+    let time = s.issuer.outbox[0].time;
+    s.issuer.outbox.push(Notification { event: Event::Revoked, certs: vec![auth], rp_id: None, time, key: vec![9] });
+    assert!(reported(&s, 14), "{:?}", check(&s));
+    // "issued" at a time nothing was issued
+    let mut s = clean.clone();
+    s.issuer.outbox[0].time += 1;
+    assert!(reported(&s, 14), "{:?}", check(&s));
+    // "used" with no answer Status logged
+    let mut s = used_world();
+    s.status.outbox[0].rp_id = Some("somebody else".into());
+    assert!(reported(&s, 14), "{:?}", check(&s));
+}
+
+#[test]
+fn a_receipt_contradicting_the_registry() {
+    // INV-015: what a stored receipt states, the registry does not deny
+    let clean = moved_and_held();
+    let auth = moved(&clean, Kind::Auth);
+    // the registry says the held certificate was revoked before the receipt
+    let mut s = clean.clone();
+    let revoked = CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: 1 };
+    s.issuer.certs.get_mut(&auth).unwrap().status = revoked;
+    s.status.entries.insert(auth.clone(), (Kind::Auth, revoked));
+    assert!(reported(&s, 15), "{:?}", check(&s));
+    // revoked after the receipt: no contradiction
+    let mut s = clean;
+    let later = CertStatus::Revoked { reason: RevocationReason::HolderRequest, at: u64::MAX };
+    s.issuer.certs.get_mut(&auth).unwrap().status = later;
+    assert!(!reported(&s, 15), "{:?}", check(&s));
 }

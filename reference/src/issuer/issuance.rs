@@ -112,6 +112,7 @@ pub fn issue(
         nonce: &payload.nonce,
         notification_address: &payload.notification_address,
         event: if payload.replaces.is_empty() { Event::Issued } else { Event::Migrated },
+        origin: super::Origin::Card,
     };
     let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
     records::remember(

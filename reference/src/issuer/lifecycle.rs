@@ -97,6 +97,7 @@ pub fn migrate_with_old_device(
         nonce: &payload.nonce,
         notification_address: &payload.notification_address,
         event: Event::Migrated,
+        origin: super::Origin::Moved { replaced: payload.replaces.clone(), uv: payload.uv_method },
     };
     let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
     records::remember(

@@ -60,6 +60,28 @@ pub struct MobileCertRecord {
     pub not_after: UnixTime,
     /// Its status.
     pub status: CertStatus,
+    /// How it came to be: against the card, or moved from a live
+    /// certificate by migration path A (INV-013).
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// How a mobile certificate came to be (INV-013).
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Issued against the card: both card signatures, so the sign password
+    /// and the auth PIN (ISS-001), with or without certificates replaced
+    /// (migration path B).
+    #[default]
+    Card,
+    /// Moved by migration path A: the certificates the intent replaced and
+    /// how the holder was verified on the old device (MIG-001, MIG-006).
+    Moved {
+        /// The serials the intent replaced.
+        replaced: Vec<Vec<u8>>,
+        /// The user verification the intent stated.
+        uv: crate::msgs::UvMethod,
+    },
 }
 
 /// A card as J-LIS knows it: its two certificates and their status.

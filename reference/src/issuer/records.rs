@@ -177,6 +177,7 @@ pub(super) struct Commit<'a> {
     pub nonce: &'a Nonce,
     pub notification_address: &'a str,
     pub event: Event,
+    pub origin: super::Origin,
 }
 
 fn fresh_serial(entropy: &mut dyn Entropy) -> Vec<u8> {
@@ -327,6 +328,7 @@ pub(super) fn commit_issuance(
                 issued_at: now,
                 not_after,
                 status: CertStatus::Good,
+                origin: commit.origin.clone(),
             },
         );
         feed.push(feed_message(provider, config, &mut next, &serial, request.kind, CertStatus::Good)?);
