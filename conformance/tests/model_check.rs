@@ -123,3 +123,60 @@ fn each_invariant_level_mutant_is_found() {
         assert!(counterexample.trace.len() <= small().depth, "{counterexample:?}");
     }
 }
+
+/// The rows of `spec/threat-model.md`'s capability tables: (id, the
+/// "countered by" cell).
+fn threats() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/threat-model.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let row = regex::Regex::new(r"^\| (A[0-9]+\.[0-9]+) \|[^|]*\| ([^|]*) \|").unwrap();
+    text.lines().filter_map(|line| row.captures(line)).map(|c| (c[1].to_owned(), c[2].trim().to_owned())).collect()
+}
+
+/// Every requirement id the spec defines (`- **ID** …` lines).
+fn spec_requirements() -> std::collections::BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let line = regex::Regex::new(r"^- \*\*([A-Z]+-[0-9]{3})\*\*").unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            ids.extend(text.lines().filter_map(|l| line.captures(l)).map(|c| c[1].to_owned()));
+        }
+    }
+    ids
+}
+
+#[test]
+fn every_threat_is_countered_by_requirements_the_suite_drives() {
+    use jpki_conformance::checks::{self, Target};
+    let defined = spec_requirements();
+    let driven: std::collections::BTreeSet<String> = checks::all()
+        .into_iter()
+        .filter(|check| matches!(check.target, Target::Sut(_)))
+        .flat_map(|check| check.requirements)
+        .collect();
+    let id = regex::Regex::new(r"\b[A-Z]+-[0-9]{3}\b").unwrap();
+    let rows = threats();
+    // six adversaries, each with its capabilities
+    let adversaries: std::collections::BTreeSet<&str> =
+        rows.iter().map(|(capability, _)| capability.split('.').next().unwrap()).collect();
+    assert_eq!(adversaries.len(), 6, "{adversaries:?}");
+    let mut problems = Vec::new();
+    for (capability, countered_by) in &rows {
+        let ids: Vec<&str> = id.find_iter(countered_by).map(|m| m.as_str()).collect();
+        if ids.is_empty() && !countered_by.starts_with("Not countered") {
+            problems.push(format!("{capability}: names no requirement and does not say it is not countered"));
+        }
+        for requirement in ids {
+            if !defined.contains(requirement) {
+                problems.push(format!("{capability}: {requirement} is not a requirement of the spec"));
+            } else if !driven.contains(requirement) {
+                problems.push(format!("{capability}: {requirement} is enforced by no check that drives the SUT"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "spec/threat-model.md:\n{}", problems.join("\n"));
+    assert!(rows.len() >= 40, "{} capabilities", rows.len());
+}

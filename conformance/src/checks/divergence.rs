@@ -62,6 +62,9 @@ fn op_requirement(op: &Op) -> Option<&'static str> {
         Op::SharedKey { .. } => "ISS-011",
         Op::LateRevocation { .. } => "REV-011",
         Op::Reregister { .. } => "REV-013",
+        // a replayed request the model takes is a retry: its first answer, no second effect
+        Op::ReplaySeen { .. } => "INV-012",
+        Op::LostAnswer { .. } => "ISS-006",
         _ => return None,
     })
 }

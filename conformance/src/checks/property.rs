@@ -12,7 +12,7 @@ use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::CertStatus;
 use jpki_reference::msgs::status::RevocationReason;
 use jpki_reference::msgs::{Kind, Message, UvMethod};
-use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
+use jpki_reference::world::{GOV_RP, Hop, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
@@ -90,6 +90,13 @@ pub enum Op {
     LateRevocation { device: usize, key: u8 },
     /// J-LIS registers the holder's card again.
     Reregister { holder: usize },
+    /// A request sent earlier (the `nth` the world kept, modulo how many),
+    /// delivered again to an endpoint of its type: an assertion to the rp
+    /// `rp`, anything else to the Issuer.
+    ReplaySeen { nth: u8, rp: usize },
+    /// Path A whose answer is lost after the Issuer committed: the new
+    /// device sends the same intent again and installs the answer.
+    LostAnswer { old: usize, new: usize, key: u8 },
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
@@ -127,8 +134,10 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => d.clone().prop_map(|device| Op::WithoutUv { device }),
         1 => (h.clone(), d.clone(), any::<bool>()).prop_map(|(holder, device, password)| Op::WrongSecret { holder, device, password }),
         1 => (h, d.clone()).prop_map(|(holder, device)| Op::SharedKey { holder, device }),
-        1 => (d, 0u8..4).prop_map(|(device, key)| Op::LateRevocation { device, key }),
+        1 => (d.clone(), 0u8..4).prop_map(|(device, key)| Op::LateRevocation { device, key }),
         1 => (0..HOLDERS.len()).prop_map(|holder| Op::Reregister { holder }),
+        2 => (0u8..16, 0usize..2).prop_map(|(nth, rp)| Op::ReplaySeen { nth, rp }),
+        1 => (d.clone(), d, 0u8..4).prop_map(|(old, new, key)| Op::LostAnswer { old, new, key }),
     ]
 }
 
@@ -156,8 +165,9 @@ fn kinds_of(kinds: u8) -> Vec<Kind> {
 }
 
 /// An answer carrying a receipt: `ok[action: statuses]`, what the receipt
-/// states once verified offline, serials left out (they are the SUT's
-/// random choice), statuses in order (REV-010).
+/// states once verified offline, serials and the device digest left out
+/// (the SUT's random choice; whether a device is named is kept), statuses
+/// in order (REV-010).
 fn receipt_answer(w: &World, result: Result<Vec<u8>, jpki_reference::world::FlowError>) -> String {
     let receipt = match result {
         Ok(receipt) => receipt,
@@ -172,7 +182,9 @@ fn receipt_answer(w: &World, result: Result<Vec<u8>, jpki_reference::world::Flow
         Ok(said) => {
             let mut statuses: Vec<String> = said.entries.iter().map(|e| status_word(&e.status)).collect();
             statuses.sort();
-            format!("ok[{:?}: {}]", said.action, statuses.join(" "))
+            // the device is named for a device revocation only (REV-010): whether it is, not which
+            let device = if said.device.is_some() { " on a device" } else { "" };
+            format!("ok[{:?}: {}{device}]", said.action, statuses.join(" "))
         }
         Err(e) => format!("ok[receipt refused: {}]", e.code),
     }
@@ -357,6 +369,36 @@ pub fn apply(w: &mut World, op: &Op) -> String {
                 Err(e) => e.code().as_str().into(),
             }
         }
+        Op::ReplaySeen { nth, rp: r } => {
+            let seen = w.seen_requests();
+            let Some(index) = usize::from(nth).checked_rem(seen.len()) else { return "no-request".into() };
+            let (hop, bytes) = seen[index].clone();
+            match hop {
+                Hop::Assertion => code(w.verify(rp(r), &bytes)),
+                Hop::IssuanceRequest => code(w.issuer_judges_at("issue", &bytes)),
+                Hop::MigrationIntent => code(w.issuer_judges_at("migrate", &bytes)),
+                Hop::HolderAction => {
+                    let result = w.issuer_judges_at("holder_action", &bytes);
+                    receipt_answer(w, result)
+                }
+                _ => {
+                    let result = w.issuer_judges_at("device_revocation", &bytes);
+                    receipt_answer(w, result)
+                }
+            }
+        }
+        Op::LostAnswer { old, new, key } => {
+            let intent = match w.migration_intent(DEVICES[old], DEVICES[new], &LifecycleParams::with_key(key)) {
+                Ok(intent) => intent,
+                Err(e) => return e.code().as_str().into(),
+            };
+            let first = w.issuer_judges_at("migrate", &intent);
+            let retry = w.submit_migration(DEVICES[new], &intent);
+            match (first, retry) {
+                (Ok(first), Ok(retry)) if first != retry => "ok,another-answer".into(),
+                (first, retry) => format!("{},{}", code(first), code(retry)),
+            }
+        }
         Op::WithoutUv { device } => {
             let request = match w.use_request(SHOP_RP, Kind::Auth, "log in", None) {
                 Ok(r) => r,
@@ -442,7 +484,8 @@ fn indices(op: &Op) -> (usize, usize) {
         | Op::Online { device, .. } => (0, device),
         Op::MigrateKinds { new, .. } => (0, new),
         Op::ForgedFeed { device } | Op::WithoutUv { device } | Op::LateRevocation { device, .. } => (0, device),
-        Op::Advance { .. } | Op::ReplayFeed { .. } => (0, 0),
+        Op::LostAnswer { new, .. } => (0, new),
+        Op::Advance { .. } | Op::ReplayFeed { .. } | Op::ReplaySeen { .. } => (0, 0),
     }
 }
 
@@ -487,8 +530,10 @@ fn replacements(op: &Op) -> Vec<Op> {
                 out.push(Op::MigrateKinds { old: 0, new: device, kinds, passcode, key: 0 });
             }
         }
+        out.push(Op::LostAnswer { old: 0, new: device, key: 0 });
     }
     out.extend((0..4).map(|nth| Op::ReplayFeed { nth }));
+    out.extend((0..4).flat_map(|nth| (0..2).map(move |rp| Op::ReplaySeen { nth, rp })));
     for &holder in &holders {
         out.extend((0..3).map(|action| Op::Hold { holder, action, key: 0 }));
         out.push(Op::HoldAndLift { holder, key: 0 });

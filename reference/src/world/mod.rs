@@ -193,7 +193,12 @@ pub struct World {
     online: BTreeMap<String, bool>,
     tamper: Option<Tamper>,
     sent_feeds: Vec<Vec<u8>>,
+    seen_requests: Vec<(Hop, Vec<u8>)>,
 }
+
+/// How many requests the world keeps for an attacker to replay: the first
+/// ones sent (see [`World::seen_requests`]).
+pub const REPLAY_MEMORY: usize = 16;
 
 fn no_such(what: &'static str) -> Error {
     Error::new(Code::Malformed, what)
@@ -268,6 +273,7 @@ impl World {
             online: BTreeMap::new(),
             tamper: None,
             sent_feeds: Vec::new(),
+            seen_requests: Vec::new(),
         })
     }
 
@@ -303,6 +309,7 @@ impl World {
             online: self.online.clone(),
             tamper: None,
             sent_feeds: self.sent_feeds.clone(),
+            seen_requests: self.seen_requests.clone(),
         })
     }
 
@@ -431,6 +438,14 @@ impl World {
         &self.sent_feeds
     }
 
+    /// The first [`REPLAY_MEMORY`] requests sent to a server (issuance
+    /// requests, assertions, migration intents, holder actions, device
+    /// revocations), with their hop, as they went on the wire: what a
+    /// network attacker keeps to replay.
+    pub fn seen_requests(&self) -> &[(Hop, Vec<u8>)] {
+        &self.seen_requests
+    }
+
     /// Every role's state.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -458,6 +473,13 @@ impl World {
     fn in_flight(&mut self, hop: Hop, mut bytes: Vec<u8>) -> Vec<u8> {
         if let Some(tamper) = self.tamper.as_mut() {
             tamper(hop, &mut bytes);
+        }
+        let request = matches!(
+            hop,
+            Hop::IssuanceRequest | Hop::Assertion | Hop::MigrationIntent | Hop::HolderAction | Hop::DeviceRevocation
+        );
+        if request && self.seen_requests.len() < REPLAY_MEMORY {
+            self.seen_requests.push((hop, bytes.clone()));
         }
         bytes
     }
