@@ -8,7 +8,7 @@ use jpki_reference::msgs::status::{CertStatus, RevocationReason};
 use jpki_reference::msgs::{Kind, UvMethod};
 use jpki_reference::world::{FlowError, GOV_RP, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 
-use super::{Action, Bounds, DEVICES, HOLDER};
+use super::action::{Action, Bounds, DEVICES, HOLDER};
 use crate::checks::surgery::{edit_issuance_on, resigned_by, share_one_key};
 
 const RPS: [&str; 2] = [GOV_RP, SHOP_RP];
