@@ -112,6 +112,25 @@ fn the_attacker_finds_lost_answers_and_lying_receipts() {
 }
 
 #[test]
+fn the_attacker_reaches_its_goals_only_through_a_broken_rule() {
+    // USE-005: a thief's sign use on the passcode is accepted
+    let counterexample = found(Mutation::AcceptPasscodeForSign);
+    assert!(counterexample.violation.starts_with("threat A2.1:"), "{}", counterexample.violation);
+    assert_eq!(
+        counterexample.trace,
+        [Action::Issue { device: 0 }, Action::SignOnPasscode { device: 0 }, Action::Deliver { index: 0 }]
+    );
+    // ISS-011: a modified wallet gets one key certified for both kinds
+    let counterexample = found(Mutation::OneKeyTwoKinds);
+    assert!(counterexample.violation.starts_with("threat A2.5:"), "{}", counterexample.violation);
+    assert_eq!(counterexample.trace, [Action::IssueSharedKey { device: 0 }]);
+    // DEV-001: malware has the secure element sign without the holder
+    let counterexample = found(Mutation::SignWithoutUv);
+    assert!(counterexample.violation.starts_with("threat A2.6:"), "{}", counterexample.violation);
+    assert_eq!(counterexample.trace, [Action::Issue { device: 0 }, Action::UseWithoutUv { device: 0 }]);
+}
+
+#[test]
 fn each_invariant_level_mutant_is_found() {
     // the other mutants whose broken rule shows in the world's invariants
     // (the rest change answers, not invariants: the property runs catch those)

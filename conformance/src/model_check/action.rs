@@ -114,6 +114,12 @@ pub enum Action {
         /// The device.
         device: usize,
     },
+    /// Attacker (malware on the phone): the wallet is asked for an `auth`
+    /// assertion the holder did not verify; the SE must refuse to sign.
+    UseWithoutUv {
+        /// The device.
+        device: usize,
+    },
     /// Attacker (a modified wallet): an issuance of both kinds offering one
     /// SE key for both.
     IssueSharedKey {

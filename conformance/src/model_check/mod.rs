@@ -24,8 +24,13 @@
 //!
 //! The world checks the invariants of `spec/lifecycle.md` §5 after every
 //! step, and the explorer checks that a retried request gets its first
-//! answer (INV-012); the first state with a violation ends the search, and
-//! since the search is breadth-first its trace is a shortest one.
+//! answer (INV-012) and that the attacker reaches none of its goals: a
+//! `sign` use on the passcode accepted (threat A2.1); an assertion accepted
+//! by a verifier it was not made for (A1.2), a second time (A1.1) or with a
+//! counter that did not rise (A1.15); one key certified for two kinds
+//! (A2.5); a signature the holder never verified (A2.6). The first state
+//! with a violation ends the search, and since the search is breadth-first
+//! its trace is a shortest one.
 
 mod action;
 mod canonical;
@@ -95,7 +100,11 @@ fn actions(node: &Node, bounds: &Bounds) -> Vec<Action> {
             for rp in 0..2 {
                 out.push(Action::StartUse { device, rp });
             }
-            out.extend([Action::StartRevocation { device }, Action::SignOnPasscode { device }]);
+            out.extend([
+                Action::StartRevocation { device },
+                Action::SignOnPasscode { device },
+                Action::UseWithoutUv { device },
+            ]);
         }
     }
     for (index, sent) in node.in_flight.iter().enumerate() {
@@ -163,7 +172,7 @@ pub fn explore(
                 found.refusals += usize::from(!accepted);
                 let violation =
                     child.world.violations().first().map(|v| format!("invariant {}: {}", v.invariant, v.detail));
-                if let Some(violation) = violation.or(child.retry_violation.take()) {
+                if let Some(violation) = violation.or(child.violation.take()) {
                     found.counterexample = Some(Counterexample { trace: child.trace, violation });
                     found.depth = depth;
                     return Ok(found);

@@ -6,7 +6,8 @@ use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::{CertStatus, RevocationReason};
 use jpki_reference::msgs::{Kind, UvMethod};
-use jpki_reference::world::{FlowError, GOV_RP, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
+use jpki_reference::verifier::VerifierState;
+use jpki_reference::world::{FlowError, GOV_RP, Hop, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 
 use super::action::{Action, Bounds, DEVICES, HOLDER};
 use crate::checks::surgery::{edit_issuance_on, resigned_by, share_one_key};
@@ -33,11 +34,19 @@ pub(super) struct Sent {
     bytes: Vec<u8>,
     /// For a retry after a lost answer: the answer the first delivery got.
     first_answer: Option<Vec<u8>>,
+    /// For an assertion: the verifier it was made for.
+    made_for: usize,
+    /// For an assertion: a `sign` use the holder verified by the passcode.
+    sign_on_passcode: bool,
 }
 
 impl Sent {
     fn new(to: Endpoint, bytes: Vec<u8>) -> Sent {
-        Sent { to, bytes, first_answer: None }
+        let made_for = match to {
+            Endpoint::Assertion { rp } => rp,
+            _ => 0,
+        };
+        Sent { to, bytes, first_answer: None, made_for, sign_on_passcode: false }
     }
 
     /// Whether it is an assertion (replayed to either verifier).
@@ -55,7 +64,9 @@ impl Sent {
             Endpoint::Feed => (3, 0),
         };
         let first = self.first_answer.clone().map_or(Value::Null, Value::Bytes);
-        Value::Array(vec![Value::from(tag), Value::from(index as u64), Value::Bytes(self.bytes.clone()), first])
+        let (made_for, passcode) = (Value::from(self.made_for as u64), Value::Bool(self.sign_on_passcode));
+        let bytes = Value::Bytes(self.bytes.clone());
+        Value::Array(vec![Value::from(tag), Value::from(index as u64), bytes, first, made_for, passcode])
     }
 }
 
@@ -67,22 +78,17 @@ pub(super) struct Node {
     pub(super) memory: Vec<Sent>,
     pub(super) clock_steps: usize,
     pub(super) trace: Vec<Action>,
-    /// A retried request that did not get its first answer (INV-012).
-    pub(super) retry_violation: Option<String>,
+    /// What the explorer judged itself on this step: a retried request
+    /// that did not get its first answer (INV-012), or an attacker's goal
+    /// reached (a capability of `spec/threat-model.md` that should fail).
+    pub(super) violation: Option<String>,
 }
 
 type Answer = Result<Vec<u8>, FlowError>;
 
 impl Node {
     pub(super) fn new(world: World) -> Node {
-        Node {
-            world,
-            in_flight: Vec::new(),
-            memory: Vec::new(),
-            clock_steps: 0,
-            trace: Vec::new(),
-            retry_violation: None,
-        }
+        Node { world, in_flight: Vec::new(), memory: Vec::new(), clock_steps: 0, trace: Vec::new(), violation: None }
     }
 
     pub(super) fn fork(&self) -> Result<Node, String> {
@@ -92,7 +98,7 @@ impl Node {
             memory: self.memory.clone(),
             clock_steps: self.clock_steps,
             trace: self.trace.clone(),
-            retry_violation: None,
+            violation: None,
         })
     }
 
@@ -139,10 +145,15 @@ impl Node {
                 w.issue(HOLDER, DEVICES[device], &params).is_ok()
             }
             Action::IssueSharedKey { device } => {
-                edit_issuance_on(w, HOLDER, DEVICES[device], &IssueParams::both(tag), |payload, _, _| {
+                let issued = edit_issuance_on(w, HOLDER, DEVICES[device], &IssueParams::both(tag), |payload, _, _| {
                     share_one_key(payload)
-                })
-                .is_ok()
+                });
+                // the Issuer took it even when the wallet then refused the answer (ISS-010)
+                let certified = issued.as_ref().map_or_else(|e| e.hop == Hop::IssuanceResponse, |_| true);
+                if certified {
+                    self.violation = Some("threat A2.5: one SE key was certified for both kinds (ISS-011)".into());
+                }
+                certified
             }
             Action::MigrateWithCard { old, new } => {
                 let replaces = w.installed_serials(DEVICES[old]).unwrap_or_default();
@@ -174,7 +185,19 @@ impl Node {
                 let asked = w.use_request(GOV_RP, Kind::Sign, "sign", Some(digest));
                 let answered =
                     asked.and_then(|request| w.assertion(DEVICES[device], &request, UserVerification::PASSCODE));
-                self.send(Endpoint::Assertion { rp: 0 }, answered)
+                let sent = self.send(Endpoint::Assertion { rp: 0 }, answered);
+                if let (true, Some(last)) = (sent, self.in_flight.last_mut()) {
+                    last.sign_on_passcode = true;
+                }
+                sent
+            }
+            Action::UseWithoutUv { device } => {
+                let asked = w.use_request(SHOP_RP, Kind::Auth, "log in", None);
+                let signed = asked.and_then(|request| w.assertion(DEVICES[device], &request, UserVerification::NONE));
+                if signed.is_ok() {
+                    self.violation = Some("threat A2.6: the SE signed without user verification (DEV-001)".into());
+                }
+                signed.is_ok()
             }
             Action::StartRevocation { device } => {
                 let request = w.device_revocation_request(DEVICES[device], RevocationReason::HolderRequest, &key);
@@ -259,7 +282,7 @@ impl Node {
             return;
         }
         let got = answer.as_ref().map_or_else(|e| e.code().as_str().to_owned(), |_| "another answer".into());
-        self.retry_violation = Some(format!("invariant 12: a retried request got {got}, not its first answer"));
+        self.violation = Some(format!("invariant 12: a retried request got {got}, not its first answer"));
     }
 
     /// Delivers `sent` to its endpoint; `answered == false` loses the answer
@@ -271,10 +294,45 @@ impl Node {
             (Endpoint::Migration { .. }, false) => w.issuer_judges_at("migrate", &sent.bytes),
             (Endpoint::Revocation { device }, true) => w.submit_device_revocation(DEVICES[device], &sent.bytes),
             (Endpoint::Revocation { .. }, false) => w.issuer_judges_at("device_revocation", &sent.bytes),
-            (Endpoint::Assertion { rp }, _) => w.verify(RPS[rp], &sent.bytes).map(|_| Vec::new()),
+            (Endpoint::Assertion { rp }, _) => {
+                let before = verifier_state(w, rp);
+                let accepted = w.verify(RPS[rp], &sent.bytes).map(|_| Vec::new());
+                if accepted.is_ok() {
+                    self.violation = attack_on_use(sent, rp, &before, &verifier_state(&self.world, rp));
+                }
+                accepted
+            }
             (Endpoint::Feed, _) => w.status_feed_judges(&sent.bytes).map(|()| Vec::new()),
         }
     }
+}
+
+/// The verifier `rp`'s state.
+fn verifier_state(w: &World, rp: usize) -> VerifierState {
+    w.snapshot().verifiers.get(RPS[rp]).cloned().unwrap_or_default()
+}
+
+/// The attacker's goal an accepted assertion reaches, if any: a `sign` use
+/// on the passcode (A2.1), an assertion accepted by a verifier it was not
+/// made for (A1.2), a use that consumed no new nonce (A1.1), or one whose
+/// counter did not rise above the last accepted (A1.15).
+fn attack_on_use(sent: &Sent, rp: usize, before: &VerifierState, after: &VerifierState) -> Option<String> {
+    let consumed = |v: &VerifierState| v.nonces.values().filter(|n| n.consumed).count();
+    let rose = after.counters.iter().any(|(serial, counter)| before.counters.get(serial).is_none_or(|b| counter > b));
+    if sent.sign_on_passcode {
+        return Some("threat A2.1: a sign use verified by the passcode was accepted (USE-005)".into());
+    }
+    if sent.made_for != rp {
+        let (made_for, by) = (RPS[sent.made_for], RPS[rp]);
+        return Some(format!("threat A1.2: an assertion made for {made_for} was accepted by {by} (USE-001)"));
+    }
+    if consumed(after) == consumed(before) {
+        return Some(format!("threat A1.1: {} accepted a nonce a second time (NON-002)", RPS[rp]));
+    }
+    if !rose {
+        return Some(format!("threat A1.15: {} accepted a counter not above the last it saw (USE-006)", RPS[rp]));
+    }
+    None
 }
 
 /// A rogue verifier's feed: `device`'s first certificate suspended, under a
