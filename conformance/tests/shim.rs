@@ -171,8 +171,9 @@ fn snapshots_have_the_shape_spec_snapshot_cddl_gives() {
     let ciborium::Value::Map(certs) = field(&issuer, "certs") else { panic!() };
     let (serial, record) = &certs[0];
     assert!(matches!(serial, ciborium::Value::Array(_)), "serials are arrays of uint");
-    assert_eq!(keys(record), ["holder", "kind", "device", "issued_at", "not_after", "status"]);
+    assert_eq!(keys(record), ["holder", "kind", "device", "issued_at", "not_after", "status", "origin"]);
     assert_eq!(field(record, "status").as_text(), Some("Good"));
+    assert_eq!(field(record, "origin").as_text(), Some("Card"));
     let status = encode(&snapshot.status);
     assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "notified", "sequences"]);
     let verifier = encode(&snapshot.verifiers[SHOP_RP]);
