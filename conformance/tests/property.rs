@@ -140,3 +140,18 @@ fn a_run_is_reproducible_from_its_seed() {
     assert_eq!(a, ["ok", "ok", "ok,nonce_reused"]);
     assert_eq!(first.snapshot(), second.snapshot());
 }
+
+#[test]
+fn a_state_differing_only_in_notification_keys_names_ntf_001() {
+    use jpki_conformance::checks::divergence::state_requirement;
+    let mut world = property::world_for(false, [5; 32]);
+    let op = property::Op::Issue { holder: 0, device: 0, kinds: 0, key: 1 };
+    assert_eq!(property::apply(&mut world, &op), "ok");
+    let model = world.snapshot();
+    let mut sut = model.clone();
+    sut.issuer.outbox[0].key = b"Issued:somebody's own format".to_vec();
+    assert_eq!(state_requirement(&op, &model, &sut).as_deref(), Some("NTF-001"));
+    // any other difference is the operation's own rule
+    sut.issuer.outbox[0].time += 1;
+    assert_eq!(state_requirement(&op, &model, &sut).as_deref(), Some("ISS-009"));
+}

@@ -36,3 +36,16 @@ pub struct Notification {
     /// De-duplication key: delivery sends each key at most once.
     pub key: Vec<u8>,
 }
+
+/// A notification's de-duplication key, byte for byte as NTF-001 defines
+/// it: the ASCII name of the step that wrote it, a colon, then the step's
+/// subject (each part as raw bytes, concatenated).
+pub fn dedup_key(step: &str, subject: &[&[u8]]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(step.len() + 1 + subject.iter().map(|part| part.len()).sum::<usize>());
+    key.extend_from_slice(step.as_bytes());
+    key.push(b':');
+    for part in subject {
+        key.extend_from_slice(part);
+    }
+    key
+}

@@ -147,11 +147,7 @@ pub fn answer(
             serial: query.serial.clone(),
             time: now,
         });
-        let mut key = b"used:".to_vec();
-        key.extend_from_slice(query.rp_id.as_bytes());
-        key.push(0);
-        key.extend_from_slice(&query.nonce);
-        key.extend_from_slice(&query.serial);
+        let key = crate::notify::dedup_key("used", &[query.rp_id.as_bytes(), &[0], &query.nonce, &query.serial]);
         let notification = Notification {
             event: Event::Used,
             certs: vec![query.serial.clone()],

@@ -168,3 +168,23 @@ fn a_right_pin_resets_the_failure_count() {
     world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap();
     assert_eq!(world.snapshot().cards["hanako"].auth_failures, 0);
 }
+
+#[test]
+fn notification_keys_are_the_bytes_the_spec_gives() {
+    // NTF-001: step name, a colon, the subject's parts as raw bytes
+    use jpki_reference::msgs::lifecycle::HolderAction;
+    use jpki_reference::world::LifecycleParams;
+    let mut world = world();
+    world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap();
+    let nonce = *world.snapshot().issuer.sessions.keys().next().unwrap();
+    world.authenticate("phone-1", SHOP_RP).unwrap();
+    world.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(7)).unwrap();
+    let snapshot = world.snapshot();
+    let holder = snapshot.issuer.cards.keys().next().unwrap().clone();
+    let keys: Vec<Vec<u8>> = snapshot.issuer.outbox.iter().map(|n| n.key.clone()).collect();
+    assert_eq!(keys[0], [b"issuance:".as_slice(), &nonce].concat());
+    assert_eq!(keys[1], [b"holder-action:".as_slice(), &holder, &[7; 16]].concat());
+    let used = &snapshot.status.usage_log[0];
+    let expected = [b"used:".as_slice(), SHOP_RP.as_bytes(), &[0], &used.nonce, &used.serial].concat();
+    assert_eq!(snapshot.status.outbox[0].key, expected);
+}

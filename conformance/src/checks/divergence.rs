@@ -104,10 +104,22 @@ pub fn state_requirement(op: &Op, model: &Snapshot, sut: &Snapshot) -> Option<St
         "STA-004"
     } else if is_use(op) && model.verifiers != sut.verifiers {
         "USE-013"
+    } else if same_but_notification_keys(model, sut) {
+        "NTF-001"
     } else {
         return op_requirement(op).map(str::to_owned);
     };
     Some(requirement.into())
+}
+
+/// True when the two states differ only in their notifications' keys.
+fn same_but_notification_keys(model: &Snapshot, sut: &Snapshot) -> bool {
+    let keyless = |snapshot: &Snapshot| {
+        let mut copy = snapshot.clone();
+        copy.issuer.outbox.iter_mut().chain(copy.status.outbox.iter_mut()).for_each(|n| n.key.clear());
+        copy
+    };
+    keyless(model) == keyless(sut)
 }
 
 /// Compares one step: answers, then states, then the SUT world's invariants.

@@ -16,7 +16,7 @@ use crate::msgs::lifecycle::{
 use crate::msgs::status::{CertStatus, RevocationReason};
 use crate::msgs::{Digest, Kind, Message, UvMethod};
 use crate::mutants::Mutation;
-use crate::notify::Event;
+use crate::notify::{Event, dedup_key};
 use crate::pki::{ParsedCert, Purpose, validate_chain};
 use crate::time::UnixTime;
 
@@ -263,9 +263,7 @@ pub fn holder_action(
         };
         records::receipt(provider, config, &next, action, &changed, now, None)?
     };
-    let mut key = format!("{event:?}:").into_bytes();
-    key.extend_from_slice(&holder);
-    key.extend_from_slice(&payload.idempotency_key);
+    let key = dedup_key("holder-action", &[&holder, &payload.idempotency_key]);
     records::notify(&mut next, event, changed, now, key);
     records::remember(
         config,
@@ -324,9 +322,7 @@ pub fn device_revocation(
     } else {
         records::receipt(provider, config, &next, ReceiptAction::Revoked, &payload.serials, now, Some(device))?
     };
-    let mut key = b"revoked:".to_vec();
-    key.extend_from_slice(&holder);
-    key.extend_from_slice(&payload.idempotency_key);
+    let key = dedup_key("device-revocation", &[&holder, &payload.idempotency_key]);
     records::notify(&mut next, Event::Revoked, revoked, now, key);
     records::remember(
         config,
@@ -376,8 +372,7 @@ pub fn acknowledge_wipe(
     if let Some(w) = next.wipes.get_mut(&payload.command_id) {
         w.state = WipeState::Acknowledged;
     }
-    let mut key = b"wiped:".to_vec();
-    key.extend_from_slice(&payload.command_id);
+    let key = dedup_key("wipe", &[&payload.command_id]);
     records::notify(&mut next, Event::Wiped, payload.serials, now, key);
     Ok(next)
 }
@@ -417,8 +412,11 @@ pub fn card_event(
         }
     }
     if !revoked.is_empty() {
-        let mut key = format!("card:{event:?}:").into_bytes();
-        key.extend_from_slice(holder);
+        let step = match event {
+            CardEvent::SignRevoked => "card-sign-revoked",
+            CardEvent::AuthRevoked => "card-auth-revoked",
+        };
+        let key = dedup_key(step, &[holder]);
         records::notify(&mut next, Event::Revoked, revoked, now, key);
     }
     Ok((next, IssuerOutput { response: Vec::new(), status_feed: feed }))

@@ -365,8 +365,7 @@ pub(super) fn commit_issuance(
     }
     let mut certs = serials.clone();
     certs.extend(commit.replaces.iter().cloned());
-    let mut key = format!("{:?}:", commit.event).into_bytes();
-    key.extend_from_slice(commit.nonce);
+    let key = crate::notify::dedup_key("issuance", &[commit.nonce]);
     notify(&mut next, commit.event, certs, now, key);
     let response = IssuanceResponse { certs: issued }.to_bytes()?;
     Ok((next, IssuerOutput { response, status_feed: feed }))
