@@ -237,3 +237,44 @@ fn the_null_adapter_earns_nothing_and_is_not_certified() {
     assert_eq!(report["verdict"]["certified"], false);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The Python template adapter (`conformance/templates/python/adapter.py`),
+/// as a vendor copies it: every method `unimplemented`. Needs python3 with
+/// cbor2, which `.ci/run` installs before it runs this test; plain `cargo
+/// test` lists it as ignored, with that reason.
+#[test]
+#[ignore = "needs python3 with cbor2 (pip install cbor2); .ci/run installs it and runs this test"]
+fn the_python_template_earns_nothing_and_is_not_certified() {
+    let has_cbor2 = Command::new("python3").args(["-c", "import cbor2"]).status().is_ok_and(|s| s.success());
+    assert!(has_cbor2, "python3 with cbor2 is missing: pip install cbor2 (.ci/run does)");
+    let adapter = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/python/adapter.py");
+    let out = std::env::temp_dir().join(format!("jpki-python-adapter-{}", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
+        .args(["run", "--sut"])
+        .arg(format!("shim:python3 {}", adapter.display()))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "not certified has its own exit status:\n{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["verdict"]["certified"], false);
+    assert!(report["verdict"]["headline"].as_str().unwrap().starts_with("NOT CERTIFIED"));
+    assert_eq!(report["sut"]["identity"], "python template adapter");
+    let checks = report["checks"].as_array().unwrap();
+    let passed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["role"] != "suite" && c["outcome"] == "pass")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(passed.is_empty(), "passes the template did not earn: {passed:?}");
+    // it claims every role, so every check of the SUT is unimplemented, none skipped or failed
+    let sut_checks: Vec<&serde_json::Value> = checks.iter().filter(|c| c["role"] != "suite").collect();
+    assert!(!sut_checks.is_empty());
+    for check in sut_checks {
+        assert_eq!(check["outcome"], "unimplemented", "{check}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
