@@ -110,6 +110,30 @@ fn a_hanging_shim_times_out() {
 }
 
 #[test]
+fn a_hanging_adapter_and_the_process_it_forked_are_both_ended() {
+    // the adapter starts a long-lived grandchild of the suite (as a wrapper
+    // script or a runtime might), then hangs; the timeout ends them all
+    let marker = marker("hang-with-child");
+    let out = std::env::temp_dir().join(format!("jpki-shim-hang-with-child-{}", std::process::id()));
+    let adapter = format!("sh -c 'sleep 600 & exec env JPKI_SHIM_FAULT=hang:issuer.issue {SHIM}'");
+    let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
+        .args(["run", "--only", "flow::issuance", "--sut"])
+        .arg(format!("shim:{marker} {adapter}"))
+        .arg("--out")
+        .arg(&out)
+        .env("JPKI_SHIM_TIMEOUT_MS", "1500")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert!(report["checks"][0]["actual"].as_str().unwrap().contains("the shim hangs"), "{report}");
+    let left = processes_marked(&marker);
+    assert!(left.is_empty(), "processes the adapter started are still running: {left:?}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
 fn a_shim_printing_garbage_is_a_clear_failure() {
     let (code, check, _) = run_one_through("garbage:issuer.issue");
     assert_eq!(code, Some(1));
