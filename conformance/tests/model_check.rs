@@ -152,25 +152,11 @@ fn threats() -> Vec<(String, String)> {
     text.lines().filter_map(|line| row.captures(line)).map(|c| (c[1].to_owned(), c[2].trim().to_owned())).collect()
 }
 
-/// Every requirement id the spec defines (`- **ID** …` lines).
-fn spec_requirements() -> std::collections::BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let line = regex::Regex::new(r"^- \*\*([A-Z]+-[0-9]{3})\*\*").unwrap();
-    let mut ids = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "md") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            ids.extend(text.lines().filter_map(|l| line.captures(l)).map(|c| c[1].to_owned()));
-        }
-    }
-    ids
-}
-
 #[test]
 fn every_threat_is_countered_by_requirements_the_suite_drives() {
     use jpki_conformance::checks::{self, Target};
-    let defined = spec_requirements();
+    let defined: std::collections::BTreeSet<String> =
+        jpki_conformance::spec_index::requirements().into_iter().map(|r| r.id).collect();
     let driven: std::collections::BTreeSet<String> = checks::all()
         .into_iter()
         .filter(|check| matches!(check.target, Target::Sut(_)))

@@ -219,34 +219,39 @@ mod erased {
     }
 }
 
+/// Runs the real CLI against `sut` (a `--sut` value), writing reports to
+/// `out`: its exit status, the JSON report and what it printed.
+fn run_cli(sut: &str, out: &std::path::Path, extra: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
+        .args(["run", "--sut", sut, "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    let report = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    (output.status.code(), report, String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The ids of the report's passing checks outside the suite's own section.
+fn sut_passes(report: &serde_json::Value) -> Vec<String> {
+    let checks = report["checks"].as_array().unwrap();
+    let passes = checks.iter().filter(|c| c["role"] != "suite" && c["outcome"] == "pass");
+    passes.map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
 #[test]
 fn the_null_adapter_earns_nothing_and_is_not_certified() {
     // claims the verifier and status roles in `hello`, answers `unimplemented` to everything else
     let out = std::env::temp_dir().join(format!("jpki-null-adapter-{}", std::process::id()));
-    let run = |extra: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
-            .args(["run", "--sut"])
-            .arg(format!("shim:JPKI_SHIM_FAULT=null:verifier,status {SHIM}"))
-            .arg("--out")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap();
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-        (output.status.code(), report, String::from_utf8_lossy(&output.stdout).into_owned())
-    };
+    let sut = format!("shim:JPKI_SHIM_FAULT=null:verifier,status {SHIM}");
+    let run = |extra: &[&str]| run_cli(&sut, &out, extra);
     let (status, report, stdout) = run(&[]);
     assert_eq!(status, Some(3), "not certified has its own exit status:\n{stdout}");
     assert_eq!(report["verdict"]["certified"], false);
     assert!(report["verdict"]["headline"].as_str().unwrap().starts_with("NOT CERTIFIED"));
     assert_eq!(report["sut"]["identity"], "null adapter", "the SUT's identity is the adapter's own");
     let checks = report["checks"].as_array().unwrap();
-    let borrowed: Vec<&str> = checks
-        .iter()
-        .filter(|c| c["role"] != "suite" && c["outcome"] == "pass")
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let borrowed = sut_passes(&report);
     assert!(borrowed.is_empty(), "passes the SUT did not earn: {borrowed:?}");
     for check in checks.iter().filter(|c| c["role"] == "issuer" || c["role"] == "device") {
         assert_eq!(check["outcome"], "skipped", "a role it does not play: {check}");
@@ -273,26 +278,13 @@ fn the_python_template_earns_nothing_and_is_not_certified() {
     assert!(has_cbor2, "python3 with cbor2 is missing: pip install cbor2 (.ci/run does)");
     let adapter = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/python/adapter.py");
     let out = std::env::temp_dir().join(format!("jpki-python-adapter-{}", std::process::id()));
-    let output = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
-        .args(["run", "--sut"])
-        .arg(format!("shim:python3 {}", adapter.display()))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(3), "not certified has its own exit status:\n{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let (status, report, stdout) = run_cli(&format!("shim:python3 {}", adapter.display()), &out, &[]);
+    assert_eq!(status, Some(3), "not certified has its own exit status:\n{stdout}");
     assert_eq!(report["verdict"]["certified"], false);
     assert!(report["verdict"]["headline"].as_str().unwrap().starts_with("NOT CERTIFIED"));
     assert_eq!(report["sut"]["identity"], "python template adapter");
     let checks = report["checks"].as_array().unwrap();
-    let passed: Vec<&str> = checks
-        .iter()
-        .filter(|c| c["role"] != "suite" && c["outcome"] == "pass")
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let passed = sut_passes(&report);
     assert!(passed.is_empty(), "passes the template did not earn: {passed:?}");
     // it claims every role, so every check of the SUT is unimplemented, none skipped or failed
     let sut_checks: Vec<&serde_json::Value> = checks.iter().filter(|c| c["role"] != "suite").collect();

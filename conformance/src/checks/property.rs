@@ -11,7 +11,7 @@ use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::CertStatus;
 use jpki_reference::msgs::status::RevocationReason;
-use jpki_reference::msgs::{Kind, Message, UvMethod};
+use jpki_reference::msgs::{Kind, UvMethod};
 use jpki_reference::world::{GOV_RP, Hop, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
@@ -197,13 +197,6 @@ fn status_word(status: &CertStatus) -> String {
         CertStatus::Suspended => "suspended".into(),
         CertStatus::Revoked { reason, at } => format!("revoked/{reason:?}@{at}"),
     }
-}
-
-/// A StatusFeed's payload as sent (the suite reads the wire).
-fn sent_feed(feed: &[u8]) -> Option<jpki_reference::msgs::status::StatusFeed> {
-    use jpki_reference::codec::{Limits, cose_sign1::decode_sign1};
-    let signed = decode_sign1(feed, &Limits::V0).ok()?;
-    jpki_reference::msgs::status::StatusFeed::from_bytes(signed.payload()).ok()
 }
 
 fn code<T>(result: Result<T, jpki_reference::world::FlowError>) -> String {
@@ -409,26 +402,10 @@ pub fn apply(w: &mut World, op: &Op) -> String {
                 Err(e) => e.code().as_str().into(),
             }
         }
-        Op::ForgedFeed { device } => {
-            let Some(serial) = w.installed_serials(DEVICES[device]).ok().and_then(|s| s.first().cloned()) else {
-                return "no-certificate".into();
-            };
-            let newest = w.sent_feeds().iter().filter_map(|f| sent_feed(f)).map(|f| f.sequence).max().unwrap_or(0);
-            let Some(first) = w.sent_feeds().iter().filter_map(|f| sent_feed(f)).find(|f| f.serial == serial) else {
-                return "no-feed".into();
-            };
-            let verifier = match w.verifier(GOV_RP) {
-                Some(config) => config.credential.clone(),
-                None => return "no-verifier".into(),
-            };
-            let forged = w
-                .forge_status_feed(&serial, first.kind, CertStatus::Suspended, newest + 1)
-                .map(|feed| super::surgery::resigned_by(w.provider(), &feed, &verifier.key.secret, &verifier.cert));
-            match forged {
-                Ok(feed) => code(w.status_feed_judges(&feed)),
-                Err(e) => e.code.as_str().into(),
-            }
-        }
+        Op::ForgedFeed { device } => match super::surgery::feed_forged_by_verifier(w, DEVICES[device]) {
+            Ok(feed) => code(w.status_feed_judges(&feed)),
+            Err(why) => why,
+        },
     }
 }
 

@@ -306,3 +306,27 @@ pub(crate) fn sign_with_raw_protected(
 ) -> Vec<u8> {
     sign_raw(provider, protected, &parts.unprotected, &encode(&parts.payload).unwrap(), secret)
 }
+
+/// A rogue verifier's StatusFeed: `device`'s first certificate suspended,
+/// under a sequence number above any the Issuer sent, signed with gov's
+/// verifier key instead of the Issuer's (STA-006). `Err` says why none
+/// could be made (`no-certificate`, `no-feed`, `no-verifier`, or a code).
+pub(crate) fn feed_forged_by_verifier(w: &World, device: &str) -> Result<Vec<u8>, String> {
+    use jpki_reference::codec::{Limits, cose_sign1::decode_sign1};
+    use jpki_reference::msgs::Message;
+    use jpki_reference::msgs::status::{CertStatus, StatusFeed};
+    let serial = w.installed_serials(device).ok().and_then(|s| s.first().cloned()).ok_or("no-certificate")?;
+    let feeds: Vec<StatusFeed> = w
+        .sent_feeds()
+        .iter()
+        .filter_map(|f| decode_sign1(f, &Limits::V0).ok())
+        .filter_map(|signed| StatusFeed::from_bytes(signed.payload()).ok())
+        .collect();
+    let newest = feeds.iter().map(|f| f.sequence).max().unwrap_or(0);
+    let kind = feeds.iter().find(|f| f.serial == serial).map(|f| f.kind).ok_or("no-feed")?;
+    let verifier = w.verifier(jpki_reference::world::GOV_RP).ok_or("no-verifier")?.credential.clone();
+    let feed = w
+        .forge_status_feed(&serial, kind, CertStatus::Suspended, newest + 1)
+        .map_err(|e| e.code.as_str().to_owned())?;
+    Ok(resigned_by(w.provider(), &feed, &verifier.key.secret, &verifier.cert))
+}

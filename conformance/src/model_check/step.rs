@@ -4,13 +4,13 @@
 use jpki_reference::device::UserVerification;
 use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::lifecycle::HolderAction;
-use jpki_reference::msgs::status::{CertStatus, RevocationReason};
+use jpki_reference::msgs::status::RevocationReason;
 use jpki_reference::msgs::{Kind, UvMethod};
 use jpki_reference::verifier::VerifierState;
 use jpki_reference::world::{FlowError, GOV_RP, Hop, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 
 use super::action::{Action, Bounds, DEVICES, HOLDER};
-use crate::checks::surgery::{edit_issuance_on, resigned_by, share_one_key};
+use crate::checks::surgery::{edit_issuance_on, feed_forged_by_verifier, share_one_key};
 
 const RPS: [&str; 2] = [GOV_RP, SHOP_RP];
 
@@ -230,7 +230,10 @@ impl Node {
                 }
                 self.deliver(&sent, true)
             }
-            Action::ForgeFeed { device } => forge_feed(w, device),
+            Action::ForgeFeed { device } => match feed_forged_by_verifier(w, DEVICES[device]) {
+                Ok(feed) => w.status_feed_judges(&feed).is_ok(),
+                Err(_) => false,
+            },
             Action::Hold { action } => {
                 let action = [HolderAction::Suspend, HolderAction::Resume, HolderAction::ReportLost][action];
                 w.holder_action(HOLDER, action, &key).is_ok()
@@ -333,31 +336,4 @@ fn attack_on_use(sent: &Sent, rp: usize, before: &VerifierState, after: &Verifie
         return Some(format!("threat A1.15: {} accepted a counter not above the last it saw (USE-006)", RPS[rp]));
     }
     None
-}
-
-/// A rogue verifier's feed: `device`'s first certificate suspended, under a
-/// sequence number above any the Issuer sent, signed with gov's key.
-fn forge_feed(w: &mut World, device: usize) -> bool {
-    use jpki_reference::codec::{Limits, cose_sign1::decode_sign1};
-    use jpki_reference::msgs::Message;
-    use jpki_reference::msgs::status::StatusFeed;
-    let Some(serial) = w.installed_serials(DEVICES[device]).ok().and_then(|s| s.first().cloned()) else {
-        return false;
-    };
-    let feeds: Vec<StatusFeed> = w
-        .sent_feeds()
-        .iter()
-        .filter_map(|f| decode_sign1(f, &Limits::V0).ok())
-        .filter_map(|signed| StatusFeed::from_bytes(signed.payload()).ok())
-        .collect();
-    let newest = feeds.iter().map(|f| f.sequence).max().unwrap_or(0);
-    let Some(kind) = feeds.iter().find(|f| f.serial == serial).map(|f| f.kind) else { return false };
-    let Some(verifier) = w.verifier(GOV_RP).map(|config| config.credential.clone()) else { return false };
-    match w.forge_status_feed(&serial, kind, CertStatus::Suspended, newest + 1) {
-        Ok(feed) => {
-            let forged = resigned_by(w.provider(), &feed, &verifier.key.secret, &verifier.cert);
-            w.status_feed_judges(&forged).is_ok()
-        }
-        Err(_) => false,
-    }
 }
