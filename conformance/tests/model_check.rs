@@ -17,6 +17,14 @@ fn found(mutation: Mutation) -> Counterexample {
     found.counterexample.unwrap_or_else(|| panic!("{} not found", mutation.name()))
 }
 
+/// `mutation` is found as a violation starting with `broken` (`"invariant
+/// 13:"`, `"threat A2.1:"`) with exactly `trace`, a shortest one.
+fn found_as(mutation: Mutation, broken: &str, trace: &[Action]) {
+    let counterexample = found(mutation);
+    assert!(counterexample.violation.starts_with(broken), "{}: {}", mutation.name(), counterexample.violation);
+    assert_eq!(counterexample.trace, trace, "{}", mutation.name());
+}
+
 #[test]
 fn the_reference_violates_no_invariant_in_the_small_world() {
     let mut depths = Vec::new();
@@ -35,48 +43,48 @@ fn the_reference_violates_no_invariant_in_the_small_world() {
 #[test]
 fn a_broken_migration_is_reported_with_a_shortest_trace() {
     // MIG-003 switched off: migration path B leaves the old device's certificates live
-    let counterexample = found(Mutation::OldDeviceStaysActive);
-    assert!(counterexample.violation.starts_with("invariant 1:"), "{}", counterexample.violation);
-    assert_eq!(counterexample.trace, [Action::Issue { device: 0 }, Action::MigrateWithCard { old: 0, new: 1 }]);
+    found_as(
+        Mutation::OldDeviceStaysActive,
+        "invariant 1:",
+        &[Action::Issue { device: 0 }, Action::MigrateWithCard { old: 0, new: 1 }],
+    );
 }
 
 #[test]
 fn the_attacker_finds_path_a_minting_what_it_should_only_move() {
     // MIG-005: a modified wallet holding auth alone names a sign key too
-    let counterexample = found(Mutation::MigrateAnyKind);
-    assert!(counterexample.violation.starts_with("invariant 13:"), "{}", counterexample.violation);
-    assert_eq!(
-        counterexample.trace,
-        [Action::IssueAuth { device: 0 }, Action::MigrateExtraKinds { old: 0, new: 1 }, Action::Deliver { index: 0 }]
+    found_as(
+        Mutation::MigrateAnyKind,
+        "invariant 13:",
+        &[Action::IssueAuth { device: 0 }, Action::MigrateExtraKinds { old: 0, new: 1 }, Action::Deliver { index: 0 }],
     );
     // MIG-006: a thief who knows the passcode moves sign
-    let counterexample = found(Mutation::MigrateSignOnPasscode);
-    assert!(counterexample.violation.starts_with("invariant 13:"), "{}", counterexample.violation);
-    assert_eq!(
-        counterexample.trace,
-        [Action::Issue { device: 0 }, Action::MigrateOnPasscode { old: 0, new: 1 }, Action::Deliver { index: 0 }]
+    found_as(
+        Mutation::MigrateSignOnPasscode,
+        "invariant 13:",
+        &[Action::Issue { device: 0 }, Action::MigrateOnPasscode { old: 0, new: 1 }, Action::Deliver { index: 0 }],
     );
     // MIG-007: a phone "migrates" to itself
-    let counterexample = found(Mutation::MigrateToSameDevice);
-    assert!(counterexample.violation.starts_with("invariant 13:"), "{}", counterexample.violation);
-    assert_eq!(
-        counterexample.trace,
-        [Action::Issue { device: 0 }, Action::StartMigration { old: 0, new: 0 }, Action::Deliver { index: 0 }]
+    found_as(
+        Mutation::MigrateToSameDevice,
+        "invariant 13:",
+        &[Action::Issue { device: 0 }, Action::StartMigration { old: 0, new: 0 }, Action::Deliver { index: 0 }],
     );
 }
 
 #[test]
 fn the_attacker_finds_status_taking_feeds_it_should_refuse() {
     // STA-006: a rogue verifier signs a feed suspending a live certificate
-    let counterexample = found(Mutation::TrustAnyFeedSigner);
-    assert!(counterexample.violation.starts_with("invariant 2:"), "{}", counterexample.violation);
-    assert_eq!(counterexample.trace, [Action::Issue { device: 0 }, Action::ForgeFeed { device: 0 }]);
+    found_as(
+        Mutation::TrustAnyFeedSigner,
+        "invariant 2:",
+        &[Action::Issue { device: 0 }, Action::ForgeFeed { device: 0 }],
+    );
     // STA-008: the issuance feed, replayed after a hold, lifts it at Status
-    let counterexample = found(Mutation::AcceptStaleFeed);
-    assert!(counterexample.violation.starts_with("invariant 2:"), "{}", counterexample.violation);
-    assert_eq!(
-        counterexample.trace,
-        [Action::Issue { device: 0 }, Action::Hold { action: 0 }, Action::Replay { known: 0, rp: 0 }]
+    found_as(
+        Mutation::AcceptStaleFeed,
+        "invariant 2:",
+        &[Action::Issue { device: 0 }, Action::Hold { action: 0 }, Action::Replay { known: 0, rp: 0 }],
     );
 }
 
@@ -94,40 +102,40 @@ fn a_rule_behind_another_is_not_reachable_alone() {
 #[test]
 fn the_attacker_finds_lost_answers_and_lying_receipts() {
     // ISS-006: the migration committed, its answer lost, the retry refused
-    let counterexample = found(Mutation::ForgetIdempotencyKey);
-    assert!(counterexample.violation.starts_with("invariant 12:"), "{}", counterexample.violation);
-    assert_eq!(
-        counterexample.trace,
-        [
+    found_as(
+        Mutation::ForgetIdempotencyKey,
+        "invariant 12:",
+        &[
             Action::Issue { device: 0 },
             Action::StartMigration { old: 0, new: 1 },
             Action::DeliverLosingAnswer { index: 0 },
-            Action::Deliver { index: 0 }
-        ]
+            Action::Deliver { index: 0 },
+        ],
     );
     // REV-010: a hold's receipt says "revoked"
-    let counterexample = found(Mutation::ReceiptRestatesRequest);
-    assert!(counterexample.violation.starts_with("invariant 15:"), "{}", counterexample.violation);
-    assert_eq!(counterexample.trace, [Action::Issue { device: 0 }, Action::Hold { action: 0 }]);
+    found_as(
+        Mutation::ReceiptRestatesRequest,
+        "invariant 15:",
+        &[Action::Issue { device: 0 }, Action::Hold { action: 0 }],
+    );
 }
 
 #[test]
 fn the_attacker_reaches_its_goals_only_through_a_broken_rule() {
     // USE-005: a thief's sign use on the passcode is accepted
-    let counterexample = found(Mutation::AcceptPasscodeForSign);
-    assert!(counterexample.violation.starts_with("threat A2.1:"), "{}", counterexample.violation);
-    assert_eq!(
-        counterexample.trace,
-        [Action::Issue { device: 0 }, Action::SignOnPasscode { device: 0 }, Action::Deliver { index: 0 }]
+    found_as(
+        Mutation::AcceptPasscodeForSign,
+        "threat A2.1:",
+        &[Action::Issue { device: 0 }, Action::SignOnPasscode { device: 0 }, Action::Deliver { index: 0 }],
     );
     // ISS-011: a modified wallet gets one key certified for both kinds
-    let counterexample = found(Mutation::OneKeyTwoKinds);
-    assert!(counterexample.violation.starts_with("threat A2.5:"), "{}", counterexample.violation);
-    assert_eq!(counterexample.trace, [Action::IssueSharedKey { device: 0 }]);
+    found_as(Mutation::OneKeyTwoKinds, "threat A2.5:", &[Action::IssueSharedKey { device: 0 }]);
     // DEV-001: malware has the secure element sign without the holder
-    let counterexample = found(Mutation::SignWithoutUv);
-    assert!(counterexample.violation.starts_with("threat A2.6:"), "{}", counterexample.violation);
-    assert_eq!(counterexample.trace, [Action::Issue { device: 0 }, Action::UseWithoutUv { device: 0 }]);
+    found_as(
+        Mutation::SignWithoutUv,
+        "threat A2.6:",
+        &[Action::Issue { device: 0 }, Action::UseWithoutUv { device: 0 }],
+    );
 }
 
 #[test]
