@@ -138,7 +138,7 @@ fn a_run_is_reproducible_from_its_seed() {
     let b: Vec<String> = ops.iter().map(|op| property::apply(&mut second, op)).collect();
     assert_eq!(a, b);
     assert_eq!(a, ["ok", "ok", "ok,nonce_reused"]);
-    assert_eq!(first.snapshot(), second.snapshot());
+    assert_eq!(first.observe(), second.observe());
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn a_state_differing_only_in_notification_keys_names_ntf_001() {
     let mut world = property::world_for(false, [5; 32]);
     let op = property::Op::Issue { holder: 0, device: 0, kinds: 0, key: 1 };
     assert_eq!(property::apply(&mut world, &op), "ok");
-    let model = world.snapshot();
+    let model = world.observe();
     let mut sut = model.clone();
     sut.issuer.outbox[0].key = b"Issued:somebody's own format".to_vec();
     assert_eq!(state_requirement(&op, &model, &sut).as_deref(), Some("NTF-001"));

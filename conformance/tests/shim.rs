@@ -188,7 +188,7 @@ fn snapshots_have_the_shape_spec_snapshot_cddl_gives() {
     world.add_device("d");
     world.issue("h", "d", &IssueParams::both(1)).unwrap();
     world.authenticate("d", SHOP_RP).unwrap();
-    let snapshot = world.snapshot();
+    let snapshot = world.observe();
     let encode = |state: &dyn erased::Encode| state.encode();
     let issuer = encode(&snapshot.issuer);
     assert_eq!(keys(&issuer), ["sessions", "cards", "certs", "idempotency", "outbox", "wipes", "feed_sequence"]);

@@ -37,7 +37,7 @@ fn require_uv(config: &DeviceConfig, uv: UserVerification) -> Result<()> {
 }
 
 /// One secure-element key.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeKey {
     /// The key pair (the secret never leaves the SE).
     pub key: KeyPair,
@@ -48,7 +48,7 @@ pub struct SeKey {
 }
 
 /// What changes on the device.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceState {
     /// Installed credentials by kind.
     pub installed: BTreeMap<Kind, SeKey>,

@@ -7,12 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::issuer::{IssuerState, Origin};
+use crate::issuer::Origin;
 use crate::msgs::lifecycle::ReceiptPayload;
 use crate::msgs::status::{CertStatus, RevocationReason};
 use crate::msgs::{Kind, Message, UvMethod};
 use crate::notify::Event;
-use crate::world::Snapshot;
+use crate::observation::IssuerObservation;
+use crate::world::WorldObservation;
 
 /// One violated invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +33,7 @@ fn live(status: &CertStatus) -> bool {
 }
 
 /// Every invariant that can be read off one snapshot; returns all violations.
-pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
+pub fn check(snapshot: &WorldObservation) -> Vec<Violation> {
     let mut out = Vec::new();
     let issuer = &snapshot.issuer;
     // 1. at most one device holds live certificates of a kind for a holder
@@ -144,7 +145,7 @@ pub fn check(snapshot: &Snapshot) -> Vec<Violation> {
 /// `sign`, the card's sign password), or moved by path A from a
 /// certificate of the same holder and kind, on another device, superseded
 /// at the move, with biometric verification when it is `sign`.
-fn lawful_origins(issuer: &IssuerState) -> Vec<Violation> {
+fn lawful_origins(issuer: &IssuerObservation) -> Vec<Violation> {
     let mut out = Vec::new();
     for (serial, cert) in &issuer.certs {
         let Origin::Moved { replaced, uv } = &cert.origin else { continue };
@@ -170,7 +171,7 @@ fn lawful_origins(issuer: &IssuerState) -> Vec<Violation> {
 
 /// Invariant 14: every notification reports an event the records show: the
 /// certificates it names exist and carry the change it reports, at its time.
-fn notifications_have_events(snapshot: &Snapshot) -> Vec<Violation> {
+fn notifications_have_events(snapshot: &WorldObservation) -> Vec<Violation> {
     let issuer = &snapshot.issuer;
     let mut out = Vec::new();
     for note in &issuer.outbox {
@@ -217,7 +218,7 @@ fn notifications_have_events(snapshot: &Snapshot) -> Vec<Violation> {
 /// Invariant 15: a receipt never contradicts the registry: a revocation it states is
 /// the one on record (terminal, so it must still be there), and a
 /// certificate it states live was not revoked before it was signed.
-fn receipts_agree(issuer: &IssuerState) -> Vec<Violation> {
+fn receipts_agree(issuer: &IssuerObservation) -> Vec<Violation> {
     let mut out = Vec::new();
     let receipts = issuer
         .idempotency
@@ -256,7 +257,7 @@ fn stored_receipt(response: &[u8]) -> Option<ReceiptPayload> {
 }
 
 /// Invariants about one step: 10. revocation is terminal, its time and reason never change.
-pub fn check_step(before: &Snapshot, after: &Snapshot) -> Vec<Violation> {
+pub fn check_step(before: &WorldObservation, after: &WorldObservation) -> Vec<Violation> {
     let mut out = Vec::new();
     for (serial, cert) in &before.issuer.certs {
         if let CertStatus::Revoked { .. } = cert.status {
@@ -279,7 +280,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Invariant 11: a refused request changes nothing, except a wrong PIN, which moves
 /// exactly one card's failure count by exactly one.
-pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Code) -> Vec<Violation> {
+pub fn check_refusal(before: &WorldObservation, after: &WorldObservation, code: crate::error::Code) -> Vec<Violation> {
     let pin_count = match code {
         crate::error::Code::PinWrong => only_pin_count_moved(before, after, 1),
         crate::error::Code::PinLocked => only_pin_count_moved(before, after, 0),
@@ -293,7 +294,12 @@ pub fn check_refusal(before: &Snapshot, after: &Snapshot, code: crate::error::Co
 
 /// Invariant 12: a request repeated with its idempotency key has one effect: the
 /// retry gets the first answer and changes nothing.
-pub fn check_retry(after_first: &Snapshot, after_retry: &Snapshot, first: &[u8], retry: &[u8]) -> Vec<Violation> {
+pub fn check_retry(
+    after_first: &WorldObservation,
+    after_retry: &WorldObservation,
+    first: &[u8],
+    retry: &[u8],
+) -> Vec<Violation> {
     let mut out = Vec::new();
     if first != retry {
         out.push(violation(12, "the retry got another answer".into()));
@@ -306,9 +312,9 @@ pub fn check_retry(after_first: &Snapshot, after_retry: &Snapshot, first: &[u8],
 
 /// True when `after` differs from `before` only by Status having answered
 /// one new query `good`: one usage-log entry, one "used" notification
-/// naming that entry, and the entry's scope marked notified. That answer was Status's own
+/// naming that entry. That answer was Status's own
 /// completed step, and it stands whatever the verifier then decided (STA-009).
-fn only_a_good_answer_logged(before: &Snapshot, after: &Snapshot) -> bool {
+fn only_a_good_answer_logged(before: &WorldObservation, after: &WorldObservation) -> bool {
     let (was, now) = (&before.status, &after.status);
     let mut patched = after.clone();
     patched.status = was.clone();
@@ -316,11 +322,10 @@ fn only_a_good_answer_logged(before: &Snapshot, after: &Snapshot) -> bool {
     let names_entry = note.event == Event::Used
         && note.rp_id.as_deref() == Some(entry.rp_id.as_str())
         && note.certs == [entry.serial.clone()];
-    // Status as it was, plus exactly that entry, that notification and that scope
+    // Status as it was, plus exactly that entry and that notification
     let mut expected = was.clone();
     expected.usage_log.push(entry.clone());
     expected.outbox.push(note.clone());
-    expected.notified.insert((entry.rp_id.clone(), entry.nonce, entry.serial.clone()));
     patched == *before && names_entry && expected == *now
 }
 
@@ -329,7 +334,7 @@ fn only_a_good_answer_logged(before: &Snapshot, after: &Snapshot) -> bool {
 /// entry, PIN-001; none for a locked key, PIN-002), and any other
 /// count of that card back to zero, its right secret having been entered
 /// earlier in the same request (PIN-003, PIN-004: a card cannot undo it).
-fn only_pin_count_moved(before: &Snapshot, after: &Snapshot, raised: usize) -> bool {
+fn only_pin_count_moved(before: &WorldObservation, after: &WorldObservation, raised: usize) -> bool {
     let mut patched = after.clone();
     let mut moved_up = 0;
     for (name, card) in &before.cards {

@@ -18,6 +18,7 @@ pub mod issuer;
 pub mod msgs;
 pub mod mutants;
 pub mod notify;
+pub mod observation;
 pub mod pki;
 pub mod receipt;
 pub mod roles;

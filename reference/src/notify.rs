@@ -5,6 +5,7 @@ use crate::time::UnixTime;
 
 /// What happened.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     /// Mobile certificates were issued.
     Issued,
@@ -28,12 +29,14 @@ pub struct Notification {
     /// The event.
     pub event: Event,
     /// The certificates concerned (serials).
+    #[serde(with = "crate::observation::bstr::list")]
     pub certs: Vec<Vec<u8>>,
     /// The relying party, for uses.
     pub rp_id: Option<String>,
     /// When.
     pub time: UnixTime,
     /// De-duplication key: delivery sends each key at most once.
+    #[serde(with = "crate::observation::bstr::one")]
     pub key: Vec<u8>,
 }
 

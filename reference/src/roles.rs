@@ -8,12 +8,15 @@
 //! The clock is passed into every call (`now`); a binding for an external
 //! implementation forwards it as its "set clock" control.
 
+use std::collections::VecDeque;
+
 use crate::card::CardKey;
-use crate::crypto::{CryptoProvider, SeededEntropy};
+use crate::crypto::{CryptoProvider, Entropy, SecretKey, SeededEntropy};
 use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice, UserVerification, WipeReceipts};
 use crate::error::Result;
 use crate::issuer::{self, CardEvent, IssuerConfig, IssuerOutput, IssuerState};
-use crate::msgs::{Digest, Kind};
+use crate::msgs::{Digest, Kind, Nonce};
+use crate::observation::{DeviceObservation, IssuerObservation, StatusObservation, VerifierObservation};
 use crate::pki::TrustAnchor;
 use crate::status::{self, StatusConfig, StatusState};
 use crate::time::UnixTime;
@@ -39,10 +42,12 @@ pub trait IssuerRole {
     fn register_card(&mut self, auth_serial: &[u8], sign_serial: &[u8], not_after: UnixTime);
     /// Control: a card event at J-LIS.
     fn card_event(&mut self, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<IssuerOutput>;
-    /// Observe: the registry, sessions, idempotency records, outbox, wipes.
-    fn snapshot(&self) -> IssuerState;
-    /// Control: replace the stored state (fixed vectors set up their fixture).
-    fn load_state(&mut self, state: IssuerState) -> Result<()>;
+    /// Observe: the registry, sessions, idempotency records, outbox, wipes
+    /// (spec/observation.cddl).
+    fn observe(&self) -> IssuerObservation;
+    /// Control: replace the stored state with the one `observation`
+    /// describes (fixed vectors set up their fixture).
+    fn load(&mut self, observation: IssuerObservation) -> Result<()>;
     /// An independent copy of this role and its state, for explorers that
     /// branch (the model checker); `None` for a role that cannot be copied,
     /// such as a binding to another process.
@@ -57,10 +62,11 @@ pub trait StatusRole {
     fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> Result<()>;
     /// StatusRequest → StatusResponse.
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>>;
-    /// Observe: entries, usage log, outbox.
-    fn snapshot(&self) -> StatusState;
-    /// Control: replace the stored state (fixed vectors set up their fixture).
-    fn load_state(&mut self, state: StatusState) -> Result<()>;
+    /// Observe: entries, usage log, outbox (spec/observation.cddl).
+    fn observe(&self) -> StatusObservation;
+    /// Control: replace the stored state with the one `observation`
+    /// describes (fixed vectors set up their fixture).
+    fn load(&mut self, observation: StatusObservation) -> Result<()>;
     /// An independent copy of this role and its state, for explorers that
     /// branch (the model checker); `None` for a role that cannot be copied,
     /// such as a binding to another process.
@@ -83,10 +89,19 @@ pub trait VerifierRole {
         now: UnixTime,
         status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
     ) -> Result<(Vec<u8>, u32)>;
-    /// Observe: nonces and counters.
-    fn snapshot(&self) -> VerifierState;
-    /// Control: replace the stored state (fixed vectors set up their fixture).
-    fn load_state(&mut self, state: VerifierState) -> Result<()>;
+    /// Model only: the nonces the next [`request`](Self::request) calls
+    /// use, in order, instead of drawing their own, so that the model can
+    /// adopt what a system under test drew (spec: nonces are random) and
+    /// still be compared with it. Replaces any not used yet; a system under
+    /// test ignores it.
+    fn adopt_nonces(&mut self, nonces: Vec<Nonce>) {
+        let _ = nonces;
+    }
+    /// Observe: nonces and counters (spec/observation.cddl).
+    fn observe(&self) -> VerifierObservation;
+    /// Control: replace the stored state with the one `observation`
+    /// describes (fixed vectors set up their fixture).
+    fn load(&mut self, observation: VerifierObservation) -> Result<()>;
     /// An independent copy of this role and its state, for explorers that
     /// branch (the model checker); `None` for a role that cannot be copied,
     /// such as a binding to another process.
@@ -134,8 +149,16 @@ pub trait DeviceRole {
     fn apply_wipe(&mut self, command: &[u8], now: UnixTime) -> Result<Vec<u8>>;
     /// Deletes every credential (after a release receipt).
     fn release(&mut self);
-    /// Observe: SE keys, counters, installed certificates.
-    fn snapshot(&self) -> DeviceState;
+    /// Observe: public keys, counters, installed certificates; never a
+    /// secret (spec/observation.cddl).
+    fn observe(&self) -> DeviceObservation;
+    /// The secret of the installed `kind` key, for a device the suite plays
+    /// itself ([`ReferenceDevice::played_by_suite`]) and no other: every
+    /// wallet under test answers `None`, and no check reaches its keys.
+    fn suite_secret(&self, kind: Kind) -> Option<SecretKey> {
+        let _ = kind;
+        None
+    }
     /// An independent copy of this role and its state, for explorers that
     /// branch (the model checker); `None` for a role that cannot be copied,
     /// such as a binding to another process.
@@ -218,12 +241,12 @@ impl IssuerRole for ReferenceIssuer {
         self.step(result)
     }
 
-    fn snapshot(&self) -> IssuerState {
-        self.state.clone()
+    fn observe(&self) -> IssuerObservation {
+        self.state.observe()
     }
 
-    fn load_state(&mut self, state: IssuerState) -> Result<()> {
-        self.state = state;
+    fn load(&mut self, observation: IssuerObservation) -> Result<()> {
+        self.state = IssuerState::from_observation(observation);
         Ok(())
     }
 }
@@ -259,12 +282,12 @@ impl StatusRole for ReferenceStatus {
         Ok(response)
     }
 
-    fn snapshot(&self) -> StatusState {
-        self.state.clone()
+    fn observe(&self) -> StatusObservation {
+        self.state.observe()
     }
 
-    fn load_state(&mut self, state: StatusState) -> Result<()> {
-        self.state = state;
+    fn load(&mut self, observation: StatusObservation) -> Result<()> {
+        self.state = StatusState::from_observation(observation);
         Ok(())
     }
 }
@@ -276,12 +299,13 @@ pub struct ReferenceVerifier {
     config: VerifierConfig,
     state: VerifierState,
     entropy: SeededEntropy,
+    adopted: VecDeque<Nonce>,
 }
 
 impl ReferenceVerifier {
     /// A verifier with `config`.
     pub fn new(provider: &'static dyn CryptoProvider, config: VerifierConfig, entropy: SeededEntropy) -> Self {
-        ReferenceVerifier { provider, config, state: VerifierState::default(), entropy }
+        ReferenceVerifier { provider, config, state: VerifierState::default(), entropy, adopted: VecDeque::new() }
     }
 
     /// Its configuration (for tests that sign as this verifier).
@@ -299,9 +323,14 @@ impl VerifierRole for ReferenceVerifier {
         &self.config.rp_id
     }
 
+    fn adopt_nonces(&mut self, nonces: Vec<Nonce>) {
+        self.adopted = nonces.into();
+    }
+
     fn request(&mut self, kind: Kind, purpose: &str, digest: Option<Digest>, now: UnixTime) -> Result<Vec<u8>> {
-        let (next, bytes) =
-            verifier::request(&self.config, &self.state, kind, purpose, digest, &mut self.entropy, now)?;
+        // the seeded stream moves on either way, so adopting changes nothing else
+        let mut entropy = Adopting { inner: &mut self.entropy, next: self.adopted.pop_front() };
+        let (next, bytes) = verifier::request(&self.config, &self.state, kind, purpose, digest, &mut entropy, now)?;
         self.state = next;
         Ok(bytes)
     }
@@ -324,12 +353,12 @@ impl VerifierRole for ReferenceVerifier {
         Ok((pending.serial, pending.counter))
     }
 
-    fn snapshot(&self) -> VerifierState {
-        self.state.clone()
+    fn observe(&self) -> VerifierObservation {
+        self.state.observe()
     }
 
-    fn load_state(&mut self, state: VerifierState) -> Result<()> {
-        self.state = state;
+    fn load(&mut self, observation: VerifierObservation) -> Result<()> {
+        self.state = VerifierState::from_observation(observation);
         Ok(())
     }
 }
@@ -343,9 +372,18 @@ pub struct ReferenceDevice {
     wipes_done: WipeReceipts,
     mobile_anchor: TrustAnchor,
     entropy: SeededEntropy,
+    played_by_suite: bool,
 }
 
 impl ReferenceDevice {
+    /// This device, played by the suite itself: it answers
+    /// [`DeviceRole::suite_secret`], so checks may forge with its keys what
+    /// no conforming wallet sends. Never a wallet under test.
+    pub fn played_by_suite(mut self) -> Self {
+        self.played_by_suite = true;
+        self
+    }
+
     /// A device with `config`, trusting `mobile_anchor` for wipe commands.
     pub fn new(
         provider: &'static dyn CryptoProvider,
@@ -360,6 +398,7 @@ impl ReferenceDevice {
             wipes_done: WipeReceipts::new(),
             mobile_anchor,
             entropy,
+            played_by_suite: false,
         }
     }
 }
@@ -447,7 +486,33 @@ impl DeviceRole for ReferenceDevice {
         self.state.installed.clear();
     }
 
-    fn snapshot(&self) -> DeviceState {
-        self.state.clone()
+    fn observe(&self) -> DeviceObservation {
+        self.state.observe()
     }
+
+    fn suite_secret(&self, kind: Kind) -> Option<SecretKey> {
+        let key = self.state.installed.get(&kind).filter(|_| self.played_by_suite)?;
+        Some(key.key.secret.clone())
+    }
+}
+
+/// The verifier's seeded stream with an adopted nonce laid over its next draw.
+struct Adopting<'a> {
+    inner: &'a mut SeededEntropy,
+    next: Option<Nonce>,
+}
+
+impl Entropy for Adopting<'_> {
+    fn fill(&mut self, out: &mut [u8]) {
+        self.inner.fill(out);
+        if out.len() == nonce_len() {
+            if let Some(nonce) = self.next.take() {
+                out.copy_from_slice(&nonce);
+            }
+        }
+    }
+}
+
+const fn nonce_len() -> usize {
+    std::mem::size_of::<Nonce>()
 }

@@ -35,15 +35,17 @@ pub struct UsageEntry {
     /// The verifier.
     pub rp_id: String,
     /// Its nonce.
+    #[serde(with = "crate::observation::bstr::one")]
     pub nonce: Nonce,
     /// The certificate.
+    #[serde(with = "crate::observation::bstr::one")]
     pub serial: Vec<u8>,
     /// When.
     pub time: UnixTime,
 }
 
 /// Everything that changes at Status.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StatusState {
     /// Status of every mobile certificate, with its kind.
     pub entries: BTreeMap<Vec<u8>, (Kind, CertStatus)>,
@@ -54,7 +56,6 @@ pub struct StatusState {
     /// (verifier, nonce, serial) already notified.
     pub notified: BTreeSet<(String, Nonce, Vec<u8>)>,
     /// The sequence number of the last feed applied, per certificate (STA-008).
-    #[serde(default)]
     pub sequences: BTreeMap<Vec<u8>, u64>,
 }
 

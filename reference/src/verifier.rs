@@ -47,7 +47,7 @@ pub struct IssuedNonce {
 }
 
 /// Everything that changes at a verifier.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifierState {
     /// Issued nonces.
     pub nonces: BTreeMap<Nonce, IssuedNonce>,

@@ -8,23 +8,23 @@ use jpki_reference::msgs::Kind;
 use jpki_reference::msgs::status::{CertStatus, RevocationReason};
 use jpki_reference::pki::{HolderAttributes, Sex};
 use jpki_reference::time::CivilDate;
-use jpki_reference::world::{IssueParams, SHOP_RP, Snapshot, World};
+use jpki_reference::world::{IssueParams, SHOP_RP, World, WorldObservation};
 
-fn used_world() -> Snapshot {
+fn used_world() -> WorldObservation {
     let mut world = World::new([31; 32]).unwrap();
     world.add_holder("saburo", used_world_attributes()).unwrap();
     world.add_device("phone");
     world.issue("saburo", "phone", &IssueParams::both(1)).unwrap();
     world.authenticate("phone", SHOP_RP).unwrap();
     assert!(world.violations().is_empty());
-    world.snapshot()
+    world.observe()
 }
 
-fn auth_serial(snapshot: &Snapshot) -> Vec<u8> {
+fn auth_serial(snapshot: &WorldObservation) -> Vec<u8> {
     snapshot.issuer.certs.iter().find(|(_, c)| c.kind == Kind::Auth).map(|(s, _)| s.clone()).unwrap()
 }
 
-fn reported(snapshot: &Snapshot, invariant: u8) -> bool {
+fn reported(snapshot: &WorldObservation, invariant: u8) -> bool {
     check(snapshot).iter().any(|v| v.invariant == invariant)
 }
 
@@ -177,7 +177,7 @@ fn a_retry_with_a_second_effect() {
 
 /// A holder whose phone moved its credentials to a second phone (path A),
 /// then put them on hold and asked for a receipt.
-fn moved_and_held() -> Snapshot {
+fn moved_and_held() -> WorldObservation {
     use jpki_reference::msgs::lifecycle::HolderAction;
     use jpki_reference::world::LifecycleParams;
     let mut world = World::new([32; 32]).unwrap();
@@ -188,7 +188,7 @@ fn moved_and_held() -> Snapshot {
     world.migrate_with_old_device("phone", "new phone", &LifecycleParams::with_key(2)).unwrap();
     world.holder_action("saburo", HolderAction::Suspend, &LifecycleParams::with_key(3)).unwrap();
     assert!(world.violations().is_empty(), "{:?}", world.violations());
-    world.snapshot()
+    world.observe()
 }
 
 fn used_world_attributes() -> HolderAttributes {
@@ -201,7 +201,7 @@ fn used_world_attributes() -> HolderAttributes {
 }
 
 /// The live (moved) certificate of `kind`.
-fn moved(snapshot: &Snapshot, kind: Kind) -> Vec<u8> {
+fn moved(snapshot: &WorldObservation, kind: Kind) -> Vec<u8> {
     let live = |c: &&jpki_reference::issuer::MobileCertRecord| !matches!(c.status, CertStatus::Revoked { .. });
     let found = snapshot.issuer.certs.iter().find(|(_, c)| c.kind == kind && live(c));
     found.map(|(s, _)| s.clone()).unwrap()

@@ -54,7 +54,7 @@ fn issuance_of_both_kinds_gives_profiled_certificates() {
     // the device holds both, with the keys the SE made
     let device = world.device("phone-1").unwrap();
     for (kind, leaf) in [(Kind::Sign, &sign), (Kind::Auth, &auth)] {
-        assert_eq!(device.installed[&kind].key.public, leaf.public_key);
+        assert_eq!(device.installed[&kind].public, leaf.public_key.to_sec1_uncompressed().to_vec());
     }
     let issued: Vec<_> = world.notifications().into_iter().filter(|n| n.event == Event::Issued).collect();
     assert_eq!(issued.len(), 1);
@@ -88,7 +88,7 @@ fn authentication_and_signing_are_accepted_once_each() {
     assert_eq!(used.len(), 3);
     assert_eq!(used[0].rp_id.as_deref(), Some(SHOP_RP));
     assert_eq!(used[2].certs, vec![signed.serial.clone()]);
-    let snapshot = world.snapshot();
+    let snapshot = world.observe();
     assert_eq!(snapshot.verifiers[GOV_RP].counters[&signed.serial], 1);
     assert!(snapshot.verifiers[GOV_RP].nonces.values().all(|n| n.consumed));
 }
@@ -111,7 +111,7 @@ fn same_seed_same_world() {
         let mut world = world();
         world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap();
         world.authenticate("phone-1", SHOP_RP).unwrap();
-        world.snapshot()
+        world.observe()
     };
     assert_eq!(run(), run());
 }
@@ -120,10 +120,10 @@ fn same_seed_same_world() {
 fn accepted_issuance_commits_everything_in_one_step() {
     // ISS-009: certs recorded, session completed, answer stored, one notification, Status fed
     let mut world = world();
-    let before = world.snapshot();
+    let before = world.observe();
     let response =
         IssuanceResponse::from_bytes(&world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap()).unwrap();
-    let after = world.snapshot();
+    let after = world.observe();
     assert_eq!(after.issuer.certs.len(), 2);
     assert!(after.issuer.sessions.values().all(|s| s.completed));
     assert_eq!(after.issuer.idempotency.len(), 1);
@@ -142,7 +142,7 @@ fn an_idempotent_retry_gets_the_stored_answer_and_changes_nothing() {
     let challenge = world.issuance_challenge().unwrap();
     let request = world.issuance_request("hanako", "phone-1", &challenge, &IssueParams::both(1)).unwrap();
     let first = world.submit_issuance("phone-1", &request).unwrap();
-    let before = world.snapshot();
+    let before = world.observe();
     let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let tap = seen.clone();
     world.set_tamper(move |hop, bytes| {
@@ -155,7 +155,7 @@ fn an_idempotent_retry_gets_the_stored_answer_and_changes_nothing() {
     let again = world.submit_issuance("phone-1", &request);
     assert_eq!(again.unwrap_err().code(), jpki_reference::Code::Malformed);
     assert_eq!(*seen.borrow(), first, "the retry got another answer");
-    assert_eq!(world.snapshot(), before, "the retry changed something");
+    assert_eq!(world.observe(), before, "the retry changed something");
 }
 
 #[test]
@@ -164,9 +164,9 @@ fn a_right_pin_resets_the_failure_count() {
     let mut world = world();
     let wrong = IssueParams { auth_pin: "0000".into(), ..IssueParams::both(1) };
     assert_eq!(world.issue("hanako", "phone-1", &wrong).unwrap_err().code(), jpki_reference::Code::PinWrong);
-    assert_eq!(world.snapshot().cards["hanako"].auth_failures, 1);
+    assert_eq!(world.observe().cards["hanako"].auth_failures, 1);
     world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap();
-    assert_eq!(world.snapshot().cards["hanako"].auth_failures, 0);
+    assert_eq!(world.observe().cards["hanako"].auth_failures, 0);
 }
 
 #[test]
@@ -176,10 +176,10 @@ fn notification_keys_are_the_bytes_the_spec_gives() {
     use jpki_reference::world::LifecycleParams;
     let mut world = world();
     world.issue("hanako", "phone-1", &IssueParams::both(1)).unwrap();
-    let nonce = *world.snapshot().issuer.sessions.keys().next().unwrap();
+    let nonce = *world.observe().issuer.sessions.keys().next().unwrap();
     world.authenticate("phone-1", SHOP_RP).unwrap();
     world.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(7)).unwrap();
-    let snapshot = world.snapshot();
+    let snapshot = world.observe();
     let holder = snapshot.issuer.cards.keys().next().unwrap().clone();
     let keys: Vec<Vec<u8>> = snapshot.issuer.outbox.iter().map(|n| n.key.clone()).collect();
     assert_eq!(keys[0], [b"issuance:".as_slice(), &nonce].concat());

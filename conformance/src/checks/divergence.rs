@@ -4,7 +4,7 @@
 //! the step or invariant that broke, never a catch-all list.
 
 use jpki_reference::Code;
-use jpki_reference::world::{Snapshot, World};
+use jpki_reference::world::{World, WorldObservation};
 
 use super::property::Op;
 
@@ -95,7 +95,7 @@ pub fn answer_requirement(op: &Op, model: &str, sut: &str) -> Option<String> {
 }
 
 /// The requirement broken when the answers agree but the states do not.
-pub fn state_requirement(op: &Op, model: &Snapshot, sut: &Snapshot) -> Option<String> {
+pub fn state_requirement(op: &Op, model: &WorldObservation, sut: &WorldObservation) -> Option<String> {
     let requirement = if is_use(op) && sut.status.usage_log.len() > model.status.usage_log.len() {
         // Status answered a query the model's verifier never made: asked before its checks passed
         "USE-009"
@@ -113,8 +113,8 @@ pub fn state_requirement(op: &Op, model: &Snapshot, sut: &Snapshot) -> Option<St
 }
 
 /// True when the two states differ only in their notifications' keys.
-fn same_but_notification_keys(model: &Snapshot, sut: &Snapshot) -> bool {
-    let keyless = |snapshot: &Snapshot| {
+fn same_but_notification_keys(model: &WorldObservation, sut: &WorldObservation) -> bool {
+    let keyless = |snapshot: &WorldObservation| {
         let mut copy = snapshot.clone();
         copy.issuer.outbox.iter_mut().chain(copy.status.outbox.iter_mut()).for_each(|n| n.key.clear());
         copy
@@ -126,7 +126,7 @@ fn same_but_notification_keys(model: &Snapshot, sut: &Snapshot) -> bool {
 pub fn compare_step(step: usize, op: &Op, model: (&World, &str), sut: (&World, &str)) -> Result<(), Divergence> {
     let (model_world, expected) = model;
     let (sut_world, actual) = sut;
-    let (model_state, sut_state) = (model_world.snapshot(), sut_world.snapshot());
+    let (model_state, sut_state) = (model_world.observe(), sut_world.observe());
     if expected != actual {
         let mut requirement = answer_requirement(op, expected, actual);
         // a receipt that differs because the step did something else to the

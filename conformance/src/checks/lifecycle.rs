@@ -39,7 +39,7 @@ pub(super) fn world() -> World {
 }
 
 fn status_of(world: &World, serial: &[u8]) -> CertStatus {
-    world.snapshot().issuer.certs[serial].status
+    world.observe().issuer.certs[serial].status
 }
 
 fn events(world: &World, event: Event) -> usize {
@@ -67,7 +67,7 @@ pub(crate) fn device_change_with_the_old_phone() {
     w.migrate_with_old_device("old", "new", &LifecycleParams::with_key(7)).unwrap();
     let new = w.installed_serials("new").unwrap();
     assert_eq!(new.len(), 2);
-    let snapshot = w.snapshot();
+    let snapshot = w.observe();
     for serial in &old {
         assert_eq!(status_of(&w, serial), CertStatus::Revoked { reason: RevocationReason::Superseded, at: t });
     }
@@ -79,7 +79,7 @@ pub(crate) fn device_change_with_the_old_phone() {
     // the old phone is wiped when it syncs; the receipt acknowledges the command once
     assert_eq!(w.sync_device("old").unwrap(), 1);
     assert!(w.installed_serials("old").unwrap().is_empty());
-    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Acknowledged));
+    assert!(w.observe().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Acknowledged));
     assert_eq!(w.sync_device("old").unwrap(), 0);
     assert_eq!(events(&w, Event::Wiped), 1);
     w.authenticate("new", SHOP_RP).unwrap();
@@ -98,7 +98,7 @@ pub(crate) fn migration_needs_uv_and_a_live_old_device() {
     w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
     context::step("MIG-001");
     let intent = w.migration_intent("old", "new", &LifecycleParams::with_key(7)).unwrap();
-    let secret = w.device("old").unwrap().installed[&Kind::Auth].key.secret.clone();
+    let secret = w.suite_secret("old", Kind::Auth).unwrap();
     let no_uv = surgery::resigned_payload(w.provider(), &intent, &secret, |p| {
         *surgery::field(p, 6) = ciborium::Value::Bool(false)
     });
@@ -147,7 +147,7 @@ pub(crate) fn migration_moves_only_what_the_old_device_holds() {
     context::refused(w.submit_migration("old", &intent.unwrap()), Code::SameDevice);
     // MIG-005: a subset of the live kinds moves, on passcode when it is `auth` alone
     context::step("MIG-005");
-    let snapshot = w.snapshot();
+    let snapshot = w.observe();
     let auth: Vec<Vec<u8>> = held.iter().filter(|s| snapshot.issuer.certs[*s].kind == Kind::Auth).cloned().collect();
     let plan = MigrationPlan { replaces: auth.clone(), kinds: vec![Kind::Auth] };
     let intent = w.migration_intent_with("old", "new", &plan, &passcode).unwrap();
@@ -193,7 +193,7 @@ pub(crate) fn lost_phone_offline_then_back_online() {
     }
     let refused = w.verify(SHOP_RP, &pending).unwrap_err();
     assert_eq!((refused.code(), refused.unchanged), (Code::CertRevoked, true));
-    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Queued));
+    assert!(w.observe().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Queued));
     // back online: the first receipt is lost on the way, so the command stays delivered
     context::step("REV-007");
     w.set_online("old", true);
@@ -205,10 +205,10 @@ pub(crate) fn lost_phone_offline_then_back_online() {
     assert!(w.sync_device("old").is_err());
     w.clear_tamper();
     assert!(w.installed_serials("old").unwrap().is_empty(), "the device wiped itself anyway");
-    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Delivered));
+    assert!(w.observe().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Delivered));
     // the retry sends the same command; the device answers with the same receipt
     assert_eq!(w.sync_device("old").unwrap(), 1);
-    assert!(w.snapshot().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Acknowledged));
+    assert!(w.observe().issuer.wipes.values().all(|wipe| wipe.state == WipeState::Acknowledged));
     assert_eq!(events(&w, Event::Wiped), 1);
     assert_eq!(events(&w, Event::Revoked), 1);
     assert_no_violations(&w);
@@ -241,7 +241,7 @@ pub(crate) fn trade_in_receipt_verified_by_a_shop() {
 /// The holder's card failure counts (sign password, auth PIN): the suite's
 /// own card, which the wallet reaches through the card interface.
 fn pin_counts(world: &World) -> (u64, u64) {
-    let card = &world.snapshot().cards["hanako"];
+    let card = &world.observe().cards["hanako"];
     (card.sign_failures, card.auth_failures)
 }
 
@@ -313,7 +313,7 @@ pub(crate) fn suspension_then_resumption() {
     w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap();
     w.authenticate("old", SHOP_RP).unwrap();
     let sign_serial =
-        w.snapshot().issuer.certs.iter().find(|(_, c)| c.kind == Kind::Sign).map(|(s, _)| s.clone()).unwrap();
+        w.observe().issuer.certs.iter().find(|(_, c)| c.kind == Kind::Sign).map(|(s, _)| s.clone()).unwrap();
     assert_eq!(status_of(&w, &sign_serial), CertStatus::Revoked { reason: RevocationReason::ReissueAfterHold, at: t });
     assert_eq!(w.sign("old", GOV_RP, b"x").unwrap_err().code(), Code::CertRevoked);
     // a new sign certificate on the same phone
@@ -360,11 +360,11 @@ pub(crate) fn double_revocation_gives_one_receipt_and_one_notification() {
     context::step("REV-001");
     let first = w.submit_device_revocation("old", &request).unwrap();
     context::step("REV-002");
-    let before = w.snapshot();
+    let before = w.observe();
     w.advance(600);
     let second = w.submit_device_revocation("old", &request).unwrap();
     assert_eq!(first, second);
-    assert_eq!(w.snapshot(), before);
+    assert_eq!(w.observe(), before);
     assert_eq!(events(&w, Event::Revoked), 1);
     // a new request (another key) for already revoked certificates changes nothing either
     let again =

@@ -5,16 +5,16 @@
 //! Snapshots, state loads and card registration are controls and observations,
 //! not protocol messages, so they are not recorded.
 
-use jpki_reference::device::{DeviceState, IssuanceChoice, UserVerification};
-use jpki_reference::issuer::{CardEvent, IssuerOutput, IssuerState};
-use jpki_reference::msgs::{Digest, Kind};
+use jpki_reference::device::{IssuanceChoice, UserVerification};
+use jpki_reference::issuer::{CardEvent, IssuerOutput};
+use jpki_reference::msgs::{Digest, Kind, Nonce};
+use jpki_reference::observation::{DeviceObservation, IssuerObservation, StatusObservation, VerifierObservation};
 use jpki_reference::roles::{
     CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
     StatusRole, VerifierRole,
 };
-use jpki_reference::status::StatusState;
 use jpki_reference::time::UnixTime;
-use jpki_reference::verifier::{StatusAnswer, VerifierState};
+use jpki_reference::verifier::StatusAnswer;
 use jpki_reference::world::RoleFactory;
 use jpki_reference::{Result, world::ReferenceRoles};
 
@@ -83,11 +83,11 @@ impl IssuerRole for Recorded<dyn IssuerRole> {
         drove(Role::Issuer);
         self.0.card_event(holder, event, now)
     }
-    fn snapshot(&self) -> IssuerState {
-        self.0.snapshot()
+    fn observe(&self) -> IssuerObservation {
+        self.0.observe()
     }
-    fn load_state(&mut self, state: IssuerState) -> Result<()> {
-        self.0.load_state(state)
+    fn load(&mut self, observation: IssuerObservation) -> Result<()> {
+        self.0.load(observation)
     }
     fn fork(&self) -> Option<Box<dyn IssuerRole>> {
         Some(Box::new(Recorded(self.0.fork()?)))
@@ -103,11 +103,11 @@ impl StatusRole for Recorded<dyn StatusRole> {
         drove(Role::Status);
         self.0.answer(request, now)
     }
-    fn snapshot(&self) -> StatusState {
-        self.0.snapshot()
+    fn observe(&self) -> StatusObservation {
+        self.0.observe()
     }
-    fn load_state(&mut self, state: StatusState) -> Result<()> {
-        self.0.load_state(state)
+    fn load(&mut self, observation: StatusObservation) -> Result<()> {
+        self.0.load(observation)
     }
     fn fork(&self) -> Option<Box<dyn StatusRole>> {
         Some(Box::new(Recorded(self.0.fork()?)))
@@ -117,6 +117,9 @@ impl StatusRole for Recorded<dyn StatusRole> {
 impl VerifierRole for Recorded<dyn VerifierRole> {
     fn rp_id(&self) -> &str {
         self.0.rp_id()
+    }
+    fn adopt_nonces(&mut self, nonces: Vec<Nonce>) {
+        self.0.adopt_nonces(nonces)
     }
     fn request(&mut self, kind: Kind, purpose: &str, digest: Option<Digest>, now: UnixTime) -> Result<Vec<u8>> {
         drove(Role::Verifier);
@@ -131,11 +134,11 @@ impl VerifierRole for Recorded<dyn VerifierRole> {
         drove(Role::Verifier);
         self.0.verify(assertion, now, status)
     }
-    fn snapshot(&self) -> VerifierState {
-        self.0.snapshot()
+    fn observe(&self) -> VerifierObservation {
+        self.0.observe()
     }
-    fn load_state(&mut self, state: VerifierState) -> Result<()> {
-        self.0.load_state(state)
+    fn load(&mut self, observation: VerifierObservation) -> Result<()> {
+        self.0.load(observation)
     }
     fn fork(&self) -> Option<Box<dyn VerifierRole>> {
         Some(Box::new(Recorded(self.0.fork()?)))
@@ -183,8 +186,8 @@ impl DeviceRole for Recorded<dyn DeviceRole> {
         drove(Role::Device);
         self.0.release();
     }
-    fn snapshot(&self) -> DeviceState {
-        self.0.snapshot()
+    fn observe(&self) -> DeviceObservation {
+        self.0.observe()
     }
     fn fork(&self) -> Option<Box<dyn DeviceRole>> {
         Some(Box::new(Recorded(self.0.fork()?)))

@@ -218,14 +218,14 @@ pub(crate) fn cases() -> Vec<Case> {
             "assertion whose protected header has unsorted keys",
             Code::UnsortedMapKeys,
             || {
-                let mut w = issued();
+                let mut w = issued_to_suite_phone();
                 let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
                 let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
                 let mut parts = split(&assertion);
                 parts.protected.reverse();
                 // re-signed over the unsorted bytes exactly as sent, so only the encoding is wrong
                 let protected = raw_map(parts.protected.clone());
-                let forged = sign_with_raw_protected(w.provider(), &parts, &protected, &se_secret(&w, Kind::Auth));
+                let forged = sign_with_raw_protected(w.provider(), &parts, &protected, &suite_secret(&w, Kind::Auth));
                 refused(w.verify(SHOP_RP, &forged), Code::UnsortedMapKeys);
             },
         ),
@@ -236,7 +236,7 @@ pub(crate) fn cases() -> Vec<Case> {
             refused(w.verify(SHOP_RP, &assertion[1..]), Code::WrongTag);
         }),
         verifier(AUTH, &["COSE-002"], "alg in the unprotected header", Code::AlgNotProtected, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
                     remove(&mut p.protected, 1);
@@ -246,14 +246,14 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         verifier(AUTH, &["COSE-003"], "alg ES384", Code::UnsupportedAlg, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 1, int(-35))),
                 Code::UnsupportedAlg,
             );
         }),
         verifier(AUTH, &["COSE-004"], "unknown crit", Code::UnknownCritical, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
                     set(&mut p.protected, 2, Value::Array(vec![int(99)]));
@@ -280,18 +280,18 @@ pub(crate) fn cases() -> Vec<Case> {
             refused(w.verify(SHOP_RP, &assertion), Code::BadSignature);
         }),
         verifier(AUTH, &["COSE-007"], "no x5chain", Code::X5chainMissing, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(verify_edited_assertion(&mut w, SHOP_RP, |p| remove(&mut p.protected, 33)), Code::X5chainMissing);
         }),
         verifier(AUTH, &["COSE-008"], "x5chain an integer", Code::X5chainMalformed, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 33, int(7))),
                 Code::X5chainMalformed,
             );
         }),
         verifier(AUTH, &["COSE-009"], "alg in both buckets", Code::DuplicateHeader, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.unprotected, 1, int(-7))),
                 Code::DuplicateHeader,
@@ -321,7 +321,7 @@ pub(crate) fn cases() -> Vec<Case> {
         }),
         // certificates
         verifier(AUTH, &["PKI-001"], "garbage certificate in the assertion", Code::CertMalformed, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
                     set(&mut p.protected, 33, Value::Bytes(vec![0x30, 0x03, 1, 2, 3]))
@@ -330,7 +330,7 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         verifier(AUTH, &["PKI-002"], "card certificate offered as a mobile certificate", Code::UntrustedChain, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             let card_auth = w.card("ichiro").unwrap().auth.cert.clone();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| set(&mut p.protected, 33, Value::Bytes(card_auth))),
@@ -423,7 +423,7 @@ pub(crate) fn cases() -> Vec<Case> {
             let mut w = fresh();
             let params = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
             refused(w.issue("ichiro", "phone", &params), Code::PinWrong);
-            assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 1);
+            assert_eq!(w.observe().cards["ichiro"].auth_failures, 1);
         }),
         device(ISSUE, &["PIN-002"], "locked PIN", Code::PinLocked, || {
             let mut w = fresh();
@@ -432,7 +432,7 @@ pub(crate) fn cases() -> Vec<Case> {
                 refused(w.issue("ichiro", "phone", &wrong), Code::PinWrong);
             }
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::PinLocked);
-            assert_eq!(w.snapshot().cards["ichiro"].auth_failures, 3);
+            assert_eq!(w.observe().cards["ichiro"].auth_failures, 3);
         }),
         // nonces
         issuer(ISSUE, &["NON-001"], "issuance nonce the issuer never made", Code::NonceUnknown, || {
@@ -519,7 +519,7 @@ pub(crate) fn cases() -> Vec<Case> {
             refused(w.verify(SHOP_RP, &assertion), Code::TranscriptMismatch);
         }),
         verifier(AUTH, &["USE-003"], "device clock two minutes off", Code::ClockSkew, || {
-            let mut w = issued();
+            let mut w = issued_to_suite_phone();
             let now = w.now();
             refused(
                 verify_edited_assertion(&mut w, SHOP_RP, |p| {
@@ -534,7 +534,7 @@ pub(crate) fn cases() -> Vec<Case> {
             let mut w = issued_to_suite_phone();
             let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
             let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
-            let secret = se_secret(&w, Kind::Auth);
+            let secret = suite_secret(&w, Kind::Auth);
             let forged = resigned_payload(w.provider(), &assertion, &secret, |p| *field(p, 4) = Value::Bool(false));
             refused(w.verify(SHOP_RP, &forged), Code::UvMissing);
         }),
@@ -674,10 +674,10 @@ pub(crate) fn cases() -> Vec<Case> {
             "wipe receipt for a command never queued",
             Code::WipeUnknown,
             || {
-                let mut w = issued();
+                let mut w = issued_to_suite_phone();
                 let params = jpki_reference::world::LifecycleParams::with_key(1);
                 w.holder_action("ichiro", jpki_reference::msgs::lifecycle::HolderAction::ReportLost, &params).unwrap();
-                let secret = se_secret(&w, Kind::Auth);
+                let secret = suite_secret(&w, Kind::Auth);
                 let provider = w.provider();
                 w.set_tamper(move |hop, bytes| {
                     if hop == Hop::WipeReceipt {
@@ -832,14 +832,14 @@ pub(crate) fn cases() -> Vec<Case> {
                 let mut w = issued();
                 w.set_online("phone", false);
                 w.holder_action("ichiro", HolderAction::ReportLost, &LifecycleParams::with_key(2)).unwrap();
-                let queued = w.snapshot().issuer;
+                let queued = w.observe().issuer;
                 // the phone comes online and answers; the suite keeps the receipt from the Issuer
                 w.set_online("phone", true);
                 let receipt = crate::vectors::fixtures::withhold(&mut w, Hop::WipeReceipt, |w| {
                     let _ = w.sync_device("phone");
                 });
                 // the Issuer as it was before it delivered the command (a control, as fixed vectors use)
-                w.load_issuer_state(queued).unwrap();
+                w.load_issuer(queued).unwrap();
                 refused(w.issuer_judges_at("acknowledge_wipe", &receipt), Code::WipeNotDelivered);
             },
         ),

@@ -170,7 +170,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
     // the model does. What the model refuses, the SUT must refuse, with a
     // registry code and its state as before.
     for (kind, bytes) in &junk {
-        let before = sut.snapshot();
+        let before = sut.observe();
         let expected = deliver(role, group, base, &mut model, bytes, &mut 0)?;
         let actual = deliver(role, group, base, &mut sut, bytes, &mut 0)?;
         let input = hex::encode(bytes);
@@ -183,12 +183,12 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
                     format!("{kind} is well-formed and the model accepts it; the SUT refused {code}: input {input}");
                 return Err(broke(None, detail));
             }
-            (Err(_), Err(_)) if sut.snapshot() != before => {
+            (Err(_), Err(_)) if sut.observe() != before => {
                 return Err(broke(Some("INV-011"), format!("{kind} was refused but moved the state: input {input}")));
             }
             _ => {}
         }
-        if sut.snapshot() != model.snapshot() {
+        if sut.observe() != model.observe() {
             let requirement = expected.err().map(|_| "INV-011");
             return Err(broke(
                 requirement,
@@ -206,7 +206,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
             format!("after the junk the good message got {actual:?}; the model answers {expected:?}"),
         ));
     }
-    if sut.snapshot() != model.snapshot() {
+    if sut.observe() != model.observe() {
         return Err(broke(None, "after the junk and the good message the SUT's state differs from the model's".into()));
     }
     Ok(junk.len())

@@ -1,11 +1,13 @@
 //! The property runs as a `proptest-state-machine` test: the reference is
 //! the model ([`LifecycleModel`], a `ReferenceStateMachine` whose state is a
-//! reference world and the model's answer to the last operation) and the
+//! reference world, stepped after the SUT so that it adopts the nonces the
+//! SUT drew) and the
 //! SUT is a world whose roles come from the running check's binding
 //! ([`LifecycleTest`], a `StateMachineTest`). After every operation the
 //! SUT's answer must equal the model's, its snapshot must equal the model's,
 //! and its world must find no invariant of PROTOCOL.md §4 violated.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -17,38 +19,35 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 
 use super::context;
 use super::divergence::{Divergence, compare_step};
-use super::property::{Op, apply, op, world_for};
+use super::property::{Op, apply_sut_then_model, op, world_for};
 
-/// The model's state: a reference world, how many operations it has
-/// applied, and its answer to the last one.
+/// The model's state: a reference world and how many operations it has
+/// been given. The world moves in [`LifecycleTest::apply`], after the SUT
+/// has taken the step, because the model adopts what the SUT drew at
+/// random (its verifiers' nonces); hence the cell.
 pub struct ModelState {
     seed: [u8; 32],
-    world: World,
+    world: RefCell<World>,
     steps: usize,
-    last_answer: String,
 }
 
 impl ModelState {
     fn initial(seed: [u8; 32]) -> ModelState {
-        ModelState { seed, world: world_for(false, seed), steps: 0, last_answer: String::new() }
+        ModelState { seed, world: RefCell::new(world_for(false, seed)), steps: 0 }
     }
 }
 
 impl Clone for ModelState {
     #[allow(clippy::expect_used)] // a world of reference roles always forks
     fn clone(&self) -> Self {
-        ModelState {
-            seed: self.seed,
-            world: self.world.fork().expect("a reference world forks"),
-            steps: self.steps,
-            last_answer: self.last_answer.clone(),
-        }
+        let world = self.world.borrow().fork().expect("a reference world forks");
+        ModelState { seed: self.seed, world: RefCell::new(world), steps: self.steps }
     }
 }
 
 impl fmt::Debug for ModelState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ModelState {{ steps: {}, last_answer: {:?} }}", self.steps, self.last_answer)
+        write!(f, "ModelState {{ steps: {} }}", self.steps)
     }
 }
 
@@ -68,8 +67,8 @@ impl ReferenceStateMachine for LifecycleModel {
         op().boxed()
     }
 
-    fn apply(mut state: ModelState, transition: &Op) -> ModelState {
-        state.last_answer = apply(&mut state.world, transition);
+    fn apply(mut state: ModelState, _transition: &Op) -> ModelState {
+        // the world takes the step in `LifecycleTest::apply`, after the SUT
         state.steps += 1;
         state
     }
@@ -111,10 +110,11 @@ impl StateMachineTest for LifecycleTest {
     }
 
     fn apply(mut sut: World, model: &ModelState, transition: Op) -> World {
-        let actual = apply(&mut sut, &transition);
+        let mut world = model.world.borrow_mut();
+        let (expected, actual) = apply_sut_then_model(&mut world, &mut sut, &transition);
         let step = model.steps.saturating_sub(1);
         // answers, then states, then invariants: the first difference names its requirement
-        if let Err(divergence) = compare_step(step, &transition, (&model.world, &model.last_answer), (&sut, &actual)) {
+        if let Err(divergence) = compare_step(step, &transition, (&world, &expected), (&sut, &actual)) {
             std::panic::panic_any(Diverged(divergence));
         }
         sut

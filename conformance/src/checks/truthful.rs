@@ -95,7 +95,7 @@ pub(crate) fn receipts_say_what_happened() {
     // REV-010: each receipt states the action and, per certificate, the status on record
     let mut w = world();
     let held = w.installed_serials("old").unwrap();
-    let snapshot = w.snapshot();
+    let snapshot = w.observe();
     let kind_of = |serial: &Vec<u8>| snapshot.issuer.certs[serial].kind;
     context::step("REV-010");
     let receipt = w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(2)).unwrap();

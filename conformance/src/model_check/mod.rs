@@ -134,7 +134,7 @@ fn actions(node: &Node, bounds: &Bounds) -> Vec<Action> {
 fn fingerprint(node: &Node) -> [u8; 32] {
     let wire = |list: &[Sent]| -> Vec<ciborium::Value> { list.iter().map(Sent::identity).collect() };
     let online: Vec<bool> = DEVICES.iter().map(|d| node.world.is_online(d)).collect();
-    let whole = (node.world.snapshot(), wire(&node.in_flight), wire(&node.memory), online, node.world.now());
+    let whole = (node.world.observe(), wire(&node.in_flight), wire(&node.memory), online, node.world.now());
     let mut bytes = Vec::new();
     let _ = ciborium::into_writer(&whole, &mut bytes);
     canonical::digest(&bytes)

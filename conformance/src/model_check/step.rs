@@ -6,7 +6,7 @@ use jpki_reference::issuer::CardEvent;
 use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::RevocationReason;
 use jpki_reference::msgs::{Kind, UvMethod};
-use jpki_reference::verifier::VerifierState;
+use jpki_reference::observation::VerifierObservation;
 use jpki_reference::world::{FlowError, GOV_RP, Hop, IssueParams, LifecycleParams, MigrationPlan, SHOP_RP, World};
 
 use super::action::{Action, Bounds, DEVICES, HOLDER};
@@ -311,16 +311,16 @@ impl Node {
 }
 
 /// The verifier `rp`'s state.
-fn verifier_state(w: &World, rp: usize) -> VerifierState {
-    w.snapshot().verifiers.get(RPS[rp]).cloned().unwrap_or_default()
+fn verifier_state(w: &World, rp: usize) -> VerifierObservation {
+    w.observe().verifiers.get(RPS[rp]).cloned().unwrap_or_default()
 }
 
 /// The attacker's goal an accepted assertion reaches, if any: a `sign` use
 /// on the passcode (A2.1), an assertion accepted by a verifier it was not
 /// made for (A1.2), a use that consumed no new nonce (A1.1), or one whose
 /// counter did not rise above the last accepted (A1.15).
-fn attack_on_use(sent: &Sent, rp: usize, before: &VerifierState, after: &VerifierState) -> Option<String> {
-    let consumed = |v: &VerifierState| v.nonces.values().filter(|n| n.consumed).count();
+fn attack_on_use(sent: &Sent, rp: usize, before: &VerifierObservation, after: &VerifierObservation) -> Option<String> {
+    let consumed = |v: &VerifierObservation| v.nonces.values().filter(|n| n.consumed).count();
     let rose = after.counters.iter().any(|(serial, counter)| before.counters.get(serial).is_none_or(|b| counter > b));
     if sent.sign_on_passcode {
         return Some("threat A2.1: a sign use verified by the passcode was accepted (USE-005)".into());

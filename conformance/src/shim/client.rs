@@ -15,7 +15,7 @@ use jpki_reference::{Code, Error};
 use super::frame::{self, get, map, read_frame, write_frame};
 
 /// The shim protocol version this suite speaks.
-pub const PROTOCOL_VERSION: u64 = 1;
+pub const PROTOCOL_VERSION: u64 = 2;
 /// How long one request may take by default (`JPKI_SHIM_TIMEOUT_MS` overrides).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -106,6 +106,14 @@ impl ShimClient {
             params.push(("mutation", Value::Text(m.to_owned())));
         }
         let hello = client.call("hello", map(params), &mut |_, _| Value::Null)?;
+        // an adapter states the version it speaks; v1 adapters stated none
+        let spoken = frame::uint(&hello, "version").unwrap_or(1);
+        if spoken != PROTOCOL_VERSION {
+            return Err(client.fail(format!(
+                "the adapter speaks shim protocol v{spoken}; this suite speaks v{PROTOCOL_VERSION} \
+                 (SHIM.md, \"Versions\": update the adapter or run a suite of its version)"
+            )));
+        }
         client.identity = frame::text(&hello, "identity").unwrap_or_default();
         client.roles = match get(&hello, "roles") {
             Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_text().map(str::to_owned)).collect(),

@@ -14,16 +14,16 @@ use std::rc::Rc;
 use ciborium::Value;
 use jpki_reference::Error;
 use jpki_reference::card::CardKey;
-use jpki_reference::device::{DeviceState, IssuanceChoice, UserVerification};
-use jpki_reference::issuer::{CardEvent, IssuerOutput, IssuerState};
+use jpki_reference::device::{IssuanceChoice, UserVerification};
+use jpki_reference::issuer::{CardEvent, IssuerOutput};
 use jpki_reference::msgs::{Digest, Kind};
+use jpki_reference::observation::{DeviceObservation, IssuerObservation, StatusObservation, VerifierObservation};
 use jpki_reference::roles::{
     CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
     StatusRole, VerifierRole,
 };
-use jpki_reference::status::StatusState;
 use jpki_reference::time::UnixTime;
-use jpki_reference::verifier::{StatusAnswer, VerifierState};
+use jpki_reference::verifier::StatusAnswer;
 use jpki_reference::world::RoleFactory;
 
 use super::client::{Received, ShimClient, ShimError};
@@ -83,19 +83,18 @@ fn bytes_of(value: Value, what: &str) -> Vec<u8> {
     }
 }
 
-fn snapshot<T: serde::de::DeserializeOwned>(client: &Shared, method: &str, params: Value) -> T {
-    let bytes = match call(client, method, params) {
-        Ok(value) => bytes_of(value, method),
+/// What the adapter answers to an observation method, read in the
+/// observation form (spec/observation.cddl).
+fn observe<T: serde::de::DeserializeOwned>(client: &Shared, method: &str, params: Value) -> T {
+    match call(client, method, params) {
+        Ok(value) => value.deserialized().unwrap_or_else(|e| protocol_error(format!("{method}: {e}"))),
         Err(e) => protocol_error(format!("{method} refused: {e}")),
-    };
-    ciborium::from_reader(bytes.as_slice()).unwrap_or_else(|e| protocol_error(format!("{method}: {e}")))
+    }
 }
 
-/// A role state in the snapshot form (spec/snapshot.cddl).
-fn serialised<T: serde::Serialize>(state: &T) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(state, &mut bytes).unwrap_or_else(|e| protocol_error(format!("state: {e}")));
-    bytes
+/// An observation as a request parameter.
+fn observation<T: serde::Serialize>(observation: &T) -> Value {
+    Value::serialized(observation).unwrap_or_else(|e| protocol_error(format!("observation: {e}")))
 }
 
 fn output(value: Value) -> IssuerOutput {
@@ -165,11 +164,11 @@ impl IssuerRole for ShimIssuer {
         ]);
         call(&self.0, "issuer.card_event", params).map(output)
     }
-    fn snapshot(&self) -> IssuerState {
-        snapshot(&self.0, "issuer.snapshot", map(vec![]))
+    fn observe(&self) -> IssuerObservation {
+        observe(&self.0, "issuer.observe", map(vec![]))
     }
-    fn load_state(&mut self, state: IssuerState) -> jpki_reference::Result<()> {
-        call(&self.0, "issuer.load_state", map(vec![("state", Value::Bytes(serialised(&state)))])).map(|_| ())
+    fn load(&mut self, state: IssuerObservation) -> jpki_reference::Result<()> {
+        call(&self.0, "issuer.load", map(vec![("observation", observation(&state))])).map(|_| ())
     }
 }
 
@@ -184,11 +183,11 @@ impl StatusRole for ShimStatus {
     fn answer(&mut self, request: &[u8], now: UnixTime) -> jpki_reference::Result<Vec<u8>> {
         call(&self.0, "status.answer", request_and_now(request, now)).map(|v| bytes_of(v, "status answer"))
     }
-    fn snapshot(&self) -> StatusState {
-        snapshot(&self.0, "status.snapshot", map(vec![]))
+    fn observe(&self) -> StatusObservation {
+        observe(&self.0, "status.observe", map(vec![]))
     }
-    fn load_state(&mut self, state: StatusState) -> jpki_reference::Result<()> {
-        call(&self.0, "status.load_state", map(vec![("state", Value::Bytes(serialised(&state)))])).map(|_| ())
+    fn load(&mut self, state: StatusObservation) -> jpki_reference::Result<()> {
+        call(&self.0, "status.load", map(vec![("observation", observation(&state))])).map(|_| ())
     }
 }
 
@@ -261,12 +260,12 @@ impl VerifierRole for ShimVerifier {
         let counter = frame::uint(&value, "counter").unwrap_or_else(|e| protocol_error(e));
         Ok((serial, u32::try_from(counter).unwrap_or_else(|_| protocol_error("counter exceeds 32 bits".into()))))
     }
-    fn snapshot(&self) -> VerifierState {
-        snapshot(&self.client, "verifier.snapshot", map(vec![("rp", Value::Text(self.rp_id.clone()))]))
+    fn observe(&self) -> VerifierObservation {
+        observe(&self.client, "verifier.observe", map(vec![("rp", Value::Text(self.rp_id.clone()))]))
     }
-    fn load_state(&mut self, state: VerifierState) -> jpki_reference::Result<()> {
-        let params = map(vec![("rp", Value::Text(self.rp_id.clone())), ("state", Value::Bytes(serialised(&state)))]);
-        call(&self.client, "verifier.load_state", params).map(|_| ())
+    fn load(&mut self, state: VerifierObservation) -> jpki_reference::Result<()> {
+        let params = map(vec![("rp", Value::Text(self.rp_id.clone())), ("observation", observation(&state))]);
+        call(&self.client, "verifier.load", params).map(|_| ())
     }
 }
 
@@ -356,8 +355,8 @@ impl DeviceRole for ShimDevice {
             protocol_error(format!("device.release refused: {e}"));
         }
     }
-    fn snapshot(&self) -> DeviceState {
-        snapshot(&self.client, "device.snapshot", self.params(vec![]))
+    fn observe(&self) -> DeviceObservation {
+        observe(&self.client, "device.observe", self.params(vec![]))
     }
 }
 
@@ -432,7 +431,7 @@ impl RoleFactory for ShimRoles {
     }
     fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
         if !self.serves("device") {
-            return Box::new(reference);
+            return Box::new(reference.played_by_suite());
         }
         if let Err(e) = call(&self.0, "device.create", map(vec![("name", Value::Text(name.into()))])) {
             protocol_error(format!("device.create refused: {e}"));

@@ -2,9 +2,12 @@
 //! `jpki-shim-reference` is a thin binary over [`serve`]; a vendor copies
 //! its shape and calls their own implementation where this calls the
 //! reference. For the suite's own tests it can misbehave on purpose
-//! (`JPKI_SHIM_FAULT=unimplemented|crash|hang|garbage:METHOD`), or
-//! plays the null adapter (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the
-//! roles in `hello`, answers `unimplemented` to everything else).
+//! (`JPKI_SHIM_FAULT=crash|hang|garbage:METHOD`,
+//! `JPKI_SHIM_FAULT=unimplemented:METHOD,METHOD`), play the null adapter
+//! (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the roles in `hello`, answers
+//! `unimplemented` to everything else), or have its verifiers draw their
+//! nonces from the operating system's randomness as a product does
+//! (`JPKI_SHIM_NONCES=os`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -44,6 +47,9 @@ fn bad(detail: String) -> Refusal {
 
 type Answer = Result<Value, Refusal>;
 
+/// The shim protocol version this adapter speaks (SHIM.md, "Versions").
+pub const SHIM_VERSION: u64 = 2;
+
 struct Roles {
     setup: ReferenceSetup,
     issuer: ReferenceIssuer,
@@ -59,16 +65,31 @@ pub struct Server<R: Read, W: Write> {
     roles: Option<Roles>,
     fault: Option<(String, String)>,
     next_callback: u64,
+    os_nonces: bool,
 }
 
 fn output_value(output: IssuerOutput) -> Value {
     map(vec![("response", Value::Bytes(output.response)), ("feed", list(&output.status_feed))])
 }
 
-fn snapshot_value<T: serde::Serialize>(state: &T) -> Answer {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(state, &mut bytes).map_err(|e| bad(format!("snapshot: {e}")))?;
-    Ok(Value::Bytes(bytes))
+/// An observation as the answer's CBOR value (spec/observation.cddl).
+fn observation_value<T: serde::Serialize>(observation: &T) -> Answer {
+    Value::serialized(observation).map_err(|e| bad(format!("observation: {e}")))
+}
+
+/// The `observation` parameter of a `*.load` request.
+fn observation_param<T: serde::de::DeserializeOwned>(p: &Value) -> Result<T, Refusal> {
+    let value = get(p, "observation").ok_or_else(|| bad("no observation".into()))?;
+    value.deserialized().map_err(|e| bad(format!("observation: {e}")))
+}
+
+/// 32 bytes from the operating system's randomness.
+fn os_nonce() -> Result<jpki_reference::msgs::Nonce, Refusal> {
+    let mut nonce = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut nonce))
+        .map_err(|e| bad(format!("no randomness: {e}")))?;
+    Ok(nonce)
 }
 
 impl<R: Read, W: Write> Server<R, W> {
@@ -77,7 +98,8 @@ impl<R: Read, W: Write> Server<R, W> {
         let fault = std::env::var("JPKI_SHIM_FAULT")
             .ok()
             .and_then(|f| f.split_once(':').map(|(k, m)| (k.to_owned(), m.to_owned())));
-        Server { input, output, roles: None, fault, next_callback: 1_000_000 }
+        let os_nonces = std::env::var("JPKI_SHIM_NONCES").is_ok_and(|v| v == "os");
+        Server { input, output, roles: None, fault, next_callback: 1_000_000, os_nonces }
     }
 
     /// Answers requests until the suite closes stdin.
@@ -108,13 +130,18 @@ impl<R: Read, W: Write> Server<R, W> {
                 }
             }
         }
-        let answer = if self.fault.as_ref().is_some_and(|(k, m)| k == "unimplemented" && *m == method) {
+        let unimplemented = |(k, m): &(String, String)| k == "unimplemented" && m.split(',').any(|m| m == method);
+        let answer = if self.fault.as_ref().is_some_and(unimplemented) {
             Err(Refusal::Unimplemented)
         } else if let Some((_, roles)) = self.fault.as_ref().filter(|(k, _)| k == "null") {
             // the null adapter: claims `roles` and implements nothing
             if method == "hello" {
                 let roles = roles.split(',').map(|r| Value::Text(r.to_owned())).collect();
-                Ok(map(vec![("identity", Value::Text("null adapter".into())), ("roles", Value::Array(roles))]))
+                Ok(map(vec![
+                    ("version", int(SHIM_VERSION)),
+                    ("identity", Value::Text("null adapter".into())),
+                    ("roles", Value::Array(roles)),
+                ]))
             } else {
                 Err(Refusal::Unimplemented)
             }
@@ -147,6 +174,13 @@ impl<R: Read, W: Write> Server<R, W> {
         let b = |key: &str| frame::bytes(p, key).map_err(bad);
         match method {
             "hello" => {
+                let version = frame::uint(p, "version").map_err(bad)?;
+                if version != SHIM_VERSION {
+                    return Err(Refusal::Error(Error::with_detail(
+                        Code::Malformed,
+                        format!("this adapter speaks shim protocol v{SHIM_VERSION}, not v{version}"),
+                    )));
+                }
                 let seed: [u8; 32] = b("seed")?.try_into().map_err(|_| bad("seed is 32 bytes".into()))?;
                 let mutation = match frame::text(p, "mutation") {
                     Ok(name) => Some(Mutation::from_name(&name).ok_or_else(|| bad(format!("no mutant {name}")))?),
@@ -163,6 +197,7 @@ impl<R: Read, W: Write> Server<R, W> {
                 });
                 let roles = ["issuer", "status", "verifier", "device"].map(|r| Value::Text(r.into()));
                 Ok(map(vec![
+                    ("version", int(SHIM_VERSION)),
                     ("identity", Value::Text(format!("jpki-shim-reference {}", env!("CARGO_PKG_VERSION")))),
                     ("roles", Value::Array(roles.to_vec())),
                 ]))
@@ -197,15 +232,15 @@ impl<R: Read, W: Write> Server<R, W> {
                 let holder = b("holder")?;
                 Ok(output_value(self.roles()?.issuer.card_event(&holder, event, now()?)?))
             }
-            "issuer.snapshot" => snapshot_value(&self.roles()?.issuer.snapshot()),
-            "issuer.load_state" => {
-                let state = ciborium::from_reader(b("state")?.as_slice()).map_err(|e| bad(format!("state: {e}")))?;
-                self.roles()?.issuer.load_state(state)?;
+            "issuer.observe" => observation_value(&self.roles()?.issuer.observe()),
+            "issuer.load" => {
+                let observation = observation_param(p)?;
+                self.roles()?.issuer.load(observation)?;
                 Ok(Value::Null)
             }
-            "status.load_state" => {
-                let state = ciborium::from_reader(b("state")?.as_slice()).map_err(|e| bad(format!("state: {e}")))?;
-                self.roles()?.status.load_state(state)?;
+            "status.load" => {
+                let observation = observation_param(p)?;
+                self.roles()?.status.load(observation)?;
                 Ok(Value::Null)
             }
             "status.apply_feed" => {
@@ -213,7 +248,7 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(Value::Null)
             }
             "status.answer" => Ok(Value::Bytes(self.roles()?.status.answer(&b("request")?, now()?)?)),
-            "status.snapshot" => snapshot_value(&self.roles()?.status.snapshot()),
+            "status.observe" => observation_value(&self.roles()?.status.observe()),
             "verifier.request" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;
                 let kind = Kind::from_wire(frame::uint(p, "kind").map_err(bad)?)?;
@@ -225,21 +260,26 @@ impl<R: Read, W: Write> Server<R, W> {
                     _ => None,
                 };
                 let now = now()?;
+                let os_nonces = self.os_nonces;
                 let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+                if os_nonces {
+                    // a verifier drawing real random nonces, as a product does
+                    verifier.adopt_nonces(vec![os_nonce()?]);
+                }
                 Ok(Value::Bytes(verifier.request(kind, &purpose, digest, now)?))
             }
             "verifier.verify" => self.verify(p),
-            "verifier.load_state" => {
+            "verifier.load" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;
-                let state = ciborium::from_reader(b("state")?.as_slice()).map_err(|e| bad(format!("state: {e}")))?;
+                let observation = observation_param(p)?;
                 let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
-                verifier.load_state(state)?;
+                verifier.load(observation)?;
                 Ok(Value::Null)
             }
-            "verifier.snapshot" => {
+            "verifier.observe" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;
                 let verifier = self.roles()?.verifiers.get(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
-                snapshot_value(&verifier.snapshot())
+                observation_value(&verifier.observe())
             }
             "device.create" => {
                 let name = frame::text(p, "name").map_err(bad)?;
@@ -294,7 +334,7 @@ impl<R: Read, W: Write> Server<R, W> {
                 device.release();
                 Ok(Value::Null)
             }
-            "device.snapshot" => snapshot_value(&device.snapshot()),
+            "device.observe" => observation_value(&device.observe()),
             _ => Err(Refusal::Unimplemented),
         }
     }

@@ -294,8 +294,8 @@ pub(super) fn device_issuance_response() -> VectorFile {
 pub(super) fn device_wipe_command() -> VectorFile {
     let (w, command) = world("wipe-pending");
     let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
-    let device_key = w.device(DEVICE).unwrap().installed[&Kind::Auth].clone();
-    let device_cert = device_key.cert.clone().unwrap();
+    let device_secret = w.suite_secret(DEVICE, Kind::Auth).unwrap();
+    let device_cert = w.device(DEVICE).unwrap().installed[&Kind::Auth].cert.clone().unwrap();
     let mut parts = split(&command);
     let mut order = WipeCommandPayload::from_value(parts.payload.clone()).unwrap();
     order.serials = vec![vec![0x42; 16]];
@@ -312,7 +312,7 @@ pub(super) fn device_wipe_command() -> VectorFile {
         ),
         at(
             "signed by the device's own key, not the Issuer's receipts key",
-            signed_by(&w, &command, &device_key.key.secret, &device_cert),
+            signed_by(&w, &command, &device_secret, &device_cert),
             Some(Code::WrongPurpose),
             vec!["WipeSigner"],
         ),
@@ -346,7 +346,7 @@ pub(super) fn status_feed() -> VectorFile {
     )
     .unwrap()
     .serial;
-    let last = w.snapshot().status.sequences[&serial];
+    let last = w.observe().status.sequences[&serial];
     let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
     let forge = |w: &World, kind, status, sequence| w.forge_status_feed(&serial, kind, status, sequence).unwrap();
     let next = last + 10;
@@ -423,7 +423,7 @@ pub(super) fn status_feed() -> VectorFile {
             vec!["UnknownField"],
         ),
     ];
-    let first = group_with(&w, Some(cbor(&w.snapshot().status)), None, first_cases, 1);
+    let first = group_with(&w, Some(cbor(&w.observe().status)), None, first_cases, 1);
     // the certificate is revoked at Status: terminal
     w.status_feed_judges(&revoked).unwrap();
     let second_cases = vec![
@@ -442,12 +442,12 @@ pub(super) fn status_feed() -> VectorFile {
         at("the replayed good feed of its issuance", good_again, Some(Code::FeedConflict), vec!["FeedConflict"]),
         at("the revocation feed again: no effect", revoked, None, vec!["FeedReplay"]),
     ];
-    let second = group_with(&w, Some(cbor(&w.snapshot().status)), None, second_cases, first.tests.len() + 1);
+    let second = group_with(&w, Some(cbor(&w.observe().status)), None, second_cases, first.tests.len() + 1);
     let header = vec![
         "StatusFeed as Status judges it (spec/use.md §3): the Issuer's back-office message setting one".into(),
         "certificate's status, signed by the Issuer's receipts certificate under the mobile root. The fixture is"
             .into(),
-        "Status's stored state (snapshot, spec/snapshot.cddl), including the last sequence number per certificate."
+        "Status's stored state (observation, spec/observation.cddl), including the last sequence number per certificate."
             .into(),
     ];
     file("StatusFeed", "status", header, vec![first, second])
@@ -456,7 +456,8 @@ pub(super) fn status_feed() -> VectorFile {
 /// Receipt as a shop checks it offline with the Issuer's trust anchor.
 pub(super) fn client_receipt() -> VectorFile {
     let (mut w, _) = world("issued");
-    let device_key = w.device(DEVICE).unwrap().installed[&Kind::Auth].clone();
+    let device_secret = w.suite_secret(DEVICE, Kind::Auth).unwrap();
+    let device_cert = w.device(DEVICE).unwrap().installed[&Kind::Auth].cert.clone().unwrap();
     let receipt =
         w.revoke_from_device(DEVICE, RevocationReason::DeviceReleased, &LifecycleParams::with_key(3)).unwrap();
     let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
@@ -471,7 +472,7 @@ pub(super) fn client_receipt() -> VectorFile {
         ),
         at(
             "signed by the device, not the Issuer",
-            signed_by(&w, &receipt, &device_key.key.secret, device_key.cert.as_ref().unwrap()),
+            signed_by(&w, &receipt, &device_secret, &device_cert),
             Some(Code::WrongPurpose),
             vec!["Receipt"],
         ),

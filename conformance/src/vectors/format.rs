@@ -64,9 +64,9 @@ pub struct VectorGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<String>,
     /// The judging role's whole stored state as CBOR hex, in the form
-    /// `spec/snapshot.cddl` gives (issuer and status files).
+    /// `spec/observation.cddl` gives (issuer and status files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<String>,
+    pub observation: Option<String>,
     /// The tests.
     pub tests: Vec<VectorTest>,
 }

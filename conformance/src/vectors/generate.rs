@@ -100,7 +100,7 @@ impl Gen {
     }
 
     fn se_secret(&self, kind: Kind) -> SecretKey {
-        self.world.device("phone").unwrap().installed[&kind].key.secret.clone()
+        self.world.suite_secret("phone", kind).unwrap()
     }
 
     fn request(&mut self, rp: &str, kind: Kind) -> Vec<u8> {
@@ -180,7 +180,8 @@ impl Gen {
     /// A mobile certificate for the auth SE key, issued by the mobile root with another profile.
     fn crafted_cert(&self, role: CertRole, extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>) -> Vec<u8> {
         let device = self.world.device("phone").unwrap();
-        let key = device.installed[&Kind::Auth].key.public.clone();
+        let cert = device.installed[&Kind::Auth].cert.as_ref().unwrap();
+        let key = ParsedCert::parse(self.world.provider(), cert).unwrap().public_key;
         let now = self.world.now();
         let template = CertTemplate {
             serial: self.auth_serial.clone(),
@@ -604,8 +605,8 @@ fn verifier_assertion() -> VectorFile {
     );
 
     // the fixture: the verifier's stored state when the tests run
-    let snapshot = g.world.snapshot().verifiers[GOV_RP].clone();
-    let issued_nonces = snapshot
+    let observed = g.world.observe().verifiers[GOV_RP].clone();
+    let issued_nonces = observed
         .nonces
         .iter()
         .map(|(nonce, n)| IssuedNonce {
@@ -645,7 +646,7 @@ fn verifier_assertion() -> VectorFile {
         issued_nonces,
         last_counters: [(hex::encode(&g.auth_serial), last_counter)].into_iter().collect(),
         setup: None,
-        snapshot: None,
+        observation: None,
         tests,
     };
     let header = vec![

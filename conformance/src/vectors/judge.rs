@@ -6,7 +6,8 @@ use jpki_reference::Code;
 use jpki_reference::msgs::error_msg::ErrorMessage;
 use jpki_reference::msgs::usage::UseRequest;
 use jpki_reference::msgs::{Kind, Message};
-use jpki_reference::verifier::{IssuedNonce as StoredNonce, StatusAnswer, VerifierState};
+use jpki_reference::observation::VerifierObservation;
+use jpki_reference::verifier::{IssuedNonce as StoredNonce, StatusAnswer};
 use jpki_reference::world::IssueParams;
 use jpki_reference::world::{WORLD_START, World};
 
@@ -23,8 +24,8 @@ fn array32(text: &str, what: &str) -> Result<[u8; 32], String> {
 }
 
 /// The verifier state a group's fixture describes.
-pub fn stored_state(group: &VectorGroup) -> Result<VerifierState, String> {
-    let mut state = VerifierState::default();
+pub fn stored_state(group: &VectorGroup) -> Result<VerifierObservation, String> {
+    let mut state = VerifierObservation::default();
     for issued in &group.issued_nonces {
         let nonce = array32(&issued.nonce, "nonce")?;
         let kind = match issued.kind.as_str() {
@@ -57,9 +58,10 @@ fn status_answer(json: &StatusAnswerJson) -> Result<StatusAnswer, String> {
     })
 }
 
-fn snapshot<T: serde::de::DeserializeOwned>(group: &VectorGroup) -> Result<T, String> {
-    let bytes = unhex(group.snapshot.as_deref().ok_or("the group has no snapshot")?, "snapshot")?;
-    ciborium::from_reader(bytes.as_slice()).map_err(|e| format!("snapshot: {e}"))
+/// The group's fixture in the observation form (spec/observation.cddl).
+fn observation<T: serde::de::DeserializeOwned>(group: &VectorGroup) -> Result<T, String> {
+    let bytes = unhex(group.observation.as_deref().ok_or("the group has no observation")?, "observation")?;
+    ciborium::from_reader(bytes.as_slice()).map_err(|e| format!("observation: {e}"))
 }
 
 /// Sets `world` up with the group's fixture at the group's clock: the
@@ -70,10 +72,10 @@ pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<(),
     match role {
         "verifier" => {
             let rp = group.rp_id.clone().ok_or("a verifier group names its rp")?;
-            world.load_verifier_state(&rp, stored_state(group)?).map_err(fixture)
+            world.load_verifier(&rp, stored_state(group)?).map_err(fixture)
         }
-        "issuer" => world.load_issuer_state(snapshot(group)?).map_err(fixture),
-        "status" => world.load_status_state(snapshot(group)?).map_err(fixture),
+        "issuer" => world.load_issuer(observation(group)?).map_err(fixture),
+        "status" => world.load_status(observation(group)?).map_err(fixture),
         "device" => {
             let setup = group.setup.as_deref().ok_or("a device group names its setup recipe")?;
             fixtures::device_setup(world, setup).map(|_| ())
@@ -169,7 +171,7 @@ pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> 
         _ => None,
     };
     if let Some(expected) = wrong_entry {
-        let card = world.snapshot().cards.get(fixtures::HOLDER).cloned().unwrap_or_default();
+        let card = world.observe().cards.get(fixtures::HOLDER).cloned().unwrap_or_default();
         if (card.sign_failures, card.auth_failures) != expected {
             return Err(Mismatch {
                 requirement: Some("PIN-004".into()),

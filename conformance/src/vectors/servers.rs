@@ -1,6 +1,6 @@
 //! Vector files judged by the server roles: IssuanceRequest by the Issuer,
 //! StatusRequest by Status. Each group's fixture is the role's whole stored
-//! state (a snapshot, spec/snapshot.cddl) at the group's clock.
+//! state (its observation, spec/observation.cddl) at the group's clock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // The generator works on fixtures it makes itself (see generate.rs).
@@ -48,15 +48,15 @@ impl Case {
     }
 }
 
-fn group(world: &World, snapshot: Vec<u8>, cases: Vec<Case>, first_id: usize) -> VectorGroup {
-    group_with(world, Some(snapshot), None, cases, first_id)
+fn group(world: &World, observation: Vec<u8>, cases: Vec<Case>, first_id: usize) -> VectorGroup {
+    group_with(world, Some(observation), None, cases, first_id)
 }
 
 /// A group at the world's clock with its trust anchors; the judge starts
-/// from `snapshot` (server roles) or the recipe `setup` (devices).
+/// from `observation` (server roles) or the recipe `setup` (devices).
 pub(super) fn group_with(
     world: &World,
-    snapshot: Option<Vec<u8>>,
+    observation: Option<Vec<u8>>,
     setup: Option<&str>,
     cases: Vec<Case>,
     first_id: usize,
@@ -89,7 +89,7 @@ pub(super) fn group_with(
         issued_nonces: vec![],
         last_counters: Default::default(),
         setup: setup.map(str::to_owned),
-        snapshot: snapshot.map(hex::encode),
+        observation: observation.map(hex::encode),
         tests,
     }
 }
@@ -210,7 +210,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
     let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.3");
     let unknown_ext =
         crafted_auth_cert(&w, "h1", CertRole::Leaf(Purpose::CardAuth), vec![(oid, true, vec![5, 0])], None);
-    let snapshot_a = cbor(&w.snapshot().issuer);
+    let observed_a = cbor(&w.observe().issuer);
     let mut differing = entries_of(&base);
     let other = entries_of(&valid);
     differing[1] = other[1].clone();
@@ -342,13 +342,13 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             endpoint: None,
         },
     ];
-    let first_group = group(&w, snapshot_a, cases_a, 1);
+    let first_group = group(&w, observed_a, cases_a, 1);
     let next_id = first_group.tests.len() + 1;
 
     // group B: h1 already holds both kinds on p1
     // the Issuer alone commits it (p1 has prepared other keys since)
     w.issuer_judges(&valid).unwrap();
-    let old: Vec<Vec<u8>> = w.snapshot().issuer.certs.keys().cloned().collect();
+    let old: Vec<Vec<u8>> = w.observe().issuer.certs.keys().cloned().collect();
     let reused_challenge = {
         let mut entries = entries_of(&valid);
         let Value::Bytes(part) = &entries[0].1 else { panic!() };
@@ -378,7 +378,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
         let challenge = w.issuance_challenge().unwrap();
         w.issuance_request("h1", "p3", &challenge, &IssueParams { replaces: old.clone(), ..params(15) }).unwrap()
     };
-    let snapshot_b = cbor(&w.snapshot().issuer);
+    let observed_b = cbor(&w.observe().issuer);
     let cases_b = vec![
         Case {
             comment: "the first request again, byte for byte: the stored answer",
@@ -423,12 +423,12 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             endpoint: None,
         },
     ];
-    let second_group = group(&w, snapshot_b, cases_b, next_id);
+    let second_group = group(&w, observed_b, cases_b, next_id);
     let next_id = next_id + second_group.tests.len();
 
     // group C: the migration above committed; a second one for the same old certificates loses
     w.issuer_judges(&migrate).unwrap();
-    let snapshot_c = cbor(&w.snapshot().issuer);
+    let observed_c = cbor(&w.observe().issuer);
     let cases_c = vec![Case {
         comment: "a second migration of certificates already superseded",
         input: late_migration,
@@ -436,11 +436,12 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
         flags: vec!["Migration"],
         endpoint: None,
     }];
-    let third_group = group(&w, snapshot_c, cases_c, next_id);
+    let third_group = group(&w, observed_c, cases_c, next_id);
     let header = vec![
         "IssuanceRequests as the Issuer judges them (spec/issuance.md, spec/lifecycle.md §1). Each group's fixture"
             .into(),
-        "is the Issuer's whole stored state (snapshot, spec/snapshot.cddl) at the group's clock; each test is".into(),
+        "is the Issuer's whole stored state (observation, spec/observation.cddl) at the group's clock; each test is"
+            .into(),
         "judged alone against it. The card keys and the test PKI derive from pkiSeed (spec/certificates.md §6).".into(),
     ];
     file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group])
@@ -537,12 +538,13 @@ pub(super) fn status_request() -> VectorFile {
             endpoint: None,
         },
     ];
-    let snapshot = cbor(&w.snapshot().status);
+    let observed = cbor(&w.observe().status);
     let header = vec![
-        "StatusRequests as Status judges them (spec/use.md §3). The fixture is Status's stored state (snapshot,".into(),
-        "spec/snapshot.cddl); verifier certificates chain to the mobile root derived from pkiSeed.".into(),
+        "StatusRequests as Status judges them (spec/use.md §3). The fixture is Status's stored state (observation,"
+            .into(),
+        "spec/observation.cddl); verifier certificates chain to the mobile root derived from pkiSeed.".into(),
     ];
-    file("StatusRequest", "status", header, vec![group(&w, snapshot, cases, 1)])
+    file("StatusRequest", "status", header, vec![group(&w, observed, cases, 1)])
 }
 
 /// Runs `flow` and returns the bytes sent at `hop`, withheld (see [`withhold`]).
@@ -579,13 +581,13 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     let verified = capture(&mut w, Hop::MigrationIntent, |w| {
         let _ = w.migrate_with_old_device("p1", "p3", &key(3));
     });
-    let p1_auth = w.device("p1").unwrap().installed[&Kind::Auth].key.secret.clone();
+    let p1_auth = w.suite_secret("p1", Kind::Auth).unwrap();
     let migrate_no_uv = crate::checks::surgery::resigned_payload(w.provider(), &verified, &p1_auth, |p| {
         *field(p, 6) = Value::Bool(false)
     });
     let held = w.installed_serials("p1").unwrap();
     let auth_only: Vec<Vec<u8>> =
-        held.iter().filter(|s| w.snapshot().issuer.certs[*s].kind == Kind::Auth).cloned().collect();
+        held.iter().filter(|s| w.observe().issuer.certs[*s].kind == Kind::Auth).cloned().collect();
     let all_kinds = MigrationPlan { replaces: held.clone(), kinds: Kind::ALL.to_vec() };
     let adds_sign = capture(&mut w, Hop::MigrationIntent, |w| {
         let plan = MigrationPlan { replaces: auth_only, kinds: Kind::ALL.to_vec() };
@@ -624,7 +626,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     let lost = capture(&mut w, Hop::HolderAction, |w| {
         let _ = w.holder_action("h1", HolderAction::ReportLost, &key(9));
     });
-    let snapshot_a = cbor(&w.snapshot().issuer);
+    let observed_a = cbor(&w.observe().issuer);
     let cases_a = vec![
         Case::at("migrate", "migration with the old device at hand (path A)", migrate, None, vec!["Migration"]),
         Case::at(
@@ -681,17 +683,17 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         ),
         Case::at("holder_action", "phone reported lost, proven by the card", lost.clone(), None, vec!["Valid"]),
     ];
-    let first = group(&w, snapshot_a, cases_a, 1);
+    let first = group(&w, observed_a, cases_a, 1);
 
     // group B: the phone was reported lost; its wipe waits, queued (the phone offline)
     w.issuer_judges_at("holder_action", &lost).unwrap();
-    let secret = w.device("p1").unwrap().installed[&Kind::Auth].key.secret.clone();
-    let snapshot_queued = cbor(&w.snapshot().issuer);
+    let secret = w.suite_secret("p1", Kind::Auth).unwrap();
+    let observed_queued = cbor(&w.observe().issuer);
     // group C: the phone came online and was sent the command (the receipt withheld)
     let receipt = capture(&mut w, Hop::WipeReceipt, |w| {
         let _ = w.sync_device("p1");
     });
-    let snapshot_delivered = cbor(&w.snapshot().issuer);
+    let observed_delivered = cbor(&w.observe().issuer);
     let mut parts = split(&receipt);
     let mut payload = WipeReceiptPayload::from_value(parts.payload.clone()).unwrap();
     payload.command_id = [0x77; 16];
@@ -709,7 +711,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         Some(Code::WipeNotDelivered),
         vec!["Wipe"],
     )];
-    let second = group(&w, snapshot_queued, cases_b, first.tests.len() + 1);
+    let second = group(&w, observed_queued, cases_b, first.tests.len() + 1);
     let cases_c = vec![
         Case::at("acknowledge_wipe", "the lost phone's wipe receipt", receipt, None, vec!["Wipe"]),
         Case::at(
@@ -727,10 +729,10 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
             vec!["Wipe"],
         ),
     ];
-    let third = group(&w, snapshot_delivered, cases_c, first.tests.len() + second.tests.len() + 1);
+    let third = group(&w, observed_delivered, cases_c, first.tests.len() + second.tests.len() + 1);
     let header = vec![
         "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),
-        "fixture is the Issuer's stored state (snapshot, spec/snapshot.cddl) at the group's clock.".into(),
+        "fixture is the Issuer's stored state (observation, spec/observation.cddl) at the group's clock.".into(),
     ];
     file("LifecycleRequest", "issuer", header, vec![first, second, third])
 }

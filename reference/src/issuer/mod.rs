@@ -49,10 +49,12 @@ pub struct Session {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct MobileCertRecord {
     /// The holder: their card's auth-certificate serial.
+    #[serde(with = "crate::observation::bstr::one")]
     pub holder: Vec<u8>,
     /// The kind.
     pub kind: Kind,
     /// The device it lives on (SHA-256 of the attestation's subject name).
+    #[serde(with = "crate::observation::bstr::one")]
     pub device: Digest,
     /// When it was issued.
     pub issued_at: UnixTime,
@@ -68,6 +70,7 @@ pub struct MobileCertRecord {
 
 /// How a mobile certificate came to be (INV-013).
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Issued against the card: both card signatures, so the sign password
     /// and the auth PIN (ISS-001), with or without certificates replaced
@@ -78,6 +81,7 @@ pub enum Origin {
     /// how the holder was verified on the old device (MIG-001, MIG-006).
     Moved {
         /// The serials the intent replaced.
+        #[serde(with = "crate::observation::bstr::list")]
         replaced: Vec<Vec<u8>>,
         /// The user verification the intent stated.
         uv: crate::msgs::UvMethod,
@@ -88,6 +92,7 @@ pub enum Origin {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CardRecord {
     /// Serial of the card's sign certificate.
+    #[serde(with = "crate::observation::bstr::one")]
     pub sign_serial: Vec<u8>,
     /// The sign certificate was revoked (address or name change, …).
     pub sign_revoked: bool,
@@ -104,6 +109,7 @@ pub struct CardRecord {
 
 /// A remote-wipe command: `queued → delivered → acknowledged`.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
 pub enum WipeState {
     /// Waiting for the device to come online.
     Queued,
@@ -117,10 +123,13 @@ pub enum WipeState {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct WipeRecord {
     /// The device it is for.
+    #[serde(with = "crate::observation::bstr::one")]
     pub device: Digest,
     /// The certificates to wipe.
+    #[serde(with = "crate::observation::bstr::list")]
     pub serials: Vec<Vec<u8>>,
     /// The signed command, as sent (a retry sends the same bytes).
+    #[serde(with = "crate::observation::bstr::one")]
     pub command: Vec<u8>,
     /// Where it is.
     pub state: WipeState,
@@ -130,8 +139,10 @@ pub struct WipeRecord {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct StoredAnswer {
     /// SHA-256 of the request body it answered.
+    #[serde(with = "crate::observation::bstr::one")]
     pub body_digest: Digest,
     /// The answer, as sent.
+    #[serde(with = "crate::observation::bstr::one")]
     pub response: Vec<u8>,
     /// When it was stored (kept for `IDEMPOTENCY_RETENTION_SECS`, ISS-012).
     #[serde(default)]
@@ -139,7 +150,7 @@ pub struct StoredAnswer {
 }
 
 /// Everything that changes at the Issuer.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IssuerState {
     /// Issuance sessions by nonce.
     pub sessions: BTreeMap<Nonce, Session>,
@@ -154,7 +165,6 @@ pub struct IssuerState {
     /// Remote-wipe commands by id.
     pub wipes: BTreeMap<[u8; 16], WipeRecord>,
     /// The sequence number of the last StatusFeed sent (STA-008).
-    #[serde(default)]
     pub feed_sequence: u64,
 }
 

@@ -20,6 +20,7 @@ pub type Digest = [u8; 32];
 
 /// Which mobile certificate: the card's two functions, mirrored.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Signing (署名用): carries the four attributes.
     Sign,
@@ -51,6 +52,7 @@ impl Kind {
 
 /// How the user was verified for a signature.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
 pub enum UvMethod {
     /// Fingerprint, face: what `sign` requires.
     Biometric,

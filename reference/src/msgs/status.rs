@@ -7,6 +7,7 @@ use crate::time::UnixTime;
 
 /// Why a certificate was revoked.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
 pub enum RevocationReason {
     /// Replaced by a migration to another device.
     Superseded,
@@ -51,6 +52,7 @@ impl RevocationReason {
 
 /// A certificate's status as Status reports it.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
 pub enum CertStatus {
     /// Usable.
     Good,

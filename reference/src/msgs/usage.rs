@@ -12,6 +12,7 @@ pub struct UseRequest {
     /// The verifier's rp id.
     pub rp_id: String,
     /// The verifier's nonce.
+    #[serde(with = "crate::observation::bstr::one")]
     pub nonce: Nonce,
     /// Why it asks (shown to the holder).
     pub purpose: String,
@@ -20,6 +21,7 @@ pub struct UseRequest {
     /// Which credential to use.
     pub kind: Kind,
     /// The document digest; present if and only if `kind` is `sign`.
+    #[serde(with = "crate::observation::bstr::option")]
     pub document_digest: Option<Digest>,
 }
 

@@ -60,6 +60,7 @@ impl Purpose {
 
 /// Sex as ISO/IEC 5218 codes it.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// 0: not known.
     NotKnown,

@@ -8,17 +8,18 @@ use std::collections::BTreeMap;
 
 use crate::card::{self, CardConfig, CardKey, CardState};
 use crate::crypto::{CryptoProvider, Entropy, SeededEntropy, default_provider};
-use crate::device::{DeviceState, IssuanceChoice};
+use crate::device::IssuanceChoice;
 use crate::error::{Code, Error};
-use crate::issuer::{IssuerOutput, IssuerState};
+use crate::issuer::IssuerOutput;
 use crate::msgs::{IdempotencyKey, Kind, Message};
 use crate::mutants::Mutation;
 use crate::notify::Notification;
+use crate::observation::DeviceObservation;
+pub use crate::observation::WorldObservation;
 use crate::pki::{HolderAttributes, TestPki, TrustAnchor};
 use crate::roles::{DeviceRole, IssuerRole, StatusRole, VerifierRole};
-use crate::status::StatusState;
 use crate::time::{DAY, UnixTime};
-use crate::verifier::{VerifierConfig, VerifierState};
+use crate::verifier::VerifierConfig;
 
 /// The clock a new world starts at: 2025-06-01T00:00:00Z.
 pub const WORLD_START: UnixTime = 1_748_736_000;
@@ -82,21 +83,6 @@ impl FlowError {
     pub fn code(&self) -> Code {
         self.error.code
     }
-}
-
-/// A comparable picture of every role's state.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Snapshot {
-    /// The Issuer: sessions, registry, idempotency, outbox.
-    pub issuer: IssuerState,
-    /// Status: table, usage log, outbox.
-    pub status: StatusState,
-    /// Verifiers by rp id: nonces and counters.
-    pub verifiers: BTreeMap<String, VerifierState>,
-    /// Cards by holder: PIN failure counts.
-    pub cards: BTreeMap<String, CardState>,
-    /// Devices by name: SE keys, counters, installed certs.
-    pub devices: BTreeMap<String, DeviceState>,
 }
 
 /// What a holder types and chooses for one issuance.
@@ -194,6 +180,7 @@ pub struct World {
     tamper: Option<Tamper>,
     sent_feeds: Vec<Vec<u8>>,
     seen_requests: Vec<(Hop, Vec<u8>)>,
+    issued_nonces: Vec<(String, crate::msgs::Nonce)>,
 }
 
 /// How many requests the world keeps for an attacker to replay: the first
@@ -274,6 +261,7 @@ impl World {
             tamper: None,
             sent_feeds: Vec::new(),
             seen_requests: Vec::new(),
+            issued_nonces: Vec::new(),
         })
     }
 
@@ -310,6 +298,7 @@ impl World {
             tamper: None,
             sent_feeds: self.sent_feeds.clone(),
             seen_requests: self.seen_requests.clone(),
+            issued_nonces: self.issued_nonces.clone(),
         })
     }
 
@@ -391,8 +380,14 @@ impl World {
     /// what a faulty wallet would send (an assertion without UV) and judge
     /// the other roles with it. Online, like every new device.
     pub fn add_suite_device(&mut self, name: &str) {
-        self.devices.insert(name.to_owned(), Box::new(self.setup.device(name)));
+        self.devices.insert(name.to_owned(), Box::new(self.setup.device(name).played_by_suite()));
         self.online.insert(name.to_owned(), true);
+    }
+
+    /// The secret of the installed `kind` key of device `name`, when the
+    /// suite plays that device itself; `None` for a wallet under test.
+    pub fn suite_secret(&self, name: &str, kind: Kind) -> Option<crate::crypto::SecretKey> {
+        self.devices.get(name)?.suite_secret(kind)
     }
 
     /// A holder's card configuration (keys and certificates).
@@ -401,8 +396,8 @@ impl World {
     }
 
     /// A device's state.
-    pub fn device(&self, name: &str) -> Option<DeviceState> {
-        self.devices.get(name).map(|d| d.snapshot())
+    pub fn device(&self, name: &str) -> Option<DeviceObservation> {
+        self.devices.get(name).map(|d| d.observe())
     }
 
     /// A verifier's configuration.
@@ -446,14 +441,14 @@ impl World {
         &self.seen_requests
     }
 
-    /// Every role's state.
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            issuer: self.issuer.snapshot(),
-            status: self.status.snapshot(),
-            verifiers: self.verifiers.iter().map(|(k, v)| (k.clone(), v.snapshot())).collect(),
+    /// Every role observed (spec/observation.cddl), plus the suite's cards.
+    pub fn observe(&self) -> WorldObservation {
+        WorldObservation {
+            issuer: self.issuer.observe(),
+            status: self.status.observe(),
+            verifiers: self.verifiers.iter().map(|(k, v)| (k.clone(), v.observe())).collect(),
             cards: self.cards.iter().map(|(k, (_, s))| (k.clone(), s.clone())).collect(),
-            devices: self.devices.iter().map(|(k, d)| (k.clone(), d.snapshot())).collect(),
+            devices: self.devices.iter().map(|(k, d)| (k.clone(), d.observe())).collect(),
         }
     }
 
@@ -465,8 +460,8 @@ impl World {
 
     /// Every notification written so far: the Issuer's, then Status's.
     pub fn notifications(&self) -> Vec<Notification> {
-        let mut all = self.issuer.snapshot().outbox;
-        all.extend(self.status.snapshot().outbox);
+        let mut all = self.issuer.observe().outbox;
+        all.extend(self.status.observe().outbox);
         all
     }
 
@@ -486,9 +481,9 @@ impl World {
 
     /// Runs one receiver step; on refusal, checks nothing moved.
     fn deliver<T>(&mut self, hop: Hop, step: impl FnOnce(&mut World) -> Result<T, Error>) -> Result<T, FlowError> {
-        let before = self.snapshot();
+        let before = self.observe();
         let result = step(self);
-        let after = self.snapshot();
+        let after = self.observe();
         self.violations.extend(crate::invariants::check_step(&before, &after));
         self.violations.extend(crate::invariants::check(&after));
         result.map_err(|error| {

@@ -4,7 +4,8 @@
 use super::{AcceptedUse, FlowError, Hop, World, no_such};
 use crate::device::UserVerification;
 use crate::msgs::error_msg::ErrorMessage;
-use crate::msgs::{Digest, Kind, Message};
+use crate::msgs::{Digest, Kind, Message, Nonce};
+use crate::observation::{IssuerObservation, StatusObservation, VerifierObservation};
 use crate::verifier::StatusAnswer;
 
 impl World {
@@ -21,6 +22,9 @@ impl World {
             let verifier = w.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?;
             verifier.request(kind, purpose, document_digest, now)
         })?;
+        if let Ok(request) = crate::msgs::usage::UseRequest::from_bytes(&bytes) {
+            self.issued_nonces.push((rp.to_owned(), request.nonce));
+        }
         Ok(self.in_flight(Hop::UseRequest, bytes))
     }
 
@@ -38,7 +42,7 @@ impl World {
     /// snapshots as they are (a `good` answer Status gave stands, STA-009).
     pub fn verify(&mut self, rp: &str, assertion: &[u8]) -> Result<AcceptedUse, FlowError> {
         let now = self.now;
-        let before = self.snapshot();
+        let before = self.observe();
         let result = {
             let World { verifiers, status, tamper, status_reachable, .. } = &mut *self;
             match verifiers.get_mut(rp) {
@@ -69,7 +73,7 @@ impl World {
                 }
             }
         };
-        let after = self.snapshot();
+        let after = self.observe();
         self.violations.extend(crate::invariants::check_step(&before, &after));
         self.violations.extend(crate::invariants::check(&after));
         match result {
@@ -105,19 +109,36 @@ impl World {
         (result, queries)
     }
 
-    /// Control: sets verifier `rp`'s stored state.
-    pub fn load_verifier_state(&mut self, rp: &str, state: crate::verifier::VerifierState) -> crate::Result<()> {
-        self.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?.load_state(state)
+    /// The nonces the verifiers drew since the last call, with their rp
+    /// id, in order (as their UseRequests carried them); forgets them.
+    pub fn take_issued_nonces(&mut self) -> Vec<(String, Nonce)> {
+        std::mem::take(&mut self.issued_nonces)
     }
 
-    /// Control: sets the Issuer's stored state.
-    pub fn load_issuer_state(&mut self, state: crate::issuer::IssuerState) -> crate::Result<()> {
-        self.issuer.load_state(state)
+    /// Model only: the verifiers' next UseRequests carry `nonces` (rp id
+    /// and nonce, in order) instead of nonces they draw, so that this world
+    /// adopts what a system under test drew (see
+    /// [`VerifierRole::adopt_nonces`](crate::roles::VerifierRole::adopt_nonces)).
+    /// Replaces every verifier's queue, emptying those not named.
+    pub fn adopt_nonces(&mut self, nonces: Vec<(String, Nonce)>) {
+        for (rp, verifier) in self.verifiers.iter_mut() {
+            verifier.adopt_nonces(nonces.iter().filter(|(r, _)| r == rp).map(|(_, n)| *n).collect());
+        }
     }
 
-    /// Control: sets Status's stored state.
-    pub fn load_status_state(&mut self, state: crate::status::StatusState) -> crate::Result<()> {
-        self.status.load_state(state)
+    /// Control: sets verifier `rp`'s stored state to what `observation` describes.
+    pub fn load_verifier(&mut self, rp: &str, observation: VerifierObservation) -> crate::Result<()> {
+        self.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?.load(observation)
+    }
+
+    /// Control: sets the Issuer's stored state to what `observation` describes.
+    pub fn load_issuer(&mut self, observation: IssuerObservation) -> crate::Result<()> {
+        self.issuer.load(observation)
+    }
+
+    /// Control: sets Status's stored state to what `observation` describes.
+    pub fn load_status(&mut self, observation: StatusObservation) -> crate::Result<()> {
+        self.status.load(observation)
     }
 
     /// The Issuer judges an IssuanceRequest (fixed vectors: no device installs the answer).
