@@ -174,8 +174,36 @@ fn field<'a>(value: &'a ciborium::Value, key: &str) -> &'a ciborium::Value {
     }
 }
 
+/// Every byte string in `value` written as an array of small integers
+/// (serde's default for bytes), which the observation form forbids.
+fn arrays_of_bytes(value: &ciborium::Value, path: &str, found: &mut Vec<String>) {
+    use ciborium::Value;
+    match value {
+        Value::Array(items) => {
+            if items.len() >= 16 && items.iter().all(|i| matches!(i, Value::Integer(n) if i128::from(*n) <= 255)) {
+                found.push(path.to_owned());
+            }
+            for (n, item) in items.iter().enumerate() {
+                arrays_of_bytes(item, &format!("{path}[{n}]"), found);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                arrays_of_bytes(k, &format!("{path}.<key>"), found);
+                arrays_of_bytes(v, &format!("{path}.{}", k.as_text().unwrap_or("<bytes>")), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 #[test]
-fn snapshots_have_the_shape_spec_snapshot_cddl_gives() {
+fn observations_have_the_shape_spec_observation_cddl_gives_and_load_back() {
+    use jpki_reference::msgs::Kind;
     use jpki_reference::world::{IssueParams, SHOP_RP, World};
     let mut world = World::new([3; 32]).unwrap();
     let attributes = jpki_reference::pki::HolderAttributes {
@@ -188,34 +216,204 @@ fn snapshots_have_the_shape_spec_snapshot_cddl_gives() {
     world.add_device("d");
     world.issue("h", "d", &IssueParams::both(1)).unwrap();
     world.authenticate("d", SHOP_RP).unwrap();
-    let snapshot = world.observe();
-    let encode = |state: &dyn erased::Encode| state.encode();
-    let issuer = encode(&snapshot.issuer);
+    let observed = world.observe();
+    let issuer = ciborium::Value::serialized(&observed.issuer).unwrap();
     assert_eq!(keys(&issuer), ["sessions", "cards", "certs", "idempotency", "outbox", "wipes", "feed_sequence"]);
     let ciborium::Value::Map(certs) = field(&issuer, "certs") else { panic!() };
     let (serial, record) = &certs[0];
-    assert!(matches!(serial, ciborium::Value::Array(_)), "serials are arrays of uint");
+    assert!(matches!(serial, ciborium::Value::Bytes(_)), "serials are byte strings");
     assert_eq!(keys(record), ["holder", "kind", "device", "issued_at", "not_after", "status", "origin"]);
-    assert_eq!(field(record, "status").as_text(), Some("Good"));
-    assert_eq!(field(record, "origin").as_text(), Some("Card"));
-    let status = encode(&snapshot.status);
-    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "notified", "sequences"]);
-    let verifier = encode(&snapshot.verifiers[SHOP_RP]);
+    assert_eq!(field(record, "status").as_text(), Some("good"));
+    assert_eq!(field(record, "origin").as_text(), Some("card"));
+    let ciborium::Value::Array(records) = field(&issuer, "idempotency") else { panic!() };
+    assert_eq!(keys(&records[0]), ["endpoint", "requester", "key", "body_digest", "answer", "stored_at"]);
+    let status = ciborium::Value::serialized(&observed.status).unwrap();
+    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "sequences"]);
+    let verifier = ciborium::Value::serialized(&observed.verifiers[SHOP_RP]).unwrap();
     assert_eq!(keys(&verifier), ["nonces", "counters"]);
-    let device = encode(&snapshot.devices["d"]);
+    let device = ciborium::Value::serialized(&observed.devices["d"]).unwrap();
     assert_eq!(keys(&device), ["installed", "pending"]);
+    let ciborium::Value::Map(installed) = field(&device, "installed") else { panic!() };
+    assert_eq!(keys(&installed[0].1), ["public", "counter", "cert"]);
+    // byte strings are bstr everywhere
+    let mut found = Vec::new();
+    for (name, value) in [("issuer", &issuer), ("status", &status), ("verifier", &verifier), ("device", &device)] {
+        arrays_of_bytes(value, name, &mut found);
+    }
+    assert!(found.is_empty(), "bytes written as arrays at {found:?}");
+    // the wallet's observation carries no secret
+    let mut device_bytes = Vec::new();
+    ciborium::into_writer(&observed.devices["d"], &mut device_bytes).unwrap();
+    for kind in Kind::ALL {
+        let secret = world.suite_secret("d", kind).unwrap().to_bytes();
+        assert!(!contains(&device_bytes, &secret), "the {kind:?} secret appears in the observation");
+    }
+    // the same form loads back: a fresh world holds exactly what was observed
+    let mut fresh = World::new([3; 32]).unwrap();
+    fresh.load_issuer(issuer.deserialized().unwrap()).unwrap();
+    fresh.load_status(status.deserialized().unwrap()).unwrap();
+    fresh.load_verifier(SHOP_RP, verifier.deserialized().unwrap()).unwrap();
+    let again = fresh.observe();
+    assert_eq!(again.issuer, observed.issuer);
+    assert_eq!(again.status, observed.status);
+    assert_eq!(again.verifiers[SHOP_RP], observed.verifiers[SHOP_RP]);
 }
 
-mod erased {
-    pub trait Encode {
-        fn encode(&self) -> ciborium::Value;
-    }
-    impl<T: serde::Serialize> Encode for T {
-        fn encode(&self) -> ciborium::Value {
-            let mut bytes = Vec::new();
-            ciborium::into_writer(self, &mut bytes).unwrap();
-            ciborium::from_reader(bytes.as_slice()).unwrap()
+/// The method names of SHIM.md's method table.
+fn shim_md_methods() -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/SHIM.md")).unwrap();
+    let table = &text[text.find("## Methods").unwrap()..text.find("## Keys").unwrap()];
+    let mut methods = std::collections::BTreeSet::new();
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let first_cell = line.split(" | ").next().unwrap();
+        // the cell also names parameters in brackets (`rp`, `name`): methods have a role prefix
+        for name in first_cell.split('`').skip(1).step_by(2).filter(|n| n.contains('.') || *n == "hello") {
+            methods.insert(name.to_owned());
         }
+    }
+    methods
+}
+
+#[test]
+fn the_v2_method_list_reaches_no_secret_and_the_python_template_offers_exactly_it() {
+    let methods = shim_md_methods();
+    assert!(methods.contains("issuer.observe") && methods.contains("device.observe") && methods.contains("hello"));
+    // nothing hands the suite a role's internal state or a secret
+    let forbidden = ["snapshot", "load_state", "secret", "private", "key_export"];
+    let reaching: Vec<_> = methods.iter().filter(|m| forbidden.iter().any(|f| m.contains(f))).collect();
+    assert!(reaching.is_empty(), "methods reaching insides: {reaching:?}");
+    // the template a vendor copies stubs exactly the documented methods
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/python/adapter.py")).unwrap();
+    let stubbed: std::collections::BTreeSet<String> = template
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"'))
+        .filter_map(|l| l.split_once("\": ").map(|(m, _)| m.to_owned()))
+        .filter(|m| m.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'))
+        .collect();
+    assert_eq!(stubbed, methods, "templates/python/adapter.py METHODS and SHIM.md's table differ");
+    // a device observation has no secret to read (the types say so, and
+    // `observations_have_the_shape…` looks for the bytes); the only key a
+    // check gets of a phone is one the suite plays (`World::suite_secret`),
+    // and the old path through the wallet's state is gone
+    let checks = concat!(env!("CARGO_MANIFEST_DIR"), "/src/checks");
+    for entry in std::fs::read_dir(checks).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("se_secret("), "{} reads a wallet's key", path.display());
+    }
+}
+
+/// The checks with these ids, run against `sut`: their outcomes.
+fn run_only(sut: Sut, ids: &[&str]) -> BTreeMap<String, Outcome> {
+    let picked: Vec<_> = checks::all().into_iter().filter(|c| ids.contains(&c.id.as_str())).collect();
+    assert_eq!(picked.len(), ids.len(), "every check named exists");
+    let config = RunConfig { sut, ..RunConfig::default() };
+    runner::run(&picked, &config, &mut |_, _, _| {}).into_iter().map(|r| (r.check.id, r.outcome)).collect()
+}
+
+/// The nonce of one UseRequest from a fresh adapter started with `prefix`.
+fn first_nonce(prefix: &str) -> Vec<u8> {
+    use jpki_conformance::shim::client::ShimClient;
+    use jpki_conformance::shim::frame::{int, map};
+    use jpki_reference::msgs::Message;
+    let mut client = ShimClient::start(&format!("{prefix}{SHIM}"), &[7; 32], None).unwrap();
+    let params = map(vec![
+        ("rp", ciborium::Value::Text(jpki_reference::world::SHOP_RP.into())),
+        ("kind", int(2)),
+        ("purpose", ciborium::Value::Text("log in".into())),
+        ("now", int(jpki_reference::world::WORLD_START)),
+    ]);
+    let answer = client.call("verifier.request", params, &mut |_, _| ciborium::Value::Null).unwrap();
+    let ciborium::Value::Bytes(bytes) = answer else { panic!("a UseRequest is bytes") };
+    jpki_reference::msgs::usage::UseRequest::from_bytes(&bytes).unwrap().nonce.to_vec()
+}
+
+#[test]
+fn a_verifier_drawing_nonces_from_the_os_with_no_load_controls_passes_the_property_and_trace_checks() {
+    // the adapter really draws: two runs of one seed ask with different
+    // nonces, where seeded verifiers would repeat theirs
+    assert_eq!(first_nonce(""), first_nonce(""), "the seeded adapter repeats its nonce");
+    assert_ne!(first_nonce("JPKI_SHIM_NONCES=os "), first_nonce("JPKI_SHIM_NONCES=os "));
+    // a product: random nonces, and only role and observation methods (no `*.load`)
+    let product = "JPKI_SHIM_NONCES=os JPKI_SHIM_FAULT=unimplemented:issuer.load,status.load,verifier.load ";
+    let outcomes = run_only(shim(product), &["property::lifecycle-model", "traces::committed"]);
+    assert!(outcomes.values().all(|o| *o == Outcome::Pass), "{outcomes:?}");
+    // and the `*.load` controls are really gone: a check needing one is unimplemented
+    let vectors = run_only(shim(product), &["vectors::issuer-lifecycle"]);
+    assert!(matches!(vectors["vectors::issuer-lifecycle"], Outcome::Unimplemented(_)), "{vectors:?}");
+}
+
+#[test]
+fn every_server_fixture_loads_through_the_shim_and_observes_back_unchanged() {
+    // the path a server vendor takes: `*.load` with the vector's observation
+    // over the wire, then `*.observe`; the adapter must hold exactly that
+    use jpki_conformance::shim::client::ShimClient;
+    use jpki_conformance::shim::frame::map;
+    use jpki_conformance::vectors::format::VectorFile;
+    use jpki_conformance::vectors::judge::stored_state;
+    use jpki_reference::observation::{IssuerObservation, StatusObservation, VerifierObservation};
+    let mut loaded = 0;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(file) = serde_json::from_str::<VectorFile>(&std::fs::read_to_string(&path).unwrap_or_default()) else {
+            continue;
+        };
+        for group in &file.test_groups {
+            let seed: [u8; 32] = hex::decode(&group.pki_seed).unwrap().try_into().unwrap();
+            let mut client = ShimClient::start(SHIM, &seed, None).unwrap();
+            let mut round_trip =
+                |method: &str, mut params: Vec<(&str, ciborium::Value)>, observation: ciborium::Value| {
+                    params.push(("observation", observation.clone()));
+                    let load = format!("{method}.load");
+                    client.call(&load, map(params.clone()), &mut |_, _| ciborium::Value::Null).unwrap();
+                    params.pop();
+                    let observe = format!("{method}.observe");
+                    client.call(&observe, map(params), &mut |_, _| ciborium::Value::Null).unwrap()
+                };
+            let fixture = |g: &jpki_conformance::vectors::format::VectorGroup| {
+                let bytes = hex::decode(g.observation.as_deref().unwrap()).unwrap();
+                ciborium::from_reader::<ciborium::Value, _>(bytes.as_slice()).unwrap()
+            };
+            match file.role.as_str() {
+                "issuer" => {
+                    let sent = fixture(group);
+                    let back = round_trip("issuer", vec![], sent.clone());
+                    let (sent, back): (IssuerObservation, IssuerObservation) =
+                        (sent.deserialized().unwrap(), back.deserialized().unwrap());
+                    assert_eq!(back, sent, "{}", path.display());
+                }
+                "status" => {
+                    let sent = fixture(group);
+                    let back = round_trip("status", vec![], sent.clone());
+                    let (sent, back): (StatusObservation, StatusObservation) =
+                        (sent.deserialized().unwrap(), back.deserialized().unwrap());
+                    assert_eq!(back, sent, "{}", path.display());
+                }
+                "verifier" => {
+                    let sent = stored_state(group).unwrap();
+                    let rp = ciborium::Value::Text(group.rp_id.clone().unwrap());
+                    let back = round_trip("verifier", vec![("rp", rp)], ciborium::Value::serialized(&sent).unwrap());
+                    assert_eq!(back.deserialized::<VerifierObservation>().unwrap(), sent, "{}", path.display());
+                }
+                _ => continue,
+            }
+            loaded += 1;
+        }
+    }
+    assert_eq!(loaded, 10, "the server fixtures of vectors/ (issuer, status, verifier groups)");
+}
+
+#[test]
+fn an_adapter_of_another_shim_version_is_refused_with_both_versions_named() {
+    use jpki_conformance::shim::client::{ShimClient, ShimError};
+    match ShimClient::start(&format!("JPKI_SHIM_FAULT=version:1 {SHIM}"), &[7; 32], None) {
+        Err(ShimError::Broken(detail)) => {
+            assert!(detail.contains("v1") && detail.contains("v2"), "{detail}");
+        }
+        Err(other) => panic!("refused otherwise: {other:?}"),
+        Ok(_) => panic!("a v1 adapter was accepted"),
     }
 }
 

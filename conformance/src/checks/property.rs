@@ -415,8 +415,8 @@ pub fn apply(w: &mut World, op: &Op) -> String {
 }
 
 /// Applies `op` to the SUT, then to the model with the nonces the SUT's
-/// verifiers drew adopted: nonces are random (NON-001), so the model
-/// predicts none and takes the SUT's. Returns (the model's answer, the SUT's).
+/// verifiers drew adopted: nonces are random bytes the verifier makes
+/// (spec/issuance.md §2), so the model predicts none and takes the SUT's. Returns (the model's answer, the SUT's).
 pub fn apply_sut_then_model(model: &mut World, sut: &mut World, op: &Op) -> (String, String) {
     let actual = apply(sut, op);
     model.adopt_nonces(sut.take_issued_nonces());

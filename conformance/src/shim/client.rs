@@ -105,7 +105,15 @@ impl ShimClient {
         if let Some(m) = mutation {
             params.push(("mutation", Value::Text(m.to_owned())));
         }
-        let hello = client.call("hello", map(params), &mut |_, _| Value::Null)?;
+        let hello = match client.call("hello", map(params), &mut |_, _| Value::Null) {
+            Err(ShimError::Refused(e)) => {
+                return Err(client.fail(format!(
+                    "the adapter refused `hello` for shim protocol v{PROTOCOL_VERSION}: {e} \
+                     (SHIM.md, \"Versions\")"
+                )));
+            }
+            other => other?,
+        };
         // an adapter states the version it speaks; v1 adapters stated none
         let spoken = frame::uint(&hello, "version").unwrap_or(1);
         if spoken != PROTOCOL_VERSION {

@@ -3,7 +3,8 @@
 //! its shape and calls their own implementation where this calls the
 //! reference. For the suite's own tests it can misbehave on purpose
 //! (`JPKI_SHIM_FAULT=crash|hang|garbage:METHOD`,
-//! `JPKI_SHIM_FAULT=unimplemented:METHOD,METHOD`), play the null adapter
+//! `JPKI_SHIM_FAULT=unimplemented:METHOD,METHOD`), speak another shim
+//! version (`JPKI_SHIM_FAULT=version:N`), play the null adapter
 //! (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the roles in `hello`, answers
 //! `unimplemented` to everything else), or have its verifiers draw their
 //! nonces from the operating system's randomness as a product does
@@ -165,6 +166,15 @@ impl<R: Read, W: Write> Server<R, W> {
         write_frame(&mut self.output, &message).map_err(|e| e.to_string())
     }
 
+    /// The shim version this adapter speaks: [`SHIM_VERSION`], or what
+    /// `JPKI_SHIM_FAULT=version:N` says (an adapter of another version).
+    fn spoken_version(&self) -> u64 {
+        match &self.fault {
+            Some((kind, n)) if kind == "version" => n.parse().unwrap_or(0),
+            _ => SHIM_VERSION,
+        }
+    }
+
     fn roles(&mut self) -> Result<&mut Roles, Refusal> {
         self.roles.as_mut().ok_or_else(|| bad("say hello first".into()))
     }
@@ -175,10 +185,11 @@ impl<R: Read, W: Write> Server<R, W> {
         match method {
             "hello" => {
                 let version = frame::uint(p, "version").map_err(bad)?;
-                if version != SHIM_VERSION {
+                let spoken = self.spoken_version();
+                if version != spoken {
                     return Err(Refusal::Error(Error::with_detail(
                         Code::Malformed,
-                        format!("this adapter speaks shim protocol v{SHIM_VERSION}, not v{version}"),
+                        format!("this adapter speaks shim protocol v{spoken}, not v{version}"),
                     )));
                 }
                 let seed: [u8; 32] = b("seed")?.try_into().map_err(|_| bad("seed is 32 bytes".into()))?;
@@ -197,7 +208,7 @@ impl<R: Read, W: Write> Server<R, W> {
                 });
                 let roles = ["issuer", "status", "verifier", "device"].map(|r| Value::Text(r.into()));
                 Ok(map(vec![
-                    ("version", int(SHIM_VERSION)),
+                    ("version", int(self.spoken_version())),
                     ("identity", Value::Text(format!("jpki-shim-reference {}", env!("CARGO_PKG_VERSION")))),
                     ("roles", Value::Array(roles.to_vec())),
                 ]))

@@ -903,7 +903,7 @@ pub(super) fn file(message: &str, role: &str, header: Vec<String>, test_groups: 
         test_groups.iter().flat_map(|g| g.tests.iter()).flat_map(|t| t.flags.iter()).collect();
     let notes = notes().into_iter().filter(|(k, _)| used.contains(k)).collect();
     VectorFile {
-        schema: "jpki-vectors/1".into(),
+        schema: "jpki-vectors/2".into(),
         generator: format!("jpki-conformance vectors generate {}", env!("CARGO_PKG_VERSION")),
         message: message.into(),
         role: role.into(),

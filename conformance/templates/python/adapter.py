@@ -63,11 +63,14 @@ def write_frame(stream, message):
     stream.flush()
 
 
+SHIM_VERSION = 2  # SHIM.md, "Versions"
+
+
 def hello(params):
-    """SHIM.md `hello`: `version` (1), `seed`; answer who you are and what you serve."""
-    if params.get("version") != 1:
-        raise Refused("malformed", f"this adapter speaks shim protocol 1, not {params.get('version')}")
-    return {"identity": IDENTITY, "roles": ROLES}
+    """SHIM.md `hello`: `version`, `seed`; answer the version you speak, who you are and what you serve."""
+    if params.get("version") != SHIM_VERSION:
+        raise Refused("malformed", f"this adapter speaks shim protocol {SHIM_VERSION}, not {params.get('version')}")
+    return {"version": SHIM_VERSION, "identity": IDENTITY, "roles": ROLES}
 
 
 def unimplemented(params):
@@ -80,8 +83,9 @@ def unimplemented(params):
 # `verifier.verify` asks Status through the call-back `status.answer`: send
 # `{"id": id, "callback": "status.answer", "params": {"request": bytes}}`
 # and keep serving requests until the call-back answer with that id arrives.
-# Controls (`*.register_card`, `*.card_event`, `*.snapshot`, `*.load_state`)
-# are how the suite sets up and observes fixtures; see SHIM.md.
+# Controls (`*.register_card`, `*.card_event`, `*.load`) set fixtures up;
+# observations (`*.observe`) report what spec/observation.cddl lists, as a
+# CBOR map (byte strings as bytes), never a secret; see SHIM.md.
 METHODS = {
     "hello": hello,
     # Issuer
@@ -94,18 +98,18 @@ METHODS = {
     "issuer.acknowledge_wipe": unimplemented,
     "issuer.register_card": unimplemented,
     "issuer.card_event": unimplemented,
-    "issuer.snapshot": unimplemented,
-    "issuer.load_state": unimplemented,
+    "issuer.observe": unimplemented,
+    "issuer.load": unimplemented,
     # Status
     "status.apply_feed": unimplemented,
     "status.answer": unimplemented,
-    "status.snapshot": unimplemented,
-    "status.load_state": unimplemented,
+    "status.observe": unimplemented,
+    "status.load": unimplemented,
     # Verifier
     "verifier.request": unimplemented,
     "verifier.verify": unimplemented,
-    "verifier.snapshot": unimplemented,
-    "verifier.load_state": unimplemented,
+    "verifier.observe": unimplemented,
+    "verifier.load": unimplemented,
     # Wallet (device)
     "device.create": unimplemented,
     "device.digest": unimplemented,
@@ -117,7 +121,7 @@ METHODS = {
     "device.sign_lifecycle": unimplemented,
     "device.apply_wipe": unimplemented,
     "device.release": unimplemented,
-    "device.snapshot": unimplemented,
+    "device.observe": unimplemented,
 }
 
 
