@@ -405,6 +405,51 @@ fn every_server_fixture_loads_through_the_shim_and_observes_back_unchanged() {
     assert_eq!(loaded, 10, "the server fixtures of vectors/ (issuer, status, verifier groups)");
 }
 
+/// The public key a fresh adapter started with `prefix` makes for an `auth`
+/// credential, read from its observation.
+fn first_key(prefix: &str) -> Vec<u8> {
+    use ciborium::Value;
+    use jpki_conformance::shim::client::ShimClient;
+    use jpki_conformance::shim::frame::{int, map};
+    use jpki_reference::msgs::Message;
+    use jpki_reference::observation::DeviceObservation;
+    let mut client = ShimClient::start(&format!("{prefix}{SHIM}"), &[7; 32], None).unwrap();
+    let mut call =
+        |method: &str, params: Vec<(&str, Value)>| client.call(method, map(params), &mut |_, _| Value::Null).unwrap();
+    let name = || ("name", Value::Text("d".into()));
+    call("device.create", vec![name()]);
+    let challenge = jpki_reference::msgs::issuance::IssuanceChallenge { nonce: [1; 32], expiry: u64::MAX / 2 };
+    call(
+        "device.prepare_issuance",
+        vec![
+            name(),
+            ("challenge", Value::Bytes(challenge.to_bytes().unwrap())),
+            ("kinds", Value::Array(vec![int(2)])),
+            ("address", Value::Text("a@example.jp".into())),
+            ("idempotency_key", Value::Bytes(vec![0; 16])),
+            ("replaces", Value::Array(vec![])),
+            ("now", int(jpki_reference::world::WORLD_START)),
+        ],
+    );
+    let observed: DeviceObservation = call("device.observe", vec![name()]).deserialized().unwrap();
+    observed.pending.values().next().unwrap().public.clone()
+}
+
+#[test]
+fn a_wallet_making_its_own_keys_from_the_os_passes_every_device_check() {
+    // its SE keys come from /dev/urandom: the model relabels them (ISS-010
+    // judges the key a certificate certifies) instead of predicting them
+    assert_eq!(first_key(""), first_key(""), "the seeded wallet repeats its key");
+    assert_ne!(first_key("JPKI_SHIM_KEYS=os "), first_key("JPKI_SHIM_KEYS=os "));
+    let device: Vec<String> =
+        checks::all().into_iter().filter(|c| c.role() == Some(checks::Role::Device)).map(|c| c.id).collect();
+    assert!(device.len() >= 20, "the device profile: {device:?}");
+    let ids: Vec<&str> = device.iter().map(String::as_str).collect();
+    let outcomes = run_only(shim("JPKI_SHIM_KEYS=os "), &ids);
+    let failed: Vec<_> = outcomes.iter().filter(|(_, o)| **o != Outcome::Pass).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
 #[test]
 fn an_adapter_of_another_shim_version_is_refused_with_both_versions_named() {
     use jpki_conformance::shim::client::{ShimClient, ShimError};

@@ -8,6 +8,7 @@
 // payload where the script knows expected and actual), and the runner turns
 // every panic into a `fail` outcome. Nothing here runs outside the runner.
 
+mod comparable;
 pub mod context;
 pub mod divergence;
 mod lifecycle;

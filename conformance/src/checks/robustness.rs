@@ -14,8 +14,9 @@ use jpki_reference::world::World;
 use proptest::prelude::Rng;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 
+use super::comparable::{comparable, replaced};
 use super::context;
-use crate::vectors::judge::{deliver, prepare, unhex};
+use crate::vectors::judge::{deliver, input_for, prepare};
 use crate::vectors::{VECTOR_SEED, VectorFile, VectorGroup, VectorTest};
 
 /// Mutations per valid vector (`JPKI_ROBUSTNESS_CASES`, default 16).
@@ -79,6 +80,44 @@ fn mutate(base: &[u8], rng: &mut TestRng) -> (&'static str, Vec<u8>) {
             let junk: Vec<u8> = u.arbitrary().unwrap_or_default();
             ("bytes from arbitrary", junk)
         }
+    }
+}
+
+/// How a message made for the SUT wallet's keys reads in the model's world:
+/// each of the SUT's public keys, wherever it appears, is the model's key of
+/// the same kind. A wallet judges an issued certificate by the key it
+/// certifies (ISS-010), not by the Issuer's signature, so junk cut from a
+/// message made for the SUT's keys reaches the model as the same junk cut
+/// from one made for its own, byte lengths kept (empty: nothing to translate).
+#[derive(Default)]
+struct TranslateKeys {
+    keys: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TranslateKeys {
+    /// Pairs the keys the two IssuanceResponses certify, by kind.
+    fn between(for_sut: &[u8], for_model: &[u8], world: &World) -> Result<TranslateKeys, String> {
+        use jpki_reference::msgs::Message;
+        use jpki_reference::msgs::issuance::IssuanceResponse;
+        let read = |bytes: &[u8], whose: &str| {
+            IssuanceResponse::from_bytes(bytes).map_err(|e| format!("the IssuanceResponse made for {whose}: {e}"))
+        };
+        let key = |cert: &[u8]| {
+            jpki_reference::pki::ParsedCert::parse(world.provider(), cert)
+                .map(|c| c.public_key.to_sec1_uncompressed().to_vec())
+                .map_err(|e| format!("an issued certificate: {e}"))
+        };
+        let (sut, model) = (read(for_sut, "the SUT")?, read(for_model, "the model")?);
+        let mut out = TranslateKeys::default();
+        for issued in &sut.certs {
+            let theirs = model.certs.iter().find(|c| c.kind == issued.kind).ok_or("the kinds differ")?;
+            out.keys.push((key(&issued.cert)?, key(&theirs.cert)?));
+        }
+        Ok(out)
+    }
+
+    fn apply(&self, bytes: &[u8]) -> Vec<u8> {
+        self.keys.iter().fold(bytes.to_vec(), |out, (from, to)| replaced(&out, from, to))
     }
 }
 
@@ -148,30 +187,41 @@ fn broke(requirement: Option<&str>, detail: String) -> Broken {
 }
 
 fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRng) -> Result<usize, Broken> {
-    let good = unhex(&base.input, "input")?;
     let mut sut = world_for_sut();
-    prepare(role, group, &mut sut)?;
+    let withheld_by_sut = prepare(role, group, &mut sut)?;
     let mut model = model_world()?;
-    prepare(role, group, &mut model)?;
-    let mut junk: Vec<(String, Vec<u8>)> = group
+    let withheld_by_model = prepare(role, group, &mut model)?;
+    // a derived input answers the SUT's own keys; the model judges the
+    // same message made for its keys (see `TranslateKeys`)
+    let good = input_for(base, &withheld_by_sut)?;
+    let to_model = if base.derive.is_some() {
+        TranslateKeys::between(&withheld_by_sut, &withheld_by_model, &model)?
+    } else {
+        TranslateKeys::default()
+    };
+    let mut junk: Vec<(String, Vec<u8>, Vec<u8>)> = group
         .tests
         .iter()
         .filter(|t| t.result == "invalid" && t.endpoint == base.endpoint)
-        .map(|t| Ok((format!("invalid vector tcId {}", t.tc_id), unhex(&t.input, "input")?)))
+        .map(|t| {
+            let name = format!("invalid vector tcId {}", t.tc_id);
+            Ok((name, input_for(t, &withheld_by_sut)?, input_for(t, &withheld_by_model)?))
+        })
         .collect::<Result<_, String>>()?;
     for _ in 0..cases() {
         let (kind, bytes) = mutate(&good, rng);
         if bytes != good {
-            junk.push((kind.to_owned(), bytes));
+            let for_model = to_model.apply(&bytes);
+            junk.push((kind.to_owned(), bytes, for_model));
         }
     }
     // The model sees the same junk: a mutation can still be a well-formed
     // message (a flipped bit in a nonce), which the SUT must then judge as
     // the model does. What the model refuses, the SUT must refuse, with a
     // registry code and its state as before.
-    for (kind, bytes) in &junk {
+    for (kind, bytes, for_model) in &junk {
         let before = sut.observe();
-        let expected = deliver(role, group, base, &mut model, bytes, &mut 0)?;
+        let expected = deliver(role, group, base, &mut model, for_model, &mut 0)?;
         let actual = deliver(role, group, base, &mut sut, bytes, &mut 0)?;
         let input = hex::encode(bytes);
         match (&expected, &actual) {
@@ -188,7 +238,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
             }
             _ => {}
         }
-        if sut.observe() != model.observe() {
+        if comparable(&sut, role) != comparable(&model, role) {
             let requirement = expected.err().map(|_| "INV-011");
             return Err(broke(
                 requirement,
@@ -197,7 +247,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
         }
     }
     // the good message, as if the junk never came
-    let expected = deliver(role, group, base, &mut model, &good, &mut 0)?;
+    let expected = deliver(role, group, base, &mut model, &input_for(base, &withheld_by_model)?, &mut 0)?;
     let actual = deliver(role, group, base, &mut sut, &good, &mut 0)?;
     if actual != expected {
         let requirement = expected.err().map(|code| code.requirement());
@@ -206,7 +256,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
             format!("after the junk the good message got {actual:?}; the model answers {expected:?}"),
         ));
     }
-    if sut.observe() != model.observe() {
+    if comparable(&sut, role) != comparable(&model, role) {
         return Err(broke(None, "after the junk and the good message the SUT's state differs from the model's".into()));
     }
     Ok(junk.len())

@@ -8,7 +8,8 @@
 //! (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the roles in `hello`, answers
 //! `unimplemented` to everything else), or have its verifiers draw their
 //! nonces from the operating system's randomness as a product does
-//! (`JPKI_SHIM_NONCES=os`).
+//! (`JPKI_SHIM_NONCES=os`), and its wallets their secure-element keys
+//! (`JPKI_SHIM_KEYS=os`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -67,6 +68,7 @@ pub struct Server<R: Read, W: Write> {
     fault: Option<(String, String)>,
     next_callback: u64,
     os_nonces: bool,
+    os_keys: bool,
 }
 
 fn output_value(output: IssuerOutput) -> Value {
@@ -100,7 +102,8 @@ impl<R: Read, W: Write> Server<R, W> {
             .ok()
             .and_then(|f| f.split_once(':').map(|(k, m)| (k.to_owned(), m.to_owned())));
         let os_nonces = std::env::var("JPKI_SHIM_NONCES").is_ok_and(|v| v == "os");
-        Server { input, output, roles: None, fault, next_callback: 1_000_000, os_nonces }
+        let os_keys = std::env::var("JPKI_SHIM_KEYS").is_ok_and(|v| v == "os");
+        Server { input, output, roles: None, fault, next_callback: 1_000_000, os_nonces, os_keys }
     }
 
     /// Answers requests until the suite closes stdin.
@@ -294,8 +297,15 @@ impl<R: Read, W: Write> Server<R, W> {
             }
             "device.create" => {
                 let name = frame::text(p, "name").map_err(bad)?;
+                let os_keys = self.os_keys;
                 let roles = self.roles()?;
-                let device = roles.setup.device(&name);
+                let device = if os_keys {
+                    // a wallet whose SE keys come from the operating system's randomness
+                    let seed = os_nonce()?;
+                    roles.setup.device_drawing_from(&name, jpki_reference::crypto::SeededEntropy::new(&seed, "se-keys"))
+                } else {
+                    roles.setup.device(&name)
+                };
                 roles.devices.insert(name, device);
                 Ok(Value::Null)
             }

@@ -16,7 +16,7 @@ use jpki_reference::msgs::{Kind, Message};
 use jpki_reference::world::{GOV_RP, LifecycleParams, World};
 
 use super::VECTOR_SEED;
-use super::fixtures::{DEVICE, device_setup};
+use super::fixtures::{DEVICE, WITHHELD, WITHHELD_KINDS_SWAPPED, derived_input, device_setup};
 use super::format::VectorFile;
 use super::generate::file;
 use super::servers::{Case, cbor, group_with};
@@ -242,13 +242,6 @@ pub(super) fn device_issuance_response() -> VectorFile {
         Value::Map(e) => e.clone(),
         _ => panic!(),
     };
-    let kind_swapped: Vec<Value> = (0..2)
-        .map(|i| {
-            let mut e = entry(i);
-            e[1].1 = entry(1 - i)[1].1.clone();
-            Value::Map(e)
-        })
-        .collect();
     let mut extra = entry(0);
     extra.push((int(3), Value::Null));
     let mut garbage = entry(0);
@@ -263,8 +256,14 @@ pub(super) fn device_issuance_response() -> VectorFile {
     };
     let at = |comment, input, code, flags| Case::at("issuance_response", comment, input, code, flags);
     let cases = vec![
-        at("both certificates for the pending keys", response.clone(), None, vec!["Valid"]),
-        at("each certificate under the other kind", with_certs(kind_swapped), Some(Code::Malformed), vec!["WrongKey"]),
+        at("both certificates for the pending keys", response.clone(), None, vec!["Valid"]).derived(WITHHELD),
+        at(
+            "each certificate under the other kind",
+            derived_input(WITHHELD_KINDS_SWAPPED, &response).unwrap(),
+            Some(Code::Malformed),
+            vec!["WrongKey"],
+        )
+        .derived(WITHHELD_KINDS_SWAPPED),
         at("no certificate", with_certs(vec![]), Some(Code::Malformed), vec!["Shape"]),
         at(
             "three certificates",

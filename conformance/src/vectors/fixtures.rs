@@ -75,6 +75,34 @@ pub fn device_setup(world: &mut World, setup: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// A test's `derive`: the message its group's recipe withheld, as made for
+/// the wallet being judged.
+pub const WITHHELD: &str = "withheld";
+/// A test's `derive`: the withheld IssuanceResponse with each certificate
+/// put under the other kind.
+pub const WITHHELD_KINDS_SWAPPED: &str = "withheld-kinds-swapped";
+
+/// The input a test with `derive` has for the wallet whose recipe
+/// withheld `withheld` (the generator makes the file's `input` the same
+/// way, from the reference wallet's message).
+pub fn derived_input(derive: &str, withheld: &[u8]) -> Result<Vec<u8>, String> {
+    use ciborium::Value;
+    use jpki_reference::codec::{decode_v0, encode};
+    match derive {
+        WITHHELD => Ok(withheld.to_vec()),
+        WITHHELD_KINDS_SWAPPED => {
+            let shape = || format!("{derive}: the withheld message is not an IssuanceResponse with two certificates");
+            let Ok(Value::Map(mut top)) = decode_v0(withheld) else { return Err(shape()) };
+            let Some((_, Value::Array(certs))) = top.first_mut() else { return Err(shape()) };
+            let [Value::Map(first), Value::Map(second)] = certs.as_mut_slice() else { return Err(shape()) };
+            let (Some(a), Some(b)) = (first.get_mut(1), second.get_mut(1)) else { return Err(shape()) };
+            std::mem::swap(&mut a.1, &mut b.1);
+            encode(&Value::Map(top)).map_err(|e| format!("{derive}: {e}"))
+        }
+        other => Err(format!("unknown derive {other}")),
+    }
+}
+
 fn non_empty(bytes: Vec<u8>, setup: &str) -> Result<Vec<u8>, String> {
     if bytes.is_empty() { Err(format!("recipe {setup}: the message to withhold was never sent")) } else { Ok(bytes) }
 }

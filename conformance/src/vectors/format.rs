@@ -105,6 +105,15 @@ pub struct VectorTest {
     /// lifecycle: `migrate`, `holder_action`, `device_revocation`, `acknowledge_wipe`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// How a judge remakes `input` for the wallet it judges, when the
+    /// message must answer that wallet's own random choices (device files):
+    /// `withheld` is the message the group's recipe withheld, as the
+    /// recipe made it for this wallet (an IssuanceResponse certifying the
+    /// keys it made); `withheld-kinds-swapped` is that message with its
+    /// two certificates' kinds exchanged. `input` is then the message as
+    /// made for the reference wallet of `pkiSeed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derive: Option<String>,
     /// What Status answers the judge's one query (verifier files):
     /// `{"response": hex}`, `{"refused": hex}` (an Error message) or `"unreachable"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -632,6 +632,7 @@ fn verifier_assertion() -> VectorFile {
             comment: c.comment.into(),
             input: hex::encode(c.input),
             endpoint: None,
+            derive: None,
             status: c.status,
             result: if c.code.is_some() { "invalid" } else { "valid" }.into(),
             code: c.code.map(|c| c.as_str().to_owned()),

@@ -65,22 +65,23 @@ fn observation<T: serde::de::DeserializeOwned>(group: &VectorGroup) -> Result<T,
 }
 
 /// Sets `world` up with the group's fixture at the group's clock: the
-/// judging role's stored state, or the device recipe.
-pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<(), String> {
+/// judging role's stored state, or the device recipe. Returns the message
+/// the recipe withheld (empty when none was).
+pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<Vec<u8>, String> {
     world.advance(group.clock.saturating_sub(WORLD_START));
     let fixture = |e: jpki_reference::Error| format!("fixture refused: {e}");
     match role {
         "verifier" => {
             let rp = group.rp_id.clone().ok_or("a verifier group names its rp")?;
-            world.load_verifier(&rp, stored_state(group)?).map_err(fixture)
+            world.load_verifier(&rp, stored_state(group)?).map_err(fixture).map(|()| Vec::new())
         }
-        "issuer" => world.load_issuer(observation(group)?).map_err(fixture),
-        "status" => world.load_status(observation(group)?).map_err(fixture),
+        "issuer" => world.load_issuer(observation(group)?).map_err(fixture).map(|()| Vec::new()),
+        "status" => world.load_status(observation(group)?).map_err(fixture).map(|()| Vec::new()),
         "device" => {
             let setup = group.setup.as_deref().ok_or("a device group names its setup recipe")?;
-            fixtures::device_setup(world, setup).map(|_| ())
+            fixtures::device_setup(world, setup)
         }
-        "client" => Ok(()),
+        "client" => Ok(Vec::new()),
         other => Err(format!("no judge for role {other}")),
     }
 }
@@ -145,13 +146,22 @@ pub fn deliver(
     })
 }
 
+/// A test's input for the SUT whose world withheld `withheld`: remade as
+/// its `derive` says, or the file's fixed bytes.
+pub fn input_for(test: &VectorTest, withheld: &[u8]) -> Result<Vec<u8>, String> {
+    match test.derive.as_deref() {
+        Some(derive) => fixtures::derived_input(derive, withheld),
+        None => unhex(&test.input, "input"),
+    }
+}
+
 /// Judges one test with the running check's SUT; `Err` describes a
 /// mismatch and names the requirement it breaks.
 pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> Result<(), Mismatch> {
     let mismatch = |detail: String| Mismatch { requirement: test_requirement(file, test), detail };
     let mut world = context::world_with_seed(VECTOR_SEED);
-    prepare(&file.role, group, &mut world).map_err(mismatch)?;
-    let input = unhex(&test.input, "input").map_err(mismatch)?;
+    let withheld = prepare(&file.role, group, &mut world).map_err(mismatch)?;
+    let input = input_for(test, &withheld).map_err(mismatch)?;
     let mut queries = 0;
     let verdict = deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(mismatch)?;
     // refused by the verifier's own checks: Status is never asked (USE-009)

@@ -33,6 +33,7 @@ pub(super) struct Case {
     pub(super) code: Option<Code>,
     pub(super) flags: Vec<&'static str>,
     pub(super) endpoint: Option<&'static str>,
+    pub(super) derive: Option<&'static str>,
 }
 
 impl Case {
@@ -44,7 +45,13 @@ impl Case {
         code: Option<Code>,
         flags: Vec<&'static str>,
     ) -> Case {
-        Case { comment, input, code, flags, endpoint: Some(endpoint) }
+        Case { comment, input, code, flags, endpoint: Some(endpoint), derive: None }
+    }
+
+    /// This test, its input remade for the judged wallet as `derive` says
+    /// (see [`VectorTest::derive`](super::format::VectorTest::derive)).
+    pub(super) fn derived(self, derive: &'static str) -> Case {
+        Case { derive: Some(derive), ..self }
     }
 }
 
@@ -69,6 +76,7 @@ pub(super) fn group_with(
             comment: c.comment.into(),
             input: hex::encode(c.input),
             endpoint: c.endpoint.map(str::to_owned),
+            derive: c.derive.map(str::to_owned),
             status: None,
             result: if c.code.is_some() { "invalid" } else { "valid" }.into(),
             code: c.code.map(|c| c.as_str().to_owned()),
@@ -221,14 +229,16 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: None,
             flags: vec!["Valid"],
             endpoint: None,
+            derive: None,
         },
-        Case { comment: "sign only", input: sign_only, code: None, flags: vec!["Valid"], endpoint: None },
+        Case { comment: "sign only", input: sign_only, code: None, flags: vec!["Valid"], endpoint: None, derive: None },
         Case {
             comment: "challenge answered after its lifetime",
             input: expired,
             code: Some(Code::NonceExpired),
             flags: vec!["NonceLifetime"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "a challenge the Issuer never made",
@@ -236,6 +246,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::NonceUnknown),
             flags: vec!["Replay"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "the two card signatures cover different payloads",
@@ -243,6 +254,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::Malformed),
             flags: vec!["CardBinding"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "auth part signed by another holder's card",
@@ -250,6 +262,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::CardMismatch),
             flags: vec!["CardBinding"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "COSE_Key on P-384",
@@ -270,6 +283,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::UnsupportedKey),
             flags: vec!["CoseKey"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "COSE_Key point off the curve",
@@ -277,6 +291,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::InvalidKey),
             flags: vec!["CoseKey"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "one SE key offered for sign and auth",
@@ -284,6 +299,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::DuplicateKey),
             flags: vec!["CoseKey"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "attestation chain from another root",
@@ -298,6 +314,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::AttestationUntrusted),
             flags: vec!["Attestation"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "card certificate through a non-CA intermediate",
@@ -305,6 +322,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::NotACa),
             flags: vec!["CardCertificate"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "card auth certificate that may sign certificates",
@@ -312,6 +330,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::BadKeyUsage),
             flags: vec!["CardCertificate"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "card certificate with an unknown critical extension",
@@ -319,6 +338,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::UnknownCriticalExtension),
             flags: vec!["CardCertificate"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "card not yet valid",
@@ -326,6 +346,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::CertNotYetValid),
             flags: vec!["CardCertificate"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "card expired",
@@ -333,6 +354,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::CertExpired),
             flags: vec!["CardCertificate"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "card revoked at J-LIS",
@@ -340,6 +362,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::CertRevoked),
             flags: vec!["CardCertificate"],
             endpoint: None,
+            derive: None,
         },
     ];
     let first_group = group(&w, observed_a, cases_a, 1);
@@ -386,6 +409,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: None,
             flags: vec!["Retry"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "migration with the card (path B): supersedes the old device",
@@ -393,6 +417,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: None,
             flags: vec!["Migration"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "the same kind on another device",
@@ -400,6 +425,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::ActiveElsewhere),
             flags: vec!["OneDevice"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "the same kind again on the same device",
@@ -407,6 +433,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::AlreadyActive),
             flags: vec!["OneDevice"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "the first request's idempotency key with another body",
@@ -414,6 +441,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::IdempotencyConflict),
             flags: vec!["IdempotencyConflict"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "a completed issuance's challenge answered again",
@@ -421,6 +449,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             code: Some(Code::NonceReused),
             flags: vec!["Replay"],
             endpoint: None,
+            derive: None,
         },
     ];
     let second_group = group(&w, observed_b, cases_b, next_id);
@@ -435,6 +464,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
         code: Some(Code::MigrationConflict),
         flags: vec!["Migration"],
         endpoint: None,
+        derive: None,
     }];
     let third_group = group(&w, observed_c, cases_c, next_id);
     let header = vec![
@@ -487,6 +517,7 @@ pub(super) fn status_request() -> VectorFile {
             code: None,
             flags: vec!["Valid"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "sign certificate, asked by a verifier authorised for sign",
@@ -494,6 +525,7 @@ pub(super) fn status_request() -> VectorFile {
             code: None,
             flags: vec!["Valid"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "sign certificate, asked by a verifier not authorised for sign",
@@ -501,6 +533,7 @@ pub(super) fn status_request() -> VectorFile {
             code: Some(Code::NotAuthorised),
             flags: vec!["VerifierAuthorisation"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "asks as another rp than its certificate names",
@@ -508,6 +541,7 @@ pub(super) fn status_request() -> VectorFile {
             code: Some(Code::NotAuthorised),
             flags: vec!["VerifierAuthorisation"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "a serial Status has no entry for",
@@ -515,6 +549,7 @@ pub(super) fn status_request() -> VectorFile {
             code: Some(Code::CertUnknown),
             flags: vec!["UnknownCertificate"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "signed with the status signer's own certificate (not a verifier)",
@@ -522,6 +557,7 @@ pub(super) fn status_request() -> VectorFile {
             code: Some(Code::WrongPurpose),
             flags: vec!["VerifierAuthorisation"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "signed with a card certificate (another root)",
@@ -529,6 +565,7 @@ pub(super) fn status_request() -> VectorFile {
             code: Some(Code::UntrustedChain),
             flags: vec!["VerifierAuthorisation"],
             endpoint: None,
+            derive: None,
         },
         Case {
             comment: "one bit of the signature flipped",
@@ -536,6 +573,7 @@ pub(super) fn status_request() -> VectorFile {
             code: Some(Code::BadSignature),
             flags: vec!["ModifiedSignature"],
             endpoint: None,
+            derive: None,
         },
     ];
     let observed = cbor(&w.observe().status);

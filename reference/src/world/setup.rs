@@ -143,12 +143,18 @@ impl ReferenceSetup {
 
     /// The reference device `name`.
     pub fn device(&self, name: &str) -> ReferenceDevice {
+        self.device_drawing_from(name, self.pki.entropy(&format!("device/{name}")))
+    }
+
+    /// The reference wallet `name` drawing its secure-element keys from
+    /// `entropy` instead of the seed's stream (an adapter playing a wallet
+    /// whose keys nobody can predict).
+    pub fn device_drawing_from(&self, name: &str, entropy: crate::crypto::SeededEntropy) -> ReferenceDevice {
         let config = DeviceConfig {
             device_id: format!("device {name}"),
             platform: self.pki.platform_root.clone(),
             mutation: self.mutation,
         };
-        let entropy = self.pki.entropy(&format!("device/{name}"));
         ReferenceDevice::new(self.provider, config, self.mobile_anchor.clone(), entropy)
     }
 }
