@@ -57,6 +57,25 @@ fn relabelled(provider: &dyn CryptoProvider, mut device: DeviceObservation) -> D
     device
 }
 
+/// The requirement a difference between the model's comparable
+/// observation and the SUT's breaks, when the difference says which: only
+/// the signature counters of wallet keys differ (DEV-002).
+pub(crate) fn difference_breaks(model: &WorldObservation, sut: &WorldObservation) -> Option<&'static str> {
+    let mut counters_aligned = sut.clone();
+    for (name, device) in counters_aligned.devices.iter_mut() {
+        let Some(theirs) = model.devices.get(name) else { continue };
+        for (slots, model_slots) in [(&mut device.installed, &theirs.installed), (&mut device.pending, &theirs.pending)]
+        {
+            for (kind, key) in slots.iter_mut() {
+                if let Some(m) = model_slots.get(kind) {
+                    key.counter = m.counter;
+                }
+            }
+        }
+    }
+    (counters_aligned == *model && *sut != *model).then_some("DEV-002")
+}
+
 /// `bytes` with every occurrence of `what` replaced by `with`.
 pub(crate) fn replaced(bytes: &[u8], what: &[u8], with: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());

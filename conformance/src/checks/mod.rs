@@ -424,12 +424,19 @@ fn vector_checks() -> Vec<Check> {
             run,
         ));
         // a robustness check around each file a SUT role judges
+        let robustness_requirements = |role: Role| -> &'static [&'static str] {
+            match role {
+                // a wallet's counters are compared with the model's after each message (DEV-002)
+                Role::Device => &["ENC-016", "ENC-005", "ISS-008", "USE-013", "DEV-002"],
+                _ => &["ENC-016", "ENC-005", "ISS-008", "USE-013"],
+            }
+        };
         checks.push(Check::new(
             &id.replacen("vectors::", "robustness::", 1),
             &format!("malformed and mutated input around vectors/{file}: refused, state unchanged"),
             role,
             CheckKind::Robustness,
-            &["ENC-016", "ENC-005", "ISS-008", "USE-013"],
+            robustness_requirements(role),
             features.to_vec(),
             robustness::run,
         ));

@@ -14,7 +14,7 @@ use jpki_reference::world::World;
 use proptest::prelude::Rng;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 
-use super::comparable::{comparable, replaced};
+use super::comparable::{comparable, difference_breaks, replaced};
 use super::context;
 use crate::vectors::judge::{deliver, input_for, prepare};
 use crate::vectors::{VECTOR_SEED, VectorFile, VectorGroup, VectorTest};
@@ -238,8 +238,9 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
             }
             _ => {}
         }
-        if comparable(&sut, role) != comparable(&model, role) {
-            let requirement = expected.err().map(|_| "INV-011");
+        let (theirs, ours) = (comparable(&model, role), comparable(&sut, role));
+        if ours != theirs {
+            let requirement = difference_breaks(&theirs, &ours).or(expected.err().map(|_| "INV-011"));
             return Err(broke(
                 requirement,
                 format!("after {kind} the SUT's state differs from the model's: input {input}"),
@@ -256,8 +257,10 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
             format!("after the junk the good message got {actual:?}; the model answers {expected:?}"),
         ));
     }
-    if comparable(&sut, role) != comparable(&model, role) {
-        return Err(broke(None, "after the junk and the good message the SUT's state differs from the model's".into()));
+    let (theirs, ours) = (comparable(&model, role), comparable(&sut, role));
+    if ours != theirs {
+        let detail = "after the junk and the good message the SUT's state differs from the model's".into();
+        return Err(broke(difference_breaks(&theirs, &ours), detail));
     }
     Ok(junk.len())
 }

@@ -223,10 +223,15 @@ pub struct Mismatch {
 
 /// The requirement `test` enforces (see [`Mismatch::requirement`]).
 pub fn test_requirement(file: &VectorFile, test: &VectorTest) -> Option<String> {
-    if let Some(code) = test.code.as_deref().and_then(Code::from_wire) {
-        return Some(code.requirement().to_owned());
+    let noted =
+        || test.flags.iter().filter_map(|flag| file.notes.get(flag)).flat_map(|note| note.requirements.first()).next();
+    match test.code.as_deref().and_then(Code::from_wire) {
+        // `malformed` is the registry's catch-all: the test's note names the
+        // rule it is about (ISS-010 for a certificate under the wrong kind)
+        Some(Code::Malformed) => Some(noted().cloned().unwrap_or_else(|| Code::Malformed.requirement().to_owned())),
+        Some(code) => Some(code.requirement().to_owned()),
+        None => noted().cloned(),
     }
-    test.flags.iter().filter_map(|flag| file.notes.get(flag)).flat_map(|note| note.requirements.first()).next().cloned()
 }
 
 /// Judges every test of `file`; returns the mismatches.
