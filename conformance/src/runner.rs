@@ -60,10 +60,14 @@ pub struct Capabilities {
     pub identity: Option<String>,
     /// Features the SUT does not have.
     pub absent: Vec<Feature>,
+    /// Platform attestation roots (DER) its wallet attests its keys under,
+    /// which the suite's Issuer then trusts besides the test PKI's.
+    pub platform_roots: Vec<Vec<u8>>,
 }
 
 impl Capabilities {
-    /// Parses `{"identity": "...", "absent_features": ["signing", ...]}`.
+    /// Parses `{"identity": "...", "absent_features": ["signing", ...],
+    /// "platform_attestation_roots": ["hex of a DER certificate", ...]}`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("capability statement: {e}"))?;
         let identity = json.get("identity").and_then(|v| v.as_str()).map(str::to_owned);
@@ -72,7 +76,15 @@ impl Capabilities {
             let name = name.as_str().ok_or("absent_features holds strings")?;
             absent.push(Feature::parse(name).ok_or(format!("unknown feature {name:?}"))?);
         }
-        Ok(Capabilities { identity, absent })
+        let mut platform_roots = Vec::new();
+        for root in json.get("platform_attestation_roots").and_then(|v| v.as_array()).into_iter().flatten() {
+            let hex_der = root.as_str().ok_or("platform_attestation_roots holds hex strings")?;
+            let der = hex::decode(hex_der).map_err(|e| format!("a platform attestation root: {e}"))?;
+            jpki_reference::pki::ParsedCert::parse(jpki_reference::crypto::default_provider(), &der)
+                .map_err(|e| format!("a platform attestation root is not a certificate: {e}"))?;
+            platform_roots.push(der);
+        }
+        Ok(Capabilities { identity, absent, platform_roots })
     }
 }
 
@@ -257,6 +269,7 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
         Outcome::Skipped(format!("capability statement lacks {}", missing.join(", ")))
     } else {
         quiet_check_panics();
+        context::trust_platform_roots(config.capabilities.platform_roots.clone());
         context::enter_check(config.sut.clone(), seed, &check.id, config.trace_out.clone());
         IN_CHECK.with(|c| c.set(true));
         let result = catch_unwind(AssertUnwindSafe(check.run));

@@ -3,8 +3,9 @@
 //! the reference's codec, message and certificate-parsing modules (as a
 //! vendor would use their own), makes its secure-element keys from the
 //! operating system's randomness, keeps its own counters and enforces user
-//! verification. Its platform attests those keys under the test PKI's
-//! platform root, as a phone's OS would under its vendor's.
+//! verification. Its platform attests those keys under a root of its own
+//! (not the run's seed), which its capability statement declares, as a
+//! phone's OS attests under its vendor's root.
 //!
 //! Run as a test (`harness = false`), this file runs every device check of
 //! the suite against itself through the shim, started as this same
@@ -19,7 +20,7 @@ use std::io::{Read, Write};
 use ciborium::Value;
 use jpki_conformance::checks::context::Sut;
 use jpki_conformance::checks::{self, Role};
-use jpki_conformance::runner::{self, Outcome, RunConfig};
+use jpki_conformance::runner::{self, Capabilities, Outcome, RunConfig};
 use jpki_conformance::shim::frame::{self, get, int, map, read_frame, write_frame};
 use jpki_reference::codec::Limits;
 use jpki_reference::codec::cose_sign1::{SignOptions, decode_sign1, sign1, sign1_with};
@@ -40,11 +41,16 @@ use jpki_reference::{Code, Error};
 
 /// The clock a run's test PKI is built at (spec/certificates.md §6).
 const PKI_CLOCK: UnixTime = 1_748_736_000;
+/// Where this wallet's own platform derives its attestation root from: not
+/// the run's seed (a phone's OS attests under its vendor's root, which the
+/// wallet's capability statement declares).
+const OWN_PLATFORM_SEED: [u8; 32] = *b"independent wallet platform root";
 const SHIM_VERSION: u64 = 2;
 
 fn main() {
     if std::env::var("JPKI_INDEPENDENT_WALLET").is_ok_and(|v| v == "serve") {
-        let mut adapter = Adapter { pki: None, wallets: BTreeMap::new() };
+        let platform = own_platform().platform_root;
+        let mut adapter = Adapter { pki: None, platform, wallets: BTreeMap::new() };
         let (mut input, mut output) = (std::io::stdin().lock(), std::io::BufWriter::new(std::io::stdout().lock()));
         if let Err(e) = adapter.serve(&mut input, &mut output) {
             eprintln!("independent wallet: {e}");
@@ -52,7 +58,11 @@ fn main() {
         }
         return;
     }
-    let results = device_profile("");
+    // its platform's root is its own: without it declared, the suite's
+    // Issuer refuses its attestations
+    let undeclared = device_profile("", Capabilities::default());
+    assert!(undeclared.iter().any(|(_, o)| *o != Outcome::Pass), "keys attested under an undeclared root were trusted");
+    let results = device_profile("", declared());
     let mut failed = 0;
     for (id, outcome) in &results {
         let ok = *outcome == Outcome::Pass;
@@ -65,7 +75,7 @@ fn main() {
     // the passes are earned: each bug planted in this wallet fails a check
     // that names the rule it breaks
     for (bug, rule) in [("no-uv", "DEV-001"), ("any-key", "ISS-010"), ("stuck-counter", "DEV-002")] {
-        let named: Vec<String> = device_profile(bug)
+        let named: Vec<String> = device_profile(bug, declared())
             .into_iter()
             .filter_map(|(id, outcome)| match outcome {
                 Outcome::Fail { requirement: Some(r), .. } if r == rule => Some(id),
@@ -79,12 +89,22 @@ fn main() {
 
 /// Every device check run against this wallet, with `bug` planted (empty:
 /// none): each check's id and outcome.
-fn device_profile(bug: &str) -> Vec<(String, Outcome)> {
+fn device_profile(bug: &str, capabilities: Capabilities) -> Vec<(String, Outcome)> {
     let exe = std::env::current_exe().unwrap();
     let command = format!("JPKI_INDEPENDENT_WALLET=serve JPKI_INDEPENDENT_WALLET_BUG={bug} {}", exe.display());
     let device: Vec<_> = checks::all().into_iter().filter(|c| c.role() == Some(Role::Device)).collect();
-    let config = RunConfig { sut: Sut::Shim { command, mutation: None }, ..RunConfig::default() };
+    let config = RunConfig { sut: Sut::Shim { command, mutation: None }, capabilities, ..RunConfig::default() };
     runner::run(&device, &config, &mut |_, _, _| {}).into_iter().map(|r| (r.check.id, r.outcome)).collect()
+}
+
+/// The wallet's platform (its attestation root) and nothing else of it.
+fn own_platform() -> TestPki {
+    TestPki::from_seed(default_provider(), OWN_PLATFORM_SEED, PKI_CLOCK).expect("the platform's keys")
+}
+
+/// The capability statement of this wallet: its platform's root.
+fn declared() -> Capabilities {
+    Capabilities { platform_roots: vec![own_platform().platform_root.cert], ..Capabilities::default() }
 }
 
 /// The operating system's randomness.
@@ -117,6 +137,8 @@ struct Wallet {
 
 struct Adapter {
     pki: Option<TestPki>,
+    /// The platform authority that attests this wallet's keys.
+    platform: jpki_reference::pki::Authority,
     wallets: BTreeMap<String, Wallet>,
 }
 
@@ -183,7 +205,7 @@ impl Adapter {
             "device.request_issuance" => {
                 let (name, wallet) = self.wallet(p)?;
                 let mut next = wallet.clone();
-                let payload = next.prepare(self.pki()?, p)?;
+                let payload = next.prepare(&self.platform, p)?;
                 let mut card = |name: &str, params: Value| callback(input, output, name, params);
                 let request = next.card_signed(&payload, &mut card)?;
                 // all or nothing: keys kept only when the card signed both times
@@ -193,7 +215,7 @@ impl Adapter {
             "device.prepare_issuance" => {
                 let (name, wallet) = self.wallet(p)?;
                 let mut next = wallet.clone();
-                let payload = next.prepare(self.pki()?, p)?;
+                let payload = next.prepare(&self.platform, p)?;
                 self.wallets.insert(name, next);
                 Ok(Value::Bytes(payload))
             }
@@ -269,7 +291,7 @@ impl Wallet {
 
     /// Makes one SE key per asked kind, attested for the challenge by the
     /// platform, and returns the IssuanceRequestPayload (the card signs it).
-    fn prepare(&mut self, pki: &TestPki, p: &Value) -> Result<Vec<u8>, Error> {
+    fn prepare(&mut self, platform: &jpki_reference::pki::Authority, p: &Value) -> Result<Vec<u8>, Error> {
         let provider = default_provider();
         let challenge = IssuanceChallenge::from_bytes(&frame::bytes(p, "challenge").map_err(bad)?)?;
         let mut kinds = Vec::new();
@@ -306,7 +328,7 @@ impl Wallet {
                 role: CertRole::Leaf(Purpose::KeyAttestation),
                 extra_extensions: vec![(jpki_reference::pki::oids::EXT_KEY_ATTESTATION, true, facts.to_der()?)],
             };
-            let attestation = issue_certificate(provider, &template, pki.platform_root.as_issuer())?;
+            let attestation = issue_certificate(provider, &template, platform.as_issuer())?;
             keys.push(KeyRequest { kind, key: pair.public.clone(), attestation: vec![attestation] });
             self.pending.insert(kind, SeKey { pair, counter: 0, cert: None });
         }

@@ -18,7 +18,7 @@ fn the_html_report_names_every_requirement_and_shows_failures() {
     let replay = Selection { replay: Some("registry::counter_regression".into()), ..Selection::default() };
     let mutant = RunConfig { sut: Sut::Mutant(Mutation::IgnoreCounter), ..RunConfig::default() };
     runs.extend(runner::run(&replay.apply(checks::all()), &mutant, &mut |_, _, _| {}));
-    let capabilities = Capabilities { identity: Some("Example <Wallet> & Co".into()), absent: vec![] };
+    let capabilities = Capabilities { identity: Some("Example <Wallet> & Co".into()), ..Capabilities::default() };
     let profile = SutProfile::default();
     let summary = RunSummary {
         sut: Sut::Reference,

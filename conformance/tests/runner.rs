@@ -168,6 +168,24 @@ fn a_check_that_never_drives_its_role_does_not_pass() {
 }
 
 #[test]
+fn a_capability_statement_declares_platform_roots_as_certificates() {
+    let root = jpki_reference::pki::TestPki::from_seed(
+        jpki_reference::crypto::default_provider(),
+        [9; 32],
+        jpki_reference::world::WORLD_START,
+    )
+    .unwrap()
+    .platform_root
+    .cert;
+    let text = format!(r#"{{"platform_attestation_roots": ["{}"]}}"#, hex::encode(&root));
+    assert_eq!(Capabilities::parse(&text).unwrap().platform_roots, vec![root]);
+    let not_hex = Capabilities::parse(r#"{"platform_attestation_roots": ["zz"]}"#).unwrap_err();
+    assert!(not_hex.contains("platform attestation root"), "{not_hex}");
+    let not_a_cert = Capabilities::parse(r#"{"platform_attestation_roots": ["3003020101"]}"#).unwrap_err();
+    assert!(not_a_cert.contains("not a certificate"), "{not_a_cert}");
+}
+
+#[test]
 fn a_capability_statement_skips_exactly_the_checks_needing_the_feature() {
     let capabilities =
         Capabilities::parse(r#"{"identity": "ExampleWallet 1.2", "absent_features": ["signing"]}"#).unwrap();

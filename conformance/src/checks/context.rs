@@ -70,6 +70,9 @@ struct Current {
     step: Option<&'static str>,
     /// The SUT's roles that received a protocol message during the check.
     driven: BTreeSet<Role>,
+    /// Platform attestation roots (DER) the suite's Issuer trusts besides
+    /// the test PKI's: those the SUT's capability statement declares.
+    platform_roots: Vec<Vec<u8>>,
 }
 
 thread_local! {
@@ -81,6 +84,7 @@ thread_local! {
             trace_out: None,
             step: None,
             driven: BTreeSet::new(),
+            platform_roots: Vec::new(),
         })
     };
 }
@@ -94,9 +98,24 @@ pub fn enter(sut: Sut, seed: [u8; 32]) {
 /// their shrunk traces (trace vectors).
 pub fn enter_check(sut: Sut, seed: [u8; 32], check_id: &str, trace_out: Option<PathBuf>) {
     CURRENT.with(|c| {
-        *c.borrow_mut() =
-            Current { sut, seed, check_id: check_id.to_owned(), trace_out, step: None, driven: BTreeSet::new() }
+        let platform_roots = std::mem::take(&mut c.borrow_mut().platform_roots);
+        *c.borrow_mut() = Current {
+            sut,
+            seed,
+            check_id: check_id.to_owned(),
+            trace_out,
+            step: None,
+            driven: BTreeSet::new(),
+            platform_roots,
+        }
     });
+}
+
+/// The platform attestation roots (DER) the suite's Issuer trusts, besides
+/// the test PKI's, in the worlds of the checks run on this thread from now
+/// on (a vendor's wallet attests under its own platform's root).
+pub fn trust_platform_roots(roots: Vec<Vec<u8>>) {
+    CURRENT.with(|c| c.borrow_mut().platform_roots = roots);
 }
 
 /// Names the requirement the script checks from here on. Until the next
@@ -148,12 +167,15 @@ pub fn world(variant: u8) -> World {
 /// vectors use the seed their PKI derives from).
 pub fn world_with_seed(seed: [u8; 32]) -> World {
     let current = CURRENT.with(|c| c.borrow().clone());
+    let roots = &current.platform_roots;
     let built = match &current.sut {
-        Sut::Reference => World::with_factory(seed, None, Box::new(super::recording::RecordingRoles)),
-        Sut::Mutant(m) => World::with_factory(seed, Some(*m), Box::new(super::recording::RecordingRoles)),
+        Sut::Reference => World::with_factory_trusting(seed, None, Box::new(super::recording::RecordingRoles), roots),
+        Sut::Mutant(m) => {
+            World::with_factory_trusting(seed, Some(*m), Box::new(super::recording::RecordingRoles), roots)
+        }
         Sut::Shim { command, mutation } => {
             let roles = crate::shim::roles::ShimRoles::start(command, &seed, mutation.map(|m| m.name()));
-            World::with_factory(seed, None, Box::new(roles))
+            World::with_factory_trusting(seed, None, Box::new(roles), roots)
         }
     };
     match built {

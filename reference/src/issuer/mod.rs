@@ -26,8 +26,10 @@ pub struct IssuerConfig {
     pub mobile_root: Authority,
     /// Trust anchor for card certificates.
     pub card_anchor: TrustAnchor,
-    /// Trust anchor for secure-element key attestations.
-    pub platform_anchor: TrustAnchor,
+    /// Trust anchors for secure-element key attestations: the test PKI's
+    /// platform root first, then any root a vendor's wallet attests under
+    /// (declared in its capability statement).
+    pub platform_anchors: Vec<TrustAnchor>,
     /// Trust anchor for mobile certificates (the mobile root as a trust anchor).
     pub mobile_anchor: TrustAnchor,
     /// Signs receipts and wipe commands (issuer-receipts EKU, under the mobile root).

@@ -14,7 +14,8 @@ use crate::notify::{Event, Notification};
 use crate::pki::build::holder_subject;
 use crate::pki::validate_chain;
 use crate::pki::{
-    CertRole, CertTemplate, HolderAttributes, NameAttribute, Purpose, issue_certificate, mobile_not_after,
+    CertRole, CertTemplate, HolderAttributes, NameAttribute, ParsedCert, Purpose, TrustAnchor, issue_certificate,
+    mobile_not_after,
 };
 use crate::time::UnixTime;
 
@@ -89,9 +90,8 @@ pub(super) fn check_attestations(
     }
     let mut device = None;
     for request in keys {
-        let leaf =
-            validate_chain(provider, &request.attestation, &config.platform_anchor, Purpose::KeyAttestation, now)
-                .map_err(|e| untrusted(format!("attestation chain: {e}")))?;
+        let leaf = attested_under_any(provider, &request.attestation, &config.platform_anchors, now)
+            .map_err(|e| untrusted(format!("attestation chain: {e}")))?;
         let facts = leaf.key_attestation.as_ref().ok_or(untrusted("no attestation extension"))?;
         if !facts.in_secure_element || !facts.user_verification_required {
             return Err(untrusted("key not in a secure element, or UV not required"));
@@ -369,4 +369,24 @@ pub(super) fn commit_issuance(
     notify(&mut next, commit.event, certs, now, key);
     let response = IssuanceResponse { certs: issued }.to_bytes()?;
     Ok((next, IssuerOutput { response, status_feed: feed }))
+}
+
+/// The attestation's leaf, validated under the first of `anchors` its chain
+/// reaches; the first anchor's refusal when it reaches none.
+fn attested_under_any(
+    provider: &dyn CryptoProvider,
+    chain: &[Vec<u8>],
+    anchors: &[TrustAnchor],
+    now: UnixTime,
+) -> Result<ParsedCert> {
+    let mut first_refusal = None;
+    for anchor in anchors {
+        match validate_chain(provider, chain, anchor, Purpose::KeyAttestation, now) {
+            Ok(leaf) => return Ok(leaf),
+            Err(e) => {
+                first_refusal.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_refusal.unwrap_or_else(|| Error::new(Code::UntrustedChain, "no platform attestation root is trusted")))
 }

@@ -213,7 +213,19 @@ impl World {
         mutation: Option<Mutation>,
         factory: Box<dyn RoleFactory>,
     ) -> crate::Result<World> {
-        World::build(seed, mutation, factory, default_provider())
+        World::build(seed, mutation, factory, default_provider(), &[])
+    }
+
+    /// As [`with_factory`](Self::with_factory), the Issuer also trusting
+    /// the platform attestation roots `platform_roots` (DER): those a
+    /// vendor's wallet under test attests its keys under.
+    pub fn with_factory_trusting(
+        seed: [u8; 32],
+        mutation: Option<Mutation>,
+        factory: Box<dyn RoleFactory>,
+        platform_roots: &[Vec<u8>],
+    ) -> crate::Result<World> {
+        World::build(seed, mutation, factory, default_provider(), platform_roots)
     }
 
     /// A reference world running on another crypto provider (the model
@@ -223,7 +235,7 @@ impl World {
         mutation: Option<Mutation>,
         provider: &'static dyn CryptoProvider,
     ) -> crate::Result<World> {
-        World::build(seed, mutation, Box::new(ReferenceRoles), provider)
+        World::build(seed, mutation, Box::new(ReferenceRoles), provider, &[])
     }
 
     fn build(
@@ -231,9 +243,10 @@ impl World {
         mutation: Option<Mutation>,
         mut factory: Box<dyn RoleFactory>,
         provider: &'static dyn CryptoProvider,
+        platform_roots: &[Vec<u8>],
     ) -> crate::Result<World> {
         let now = WORLD_START;
-        let setup = ReferenceSetup::with_provider(seed, mutation, provider)?;
+        let setup = ReferenceSetup::with_provider(seed, mutation, provider)?.trusting_platform_roots(platform_roots)?;
         let mut verifiers: BTreeMap<String, Box<dyn VerifierRole>> = BTreeMap::new();
         let mut verifier_configs = BTreeMap::new();
         for (rp, verifier, config) in setup.verifiers()? {

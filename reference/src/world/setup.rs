@@ -65,6 +65,9 @@ pub struct ReferenceSetup {
     pub mutation: Option<Mutation>,
     /// The mobile root as a trust anchor.
     pub mobile_anchor: TrustAnchor,
+    /// Platform attestation roots the Issuer trusts besides the test PKI's
+    /// (a vendor's wallet attests under its own platform's root).
+    pub extra_platform_anchors: Vec<TrustAnchor>,
 }
 
 impl ReferenceSetup {
@@ -81,7 +84,16 @@ impl ReferenceSetup {
     ) -> crate::Result<Self> {
         let pki = TestPki::from_seed(provider, seed, WORLD_START)?;
         let mobile_anchor = pki.mobile_root.anchor(provider)?;
-        Ok(ReferenceSetup { provider, pki, mutation, mobile_anchor })
+        Ok(ReferenceSetup { provider, pki, mutation, mobile_anchor, extra_platform_anchors: Vec::new() })
+    }
+
+    /// This setup with the Issuer also trusting the platform attestation
+    /// roots `roots` (DER certificates).
+    pub fn trusting_platform_roots(mut self, roots: &[Vec<u8>]) -> crate::Result<Self> {
+        for root in roots {
+            self.extra_platform_anchors.push(TrustAnchor::from_der(self.provider, root)?);
+        }
+        Ok(self)
     }
 
     /// The reference Issuer.
@@ -106,7 +118,9 @@ impl ReferenceSetup {
         let config = IssuerConfig {
             mobile_root: pki.mobile_root.clone(),
             card_anchor: pki.card_root.anchor(provider)?,
-            platform_anchor: pki.platform_root.anchor(provider)?,
+            platform_anchors: std::iter::once(pki.platform_root.anchor(provider)?)
+                .chain(self.extra_platform_anchors.iter().cloned())
+                .collect(),
             mobile_anchor: self.mobile_anchor.clone(),
             receipts: Credential { key: receipts_key, cert: receipts_cert },
             mutation: self.mutation,
