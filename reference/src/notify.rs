@@ -29,14 +29,14 @@ pub struct Notification {
     /// The event.
     pub event: Event,
     /// The certificates concerned (serials).
-    #[serde(with = "crate::observation::bstr::list")]
+    #[serde(with = "crate::codec::bstr::list")]
     pub certs: Vec<Vec<u8>>,
     /// The relying party, for uses.
     pub rp_id: Option<String>,
     /// When.
     pub time: UnixTime,
     /// De-duplication key: delivery sends each key at most once.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub key: Vec<u8>,
 }
 

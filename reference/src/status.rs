@@ -35,10 +35,10 @@ pub struct UsageEntry {
     /// The verifier.
     pub rp_id: String,
     /// Its nonce.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub nonce: Nonce,
     /// The certificate.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub serial: Vec<u8>,
     /// When.
     pub time: UnixTime,

@@ -9,6 +9,7 @@ mod encode;
 mod fields;
 mod strict;
 
+pub mod bstr;
 pub mod cose_key;
 pub mod cose_sign1;
 

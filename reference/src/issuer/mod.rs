@@ -51,12 +51,12 @@ pub struct Session {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct MobileCertRecord {
     /// The holder: their card's auth-certificate serial.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub holder: Vec<u8>,
     /// The kind.
     pub kind: Kind,
     /// The device it lives on (SHA-256 of the attestation's subject name).
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub device: Digest,
     /// When it was issued.
     pub issued_at: UnixTime,
@@ -83,7 +83,7 @@ pub enum Origin {
     /// how the holder was verified on the old device (MIG-001, MIG-006).
     Moved {
         /// The serials the intent replaced.
-        #[serde(with = "crate::observation::bstr::list")]
+        #[serde(with = "crate::codec::bstr::list")]
         replaced: Vec<Vec<u8>>,
         /// The user verification the intent stated.
         uv: crate::msgs::UvMethod,
@@ -94,7 +94,7 @@ pub enum Origin {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CardRecord {
     /// Serial of the card's sign certificate.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub sign_serial: Vec<u8>,
     /// The sign certificate was revoked (address or name change, …).
     pub sign_revoked: bool,
@@ -125,13 +125,13 @@ pub enum WipeState {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct WipeRecord {
     /// The device it is for.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub device: Digest,
     /// The certificates to wipe.
-    #[serde(with = "crate::observation::bstr::list")]
+    #[serde(with = "crate::codec::bstr::list")]
     pub serials: Vec<Vec<u8>>,
     /// The signed command, as sent (a retry sends the same bytes).
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub command: Vec<u8>,
     /// Where it is.
     pub state: WipeState,
@@ -141,10 +141,10 @@ pub struct WipeRecord {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct StoredAnswer {
     /// SHA-256 of the request body it answered.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub body_digest: Digest,
     /// The answer, as sent.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub response: Vec<u8>,
     /// When it was stored (kept for `IDEMPOTENCY_RETENTION_SECS`, ISS-012).
     #[serde(default)]

@@ -12,7 +12,7 @@ pub struct UseRequest {
     /// The verifier's rp id.
     pub rp_id: String,
     /// The verifier's nonce.
-    #[serde(with = "crate::observation::bstr::one")]
+    #[serde(with = "crate::codec::bstr::one")]
     pub nonce: Nonce,
     /// Why it asks (shown to the holder).
     pub purpose: String,
@@ -21,7 +21,7 @@ pub struct UseRequest {
     /// Which credential to use.
     pub kind: Kind,
     /// The document digest; present if and only if `kind` is `sign`.
-    #[serde(with = "crate::observation::bstr::option")]
+    #[serde(with = "crate::codec::bstr::option")]
     pub document_digest: Option<Digest>,
 }
 

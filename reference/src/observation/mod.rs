@@ -6,9 +6,9 @@
 //! program's serialisation. The reference converts its internal state to
 //! and from it; nothing else of the reference's state leaves a role.
 //!
-//! Byte strings are CBOR `bstr` ([`bstr`]); enumerations are snake-case text.
+//! Byte strings are CBOR `bstr` ([`crate::codec::bstr`]); enumerations are snake-case text.
 
-pub mod bstr;
+use crate::codec::bstr;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,8 @@
 //! Serde helpers that write byte fields as CBOR byte strings (`bstr`), the
 //! form `spec/observation.cddl` names, instead of serde's default array of
 //! integers: single values, optional values, lists, and maps keyed by bytes.
-//! Used as `#[serde(with = "crate::observation::bstr::one")]` and so on.
+//! Used as `#[serde(with = "crate::codec::bstr::one")]` and so on, by the
+//! observation form (`spec/observation.cddl`) and the records it holds.
 
 use std::collections::BTreeMap;
 use std::fmt;
