@@ -67,6 +67,9 @@ enum Command {
         /// (after a spec author changes a transition, or for a hand-written trace).
         #[arg(long)]
         record: bool,
+        /// The SUT's capability statement (its platform attestation roots), as for `run`.
+        #[arg(long)]
+        capabilities: Option<PathBuf>,
     },
     /// Explore the protocol's state machines exhaustively up to a bound and
     /// report states explored and any invariant violated (shortest trace).
@@ -187,7 +190,9 @@ fn main() -> ExitCode {
             let bounds = jpki_conformance::model_check::Bounds { depth, in_flight, clock_steps, devices, memory };
             model_check(bounds, mutant.as_deref())
         }
-        Command::ReplayTrace { file, sut, record } => replay_trace(&file, &sut, record),
+        Command::ReplayTrace { file, sut, record, capabilities } => {
+            replay_trace(&file, &sut, record, capabilities.as_deref())
+        }
         Command::Vectors { out } => generate_vectors(out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
@@ -442,7 +447,7 @@ fn fuzz_corpus(out: Option<PathBuf>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn replay_trace(path: &Path, sut: &str, record: bool) -> Result<ExitCode, String> {
+fn replay_trace(path: &Path, sut: &str, record: bool, capabilities: Option<&Path>) -> Result<ExitCode, String> {
     use jpki_conformance::checks::trace::TraceFile;
     let sut = Sut::parse(sut).ok_or(format!("unknown SUT {sut:?} (reference, mutant:NAME, or shim:COMMAND)"))?;
     let text = read(path)?;
@@ -457,6 +462,8 @@ fn replay_trace(path: &Path, sut: &str, record: bool) -> Result<ExitCode, String
     for (step, (op, answer)) in trace.ops.iter().zip(&trace.model_answers).enumerate() {
         println!("  {step:>3}  {:<60} model: {answer}", format!("{op:?}"));
     }
+    let capabilities = capabilities.map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
+    jpki_conformance::checks::context::trust_platform_roots(capabilities.unwrap_or_default().platform_roots);
     jpki_conformance::checks::context::enter(sut, seed);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trace.replay()));
     match outcome {

@@ -77,10 +77,15 @@ impl Capabilities {
             absent.push(Feature::parse(name).ok_or(format!("unknown feature {name:?}"))?);
         }
         let mut platform_roots = Vec::new();
-        for root in json.get("platform_attestation_roots").and_then(|v| v.as_array()).into_iter().flatten() {
+        let roots = match json.get("platform_attestation_roots") {
+            None => &[][..],
+            Some(serde_json::Value::Array(roots)) => roots.as_slice(),
+            Some(_) => return Err("platform_attestation_roots is a list of hex strings".into()),
+        };
+        for root in roots {
             let hex_der = root.as_str().ok_or("platform_attestation_roots holds hex strings")?;
             let der = hex::decode(hex_der).map_err(|e| format!("a platform attestation root: {e}"))?;
-            jpki_reference::pki::ParsedCert::parse(jpki_reference::crypto::default_provider(), &der)
+            jpki_reference::pki::TrustAnchor::from_der(jpki_reference::crypto::default_provider(), &der)
                 .map_err(|e| format!("a platform attestation root is not a certificate: {e}"))?;
             platform_roots.push(der);
         }

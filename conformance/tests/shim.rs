@@ -345,6 +345,15 @@ fn a_verifier_drawing_nonces_from_the_os_with_no_load_controls_passes_the_proper
 }
 
 #[test]
+fn a_verifier_repeating_its_nonce_fails_on_non_002_though_the_model_adopts_its_nonces() {
+    let outcomes = run_only(shim("JPKI_SHIM_NONCES=constant "), &["traces::committed"]);
+    match &outcomes["traces::committed"] {
+        Outcome::Fail { requirement: Some(r), actual, .. } => assert_eq!(r, "NON-002", "{actual}"),
+        other => panic!("a verifier repeating its nonce got {other:?}"),
+    }
+}
+
+#[test]
 fn every_server_fixture_loads_through_the_shim_and_observes_back_unchanged() {
     // the path a server vendor takes: `*.load` with the vector's observation
     // over the wire, then `*.observe`; the adapter must hold exactly that

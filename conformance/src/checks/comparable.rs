@@ -5,9 +5,10 @@
 //! by relabelling: each distinct public key becomes its order of first
 //! appearance, and each certificate its to-be-signed part with the
 //! certified key relabelled the same way (the Issuer's signature over
-//! another key differs too, and is the suite's own business). A wallet
-//! that reuses one key for two kinds, installs a certificate for a key
-//! it does not hold, or loses one, still differs from the model.
+//! another key differs too; a wallet judges a certificate by the key it
+//! certifies, ISS-010, not by that signature). A wallet that reuses one key
+//! for two kinds, installs a certificate for a key it does not hold, or
+//! loses one, still differs from the model.
 
 use jpki_reference::crypto::CryptoProvider;
 use jpki_reference::observation::{DeviceObservation, WorldObservation};

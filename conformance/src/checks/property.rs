@@ -416,13 +416,31 @@ pub fn apply(w: &mut World, op: &Op) -> String {
 
 /// Applies `op` to the SUT, then to the model with the nonces the SUT's
 /// verifiers drew adopted: nonces are random bytes the verifier makes
-/// (spec/issuance.md §2), so the model predicts none and takes the SUT's. Returns (the model's answer, the SUT's).
-pub fn apply_sut_then_model(model: &mut World, sut: &mut World, op: &Op) -> (String, String) {
+/// (spec/issuance.md §2), so the model predicts none and takes the SUT's,
+/// after checking each is fresh: a nonce the verifier issued before, or
+/// twice in the step, would reopen a spent session (NON-002). Returns (the
+/// model's answer, the SUT's).
+pub fn apply_sut_then_model(
+    model: &mut World,
+    sut: &mut World,
+    step: usize,
+    op: &Op,
+) -> Result<(String, String), Divergence> {
     let actual = apply(sut, op);
-    model.adopt_nonces(sut.take_issued_nonces());
+    let drawn = sut.take_issued_nonces();
+    let issued = model.observe().verifiers;
+    for (i, (rp, nonce)) in drawn.iter().enumerate() {
+        let before = issued.get(rp).is_some_and(|v| v.nonces.contains_key(nonce));
+        if before || drawn[..i].contains(&(rp.clone(), *nonce)) {
+            let detail = format!("step {step} ({op:?}): verifier {rp} issued nonce {} again", hex::encode(nonce));
+            return Err(Divergence { requirement: Some("NON-002".into()), detail });
+        }
+    }
+    model.adopt_nonces(drawn);
     let expected = apply(model, op);
     model.adopt_nonces(Vec::new());
-    (expected, actual)
+    model.take_issued_nonces();
+    Ok((expected, actual))
 }
 
 /// Runs `ops` on the model and the SUT; `Err` names the first divergence
@@ -431,7 +449,7 @@ pub fn compare(seed: [u8; 32], ops: &[Op]) -> Result<(), Divergence> {
     let mut model = world_for(false, seed);
     let mut sut = world_for(true, seed);
     for (step, op) in ops.iter().enumerate() {
-        let (expected, actual) = apply_sut_then_model(&mut model, &mut sut, op);
+        let (expected, actual) = apply_sut_then_model(&mut model, &mut sut, step, op)?;
         compare_step(step, op, (&model, &expected), (&sut, &actual))?;
     }
     Ok(())

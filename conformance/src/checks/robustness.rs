@@ -150,10 +150,14 @@ pub fn run_file(name: &str) {
         for base in group.tests.iter().filter(|t| t.result == "valid") {
             match one_base(&file.role, group, base, &mut rng) {
                 Ok(n) => sent += n,
-                Err(Broken { requirement, detail }) => {
+                Err(Broken { requirement, detail, setup }) => {
                     // the rule the junk met (the model's refusal, INV-011 for a moved
-                    // state), or the valid vector's own when the good message fared badly
-                    let requirement = requirement.or_else(|| crate::vectors::judge::test_requirement(&file, base));
+                    // state), or the valid vector's own when the good message fared
+                    // badly; none when the round could not even be set up
+                    let requirement = match setup {
+                        true => None,
+                        false => requirement.or_else(|| crate::vectors::judge::test_requirement(&file, base)),
+                    };
                     let expected = "junk refused with a registry code, the state unchanged, then the good message judged as by the model";
                     let actual = format!("{name} base tcId {}: {detail}", base.tc_id);
                     match requirement {
@@ -170,20 +174,22 @@ pub fn run_file(name: &str) {
 }
 
 /// Why one base vector's round went wrong, and the requirement it breaks
-/// (`None`: the valid vector's own).
+/// (`None`: the valid vector's own), or that it could not be set up (a
+/// fixture or recipe the SUT did not reach), which breaks no rule.
 struct Broken {
     requirement: Option<String>,
     detail: String,
+    setup: bool,
 }
 
 impl From<String> for Broken {
     fn from(detail: String) -> Self {
-        Broken { requirement: None, detail }
+        Broken { requirement: None, detail: format!("set-up: {detail}"), setup: true }
     }
 }
 
 fn broke(requirement: Option<&str>, detail: String) -> Broken {
-    Broken { requirement: requirement.map(str::to_owned), detail }
+    Broken { requirement: requirement.map(str::to_owned), detail, setup: false }
 }
 
 fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRng) -> Result<usize, Broken> {

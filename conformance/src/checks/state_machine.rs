@@ -111,8 +111,11 @@ impl StateMachineTest for LifecycleTest {
 
     fn apply(mut sut: World, model: &ModelState, transition: Op) -> World {
         let mut world = model.world.borrow_mut();
-        let (expected, actual) = apply_sut_then_model(&mut world, &mut sut, &transition);
         let step = model.steps.saturating_sub(1);
+        let (expected, actual) = match apply_sut_then_model(&mut world, &mut sut, step, &transition) {
+            Ok(answers) => answers,
+            Err(divergence) => std::panic::panic_any(Diverged(divergence)),
+        };
         // answers, then states, then invariants: the first difference names its requirement
         if let Err(divergence) = compare_step(step, &transition, (&world, &expected), (&sut, &actual)) {
             std::panic::panic_any(Diverged(divergence));

@@ -115,10 +115,17 @@ impl ShimClient {
             other => other?,
         };
         // an adapter states the version it speaks; v1 adapters stated none
-        let spoken = frame::uint(&hello, "version").unwrap_or(1);
-        if spoken != PROTOCOL_VERSION {
+        let spoken = match get(&hello, "version") {
+            None => "v1 (its hello states no version)".to_owned(),
+            Some(_) => match frame::uint(&hello, "version") {
+                Ok(PROTOCOL_VERSION) => String::new(),
+                Ok(n) => format!("v{n}"),
+                Err(_) => "no version the suite can read (`version` is not an unsigned integer)".to_owned(),
+            },
+        };
+        if !spoken.is_empty() {
             return Err(client.fail(format!(
-                "the adapter speaks shim protocol v{spoken}; this suite speaks v{PROTOCOL_VERSION} \
+                "the adapter speaks shim protocol {spoken}; this suite speaks v{PROTOCOL_VERSION} \
                  (SHIM.md, \"Versions\": update the adapter or run a suite of its version)"
             )));
         }

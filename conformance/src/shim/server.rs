@@ -8,8 +8,8 @@
 //! (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the roles in `hello`, answers
 //! `unimplemented` to everything else), or have its verifiers draw their
 //! nonces from the operating system's randomness as a product does
-//! (`JPKI_SHIM_NONCES=os`), and its wallets their secure-element keys
-//! (`JPKI_SHIM_KEYS=os`).
+//! (`JPKI_SHIM_NONCES=os`; `constant`: always the same nonce, a bug), and
+//! its wallets their secure-element keys (`JPKI_SHIM_KEYS=os`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -67,7 +67,7 @@ pub struct Server<R: Read, W: Write> {
     roles: Option<Roles>,
     fault: Option<(String, String)>,
     next_callback: u64,
-    os_nonces: bool,
+    nonces: Option<String>,
     os_keys: bool,
 }
 
@@ -101,9 +101,9 @@ impl<R: Read, W: Write> Server<R, W> {
         let fault = std::env::var("JPKI_SHIM_FAULT")
             .ok()
             .and_then(|f| f.split_once(':').map(|(k, m)| (k.to_owned(), m.to_owned())));
-        let os_nonces = std::env::var("JPKI_SHIM_NONCES").is_ok_and(|v| v == "os");
+        let nonces = std::env::var("JPKI_SHIM_NONCES").ok();
         let os_keys = std::env::var("JPKI_SHIM_KEYS").is_ok_and(|v| v == "os");
-        Server { input, output, roles: None, fault, next_callback: 1_000_000, os_nonces, os_keys }
+        Server { input, output, roles: None, fault, next_callback: 1_000_000, nonces, os_keys }
     }
 
     /// Answers requests until the suite closes stdin.
@@ -274,11 +274,16 @@ impl<R: Read, W: Write> Server<R, W> {
                     _ => None,
                 };
                 let now = now()?;
-                let os_nonces = self.os_nonces;
-                let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
-                if os_nonces {
+                let nonce = match self.nonces.as_deref() {
                     // a verifier drawing real random nonces, as a product does
-                    verifier.adopt_nonces(vec![os_nonce()?]);
+                    Some("os") => Some(os_nonce()?),
+                    // a broken one, whose nonce never changes (the suite must object, NON-002)
+                    Some("constant") => Some([0x42; 32]),
+                    _ => None,
+                };
+                let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+                if let Some(nonce) = nonce {
+                    verifier.adopt_nonces(vec![nonce]);
                 }
                 Ok(Value::Bytes(verifier.request(kind, &purpose, digest, now)?))
             }

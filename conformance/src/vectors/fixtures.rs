@@ -88,6 +88,9 @@ pub const WITHHELD_KINDS_SWAPPED: &str = "withheld-kinds-swapped";
 pub fn derived_input(derive: &str, withheld: &[u8]) -> Result<Vec<u8>, String> {
     use ciborium::Value;
     use jpki_reference::codec::{decode_v0, encode};
+    if withheld.is_empty() {
+        return Err(format!("{derive}: the group's recipe withheld no message"));
+    }
     match derive {
         WITHHELD => Ok(withheld.to_vec()),
         WITHHELD_KINDS_SWAPPED => {
