@@ -155,3 +155,22 @@ fn a_state_differing_only_in_notification_keys_names_ntf_001() {
     sut.issuer.outbox[0].time += 1;
     assert_eq!(state_requirement(&op, &model, &sut).as_deref(), Some("ISS-009"));
 }
+
+#[test]
+fn the_chain_cache_changes_no_answer_and_no_state_over_a_property_run() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let ops = proptest::collection::vec(property::op(), 80).new_tree(&mut runner).unwrap().current();
+    let run = |ops: &[property::Op]| {
+        let mut w = property::world_for(false, [12; 32]);
+        ops.iter().map(|op| (property::apply(&mut w, op), w.observe())).collect::<Vec<_>>()
+    };
+    let cached = run(&ops);
+    let validated_afresh = jpki_reference::pki::without_chain_cache(|| run(&ops));
+    assert_eq!(cached.len(), validated_afresh.len());
+    for (step, (with, without)) in cached.iter().zip(&validated_afresh).enumerate() {
+        assert_eq!(with, without, "step {step}: {:?}", ops[step]);
+    }
+}

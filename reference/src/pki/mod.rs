@@ -14,4 +14,4 @@ pub use build::{CertRole, CertTemplate, IssuerRef, NameAttribute, issue_certific
 pub use fixtures::{Authority, CardCredentials, Credential, TestPki};
 pub use parse::ParsedCert;
 pub use profile::{HolderAttributes, KeyAttestation, Purpose, Sex, mobile_not_after};
-pub use validate::{TrustAnchor, validate_chain};
+pub use validate::{CHAIN_CACHE_CAPACITY, TrustAnchor, validate_chain, without_chain_cache};
