@@ -505,14 +505,10 @@ struct Adopting<'a> {
 impl Entropy for Adopting<'_> {
     fn fill(&mut self, out: &mut [u8]) {
         self.inner.fill(out);
-        if out.len() == nonce_len() {
+        if out.len() == std::mem::size_of::<Nonce>() {
             if let Some(nonce) = self.next.take() {
                 out.copy_from_slice(&nonce);
             }
         }
     }
-}
-
-const fn nonce_len() -> usize {
-    std::mem::size_of::<Nonce>()
 }

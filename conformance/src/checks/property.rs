@@ -428,7 +428,7 @@ pub fn apply_sut_then_model(
 ) -> Result<(String, String), Divergence> {
     let actual = apply(sut, op);
     let drawn = sut.take_issued_nonces();
-    let issued = model.observe().verifiers;
+    let issued = if drawn.is_empty() { Default::default() } else { model.observe().verifiers };
     for (i, (rp, nonce)) in drawn.iter().enumerate() {
         let before = issued.get(rp).is_some_and(|v| v.nonces.contains_key(nonce));
         if before || drawn[..i].contains(&(rp.clone(), *nonce)) {
