@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the suite (default SUT: the embedded reference).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the checks with their role, kind, requirements and features.
     List,
     /// Make a report-signing key: `KEY.hex` (secret) and `KEY.pub.cbor` (COSE_Key).
@@ -145,6 +145,28 @@ struct RunArgs {
     /// Exit 0 even when checks are unimplemented (the report still says "not certified").
     #[arg(long)]
     allow_unimplemented: bool,
+    /// How many checks run at once (default: one per core). The report does
+    /// not depend on it, timing fields aside.
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// The crypto provider the suite verifies and signs with: `p256`, or
+    /// `ring` (the default when built with the `ring` feature: it verifies
+    /// several times faster and signs the same bytes). Verdicts do not depend on it.
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+/// Installs the named crypto provider (or the fastest compiled in) as the
+/// process default before any world is built.
+fn install_provider(name: Option<&str>) -> Result<(), String> {
+    let known: Vec<&str> = jpki_reference::crypto::providers().iter().map(|p| p.name()).collect();
+    let provider = match name {
+        Some(name) => jpki_reference::crypto::provider_named(name)
+            .ok_or(format!("unknown crypto provider {name:?} (this build has {})", known.join(", ")))?,
+        None => *jpki_reference::crypto::providers().last().ok_or("no crypto provider in this build")?,
+    };
+    jpki_reference::crypto::install_default_provider(provider)
+        .map_err(|other| format!("the crypto provider is already {}", other.name()))
 }
 
 /// The default run seed: fixed, so two runs of the same suite agree.
@@ -167,7 +189,7 @@ fn read(path: &Path) -> Result<String, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::List => {
             println!("{:<52} {:<8} {:<10} {:<40} features", "check", "judges", "kind", "requirements");
             for check in checks::all() {
@@ -203,6 +225,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
+    install_provider(args.provider.as_deref())?;
     let sut =
         Sut::parse(&args.sut).ok_or(format!("unknown SUT {:?} (reference, mutant:NAME, or shim:COMMAND)", args.sut))?;
     let role = args.role.as_deref().map(|r| Role::parse(r).ok_or(format!("unknown role {r:?}"))).transpose()?;
@@ -218,6 +241,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         capabilities: capabilities.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
         trace_out: Some(args.out.join("traces")),
+        jobs: args.jobs,
     };
     let selection = Selection { only: args.only, skip: args.skip, role, replay: args.replay.clone() };
     let all = checks::all();
@@ -230,17 +254,22 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         });
     }
     let roles: Vec<&str> = profile.roles.iter().map(|r| r.name()).collect();
+    let threads = config.threads(selected.len());
     println!(
-        "jpki-conformance {} (spec {}) · SUT {} ({}; plays {}) · seed {}",
+        "jpki-conformance {} (spec {}) · SUT {} ({}; plays {}) · seed {} · {} · {threads} thread(s)",
         report::SUITE_VERSION,
         report::SPEC_VERSION,
         sut.name(),
         profile.identity,
         if roles.is_empty() { "no role".to_owned() } else { roles.join(", ") },
-        hex::encode(config.seed)
+        hex::encode(config.seed),
+        jpki_reference::crypto::default_provider().name(),
     );
+    let started = std::time::Instant::now();
     let runs = run_with_progress(&selected, &config);
+    let timing = report::Timing { threads, wall: started.elapsed() };
     let summary = RunSummary {
+        timing,
         sut,
         capabilities: &config.capabilities,
         seed: config.seed,
@@ -249,6 +278,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         partial: selected.len() < total,
     };
     print_summary(&summary);
+    print_timing(&runs, timing);
     write_reports(&args.out, &summary, args.sign_with.as_deref())?;
     let certification = jpki_conformance::verdict::Certification::of(
         &runs,
@@ -323,6 +353,27 @@ fn print_summary(summary: &RunSummary<'_>) {
     println!("{}", runner::tally(summary.runs).line());
 }
 
+/// The run's own time: per check kind (summed over threads), the slowest
+/// checks, and the wall time.
+fn print_timing(runs: &[CheckRun], timing: report::Timing) {
+    let mut by_kind: std::collections::BTreeMap<&str, (usize, std::time::Duration)> = Default::default();
+    for run in runs {
+        let slot = by_kind.entry(run.check.kind.name()).or_default();
+        slot.0 += 1;
+        slot.1 += run.elapsed;
+    }
+    println!("\ntime      checks  seconds (summed over threads)");
+    for (kind, (count, spent)) in &by_kind {
+        println!("{kind:<10} {count:>5}  {:>7.2}", spent.as_secs_f64());
+    }
+    let mut slowest: Vec<&CheckRun> = runs.iter().collect();
+    slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
+    let named: Vec<String> =
+        slowest.iter().take(5).map(|r| format!("{} {:.2} s", r.check.id, r.elapsed.as_secs_f64())).collect();
+    println!("slowest: {}", named.join(", "));
+    println!("wall: {:.2} s on {} thread(s)", timing.wall.as_secs_f64(), timing.threads);
+}
+
 fn write_reports(out: &Path, summary: &RunSummary<'_>, sign_with: Option<&Path>) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("cannot write reports to {}: {e}", out.display());
     std::fs::create_dir_all(out).map_err(fail)?;
@@ -375,6 +426,7 @@ fn verify_report(signed: &Path, key: &Path, report_file: Option<&Path>) -> Resul
 }
 
 fn mutants(seed: Option<&str>, shim: Option<&str>) -> Result<ExitCode, String> {
+    install_provider(None)?;
     let seed = parse_seed(seed)?;
     let all = checks::all();
     let mut caught = 0;

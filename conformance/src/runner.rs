@@ -4,6 +4,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -221,6 +223,20 @@ pub struct RunConfig {
     pub waivers: Waivers,
     /// Where failing property runs write their shrunk traces (trace vectors).
     pub trace_out: Option<std::path::PathBuf>,
+    /// How many checks run at once; `0` means one per core. Each check has
+    /// its own world and seed, so the outcomes do not depend on it.
+    pub jobs: usize,
+}
+
+impl RunConfig {
+    /// The number of worker threads a run of `checks` checks uses.
+    pub fn threads(&self, checks: usize) -> usize {
+        let wanted = match self.jobs {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        wanted.clamp(1, checks.max(1))
+    }
 }
 
 /// One check's result.
@@ -232,6 +248,8 @@ pub struct CheckRun {
     pub outcome: Outcome,
     /// The seed it ran with (replay with `--seed` of the run and `--replay ID`).
     pub seed: [u8; 32],
+    /// How long it took (wall clock, on its worker thread).
+    pub elapsed: Duration,
 }
 
 /// The seed of check `id` in a run seeded with `run_seed`.
@@ -264,6 +282,7 @@ fn quiet_check_panics() {
 
 /// Runs one check and judges it.
 pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
+    let started = Instant::now();
     let seed = check_seed(&config.seed, &check.id);
     let missing: Vec<&str> =
         check.features.iter().filter(|f| config.capabilities.absent.contains(f)).map(|f| f.name()).collect();
@@ -315,7 +334,7 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
         }
         _ => outcome,
     };
-    CheckRun { check: check.clone(), outcome, seed }
+    CheckRun { check: check.clone(), outcome, seed, elapsed: started.elapsed() }
 }
 
 /// A script that ran to the end passes only if it drove the SUT role the
@@ -331,15 +350,55 @@ fn earned_pass(check: &Check) -> Outcome {
     }
 }
 
-/// Runs `checks` in order, telling `progress` after each one.
+/// A worker thread's stack: check scripts decode deeply nested inputs and
+/// shrink property runs, which the main thread's larger stack also allows.
+const WORKER_STACK: usize = 16 << 20;
+
+/// Runs `checks` on [`RunConfig::threads`] worker threads, telling
+/// `progress` as each one ends (in the order they end) and returning the
+/// results in the order of `checks`, whatever the number of threads.
 pub fn run(checks: &[Check], config: &RunConfig, progress: &mut dyn FnMut(usize, usize, &CheckRun)) -> Vec<CheckRun> {
-    let mut runs = Vec::with_capacity(checks.len());
-    for (i, check) in checks.iter().enumerate() {
-        let result = run_one(check, config);
-        progress(i + 1, checks.len(), &result);
-        runs.push(result);
+    let total = checks.len();
+    let threads = config.threads(total);
+    if threads == 1 {
+        let mut runs = Vec::with_capacity(total);
+        for (i, check) in checks.iter().enumerate() {
+            let result = run_one(check, config);
+            progress(i + 1, total, &result);
+            runs.push(result);
+        }
+        return runs;
     }
-    runs
+    let next = AtomicUsize::new(0);
+    let (sender, results) = std::sync::mpsc::channel::<(usize, CheckRun)>();
+    let mut slots: Vec<Option<CheckRun>> = vec![None; total];
+    std::thread::scope(|scope| {
+        for worker in 0..threads {
+            let (sender, next) = (sender.clone(), &next);
+            let spawned = std::thread::Builder::new()
+                .name(format!("check-worker-{worker}"))
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(check) = checks.get(index) else { break };
+                        if sender.send((index, run_one(check, config))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            if spawned.is_err() {
+                break; // fewer workers; the ones running (or the loop below) finish the work
+            }
+        }
+        drop(sender);
+        for (done, (index, result)) in results.iter().enumerate() {
+            progress(done + 1, total, &result);
+            slots[index] = Some(result);
+        }
+    });
+    // a check no worker took (no thread could be spawned) runs here
+    slots.into_iter().zip(checks).map(|(slot, check)| slot.unwrap_or_else(|| run_one(check, config))).collect()
 }
 
 /// How many checks ended each way.

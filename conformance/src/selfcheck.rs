@@ -49,6 +49,13 @@ pub(crate) fn checks() -> Vec<Check> {
             || finish(result(external::wycheproof::run(default_provider()))),
         ),
         Check::suite(
+            "wycheproof-ecdsa-p256-der",
+            "the suite's certificate-signature path (strict DER, then ES256) against Wycheproof's P-256 DER vectors",
+            CheckKind::Vector,
+            &["CRY-001", "PKI-001", "PKI-002", "KEY-002"],
+            || finish(result(external::wycheproof::run_der(default_provider()))),
+        ),
+        Check::suite(
             "rfc8949-appendix-a",
             "the suite's CBOR decoder against RFC 8949 Appendix A",
             CheckKind::Vector,

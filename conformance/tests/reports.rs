@@ -27,6 +27,7 @@ fn the_html_report_names_every_requirement_and_shows_failures() {
         runs: &runs,
         profile: &profile,
         partial: false,
+        timing: Default::default(),
     };
     let html = report::html::report(&summary, "abc123");
     assert!(html.contains("NOT CERTIFIED"), "the verdict comes first, and a failure forbids it");
@@ -120,8 +121,15 @@ fn a_waived_failure_keeps_its_requirement_from_pass_and_replays_keep_the_sut() {
     assert_eq!(verdicts["USE-006"], "waived", "a waived failure ranks above pass");
     let profile = SutProfile::default();
     let capabilities = Capabilities::default();
-    let summary =
-        RunSummary { sut, capabilities: &capabilities, seed: [5; 32], runs: &runs, profile: &profile, partial: true };
+    let summary = RunSummary {
+        sut,
+        capabilities: &capabilities,
+        seed: [5; 32],
+        runs: &runs,
+        profile: &profile,
+        partial: true,
+        timing: Default::default(),
+    };
     let certification = summary.certification();
     assert!(!certification.certified && certification.reasons.iter().any(|r| r.contains("partial")));
     let unwaived = RunConfig { sut: Sut::Mutant(Mutation::IgnoreCounter), ..RunConfig::default() };
@@ -133,6 +141,7 @@ fn a_waived_failure_keeps_its_requirement_from_pass_and_replays_keep_the_sut() {
         runs: &failed,
         profile: &profile,
         partial: true,
+        timing: Default::default(),
     });
     assert!(xml.contains("--sut &apos;shim:/opt/vendor/adapter --fast&apos;"), "{xml}");
     assert!(xml.contains("failed requirement: USE-006"), "{xml}");

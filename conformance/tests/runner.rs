@@ -108,6 +108,7 @@ fn a_failure_counts_as_a_catch_only_when_it_names_the_requirement() {
             actual: "y".into(),
         },
         seed: [0; 32],
+        elapsed: Default::default(),
     };
     let mutation = Mutation::AcceptReusedNonce;
     assert!(runner::catchers(&[failing(None)], mutation).is_empty(), "a set-up failure");
@@ -258,6 +259,7 @@ fn summary_of(runs: &[CheckRun], capabilities: &Capabilities) -> serde_json::Val
         runs,
         profile: &profile,
         partial: false,
+        timing: Default::default(),
     })
 }
 
@@ -295,6 +297,7 @@ fn the_junit_report_parses_with_one_testcase_per_check() {
         runs: &runs,
         profile: &profile,
         partial: false,
+        timing: Default::default(),
     });
     let document = roxmltree::Document::parse(&xml).unwrap();
     let cases: Vec<_> = document.descendants().filter(|n| n.has_tag_name("testcase")).collect();

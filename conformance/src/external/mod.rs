@@ -64,6 +64,9 @@ pub struct SetReport {
     pub refused: usize,
     /// Each vector whose verdict differed from the expectation, described.
     pub mismatches: Vec<String>,
+    /// Each vector's verdict, in file order: its id and the refusal's code
+    /// (`None`: accepted). Two providers must agree on every one.
+    pub verdicts: Vec<(String, Option<&'static str>)>,
 }
 
 impl SetReport {

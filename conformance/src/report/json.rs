@@ -31,6 +31,15 @@ fn counts(values: Tally) -> Value {
     })
 }
 
+/// A duration in milliseconds, to the microsecond.
+fn millis(duration: std::time::Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
+}
+
+/// The fields that say how a run was timed: two reports of one seed and
+/// selection, whatever the number of threads, differ in these alone.
+pub const TIMING_FIELDS: [&str; 2] = ["timing", "duration_ms"];
+
 /// The report as a JSON value.
 pub fn report(summary: &RunSummary<'_>) -> Value {
     let checks: Vec<Value> = summary
@@ -45,6 +54,7 @@ pub fn report(summary: &RunSummary<'_>) -> Value {
                 "requirements": run.check.requirements,
                 "features": run.check.features.iter().map(|f| f.name()).collect::<Vec<_>>(),
                 "seed": hex::encode(run.seed),
+                "duration_ms": millis(run.elapsed),
             });
             if let (Value::Object(entry), Value::Object(fields)) = (&mut entry, outcome_fields(&run.outcome)) {
                 entry.extend(fields);
@@ -64,6 +74,8 @@ pub fn report(summary: &RunSummary<'_>) -> Value {
         "suite": "jpki-conformance",
         "suite_version": SUITE_VERSION,
         "spec_version": SPEC_VERSION,
+        "crypto_provider": jpki_reference::crypto::default_provider().name(),
+        "timing": { "threads": summary.timing.threads.max(1), "wall_ms": millis(summary.timing.wall) },
         "verdict": {
             "certified": certification.certified,
             "headline": certification.headline(),

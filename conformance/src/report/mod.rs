@@ -30,6 +30,18 @@ pub struct RunSummary<'a> {
     pub profile: &'a SutProfile,
     /// Whether the selection left checks out (`--only`, `--skip`, `--role`, `--replay`).
     pub partial: bool,
+    /// How the run was timed (a report's only run-to-run difference).
+    pub timing: Timing,
+}
+
+/// How a run was timed. Nothing a run decides depends on it; reports of one
+/// seed differ only here and in each check's duration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timing {
+    /// The worker threads the checks ran on.
+    pub threads: usize,
+    /// The run's wall time.
+    pub wall: std::time::Duration,
 }
 
 impl RunSummary<'_> {

@@ -5,13 +5,18 @@
 
 mod entropy;
 mod p256_provider;
+#[cfg(feature = "ring")]
+mod ring_provider;
 mod symbolic;
 
 pub use entropy::{Entropy, SeededEntropy};
 pub use p256_provider::P256Provider;
+#[cfg(feature = "ring")]
+pub use ring_provider::{RingProvider, Signing};
 pub use symbolic::SymbolicProvider;
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use crate::error::{Code, Error, Result};
 
@@ -141,7 +146,34 @@ pub fn generate_key(provider: &dyn CryptoProvider, entropy: &mut dyn Entropy) ->
     Err(Error::new(Code::InvalidKey, "entropy source produced no valid scalar in 64 tries"))
 }
 
-/// The default provider.
+static DEFAULT: OnceLock<&'static dyn CryptoProvider> = OnceLock::new();
+
+/// The process's default provider: the one installed by
+/// [`install_default_provider`], else [`P256Provider`]. Worlds built without
+/// an explicit provider use it (the pattern of rustls's process default).
 pub fn default_provider() -> &'static dyn CryptoProvider {
-    &P256Provider
+    *DEFAULT.get_or_init(|| &P256Provider)
+}
+
+/// Makes `provider` the process's default, once, before any use. Refused
+/// (returning the default already in place) once a default was installed or
+/// read: a run never changes provider half-way.
+pub fn install_default_provider(
+    provider: &'static dyn CryptoProvider,
+) -> std::result::Result<(), &'static dyn CryptoProvider> {
+    DEFAULT.set(provider).map_err(|_| default_provider())
+}
+
+/// The providers compiled into this build, by name: `p256` always, `ring`
+/// with the `ring` feature. Every one signs deterministically.
+pub fn providers() -> Vec<&'static dyn CryptoProvider> {
+    let mut all: Vec<&'static dyn CryptoProvider> = vec![&P256Provider];
+    #[cfg(feature = "ring")]
+    all.push(&RingProvider::DETERMINISTIC);
+    all
+}
+
+/// The compiled-in provider called `name` (see [`providers`]).
+pub fn provider_named(name: &str) -> Option<&'static dyn CryptoProvider> {
+    providers().into_iter().find(|p| p.name() == name)
 }

@@ -1,7 +1,8 @@
 //! The default provider, on the RustCrypto `p256` crate.
 
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::{FieldBytes, NistP256, NonZeroScalar};
 use sha2::{Digest, Sha256};
 
 use super::{CryptoProvider, PublicKey, SecretKey};
@@ -10,6 +11,15 @@ use crate::error::{Code, Error, Result};
 /// ES256 and SHA-256 from RustCrypto's `p256` and `sha2`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct P256Provider;
+
+/// The scalar of `bytes`, if in `[1, n-1]` (no point arithmetic).
+fn scalar(bytes: &[u8; 32]) -> Option<NonZeroScalar> {
+    NonZeroScalar::from_repr(FieldBytes::from(*bytes)).into_option()
+}
+
+fn secret_scalar(secret: &SecretKey) -> Result<NonZeroScalar> {
+    scalar(&secret.0).ok_or_else(|| Error::new(Code::InvalidKey, "secret scalar out of range"))
+}
 
 fn verifying_key(key: &PublicKey) -> Result<VerifyingKey> {
     VerifyingKey::from_sec1_bytes(&key.to_sec1_uncompressed())
@@ -32,13 +42,12 @@ impl CryptoProvider for P256Provider {
     }
 
     fn secret_key_from_bytes(&self, bytes: [u8; 32]) -> Option<SecretKey> {
-        SigningKey::from_slice(&bytes).ok().map(|_| SecretKey(bytes))
+        scalar(&bytes).map(|_| SecretKey(bytes))
     }
 
     fn public_key(&self, secret: &SecretKey) -> Result<PublicKey> {
-        let signing = SigningKey::from_slice(&secret.0)
-            .map_err(|_| Error::new(Code::InvalidKey, "secret scalar out of range"))?;
-        let point = signing.verifying_key().to_sec1_point(false);
+        let point =
+            VerifyingKey::from(p256::PublicKey::from_secret_scalar(&secret_scalar(secret)?)).to_sec1_point(false);
         let (Some(x), Some(y)) = (point.x(), point.y()) else {
             return Err(Error::new(Code::InvalidKey, "public key is the identity"));
         };
@@ -50,10 +59,11 @@ impl CryptoProvider for P256Provider {
     }
 
     fn sign_es256(&self, secret: &SecretKey, message: &[u8]) -> Result<[u8; 64]> {
-        let signing = SigningKey::from_slice(&secret.0)
-            .map_err(|_| Error::new(Code::InvalidKey, "secret scalar out of range"))?;
-        let signature: Signature =
-            signing.try_sign(message).map_err(|_| Error::new(Code::BadSignature, "signing failed"))?;
+        // RFC 6979 over SHA-256(message): what `SigningKey::sign` does, without
+        // first deriving the public key it would never use here.
+        let digest = Sha256::digest(message);
+        let (signature, _) =
+            ecdsa::hazmat::sign_prehashed_rfc6979::<NistP256, Sha256>(&secret_scalar(secret)?, &digest, &[]);
         let mut out = [0u8; 64];
         out.copy_from_slice(&signature.to_bytes());
         Ok(out)

@@ -1,7 +1,7 @@
 //! The v0 certificate profile: OIDs, building certificates, parsing them,
 //! validating chains, and the seed-built test PKI (spec/certificates.md).
 
-mod ecdsa_der;
+pub mod ecdsa_der;
 
 pub mod build;
 pub mod fixtures;
