@@ -1,7 +1,7 @@
 //! The bodies of the fuzz targets in `fuzz/`: one function per target, so
 //! cargo-fuzz runs them under libFuzzer and `cargo test` replays the
 //! committed corpora and regressions through exactly the same code on
-//! stable (`tests/fuzz_regressions.rs`). Each function panics only when a
+//! stable (`tests/suite/fuzz_regressions.rs`). Each function panics only when a
 //! rule is broken: a decoder panicking or running unbounded (ENC-016), an
 //! accepted input that does not re-encode to itself (ENC-014), a refusal
 //! that moved a role's state (ISS-008, USE-013), an invariant violated

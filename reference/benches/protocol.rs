@@ -1,116 +1,114 @@
-//! Protocol operations against the raw ECDSA they need (BENCHMARKS.md).
-//! Run: `cargo bench -p jpki-reference`. Fixtures derive from a seed; the
-//! figures are ratios taken in one run on one machine.
+//! Every role's protocol operations against the ECDSA they make, on each
+//! provider (BENCHMARKS.md). Run: `cargo bench -p jpki-reference --features ring`.
+//!
+//! Each operation runs on a role alone (made by `ReferenceSetup` and loaded
+//! with a world's observation), not through `World`, whose per-step
+//! observation and invariant check are the harness's cost, not the role's.
+//! Before timing anything, the binary prints how many signatures,
+//! verifications and key derivations each operation makes (a counting
+//! provider), so that each median can be set beside the cryptography it
+//! needs, measured in the same run. Fixtures derive from seeds.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a benchmark binary
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark binary
 
-use std::cell::RefCell;
+#[path = "support/mod.rs"]
+mod support;
 
-use jpki_reference::codec::decode_v0;
-use jpki_reference::crypto::{CryptoProvider, P256Provider, SeededEntropy, SymbolicProvider, generate_key};
-use jpki_reference::device::UserVerification;
-use jpki_reference::msgs::Kind;
-use jpki_reference::pki::HolderAttributes;
-use jpki_reference::time::CivilDate;
-use jpki_reference::world::{GOV_RP, IssueParams, World};
+use support::{Op, Provider};
 
 fn main() {
+    support::print_counts();
     divan::main();
 }
 
-fn holder() -> HolderAttributes {
-    HolderAttributes {
-        name: "佐藤 一郎".into(),
-        address: "大阪府大阪市北区1-1".into(),
-        date_of_birth: CivilDate::new(1980, 4, 1).unwrap(),
-        sex: jpki_reference::pki::Sex::Male,
-    }
+const PROVIDERS: &[Provider] = Provider::ALL;
+
+#[divan::bench(args = PROVIDERS)]
+fn raw_es256_sign(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::RawSign, *provider);
 }
 
-fn issued_world() -> World {
-    issued(World::new([0x42; 32]).unwrap())
+#[divan::bench(args = PROVIDERS)]
+fn raw_es256_verify(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::RawVerify, *provider);
 }
 
-/// `world` with holder `h`'s both kinds issued to device `d`.
-fn issued(mut world: World) -> World {
-    world.add_holder("h", holder()).unwrap();
-    world.add_device("d");
-    world.issue("h", "d", &IssueParams::both(1)).unwrap();
-    world
+#[divan::bench(args = PROVIDERS)]
+fn raw_key_derivation(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::RawKey, *provider);
 }
 
-const MESSAGE: &[u8] = b"a Sig_structure of about this size, as COSE_Sign1 signs for an assertion payload ....";
-
-#[divan::bench]
-fn raw_es256_sign(bencher: divan::Bencher) {
-    let key = generate_key(&P256Provider, &mut SeededEntropy::new(&[1; 32], "bench")).unwrap();
-    bencher.bench(|| P256Provider.sign_es256(&key.secret, divan::black_box(MESSAGE)).unwrap());
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn issuer_issues(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::IssuerIssues, *provider);
 }
 
-#[divan::bench]
-fn raw_es256_verify(bencher: divan::Bencher) {
-    let key = generate_key(&P256Provider, &mut SeededEntropy::new(&[1; 32], "bench")).unwrap();
-    let signature = P256Provider.sign_es256(&key.secret, MESSAGE).unwrap();
-    bencher.bench(|| P256Provider.verify_es256(&key.public, divan::black_box(MESSAGE), &signature).unwrap());
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn wallet_requests_issuance(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::WalletRequestsIssuance, *provider);
 }
 
-/// The strict decoder on a whole assertion (COSE_Sign1 with its certificate).
-#[divan::bench]
-fn strict_decode_assertion(bencher: divan::Bencher) {
-    let mut world = issued_world();
-    let request = world.use_request(GOV_RP, Kind::Auth, "log in", None).unwrap();
-    let assertion = world.assertion("d", &request, UserVerification::BIOMETRIC).unwrap();
-    bencher.bench(|| decode_v0(divan::black_box(&assertion)).unwrap());
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn wallet_installs(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::WalletInstalls, *provider);
 }
 
-/// The wallet answering a UseRequest: decode, counter, one ES256 signature.
-#[divan::bench]
-fn wallet_assertion(bencher: divan::Bencher) {
-    let world = RefCell::new(issued_world());
-    bencher
-        .with_inputs(|| world.borrow_mut().use_request(GOV_RP, Kind::Auth, "log in", None).unwrap())
-        .bench_local_values(|request| {
-            world.borrow_mut().assertion("d", &request, UserVerification::BIOMETRIC).unwrap()
-        });
+#[divan::bench(args = PROVIDERS)]
+fn wallet_asserts_auth(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::WalletAssertsAuth, *provider);
 }
 
-/// A verifier accepting an assertion: chain, signature, transcript, nonce,
-/// counter, and one round trip to Status (which signs its answer).
-#[divan::bench]
-fn verifier_accepts_use(bencher: divan::Bencher) {
-    bench_verify(bencher, issued_world());
+#[divan::bench(args = PROVIDERS)]
+fn wallet_asserts_sign(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::WalletAssertsSign, *provider);
 }
 
-/// Measures `verify` on fresh assertions from `world` (made outside the timing).
-fn bench_verify(bencher: divan::Bencher, world: World) {
-    let world = RefCell::new(world);
-    bencher
-        .with_inputs(|| {
-            let mut w = world.borrow_mut();
-            let request = w.use_request(GOV_RP, Kind::Auth, "log in", None).unwrap();
-            w.assertion("d", &request, UserVerification::BIOMETRIC).unwrap()
-        })
-        .bench_local_values(|assertion| world.borrow_mut().verify(GOV_RP, &assertion).unwrap());
+#[divan::bench(args = PROVIDERS)]
+fn verifier_accepts_auth_warm(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::VerifierAuthWarm, *provider);
 }
 
-/// A whole issuance: challenge, attested keys, card signatures, the
-/// Issuer's checks and two certificates, Status fed, the wallet installs.
-#[divan::bench(sample_count = 20)]
-fn issuance_end_to_end(bencher: divan::Bencher) {
-    bencher
-        .with_inputs(|| {
-            let mut world = World::new([0x42; 32]).unwrap();
-            world.add_holder("h", holder()).unwrap();
-            world.add_device("d");
-            world
-        })
-        .bench_local_values(|mut world| world.issue("h", "d", &IssueParams::both(1)).unwrap());
+#[divan::bench(args = PROVIDERS)]
+fn verifier_accepts_sign_warm(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::VerifierSignWarm, *provider);
 }
 
-/// The same use on the symbolic provider (the model checker's): how much of
-/// a use is ECDSA.
-#[divan::bench]
-fn verifier_accepts_use_symbolic(bencher: divan::Bencher) {
-    static SYMBOLIC: SymbolicProvider = SymbolicProvider;
-    bench_verify(bencher, issued(World::with_provider([0x42; 32], None, &SYMBOLIC).unwrap()));
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn verifier_accepts_auth_cold(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::VerifierAuthCold, *provider);
+}
+
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn verifier_accepts_sign_cold(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::VerifierSignCold, *provider);
+}
+
+#[divan::bench(args = PROVIDERS)]
+fn status_answers(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::StatusAnswers, *provider);
+}
+
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn issuer_migrates(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::IssuerMigrates, *provider);
+}
+
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn issuer_revokes_for_device(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::IssuerRevokes, *provider);
+}
+
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn issuer_takes_report_lost(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::IssuerReportLost, *provider);
+}
+
+#[divan::bench(args = PROVIDERS, sample_count = 30)]
+fn wallet_applies_wipe(bencher: divan::Bencher, provider: &Provider) {
+    support::bench(bencher, Op::WalletWipes, *provider);
+}
+
+#[divan::bench(args = support::DECODERS)]
+fn strict_decode(bencher: divan::Bencher, message: &&str) {
+    support::bench_decoder(bencher, message);
 }

@@ -149,10 +149,19 @@ pub fn generate_key(provider: &dyn CryptoProvider, entropy: &mut dyn Entropy) ->
 static DEFAULT: OnceLock<&'static dyn CryptoProvider> = OnceLock::new();
 
 /// The process's default provider: the one installed by
-/// [`install_default_provider`], else [`P256Provider`]. Worlds built without
-/// an explicit provider use it (the pattern of rustls's process default).
+/// [`install_default_provider`], else the fastest compiled in (the `ring`
+/// feature's [`RingProvider::DETERMINISTIC`], else [`P256Provider`]; both
+/// sign the same bytes). Worlds built without an explicit provider use it
+/// (the pattern of rustls's process default).
 pub fn default_provider() -> &'static dyn CryptoProvider {
-    *DEFAULT.get_or_init(|| &P256Provider)
+    *DEFAULT.get_or_init(fastest)
+}
+
+fn fastest() -> &'static dyn CryptoProvider {
+    #[cfg(feature = "ring")]
+    return &RingProvider::DETERMINISTIC;
+    #[cfg(not(feature = "ring"))]
+    return &P256Provider;
 }
 
 /// Makes `provider` the process's default, once, before any use. Refused
@@ -164,8 +173,8 @@ pub fn install_default_provider(
     DEFAULT.set(provider).map_err(|_| default_provider())
 }
 
-/// The providers compiled into this build, by name: `p256` always, `ring`
-/// with the `ring` feature. Every one signs deterministically.
+/// The providers compiled into this build, slowest first: `p256` always,
+/// `ring` with the `ring` feature. Every one signs deterministically.
 pub fn providers() -> Vec<&'static dyn CryptoProvider> {
     let mut all: Vec<&'static dyn CryptoProvider> = vec![&P256Provider];
     #[cfg(feature = "ring")]

@@ -147,7 +147,7 @@ fn every_mutant_is_still_caught_through_the_shim() {
         let sut = Sut::Shim { command: SHIM.into(), mutation: Some(mutation) };
         let config = RunConfig { sut, ..RunConfig::default() };
         // Only the checks naming the broken requirement can count as catching it. The property
-        // check is left out here: it shrinks through the shim (slow), and `tests/property.rs`
+        // check is left out here: it shrinks through the shim (slow), and `tests/suite/property.rs`
         // already shows it catches every mutant its operations reach; the shim path is proven by the
         // other checks.
         let selection = Selection {

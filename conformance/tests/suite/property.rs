@@ -24,7 +24,7 @@ fn the_reference_matches_its_model() {
 }
 
 /// Mutants no operation sequence of the model reaches, and why. The suite
-/// catches them with other checks (the mutant tests in tests/runner.rs);
+/// catches them with other checks (the mutant tests in tests/suite/runner.rs);
 /// the property run and the committed traces make no claim about them.
 const BEYOND_THE_OPERATIONS: [(Mutation, &str); 3] = [
     (

@@ -51,7 +51,7 @@ fn check_ids_are_unique_and_namespaced() {
 /// For each mutant: the checks whose failure names its requirement (the
 /// catchers), and the outcome of every other check once they are removed.
 fn catch_then_remove(mutation: Mutation) -> (Vec<String>, Vec<CheckRun>) {
-    // the property check runs in tests/property.rs (it shrinks, slowly); here every other check
+    // the property check runs in tests/suite/property.rs (it shrinks, slowly); here every other check
     let all: Vec<checks::Check> =
         Selection { skip: vec!["property::*".into()], ..Selection::default() }.apply(checks::all());
     let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
@@ -248,42 +248,6 @@ fn selection_by_id_glob_requirement_and_role() {
     assert!(skipped.iter().all(|c| !c.id.starts_with("registry::")));
     let role = Selection { role: Some(checks::Role::Status), ..Selection::default() }.apply(all);
     assert!(role.iter().all(|c| c.role() == Some(checks::Role::Status)));
-}
-
-fn summary_of(runs: &[CheckRun], capabilities: &Capabilities) -> serde_json::Value {
-    let profile = SutProfile::default();
-    report::json::report(&RunSummary {
-        sut: Sut::Reference,
-        capabilities,
-        seed: [7; 32],
-        runs,
-        profile: &profile,
-        partial: false,
-        timing: Default::default(),
-    })
-}
-
-#[test]
-fn the_json_report_validates_against_its_schema() {
-    let capabilities = Capabilities::parse(r#"{"absent_features": ["remote-wipe"]}"#).unwrap();
-    let waivers = Waivers::parse("registry::cert_unknown: testing waivers\n").unwrap();
-    let mut runs = run_all(&RunConfig { capabilities: capabilities.clone(), waivers, ..RunConfig::default() });
-    let config = RunConfig { sut: Sut::Mutant(Mutation::AcceptOtherRp), ..RunConfig::default() };
-    let replay = Selection { replay: Some("registry::rp_mismatch".into()), ..Selection::default() };
-    runs.extend(runner::run(&replay.apply(checks::all()), &config, &mut |_, _, _| {}));
-    let report = summary_of(&runs, &capabilities);
-    let schema: serde_json::Value = serde_json::from_str(include_str!("../report.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path)).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    let outcomes: BTreeSet<&str> =
-        report["checks"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
-    assert!(outcomes.is_superset(&["pass", "fail", "skipped", "waived"].into_iter().collect()));
-    assert_eq!(report["requirements"]["USE-001"], "fail");
-    // the schema is not a rubber stamp: an edited report fails it
-    let mut broken = report.clone();
-    broken["checks"][0]["outcome"] = "maybe".into();
-    assert!(!validator.is_valid(&broken));
 }
 
 #[test]

@@ -58,7 +58,12 @@ fn cited_ids() -> BTreeMap<String, Vec<String>> {
     let id =
         Regex::new(r"\b(ENC|COSE|CRY|KEY|PKI|ISS|USE|STA|PIN|NON|MIG|REV|SUS|NTF|WIP|INV|DEV)-[0-9]{3}\b").unwrap();
     let mut cited: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let dirs = [root().join("reference/tests"), root().join("conformance/tests"), root().join("conformance/src")];
+    let dirs = [
+        root().join("reference/tests"),
+        root().join("conformance/tests"),
+        root().join("conformance/src"),
+        root().join("conformance/schema-checks/tests"),
+    ];
     for dir in dirs {
         for path in files_with_extension(&dir, "rs") {
             if path.ends_with("spec_ids.rs") {

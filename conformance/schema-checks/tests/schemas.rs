@@ -1,6 +1,6 @@
-//! Fixed vectors: regeneration is byte-identical, every file follows the
-//! schema, the reference passes every vector, and the vector checks alone
-//! catch the verifier mutants.
+//! The suite's files against their schemas (run by `.ci/run`; see the
+//! crate's documentation): vector files and a report against their JSON
+//! Schemas, every valid vector against the spec's CDDL.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
@@ -9,25 +9,17 @@ use std::collections::BTreeSet;
 use jpki_conformance::checks::context::Sut;
 use jpki_conformance::checks::{self, VECTOR_FILES};
 use jpki_conformance::external::project_vectors_dir;
-use jpki_conformance::runner::{self, Outcome, RunConfig, Selection};
-use jpki_conformance::vectors::{VectorFile, generate};
-use jpki_reference::Code;
+use jpki_conformance::report::{self, RunSummary};
+use jpki_conformance::runner::{self, Capabilities, CheckRun, RunConfig, Selection, SutProfile, Waivers};
+use jpki_conformance::vectors::VectorFile;
 use jpki_reference::mutants::Mutation;
 
 fn committed(name: &str) -> String {
     std::fs::read_to_string(project_vectors_dir().join(name)).unwrap()
 }
 
-#[test]
-fn regeneration_is_byte_identical() {
-    let generated = generate::generate();
-    assert_eq!(generated.keys().map(String::as_str).collect::<Vec<_>>(), VECTOR_FILES);
-    for (name, text) in generated {
-        assert!(
-            committed(&name) == text,
-            "{name} drifted from its generator: run `cargo run -p jpki-conformance -- vectors`"
-        );
-    }
+fn run_all(config: &RunConfig) -> Vec<CheckRun> {
+    runner::run(&checks::all(), config, &mut |_, _, _| {})
 }
 
 #[test]
@@ -49,67 +41,40 @@ fn every_vector_file_follows_the_schema() {
     assert!(!validator.is_valid(&broken), "the schema is not a rubber stamp");
 }
 
-fn vector_runs(sut: Sut) -> Vec<runner::CheckRun> {
-    let only = VECTOR_FILES.map(|f| format!("vectors::{}", f.trim_end_matches(".json").replace('_', "-"))).to_vec();
-    let selection = Selection { only, ..Selection::default() };
-    runner::run(&selection.apply(checks::all()), &RunConfig { sut, ..RunConfig::default() }, &mut |_, _, _| {})
+fn summary_of(runs: &[CheckRun], capabilities: &Capabilities) -> serde_json::Value {
+    let profile = SutProfile::default();
+    report::json::report(&RunSummary {
+        sut: Sut::Reference,
+        capabilities,
+        seed: [7; 32],
+        runs,
+        profile: &profile,
+        partial: false,
+        timing: Default::default(),
+    })
 }
 
 #[test]
-fn the_reference_passes_every_vector() {
-    let runs = vector_runs(Sut::Reference);
-    assert!(!runs.is_empty());
-    for run in runs {
-        assert_eq!(run.outcome, Outcome::Pass, "{}", run.check.id);
-    }
-}
-
-#[test]
-fn the_vector_checks_alone_catch_the_verifier_mutants() {
-    for mutation in [
-        Mutation::AcceptNonDeterministicCbor,
-        Mutation::AcceptReusedNonce,
-        Mutation::IgnoreCounter,
-        Mutation::AcceptPasscodeForSign,
-        Mutation::UndeterminedAsGood,
-        Mutation::AcceptOtherRp,
-    ] {
-        let runs = vector_runs(Sut::Mutant(mutation));
-        assert!(
-            runs.iter().any(|r| matches!(r.outcome, Outcome::Fail { .. })),
-            "{} survived the vectors",
-            mutation.name()
-        );
-    }
-}
-
-/// Codes no vector file exercises, and why; checks cover them. The test
-/// fails if one of them gains a vector (shrink the list) or another code
-/// loses its vector.
-/// - `pin_locked`: the card locks after several wrong entries across
-///   requests, and a vector is judged alone against its fixture;
-/// - `too_many_open_nonces`: a bound on the receiver's own state, reached by
-///   making `MAX_OPEN_NONCES` nonces, not by a message it judges;
-/// - `time_out_of_range`: the receiver's own clock at the end of the range,
-///   where the fixtures' certificates cannot be made.
-const PENDING: [Code; 3] = [Code::PinLocked, Code::TooManyOpenNonces, Code::TimeOutOfRange];
-
-#[test]
-fn every_registry_code_has_a_vector_or_is_pending() {
-    let mut covered = BTreeSet::new();
-    for name in VECTOR_FILES {
-        let file: VectorFile = serde_json::from_str(&committed(name)).unwrap();
-        for test in file.test_groups.iter().flat_map(|g| g.tests.iter()) {
-            if let Some(code) = &test.code {
-                covered.insert(Code::from_wire(code).unwrap_or_else(|| panic!("{name}: unknown code {code}")));
-            }
-        }
-    }
-    let missing: Vec<&str> =
-        Code::ALL.iter().filter(|c| !covered.contains(c) && !PENDING.contains(c)).map(|c| c.as_str()).collect();
-    assert!(missing.is_empty(), "registry codes without a vector: {missing:?}");
-    let stale: Vec<&str> = PENDING.iter().filter(|c| covered.contains(c)).map(|c| c.as_str()).collect();
-    assert!(stale.is_empty(), "now covered, remove from PENDING: {stale:?}");
+fn the_json_report_validates_against_its_schema() {
+    let capabilities = Capabilities::parse(r#"{"absent_features": ["remote-wipe"]}"#).unwrap();
+    let waivers = Waivers::parse("registry::cert_unknown: testing waivers\n").unwrap();
+    let mut runs = run_all(&RunConfig { capabilities: capabilities.clone(), waivers, ..RunConfig::default() });
+    let config = RunConfig { sut: Sut::Mutant(Mutation::AcceptOtherRp), ..RunConfig::default() };
+    let replay = Selection { replay: Some("registry::rp_mismatch".into()), ..Selection::default() };
+    runs.extend(runner::run(&replay.apply(checks::all()), &config, &mut |_, _, _| {}));
+    let report = summary_of(&runs, &capabilities);
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../../report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let outcomes: BTreeSet<&str> =
+        report["checks"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
+    assert!(outcomes.is_superset(&["pass", "fail", "skipped", "waived"].into_iter().collect()));
+    assert_eq!(report["requirements"]["USE-001"], "fail");
+    // the schema is not a rubber stamp: an edited report fails it
+    let mut broken = report.clone();
+    broken["checks"][0]["outcome"] = "maybe".into();
+    assert!(!validator.is_valid(&broken));
 }
 
 fn spec_cddl() -> String {

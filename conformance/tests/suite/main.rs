@@ -1,0 +1,14 @@
+//! The conformance crate's integration tests, one binary (one build, one link,
+//! and every test on one thread pool); each module is one subject.
+
+mod cli;
+mod external_vectors;
+mod fuzz_regressions;
+mod model_check;
+mod property;
+mod providers;
+mod reports;
+mod robustness;
+mod runner;
+mod shim;
+mod vectors;
