@@ -52,7 +52,9 @@ fn main() -> ExitCode {
             let op = Op::named(op).expect("an operation name");
             let provider = Provider::named(provider).expect("a provider name");
             let mut case = Case::new(op, provider.counted());
-            for _ in 0..CALLS {
+            // more calls for a profiler (`perf record … OP PROVIDER measure`)
+            let calls = std::env::var("JPKI_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(CALLS);
+            for _ in 0..calls {
                 let input = case.input();
                 measured(&mut case, input);
             }
