@@ -277,6 +277,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     };
     print_summary(&summary);
     print_timing(&runs, timing);
+    print_transitions(&runs, &config.sut);
     write_reports(&args.out, &summary, args.sign_with.as_deref())?;
     let certification = jpki_conformance::verdict::Certification::of(
         &runs,
@@ -370,6 +371,22 @@ fn print_timing(runs: &[CheckRun], timing: report::Timing) {
         slowest.iter().take(5).map(|r| format!("{} {:.2} s", r.check.id, r.elapsed.as_secs_f64())).collect();
     println!("slowest: {}", named.join(", "));
     println!("wall: {:.2} s on {} thread(s)", timing.wall.as_secs_f64(), timing.threads);
+}
+
+/// How often the property run fired each observable transition of the
+/// state machines (spec/state-machines.md), and which it never reached.
+fn print_transitions(runs: &[CheckRun], sut: &Sut) {
+    use jpki_conformance::checks::transitions;
+    let Some(run) = runs.iter().find(|r| r.check.id == "property::lifecycle-model") else { return };
+    let Some(tally) = transitions::fired_in(&sut.name(), &run.seed) else { return };
+    println!("\ntransitions fired by the property run ({} cases):", jpki_conformance::checks::property::cases());
+    for name in transitions::ALL {
+        println!("{:>7}  {name}", tally.get(name).copied().unwrap_or(0));
+    }
+    let never = transitions::never_fired(&tally);
+    if !never.is_empty() {
+        println!("never fired: {}", never.join("; "));
+    }
 }
 
 fn write_reports(out: &Path, summary: &RunSummary<'_>, sign_with: Option<&Path>) -> Result<(), String> {

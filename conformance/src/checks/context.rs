@@ -293,6 +293,11 @@ pub fn skip(reason: String) -> ! {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unimplemented(pub String);
 
+/// The running check's SUT.
+pub fn sut() -> Sut {
+    CURRENT.with(|c| c.borrow().sut.clone())
+}
+
 /// The running check's seed.
 pub fn seed() -> [u8; 32] {
     CURRENT.with(|c| c.borrow().seed)

@@ -54,7 +54,7 @@ fn op_requirement(op: &Op) -> Option<&'static str> {
         Op::RevokeFromDevice { .. } => "REV-001",
         Op::Card { sign_only: true, .. } => "REV-008",
         Op::Card { .. } => "REV-009",
-        Op::Online { .. } => "REV-005",
+        Op::Online { .. } | Op::FetchWipes => "REV-005",
         Op::MigrateKinds { .. } => "MIG-003",
         Op::ReplayFeed { .. } => "STA-008",
         Op::ForgedFeed { .. } => "STA-006",
@@ -122,6 +122,47 @@ fn same_but_notification_keys(model: &WorldObservation, sut: &WorldObservation) 
     keyless(model) == keyless(sut)
 }
 
+/// The parts of two world observations that differ, named as in
+/// spec/observation.cddl (`issuer.certs`, `verifiers[gov.example.jp].nonces`, ...).
+pub fn differing_parts(model: &WorldObservation, sut: &WorldObservation) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut compare = |name: String, differs: bool| {
+        if differs {
+            parts.push(name);
+        }
+    };
+    let (mi, si) = (&model.issuer, &sut.issuer);
+    compare("issuer.sessions".into(), mi.sessions != si.sessions);
+    compare("issuer.cards".into(), mi.cards != si.cards);
+    compare("issuer.certs".into(), mi.certs != si.certs);
+    compare("issuer.idempotency".into(), mi.idempotency != si.idempotency);
+    compare("issuer.outbox".into(), mi.outbox != si.outbox);
+    compare("issuer.wipes".into(), mi.wipes != si.wipes);
+    compare("issuer.feed_sequence".into(), mi.feed_sequence != si.feed_sequence);
+    let (ms, ss) = (&model.status, &sut.status);
+    compare("status.entries".into(), ms.entries != ss.entries);
+    compare("status.usage_log".into(), ms.usage_log != ss.usage_log);
+    compare("status.outbox".into(), ms.outbox != ss.outbox);
+    compare("status.sequences".into(), ms.sequences != ss.sequences);
+    let rps: std::collections::BTreeSet<&String> = model.verifiers.keys().chain(sut.verifiers.keys()).collect();
+    for rp in rps {
+        let (m, s) = (model.verifiers.get(rp), sut.verifiers.get(rp));
+        compare(format!("verifiers[{rp}].nonces"), m.map(|v| &v.nonces) != s.map(|v| &v.nonces));
+        compare(format!("verifiers[{rp}].counters"), m.map(|v| &v.counters) != s.map(|v| &v.counters));
+    }
+    let holders: std::collections::BTreeSet<&String> = model.cards.keys().chain(sut.cards.keys()).collect();
+    for holder in holders {
+        compare(format!("cards[{holder}]"), model.cards.get(holder) != sut.cards.get(holder));
+    }
+    let devices: std::collections::BTreeSet<&String> = model.devices.keys().chain(sut.devices.keys()).collect();
+    for device in devices {
+        let (m, s) = (model.devices.get(device), sut.devices.get(device));
+        compare(format!("devices[{device}].installed"), m.map(|d| &d.installed) != s.map(|d| &d.installed));
+        compare(format!("devices[{device}].pending"), m.map(|d| &d.pending) != s.map(|d| &d.pending));
+    }
+    parts
+}
+
 /// Compares one step: answers, then states, then the SUT world's invariants.
 pub fn compare_step(step: usize, op: &Op, model: (&World, &str), sut: (&World, &str)) -> Result<(), Divergence> {
     let (model_world, expected) = model;
@@ -143,9 +184,16 @@ pub fn compare_step(step: usize, op: &Op, model: (&World, &str), sut: (&World, &
         });
     }
     if model_state != sut_state {
+        let parts = differing_parts(&model_state, &sut_state).join(", ");
+        // equal answers: say whether they were refusals, which then changed a state they must not
+        let answered = if expected.starts_with("ok") {
+            format!("both answered {expected}")
+        } else {
+            format!("both refused with {expected}, yet the states differ")
+        };
         return Err(Divergence {
             requirement: state_requirement(op, &model_state, &sut_state),
-            detail: format!("step {step} {op:?}: the SUT's state differs from the model's"),
+            detail: format!("step {step} {op:?}: {answered}; SUT and model differ in {parts}"),
         });
     }
     if let Some(v) = sut_world.violations().first() {

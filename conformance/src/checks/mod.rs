@@ -19,6 +19,7 @@ pub mod robustness;
 pub mod state_machine;
 pub(crate) mod surgery;
 pub mod trace;
+pub mod transitions;
 mod truthful;
 
 use jpki_reference::Code;

@@ -98,6 +98,10 @@ pub enum Op {
     /// Path A whose answer is lost after the Issuer committed: the new
     /// device sends the same intent again and installs the answer.
     LostAnswer { old: usize, new: usize, key: u8 },
+    /// Every online device fetches its wipe commands and answers each.
+    FetchWipes,
+    /// Time passes every card's and certificate's notAfter (five years).
+    Expire,
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
@@ -122,7 +126,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => d.clone().prop_map(|device| Op::Unreachable { device }),
         1 => (0u16..700).prop_map(|secs| Op::Advance { secs }),
         2 => (h.clone(), 0u8..3, 0u8..4).prop_map(|(holder, action, key)| Op::Hold { holder, action, key }),
-        1 => (h.clone(), 0u8..4).prop_map(|(holder, key)| Op::HoldAndLift { holder, key }),
+        2 => (h.clone(), 0u8..4).prop_map(|(holder, key)| Op::HoldAndLift { holder, key }),
         1 => (d.clone(), d.clone(), 0u8..4).prop_map(|(old, new, key)| Op::MigrateOld { old, new, key }),
         1 => (h.clone(), d.clone(), d.clone()).prop_map(|(holder, old, new)| Op::MigrateCard { holder, old, new }),
         1 => (d.clone(), any::<bool>(), 0u8..4).prop_map(|(device, released, key)| Op::RevokeFromDevice { device, released, key }),
@@ -139,6 +143,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (0..HOLDERS.len()).prop_map(|holder| Op::Reregister { holder }),
         2 => (0u8..16, 0usize..2).prop_map(|(nth, rp)| Op::ReplaySeen { nth, rp }),
         1 => (d.clone(), d, 0u8..4).prop_map(|(old, new, key)| Op::LostAnswer { old, new, key }),
+        1 => Just(Op::FetchWipes),
+        1 => Just(Op::Expire),
     ]
 }
 
@@ -323,6 +329,20 @@ pub fn apply(w: &mut World, op: &Op) -> String {
             w.set_online(DEVICES[device], online);
             code(w.sync_device(DEVICES[device]))
         }
+        Op::FetchWipes => {
+            let answers: Vec<String> = DEVICES
+                .iter()
+                .map(|device| match w.sync_device(device) {
+                    Ok(commands) => format!("{commands}"),
+                    Err(e) => e.code().as_str().into(),
+                })
+                .collect();
+            format!("ok[wipes: {}]", answers.join(" "))
+        }
+        Op::Expire => {
+            w.advance(5 * 365 * 86_400 + 86_400);
+            "ok".into()
+        }
         Op::MigrateKinds { old, new, kinds, passcode, key } => {
             let replaces = w.installed_serials(DEVICES[old]).unwrap_or_default();
             let plan = MigrationPlan { replaces, kinds: kinds_of(kinds) };
@@ -495,7 +515,7 @@ fn indices(op: &Op) -> (usize, usize) {
         Op::MigrateKinds { new, .. } => (0, new),
         Op::ForgedFeed { device } | Op::WithoutUv { device } | Op::LateRevocation { device, .. } => (0, device),
         Op::LostAnswer { new, .. } => (0, new),
-        Op::Advance { .. } | Op::ReplayFeed { .. } | Op::ReplaySeen { .. } => (0, 0),
+        Op::Advance { .. } | Op::Expire | Op::FetchWipes | Op::ReplayFeed { .. } | Op::ReplaySeen { .. } => (0, 0),
     }
 }
 
@@ -542,6 +562,7 @@ fn replacements(op: &Op) -> Vec<Op> {
         }
         out.push(Op::LostAnswer { old: 0, new: device, key: 0 });
     }
+    out.extend([Op::FetchWipes, Op::Expire]);
     out.extend((0..4).map(|nth| Op::ReplayFeed { nth }));
     out.extend((0..4).flat_map(|nth| (0..2).map(move |rp| Op::ReplaySeen { nth, rp })));
     for &holder in &holders {
@@ -608,15 +629,22 @@ pub fn cases() -> u32 {
     std::env::var("JPKI_PROPERTY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
 }
 
-/// The property check's script: random sequences from the check's seed;
-/// a failure is shrunk and reported as a minimal trace.
-pub fn run() {
-    let seed = context::seed();
+/// More searches for a shorter witness after a first one longer than
+/// [`SHORT_ENOUGH`] operations.
+const EXTRA_SEARCHES: u8 = 3;
+/// A witness this short is not searched past.
+const SHORT_ENOUGH: usize = 2;
+
+/// Runs random sequences drawn from `rng_seed` on worlds of the running
+/// check's seed, to the first failing one: its operations and proptest's
+/// reason (after proptest's shrinking), or `None` when every case agreed.
+fn search(
+    rng_seed: [u8; 32],
+    unimplemented: &std::rc::Rc<std::cell::RefCell<Option<context::Unimplemented>>>,
+) -> Option<(Vec<Op>, String)> {
     let config = Config { cases: cases(), failure_persistence: None, ..Config::default() };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed));
     let strategy = LifecycleModel::sequential_strategy(1..24);
-    // A SUT that says "unimplemented" ends the check as such, not as a failed case.
-    let unimplemented = std::rc::Rc::new(std::cell::RefCell::new(None));
     let seen = unimplemented.clone();
     let result = runner.run(&strategy, |(model, ops, counter)| match run_case(model, ops, counter) {
         Ok(None) => Ok(()),
@@ -626,20 +654,54 @@ pub fn run() {
             Ok(())
         }
     });
+    match result {
+        Ok(()) => None,
+        Err(proptest::test_runner::TestError::Fail(reason, (_, ops, _))) => Some((ops, reason.to_string())),
+        Err(proptest::test_runner::TestError::Abort(reason)) => Some((vec![], reason.to_string())),
+    }
+}
+
+/// A failing sequence minimised, with the divergence it ends on.
+fn witness(seed: [u8; 32], (trace, reason): (Vec<Op>, String)) -> (Vec<Op>, Divergence) {
+    // the failing trace again, for the requirement its first divergence breaks
+    let reason = match divergence(seed, &trace) {
+        Ok(Some(found)) => found,
+        _ => Divergence { requirement: None, detail: reason },
+    };
+    minimise(seed, trace, reason)
+}
+
+/// The property check's script: random sequences from the check's seed;
+/// a failure is shrunk and reported as a minimal trace.
+pub fn run() {
+    let seed = context::seed();
+    // A SUT that says "unimplemented" ends the check as such, not as a failed case.
+    let unimplemented = std::rc::Rc::new(std::cell::RefCell::new(None));
+    // the transitions the cases fire, before any shrinking (printed by the CLI, tested)
+    super::transitions::start_counting();
+    let found = search(seed, &unimplemented);
+    super::transitions::publish(context::sut().name(), seed, super::transitions::stop_counting());
     if let Some(missing) = unimplemented.borrow_mut().take() {
         std::panic::panic_any(missing);
     }
-    if let Err(failure) = result {
-        let (reason, trace) = match failure {
-            proptest::test_runner::TestError::Fail(reason, (_, ops, _)) => (reason.to_string(), ops),
-            proptest::test_runner::TestError::Abort(reason) => (reason.to_string(), vec![]),
-        };
-        // the failing trace again, for the requirement its first divergence breaks
-        let reason = match divergence(seed, &trace) {
-            Ok(Some(found)) => found,
-            _ => Divergence { requirement: None, detail: reason },
-        };
-        let (trace, reason) = minimise(seed, trace, reason);
+    if let Some(first) = found {
+        let (mut trace, mut reason) = witness(seed, first);
+        // Shrinking finds a local minimum: a long witness may hide a short one
+        // of another shape. Search again from other (seed-derived) sequences,
+        // a few times, and keep the shortest witness.
+        for attempt in 1..=EXTRA_SEARCHES {
+            if trace.len() <= SHORT_ENOUGH {
+                break;
+            }
+            let mut other = seed;
+            other[0] ^= attempt;
+            if let Some(again) = search(other, &unimplemented) {
+                let (shorter, why) = witness(seed, again);
+                if shorter.len() < trace.len() {
+                    (trace, reason) = (shorter, why);
+                }
+            }
+        }
         let written = context::trace_out().map(|dir| {
             let file = super::trace::TraceFile::from_run(seed, &trace, &reason.to_string());
             file.write_to(&dir, &context::check_id())

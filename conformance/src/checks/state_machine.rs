@@ -33,7 +33,10 @@ pub struct ModelState {
 
 impl ModelState {
     fn initial(seed: [u8; 32]) -> ModelState {
-        ModelState { seed, world: RefCell::new(world_for(false, seed)), steps: 0 }
+        let mut world = world_for(false, seed);
+        // every delivery and clock step of the model counts its transitions (when counting)
+        world.observe_steps(super::transitions::record_step);
+        ModelState { seed, world: RefCell::new(world), steps: 0 }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use jpki_conformance::checks::context::{self, Sut};
 use jpki_conformance::checks::trace::{self, TraceFile};
-use jpki_conformance::checks::{self, property};
+use jpki_conformance::checks::{self, property, transitions};
 use jpki_conformance::external::project_vectors_dir;
 use jpki_conformance::runner::{self, Outcome, RunConfig, Selection};
 use jpki_reference::mutants::Mutation;
@@ -16,11 +16,35 @@ fn property_runs(sut: Sut) -> Vec<runner::CheckRun> {
 }
 
 #[test]
-fn the_reference_matches_its_model() {
+fn the_reference_matches_its_model_and_the_run_fires_every_observable_transition() {
     // INV-011: every step, same answer and same state
     let runs = property_runs(Sut::Reference);
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].outcome, Outcome::Pass);
+    // the operation mix reaches every transition spec/state-machines.md lets an observer see
+    let tally = transitions::fired_in(&Sut::Reference.name(), &runs[0].seed).expect("the run published its tally");
+    assert_eq!(transitions::never_fired(&tally), Vec::<&str>::new(), "{tally:#?}");
+}
+
+#[test]
+fn the_transitions_of_a_step_are_read_from_the_observations() {
+    let mut world = property::world_for(false, [6; 32]);
+    let (before, then) = (world.observe(), world.now());
+    let op = property::Op::Issue { holder: 0, device: 0, kinds: 0, key: 1 };
+    assert_eq!(property::apply(&mut world, &op), "ok");
+    let fired = transitions::fired(&before, then, &world.observe(), world.now());
+    let count = |name: &str| fired.iter().filter(|t| **t == name).count();
+    // one challenge, completed in the same step; two kinds each made pending and installed, and certified
+    assert_eq!(count("issuance session: (none) → challenged"), 1, "{fired:?}");
+    assert_eq!(count("issuance session: challenged → completed"), 1, "{fired:?}");
+    assert_eq!(count("credential: (none) → active"), 2);
+    assert_eq!(count("device key: (none) → pending"), 2);
+    assert_eq!(count("device key: pending → installed"), 2);
+    assert_eq!(fired.len(), 8, "nothing else: {fired:?}");
+    // nothing else moved
+    let (before, then) = (world.observe(), world.now());
+    world.advance(10);
+    assert_eq!(transitions::fired(&before, then, &world.observe(), world.now()), Vec::<&str>::new());
 }
 
 /// Mutants no operation sequence of the model reaches, and why. The suite
@@ -173,4 +197,22 @@ fn the_chain_cache_changes_no_answer_and_no_state_over_a_property_run() {
     for (step, (with, without)) in cached.iter().zip(&validated_afresh).enumerate() {
         assert_eq!(with, without, "step {step}: {:?}", ops[step]);
     }
+}
+
+#[test]
+fn a_refusal_that_changed_state_is_named_as_such_with_the_parts_that_differ() {
+    use jpki_conformance::checks::divergence::compare_step;
+    let issue = property::Op::Issue { holder: 0, device: 0, kinds: 0, key: 1 };
+    let (mut model, mut sut) = (property::world_for(false, [8; 32]), property::world_for(false, [8; 32]));
+    for world in [&mut model, &mut sut] {
+        assert_eq!(property::apply(world, &issue), "ok");
+    }
+    // the SUT "refused" a use but consumed a nonce and moved a counter on the way
+    let replay = property::Op::Replay { device: 0 };
+    property::apply(&mut sut, &property::Op::Authenticate { device: 0, rp: 0 });
+    let divergence = compare_step(3, &replay, (&model, "nonce_reused"), (&sut, "nonce_reused")).unwrap_err();
+    assert!(divergence.detail.contains("both refused with nonce_reused, yet the states differ"), "{divergence}");
+    assert!(divergence.detail.contains("verifiers[gov.example.jp].nonces"), "{divergence}");
+    assert!(divergence.detail.contains("devices[d0].installed"), "the device's counter too: {divergence}");
+    assert!(!divergence.detail.contains("issuer."), "the Issuer is alike: {divergence}");
 }

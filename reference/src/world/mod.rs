@@ -124,6 +124,10 @@ pub struct AcceptedUse {
 
 type Tamper = Box<dyn FnMut(Hop, &mut Vec<u8>)>;
 
+/// Told of every step of a world: the observation before it and when, the
+/// observation after it and when (see [`World::observe_steps`]).
+pub type StepObserver = fn(&WorldObservation, UnixTime, &WorldObservation, UnixTime);
+
 mod setup;
 
 pub use setup::{ReferenceRoles, ReferenceSetup, RoleFactory};
@@ -176,6 +180,7 @@ pub struct World {
     cards: BTreeMap<String, (CardConfig, CardState)>,
     devices: BTreeMap<String, Box<dyn DeviceRole>>,
     violations: Vec<crate::invariants::Violation>,
+    step_observer: Option<StepObserver>,
     online: BTreeMap<String, bool>,
     tamper: Option<Tamper>,
     sent_feeds: Vec<Vec<u8>>,
@@ -270,6 +275,7 @@ impl World {
             cards: BTreeMap::new(),
             devices: BTreeMap::new(),
             violations: Vec::new(),
+            step_observer: None,
             online: BTreeMap::new(),
             tamper: None,
             sent_feeds: Vec::new(),
@@ -307,6 +313,7 @@ impl World {
             cards: self.cards.clone(),
             devices,
             violations: self.violations.clone(),
+            step_observer: self.step_observer,
             online: self.online.clone(),
             tamper: None,
             sent_feeds: self.sent_feeds.clone(),
@@ -337,7 +344,19 @@ impl World {
 
     /// Moves the clock forward.
     pub fn advance(&mut self, secs: u64) {
+        let then = self.now;
         self.now += secs;
+        if let Some(observer) = self.step_observer {
+            let unchanged = self.observe();
+            observer(&unchanged, then, &unchanged, self.now);
+        }
+    }
+
+    /// Has `observer` called with the world before and after every delivery
+    /// and every clock step, forks included (the property runs count the
+    /// state machines' transitions with it).
+    pub fn observe_steps(&mut self, observer: StepObserver) {
+        self.step_observer = Some(observer);
     }
 
     /// Tampers with every message in flight from now on.
@@ -499,6 +518,9 @@ impl World {
         let after = self.observe();
         self.violations.extend(crate::invariants::check_step(&before, &after));
         self.violations.extend(crate::invariants::check(&after));
+        if let Some(observer) = self.step_observer {
+            observer(&before, self.now, &after, self.now);
+        }
         result.map_err(|error| {
             let refusal = crate::invariants::check_refusal(&before, &after, error.code);
             let unchanged = refusal.is_empty();

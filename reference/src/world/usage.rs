@@ -76,6 +76,9 @@ impl World {
         let after = self.observe();
         self.violations.extend(crate::invariants::check_step(&before, &after));
         self.violations.extend(crate::invariants::check(&after));
+        if let Some(observer) = self.step_observer {
+            observer(&before, now, &after, now);
+        }
         match result {
             Ok((serial, counter)) => Ok(AcceptedUse { serial, counter }),
             Err(error) => {
