@@ -264,6 +264,16 @@ impl ReferenceStatus {
     pub fn new(provider: &'static dyn CryptoProvider, config: StatusConfig) -> Self {
         ReferenceStatus { provider, config, state: StatusState::default() }
     }
+
+    /// Its configuration (keys, certificates and trust anchors; no state).
+    pub fn config(&self) -> &StatusConfig {
+        &self.config
+    }
+
+    /// The crypto provider it runs on.
+    pub fn provider(&self) -> &'static dyn CryptoProvider {
+        self.provider
+    }
 }
 
 impl StatusRole for ReferenceStatus {

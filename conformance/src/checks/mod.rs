@@ -11,6 +11,7 @@
 mod comparable;
 pub mod context;
 pub mod divergence;
+pub mod judge;
 mod lifecycle;
 pub mod property;
 pub mod recording;

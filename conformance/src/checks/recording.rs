@@ -29,7 +29,10 @@ impl RoleFactory for RecordingRoles {
         Box::new(Recorded(ReferenceRoles.issuer(reference)))
     }
     fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
-        Box::new(Recorded(ReferenceRoles.status(reference)))
+        // every answer is judged as the suite's own verifier would judge it (STA-003)
+        let judged =
+            super::judge::JudgedStatus::new(&reference, Box::new(Recorded(ReferenceRoles.status(reference.clone()))));
+        Box::new(judged)
     }
     fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
         Box::new(Recorded(ReferenceRoles.verifier(reference)))

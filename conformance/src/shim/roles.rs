@@ -420,7 +420,9 @@ impl RoleFactory for ShimRoles {
         if !self.serves("status") {
             return Box::new(reference);
         }
-        Box::new(Recorded(Box::new(ShimStatus(self.0.clone())) as Box<dyn StatusRole>))
+        // its answers go to verifiers the SUT may serve too: the suite judges each (STA-003)
+        let served = Box::new(Recorded(Box::new(ShimStatus(self.0.clone())) as Box<dyn StatusRole>));
+        Box::new(crate::checks::judge::JudgedStatus::new(&reference, served))
     }
     fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
         if !self.serves("verifier") {

@@ -2,7 +2,8 @@
 //! `jpki-shim-reference` is a thin binary over [`serve`]; a vendor copies
 //! its shape and calls their own implementation where this calls the
 //! reference. For the suite's own tests it can misbehave on purpose
-//! (`JPKI_SHIM_FAULT=crash|hang|garbage:METHOD`,
+//! (`JPKI_SHIM_FAULT=crash|hang|garbage:METHOD`; a Status whose badly signed
+//! answers its own verifier accepts, `JPKI_SHIM_FAULT=bad-status-signature:status.answer`;
 //! `JPKI_SHIM_FAULT=unimplemented:METHOD,METHOD`), speak another shim
 //! version (`JPKI_SHIM_FAULT=version:N`), play the null adapter
 //! (`JPKI_SHIM_FAULT=null:ROLE,ROLE`: claims the roles in `hello`, answers
@@ -93,6 +94,13 @@ fn os_nonce() -> Result<jpki_reference::msgs::Nonce, Refusal> {
         .and_then(|mut f| f.read_exact(&mut nonce))
         .map_err(|e| bad(format!("no randomness: {e}")))?;
     Ok(nonce)
+}
+
+/// Flips the last byte (of a COSE_Sign1, a byte of its signature).
+fn flip_last_byte(bytes: &mut [u8]) {
+    if let Some(last) = bytes.last_mut() {
+        *last ^= 0x01;
+    }
 }
 
 impl<R: Read, W: Write> Server<R, W> {
@@ -261,7 +269,13 @@ impl<R: Read, W: Write> Server<R, W> {
                 self.roles()?.status.apply_feed(&b("feed")?, now()?)?;
                 Ok(Value::Null)
             }
-            "status.answer" => Ok(Value::Bytes(self.roles()?.status.answer(&b("request")?, now()?)?)),
+            "status.answer" => {
+                let mut response = self.roles()?.status.answer(&b("request")?, now()?)?;
+                if self.pairs_status_bugs() {
+                    flip_last_byte(&mut response);
+                }
+                Ok(Value::Bytes(response))
+            }
             "status.observe" => observation_value(&self.roles()?.status.observe()),
             "verifier.request" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;
@@ -390,7 +404,21 @@ impl<R: Read, W: Write> Server<R, W> {
 
     fn callback_status(&mut self, request: Vec<u8>) -> Result<StatusAnswer, String> {
         let answer = self.callback("status.answer", map(vec![("request", Value::Bytes(request))]))?;
-        decode_status_answer(&answer)
+        let mut answer = decode_status_answer(&answer)?;
+        if let (true, StatusAnswer::Response(bytes)) = (self.pairs_status_bugs(), &mut answer) {
+            // the verifier of this pair takes its Status's broken signature as sound
+            flip_last_byte(bytes);
+        }
+        Ok(answer)
+    }
+
+    /// `JPKI_SHIM_FAULT=bad-status-signature:status.answer`: a pair of bugs
+    /// that hide each other. Its Status corrupts the signature of every answer
+    /// it sends, and its verifier accepts such answers (it undoes the
+    /// corruption before checking, as a verifier that skipped the check
+    /// would). Only a judge of the answer itself sees it.
+    fn pairs_status_bugs(&self) -> bool {
+        self.fault.as_ref().is_some_and(|(kind, _)| kind == "bad-status-signature")
     }
 
     /// Makes a call-back to the suite and returns its answer, serving the

@@ -563,3 +563,28 @@ fn the_python_template_earns_nothing_and_is_not_certified() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn a_status_whose_bad_signatures_its_own_verifier_accepts_fails_on_sta_003() {
+    // one adapter serves Verifier and Status; its Status corrupts the signature of every
+    // answer and its verifier accepts them anyway: the suite judges what crossed between them
+    let only = vec!["flow::authentication".into(), "lifecycle::one-notification-per-use".into()];
+    let selection = Selection { only, ..Selection::default() };
+    let checks = selection.apply(checks::all());
+    assert_eq!(checks.len(), 2);
+    let with = |command: String| {
+        let config = RunConfig { sut: Sut::Shim { command, mutation: None }, ..RunConfig::default() };
+        runner::run(&checks, &config, &mut |_, _, _| {})
+    };
+    // the control: the same adapter without the pair of bugs passes both
+    for run in with(SHIM.into()) {
+        assert_eq!(run.outcome, Outcome::Pass, "{}", run.check.id);
+    }
+    for run in with(format!("JPKI_SHIM_FAULT=bad-status-signature:status.answer {SHIM}")) {
+        let Outcome::Fail { requirement, actual, .. } = &run.outcome else {
+            panic!("{}: {:?}", run.check.id, run.outcome)
+        };
+        assert_eq!(requirement.as_deref(), Some("STA-003"), "{}: {actual}", run.check.id);
+        assert!(actual.contains("signature does not verify"), "{}: {actual}", run.check.id);
+    }
+}
