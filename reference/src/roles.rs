@@ -322,6 +322,11 @@ impl ReferenceVerifier {
     pub fn config(&self) -> &VerifierConfig {
         &self.config
     }
+
+    /// The crypto provider it runs on.
+    pub fn provider(&self) -> &'static dyn CryptoProvider {
+        self.provider
+    }
 }
 
 impl VerifierRole for ReferenceVerifier {

@@ -1,7 +1,10 @@
 //! The suite's judge of messages that cross between two roles one SUT
-//! serves: a Status answer the SUT's own verifier asked for is judged here,
-//! as the suite would judge it arriving at a verifier of its own, so that a
-//! verifier lenient with its own Status cannot hide that Status's defects.
+//! may serve: a Status answer is judged here as the suite would judge it
+//! arriving at a verifier of its own (STA-003), and a verifier's status
+//! query as the suite would judge it arriving at a Status of its own
+//! (USE-009), so that two roles lenient with each other cannot hide each
+//! other's defects. Messages the suite itself sends (a check's deliberately
+//! broken request) are not judged here: only what a SUT role emits.
 
 use jpki_reference::Result;
 use jpki_reference::codec::{Limits, cose_sign1::decode_sign1};
@@ -9,10 +12,13 @@ use jpki_reference::constants::STATUS_FRESHNESS_SECS;
 use jpki_reference::crypto::CryptoProvider;
 use jpki_reference::msgs::Message;
 use jpki_reference::msgs::status::{StatusRequestPayload, StatusResponsePayload};
-use jpki_reference::observation::StatusObservation;
-use jpki_reference::pki::{Purpose, TrustAnchor, validate_chain};
-use jpki_reference::roles::{ReferenceStatus, StatusRole};
+use jpki_reference::msgs::usage::AssertionPayload;
+use jpki_reference::msgs::{Digest, Kind, Nonce};
+use jpki_reference::observation::{StatusObservation, VerifierObservation};
+use jpki_reference::pki::{ParsedCert, Purpose, TrustAnchor, validate_chain};
+use jpki_reference::roles::{ReferenceStatus, ReferenceVerifier, StatusRole, VerifierRole};
 use jpki_reference::time::UnixTime;
+use jpki_reference::verifier::StatusAnswer;
 
 use super::context;
 
@@ -95,5 +101,111 @@ impl StatusRole for JudgedStatus {
     fn fork(&self) -> Option<Box<dyn StatusRole>> {
         let inner = self.inner.fork()?;
         Some(Box::new(JudgedStatus { inner, provider: self.provider, mobile_root: self.mobile_root.clone() }))
+    }
+}
+
+/// What a verifier's status query for `assertion` must be (USE-009): signed
+/// with its verifier certificate under the mobile root, asking as `rp_id`,
+/// about the assertion's certificate and nonce. `Err` says what it is instead.
+pub fn judge_status_request(
+    provider: &dyn CryptoProvider,
+    mobile_root: &TrustAnchor,
+    rp_id: &str,
+    assertion: &[u8],
+    request: &[u8],
+    now: UnixTime,
+) -> std::result::Result<(), String> {
+    let signed = decode_sign1(request, &Limits::V0).map_err(|e| format!("is not a COSE_Sign1: {e}"))?;
+    let chain = signed.x5chain().map_err(|e| format!("carries no signer chain: {e}"))?;
+    let signer = validate_chain(provider, &chain, mobile_root, Purpose::Verifier, now)
+        .map_err(|e| format!("is not signed by a verifier certificate under the mobile root: {e}"))?;
+    signed
+        .verify(provider, &signer.public_key, b"")
+        .map_err(|e| format!("has a signature that does not verify: {e}"))?;
+    let asked = StatusRequestPayload::from_bytes(signed.payload()).map_err(|e| format!("has a payload that {e}"))?;
+    if asked.rp_id != rp_id {
+        return Err(format!("asks as {:?}, not as the verifier {rp_id:?}", asked.rp_id));
+    }
+    // leniently: an assertion a verifier wrongly took despite its encoding is
+    // the encoding rules' failure (the checks that send it name them); here
+    // only which certificate and nonce the query is about
+    let lenient = Limits { deterministic: false, ..Limits::V0 };
+    let used = decode_sign1(assertion, &lenient)
+        .and_then(|a| {
+            let payload = jpki_reference::codec::decode(a.payload(), &lenient)?;
+            Ok((a.x5chain()?, AssertionPayload::from_value(payload)?))
+        })
+        .and_then(|(chain, payload)| {
+            let leaf = chain.first().ok_or(jpki_reference::Error::new(jpki_reference::Code::Malformed, "no leaf"))?;
+            Ok((ParsedCert::parse(provider, leaf)?.serial, payload.nonce))
+        })
+        .map_err(|e| format!("was made for an assertion that does not decode ({e}): no local check passed"))?;
+    if asked.serial != used.0 || asked.nonce != used.1 {
+        return Err("asks about another certificate or nonce than the assertion's".into());
+    }
+    Ok(())
+}
+
+/// A verifier role whose every status query is judged
+/// ([`judge_status_request`]) before it reaches Status: a failure ends the
+/// check on USE-009.
+pub struct JudgedVerifier {
+    inner: Box<dyn VerifierRole>,
+    provider: &'static dyn CryptoProvider,
+    mobile_root: TrustAnchor,
+}
+
+impl JudgedVerifier {
+    /// Judges `inner`'s queries with the trust the reference verifier of
+    /// this world was configured with.
+    pub fn new(reference: &ReferenceVerifier, inner: Box<dyn VerifierRole>) -> JudgedVerifier {
+        JudgedVerifier { inner, provider: reference.provider(), mobile_root: reference.config().mobile_anchor.clone() }
+    }
+}
+
+impl VerifierRole for JudgedVerifier {
+    fn rp_id(&self) -> &str {
+        self.inner.rp_id()
+    }
+
+    fn request(&mut self, kind: Kind, purpose: &str, digest: Option<Digest>, now: UnixTime) -> Result<Vec<u8>> {
+        self.inner.request(kind, purpose, digest, now)
+    }
+
+    fn verify(
+        &mut self,
+        assertion: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<(Vec<u8>, u32)> {
+        let (provider, root, rp_id) = (self.provider, self.mobile_root.clone(), self.inner.rp_id().to_owned());
+        let mut judged = |request: Vec<u8>| {
+            if let Err(why) = judge_status_request(provider, &root, &rp_id, assertion, &request, now) {
+                context::fail_on(
+                    "USE-009",
+                    "a status query signed with the verifier's certificate, about the assertion's certificate and nonce",
+                    format!("the SUT's verifier sent a StatusRequest that {why}"),
+                );
+            }
+            status(request)
+        };
+        self.inner.verify(assertion, now, &mut judged)
+    }
+
+    fn adopt_nonces(&mut self, nonces: Vec<Nonce>) {
+        self.inner.adopt_nonces(nonces);
+    }
+
+    fn observe(&self) -> VerifierObservation {
+        self.inner.observe()
+    }
+
+    fn load(&mut self, observation: VerifierObservation) -> Result<()> {
+        self.inner.load(observation)
+    }
+
+    fn fork(&self) -> Option<Box<dyn VerifierRole>> {
+        let inner = self.inner.fork()?;
+        Some(Box::new(JudgedVerifier { inner, provider: self.provider, mobile_root: self.mobile_root.clone() }))
     }
 }

@@ -35,7 +35,9 @@ impl RoleFactory for RecordingRoles {
         Box::new(judged)
     }
     fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
-        Box::new(Recorded(ReferenceRoles.verifier(reference)))
+        // every status query it sends is judged as a Status of the suite's would (USE-009)
+        let recorded = Box::new(Recorded(ReferenceRoles.verifier(reference.clone())));
+        Box::new(super::judge::JudgedVerifier::new(&reference, recorded))
     }
     fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
         Box::new(Recorded(ReferenceRoles.device(name, reference)))

@@ -429,7 +429,9 @@ impl RoleFactory for ShimRoles {
             return Box::new(reference);
         }
         let verifier = ShimVerifier { client: self.0.clone(), rp_id: reference.rp_id().to_owned() };
-        Box::new(Recorded(Box::new(verifier) as Box<dyn VerifierRole>))
+        // its status queries may go to a Status the SUT serves too: the suite judges each (USE-009)
+        let served = Box::new(Recorded(Box::new(verifier) as Box<dyn VerifierRole>));
+        Box::new(crate::checks::judge::JudgedVerifier::new(&reference, served))
     }
     fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
         if !self.serves("device") {

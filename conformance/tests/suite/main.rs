@@ -4,6 +4,7 @@
 mod cli;
 mod external_vectors;
 mod fuzz_regressions;
+mod judge;
 mod model_check;
 mod property;
 mod providers;
