@@ -184,7 +184,9 @@ pub fn compare_step(step: usize, op: &Op, model: (&World, &str), sut: (&World, &
         });
     }
     if model_state != sut_state {
-        let parts = differing_parts(&model_state, &sut_state).join(", ");
+        let parts = differing_parts(&model_state, &sut_state);
+        // a part not listed there still differs: say so rather than name nothing
+        let parts = if parts.is_empty() { "a part differing_parts does not name".into() } else { parts.join(", ") };
         // equal answers: say whether they were refusals, which then changed a state they must not
         let answered = if expected.starts_with("ok") {
             format!("both answered {expected}")

@@ -178,9 +178,10 @@ impl VerifierRole for JudgedVerifier {
         now: UnixTime,
         status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
     ) -> Result<(Vec<u8>, u32)> {
-        let (provider, root, rp_id) = (self.provider, self.mobile_root.clone(), self.inner.rp_id().to_owned());
+        let JudgedVerifier { inner, provider, mobile_root } = self;
+        let rp_id = inner.rp_id().to_owned();
         let mut judged = |request: Vec<u8>| {
-            if let Err(why) = judge_status_request(provider, &root, &rp_id, assertion, &request, now) {
+            if let Err(why) = judge_status_request(*provider, mobile_root, &rp_id, assertion, &request, now) {
                 context::fail_on(
                     "USE-009",
                     "a status query signed with the verifier's certificate, about the assertion's certificate and nonce",
@@ -189,7 +190,7 @@ impl VerifierRole for JudgedVerifier {
             }
             status(request)
         };
-        self.inner.verify(assertion, now, &mut judged)
+        inner.verify(assertion, now, &mut judged)
     }
 
     fn adopt_nonces(&mut self, nonces: Vec<Nonce>) {

@@ -143,7 +143,7 @@ fn holder() -> HolderAttributes {
 }
 
 /// The suite's card, played here outside a world.
-struct Card {
+pub struct Card {
     provider: &'static dyn CryptoProvider,
     config: CardConfig,
     state: CardState,
@@ -352,6 +352,7 @@ pub enum Input {
     None,
     Bytes(Vec<u8>),
     Device(Box<ReferenceDevice>, Vec<u8>),
+    Card(Box<(ReferenceDevice, Card)>, Vec<u8>),
     Cold(Box<(ReferenceVerifier, ReferenceStatus)>, Vec<u8>),
 }
 
@@ -392,9 +393,7 @@ impl Case {
             Op::WalletRequestsIssuance => {
                 let (_, device, card) = roles.new_holder();
                 let challenge = roles.issuer.challenge(roles.now).unwrap();
-                // the card travels inside the device input's bytes slot: keep it with the roles
-                CARD.with(|c| *c.borrow_mut() = Some(card));
-                Input::Device(Box::new(device), challenge)
+                Input::Card(Box::new((device, card)), challenge)
             }
             Op::WalletInstalls => {
                 let (device, _, request) = roles.issuance_request();
@@ -482,8 +481,8 @@ impl Case {
             (Op::RawVerify, _) => roles.provider.verify_es256(&self.key.public, MESSAGE, &self.signature).unwrap(),
             (Op::RawKey, _) => drop(roles.provider.public_key(&self.key.secret).unwrap()),
             (Op::IssuerIssues, Input::Bytes(request)) => drop(roles.issuer.issue(&request, now).unwrap()),
-            (Op::WalletRequestsIssuance, Input::Device(mut device, challenge)) => {
-                let mut card = CARD.with(|c| c.borrow_mut().take()).unwrap();
+            (Op::WalletRequestsIssuance, Input::Card(pair, challenge)) => {
+                let (mut device, mut card) = *pair;
                 let choice = roles.choice(roles.holders);
                 drop(device.request_issuance(&challenge, &choice, now, &mut card).unwrap());
             }
@@ -505,10 +504,6 @@ impl Case {
             (op, _) => panic!("{op:?}: an input of another operation"),
         }
     }
-}
-
-thread_local! {
-    static CARD: RefCell<Option<Card>> = const { RefCell::new(None) };
 }
 
 /// Runs `op` on `provider` under divan, each input made outside the timing.
