@@ -301,7 +301,7 @@ pub(super) fn device_wipe_command() -> VectorFile {
     parts.payload = order.to_value();
     let not_here = join(w.provider(), &parts, &receipts.secret);
     let at = |comment, input, code, flags| Case::at("wipe_command", comment, input, code, flags);
-    let cases = vec![
+    let mut cases = vec![
         at("the Issuer's wipe command for this phone", command.clone(), None, vec!["Wipe"]),
         at(
             "a signature that does not verify",
@@ -329,6 +329,8 @@ pub(super) fn device_wipe_command() -> VectorFile {
             vec!["UnknownField"],
         ),
     ];
+    let signer = super::chains::receipts_signer(&w, &receipts.public);
+    cases.extend(super::chains::cases(&w, &command, &receipts.secret, &signer, Some("wipe_command"), ""));
     device_file("WipeCommand", "wipe-pending", &w, cases, "spec/lifecycle.md, REV-005 and REV-007")
 }
 
@@ -356,7 +358,7 @@ pub(super) fn status_feed() -> VectorFile {
         |signed: &[u8], edit: &dyn Fn(&mut Entries)| resigned_raw_payload(&w, signed, &receipts.secret, |e| edit(e));
     let verifier = w.verifier(jpki_reference::world::GOV_RP).unwrap().credential.clone();
     let at = |comment, input, code, flags| Case::at("feed", comment, input, code, flags);
-    let first_cases = vec![
+    let mut first_cases = vec![
         at("suspended", forge(&w, Kind::Auth, CertStatus::Suspended, next), None, vec!["StatusFeed"]),
         at("revoked with reason and time", revoked.clone(), None, vec!["StatusFeed"]),
         at(
@@ -422,6 +424,9 @@ pub(super) fn status_feed() -> VectorFile {
             vec!["UnknownField"],
         ),
     ];
+    let signer = super::chains::receipts_signer(&w, &receipts.public);
+    let suspended = forge(&w, Kind::Auth, CertStatus::Suspended, next);
+    first_cases.extend(super::chains::cases(&w, &suspended, &receipts.secret, &signer, Some("feed"), "suspended; "));
     let first = group_with(&w, Some(cbor(&w.observe().status)), None, first_cases, 1);
     // the certificate is revoked at Status: terminal
     w.status_feed_judges(&revoked).unwrap();
@@ -461,7 +466,7 @@ pub(super) fn client_receipt() -> VectorFile {
         w.revoke_from_device(DEVICE, RevocationReason::DeviceReleased, &LifecycleParams::with_key(3)).unwrap();
     let receipts = w.pki().key(w.provider(), "issuer-receipts").unwrap();
     let at = |comment, input, code, flags| Case::at("receipt", comment, input, code, flags);
-    let cases = vec![
+    let mut cases = vec![
         at("the Issuer's release receipt", receipt.clone(), None, vec!["Receipt"]),
         at(
             "a signature that does not verify",
@@ -501,6 +506,8 @@ pub(super) fn client_receipt() -> VectorFile {
         ),
         at("truncated", receipt[..receipt.len() - 10].to_vec(), Some(Code::Malformed), vec!["Truncation"]),
     ];
+    let signer = super::chains::receipts_signer(&w, &receipts.public);
+    cases.extend(super::chains::cases(&w, &receipt, &receipts.secret, &signer, Some("receipt"), ""));
     let header = vec![
         "Receipt as anyone checks it offline (spec/lifecycle.md REV-006, REV-010): COSE_Sign1 by the Issuer's".into(),
         "receipts certificate chaining to trustAnchors.mobile, valid at the group's clock, stating the action and each"

@@ -27,6 +27,9 @@ use crate::checks::surgery::{
     Parts, assemble, attributes, field, int, join, raw_map, remove, set, sign_with_raw_protected, split,
 };
 
+/// `STATUS_FRESHNESS_SECS`, the status answer's freshness bound.
+const FRESHNESS: u64 = constants::STATUS_FRESHNESS_SECS;
+
 /// The order of P-256's base point (for high-S and out-of-range signatures).
 const P256_N: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa,
@@ -64,6 +67,8 @@ pub fn generate() -> BTreeMap<String, String> {
         ("client_receipt.json", super::clients::client_receipt()),
         ("client_error.json", super::clients::client_error()),
     ] {
+        let mut file = file;
+        super::framing::add(&mut file);
         files.insert(name.to_owned(), serde_json::to_string_pretty(&file).unwrap() + "\n");
     }
     files
@@ -210,7 +215,16 @@ fn verifier_assertion() -> VectorFile {
     let early_request = g.request(GOV_RP, Kind::Auth);
     let early = g.assertion(&early_request, UserVerification::BIOMETRIC);
     let early_status = g.status_for(GOV_RP, &early, None);
-    g.world.advance(constants::NONCE_LIFETIME_SECS + 100);
+    // three requests whose nonces expire one second before, at and one
+    // second after the group's clock (NON-003 at its bound)
+    g.world.advance(99);
+    let mut at_bound = Vec::new();
+    for step in 0..3 {
+        let request = g.request(GOV_RP, Kind::Auth);
+        at_bound.push(g.assertion(&request, UserVerification::BIOMETRIC));
+        g.world.advance(u64::from(step < 2));
+    }
+    g.world.advance(constants::NONCE_LIFETIME_SECS + 100 - 101);
     push(
         "nonce expired (made before the lifetime ran out, judged after)",
         early,
@@ -227,6 +241,21 @@ fn verifier_assertion() -> VectorFile {
         Some(Code::CounterRegression),
         vec!["CloneDetection"],
     );
+    let now = g.world.now();
+    for (assertion, (what, code)) in at_bound.into_iter().zip([
+        ("nonce one second past its expiry", Some(Code::NonceExpired)),
+        ("nonce at its expiry second (still in time)", None),
+        ("nonce one second before its expiry", None),
+    ]) {
+        // signed now, with a counter above the last one seen: only the nonce's age differs
+        let fresh = g.resigned(&assertion, Kind::Auth, |p| {
+            *field(&mut p.payload, 6) = Value::Tag(1, Box::new(Value::Integer(now.into())));
+            *field(&mut p.payload, 3) = int(1_000_000);
+        });
+        let status = g.status_for(GOV_RP, &fresh, None);
+        let flags = if code.is_some() { vec!["NonceLifetime", "NoStatusQuery"] } else { vec!["NonceLifetime"] };
+        push(what, fresh, status, code, flags);
+    }
     // a request the fixture records as already used
     let (used, status) = g.good(GOV_RP, Kind::Auth);
     let used_nonce = match field(&mut split(&used).payload, 2) {
@@ -503,6 +532,22 @@ fn verifier_assertion() -> VectorFile {
         vec!["KindConfusion"],
     );
 
+    // the assertion's signer and chain, each defect and each validity bound
+    let auth_cert = g.world.device("phone").unwrap().installed[&Kind::Auth].cert.clone().unwrap();
+    let auth_key = ParsedCert::parse(g.world.provider(), &auth_cert).unwrap().public_key;
+    let signer = super::chains::Signer {
+        public: &auth_key,
+        subject: vec![NameAttribute::common_name("JPKI mobile auth")],
+        serial: g.auth_serial.clone(),
+        purpose: Purpose::MobileAuth,
+        extensions: vec![],
+    };
+    for variant in super::chains::variants(&g.world, &signer) {
+        let input = super::chains::resigned_over(&g.world, &base, &g.se_secret(Kind::Auth), &variant.chain);
+        let flags = if variant.code.is_some() { vec![variant.flag, "NoStatusQuery"] } else { vec![variant.flag] };
+        push(super::chains::comment("assertion: ", variant.what), input, status.clone(), variant.code, flags);
+    }
+
     // use
     let (shop, shop_status) = g.good(SHOP_RP, Kind::Auth);
     push(
@@ -526,7 +571,22 @@ fn verifier_assertion() -> VectorFile {
         Some(Code::TranscriptMismatch),
         vec!["Transcript"],
     );
-    let now = g.world.now();
+    // the signed time at each side of the skew bound (USE-003)
+    for (offset, what, code) in [
+        (-61, "signed 61 seconds before the verifier's clock", Some(Code::ClockSkew)),
+        (-60, "signed 60 seconds before the verifier's clock (at the bound)", None),
+        (-59, "signed 59 seconds before the verifier's clock", None),
+        (59, "signed 59 seconds after the verifier's clock", None),
+        (60, "signed 60 seconds after the verifier's clock (at the bound)", None),
+        (61, "signed 61 seconds after the verifier's clock", Some(Code::ClockSkew)),
+    ] {
+        let at = now.checked_add_signed(offset).unwrap();
+        let input = g.resigned(&base, Kind::Auth, |p| {
+            *field(&mut p.payload, 6) = Value::Tag(1, Box::new(Value::Integer(at.into())))
+        });
+        let flags = if code.is_some() { vec!["ClockSkew", "NoStatusQuery"] } else { vec!["ClockSkew"] };
+        push(what, input, status.clone(), code, flags);
+    }
     let skewed = g.resigned(&base, Kind::Auth, |p| {
         *field(&mut p.payload, 6) = Value::Tag(1, Box::new(Value::Integer((now - 120).into())))
     });
@@ -594,6 +654,60 @@ fn verifier_assertion() -> VectorFile {
         Some(Code::StatusStale),
         vec!["Freshness"],
     );
+    // Status's answer: its signature, its signer and chain, its times
+    let mut flipped = hex::decode(good_hex).unwrap();
+    *flipped.last_mut().unwrap() ^= 1;
+    push(
+        "Status's answer with one bit of its signature flipped",
+        fresh.clone(),
+        StatusAnswerJson::Response(hex::encode(flipped)),
+        Some(Code::BadSignature),
+        vec!["StatusSignature"],
+    );
+    let status_key = g.world.pki().status_signer.key.clone();
+    let signer = super::chains::Signer {
+        public: &status_key.public,
+        subject: vec![NameAttribute::common_name("JPKI status signer")],
+        serial: g.world.pki().serial("vectors status signer"),
+        purpose: Purpose::StatusSigning,
+        extensions: vec![],
+    };
+    let good_answer = hex::decode(good_hex).unwrap();
+    for variant in super::chains::variants(&g.world, &signer) {
+        let answer = super::chains::resigned_over(&g.world, &good_answer, &status_key.secret, &variant.chain);
+        push(
+            super::chains::comment("Status's answer: ", variant.what),
+            fresh.clone(),
+            StatusAnswerJson::Response(hex::encode(answer)),
+            variant.code,
+            vec![variant.flag, "StatusSignature"],
+        );
+    }
+    let fresh_for = FRESHNESS;
+    let window = |this_update: u64, next_update: u64| {
+        let mut parts = split(&good_answer);
+        *field(&mut parts.payload, 3) = Value::Tag(1, Box::new(Value::Integer(this_update.into())));
+        *field(&mut parts.payload, 4) = Value::Tag(1, Box::new(Value::Integer(next_update.into())));
+        StatusAnswerJson::Response(hex::encode(join(g.world.provider(), &parts, &status_key.secret)))
+    };
+    for (what, this_update, next_update, code) in [
+        (
+            "Status's answer 301 seconds old (nextUpdate still ahead)",
+            now - fresh_for - 1,
+            now + 10,
+            Some(Code::StatusStale),
+        ),
+        ("Status's answer 300 seconds old (at the freshness bound)", now - fresh_for, now + 10, None),
+        ("Status's answer 299 seconds old", now - fresh_for + 1, now + 10, None),
+        ("Status's answer dated 59 seconds ahead", now + 59, now + 59 + fresh_for, None),
+        ("Status's answer dated 60 seconds ahead (at the skew bound)", now + 60, now + 60 + fresh_for, None),
+        ("Status's answer dated 61 seconds ahead", now + 61, now + 61 + fresh_for, Some(Code::StatusStale)),
+        ("Status's answer one second past its nextUpdate", now - 10, now - 1, Some(Code::StatusStale)),
+        ("Status's answer at its nextUpdate (still usable)", now - 10, now, None),
+        ("Status's answer one second before its nextUpdate", now - 10, now + 1, None),
+    ] {
+        push(what, fresh.clone(), window(this_update, next_update), code, vec!["Freshness"]);
+    }
     let refusal =
         ErrorMessage::from_error(&jpki_reference::Error::new(Code::NotAuthorised, "not for sign")).to_bytes().unwrap();
     push(
@@ -799,10 +913,41 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             note("MalformedCertificate", "One certificate is a bstr, more an array.", &["COSE-008"]),
         ),
         ("LabelClash", note("LabelClash", "A label in both header buckets.", &["COSE-009"])),
-        ("MalformedCertificate", note("MalformedCertificate", "x5chain that is not a certificate.", &["PKI-001"])),
+        (
+            "MalformedCertificate",
+            note("MalformedCertificate", "A certificate that is not one, or lies outside the v0 profile (an extension twice).", &["PKI-001"]),
+        ),
         ("UntrustedChain", note("UntrustedChain", "A certificate from another root.", &["PKI-002"])),
-        ("KeyUsage", note("KeyUsage", "A leaf that may sign certificates.", &["PKI-007"])),
-        ("CriticalExtension", note("UnknownCritical", "An unknown critical extension.", &["PKI-008"])),
+        ("KeyUsage", note("KeyUsage", "A leaf that is a CA, may sign certificates, or may not sign.", &["PKI-007"])),
+        (
+            "CriticalExtension",
+            note("UnknownCritical", "An unknown critical extension (refused); an unknown non-critical one (ignored).", &["PKI-008"]),
+        ),
+        (
+            "CertificateTime",
+            note(
+                "CertificateValidity",
+                "The signer's certificate one second outside, at, and one second inside its notBefore and notAfter (both bounds are still valid).",
+                &["PKI-003", "PKI-004"],
+            ),
+        ),
+        ("SignerPurpose", note("KindConfusion", "The signer's certificate is for another purpose, or names none.", &["PKI-005"])),
+        (
+            "IssuerProfile",
+            note(
+                "CertificateValidation",
+                "The signer under an intermediate: a CA (valid), one without cA or keyCertSign, one with a pathLenConstraint (outside the profile).",
+                &["PKI-006", "PKI-001"],
+            ),
+        ),
+        (
+            "StatusSignature",
+            note(
+                "NestedSignature",
+                "Status's answer, nested in the use: its signature and its signer's chain are the verifier's to check.",
+                &["USE-011", "COSE-006"],
+            ),
+        ),
         (
             "KindConfusion",
             note("KindConfusion", "The kind asked and the kind signed must agree.", &["USE-008", "PKI-005"]),

@@ -5,9 +5,11 @@
 //! bit for bit from a seed and the injected clock; the format is described
 //! for vendors in `vectors/README.md` and by `vectors/schema.json`.
 
+mod chains;
 mod clients;
 pub mod fixtures;
 pub mod format;
+mod framing;
 pub mod generate;
 pub mod judge;
 mod servers;

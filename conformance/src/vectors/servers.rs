@@ -510,7 +510,7 @@ pub(super) fn status_request() -> VectorFile {
     let card = w.card("h1").unwrap().auth.clone();
     let mut flipped = query(&w, SHOP_RP, SHOP_RP, &auth, None);
     *flipped.last_mut().unwrap() ^= 1;
-    let cases = vec![
+    let mut cases = vec![
         Case {
             comment: "auth certificate, asked by a verifier",
             input: query(&w, SHOP_RP, SHOP_RP, &auth, None),
@@ -576,6 +576,17 @@ pub(super) fn status_request() -> VectorFile {
             derive: None,
         },
     ];
+    // the verifier's certificate: each defect and each validity bound
+    let shop = w.verifier(SHOP_RP).unwrap().credential.clone();
+    let signer = super::chains::Signer {
+        public: &shop.key.public,
+        subject: vec![NameAttribute::common_name(SHOP_RP)],
+        serial: w.pki().serial("vectors verifier"),
+        purpose: Purpose::Verifier,
+        extensions: vec![],
+    };
+    let base = query(&w, SHOP_RP, SHOP_RP, &auth, None);
+    cases.extend(super::chains::cases(&w, &base, &shop.key.secret, &signer, None, "verifier certificate: "));
     let observed = cbor(&w.observe().status);
     let header = vec![
         "StatusRequests as Status judges them (spec/use.md §3). The fixture is Status's stored state (observation,"

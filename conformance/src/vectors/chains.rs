@@ -1,0 +1,305 @@
+//! The signer-and-chain defect family (spec/certificates.md §5, PKI-001 to
+//! PKI-008): for one signer key and purpose, every chain a receiver must
+//! refuse, and the chains at each validity bound that it must accept. The
+//! generator re-signs a message over each chain, so every signed object a
+//! role verifies gets the same family (the conformance matrix's `chain` and
+//! `time` cells).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The generator works on fixtures it makes itself (see generate.rs).
+
+use ciborium::Value;
+use jpki_reference::Code;
+use jpki_reference::crypto::{PublicKey, SecretKey};
+use jpki_reference::pki::{CertRole, CertTemplate, IssuerRef, NameAttribute, Purpose, issue_certificate};
+use jpki_reference::world::World;
+
+use super::servers::Case;
+use crate::checks::surgery::{join, set, split};
+
+/// One chain of the family: the certificates (leaf first) and the verdict
+/// a receiver owes a message signed over it.
+pub(super) struct ChainVariant {
+    /// What is wrong (or which bound it sits at), for the test's comment.
+    pub(super) what: &'static str,
+    /// The x5chain, leaf first.
+    pub(super) chain: Vec<Vec<u8>>,
+    /// The refusal code, or `None` when the chain is valid.
+    pub(super) code: Option<Code>,
+    /// The vector flag (a note of generate.rs).
+    pub(super) flag: &'static str,
+}
+
+/// The leaf every variant starts from.
+pub(super) struct Signer<'a> {
+    /// The signer's public key (the leaf certifies it).
+    pub(super) public: &'a PublicKey,
+    /// The leaf's subject.
+    pub(super) subject: Vec<NameAttribute>,
+    /// The leaf's serial.
+    pub(super) serial: Vec<u8>,
+    /// What the leaf is used for.
+    pub(super) purpose: Purpose,
+    /// Extensions the leaf carries besides the profile's (say, a verifier's
+    /// authorisation for sign status).
+    pub(super) extensions: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+}
+
+/// An extension OID under the documentation arc that v0 does not know.
+fn unknown_oid() -> const_oid::ObjectIdentifier {
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.3")
+}
+
+/// Another purpose than `purpose`, for the wrong-EKU variant.
+fn other_purpose(purpose: Purpose) -> Purpose {
+    if purpose == Purpose::Verifier { Purpose::StatusSigning } else { Purpose::Verifier }
+}
+
+/// Every variant for `signer` under the mobile root of `world`, at the
+/// world's clock.
+pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> {
+    let provider = world.provider();
+    let now = world.now();
+    let pki = world.pki();
+    let root = pki.mobile_root.as_issuer();
+    let leaf = |role: CertRole, window: (u64, u64), extra: Vec<_>, issuer: IssuerRef<'_>| {
+        let mut extensions = signer.extensions.clone();
+        extensions.extend(extra);
+        let template = CertTemplate {
+            serial: signer.serial.clone(),
+            subject: signer.subject.clone(),
+            not_before: window.0,
+            not_after: window.1,
+            public_key: signer.public.clone(),
+            role,
+            extra_extensions: extensions,
+        };
+        issue_certificate(provider, &template, issuer).unwrap()
+    };
+    let ordinary = CertRole::Leaf(signer.purpose);
+    let hour = (now - 3600, now + 3600);
+    let one = |what, cert: Vec<u8>, code, flag| ChainVariant { what, chain: vec![cert], code, flag };
+    let mut out = vec![
+        // validity of the leaf, each bound at -1, 0 and +1 (PKI-003, PKI-004)
+        one(
+            "signer certificate one second past its notAfter",
+            leaf(ordinary.clone(), (now - 3600, now - 1), vec![], root),
+            Some(Code::CertExpired),
+            "CertificateTime",
+        ),
+        one(
+            "signer certificate at its notAfter (still valid)",
+            leaf(ordinary.clone(), (now - 3600, now), vec![], root),
+            None,
+            "CertificateTime",
+        ),
+        one(
+            "signer certificate one second before its notAfter",
+            leaf(ordinary.clone(), (now - 3600, now + 1), vec![], root),
+            None,
+            "CertificateTime",
+        ),
+        one(
+            "signer certificate one second before its notBefore",
+            leaf(ordinary.clone(), (now + 1, now + 3600), vec![], root),
+            Some(Code::CertNotYetValid),
+            "CertificateTime",
+        ),
+        one(
+            "signer certificate at its notBefore (already valid)",
+            leaf(ordinary.clone(), (now, now + 3600), vec![], root),
+            None,
+            "CertificateTime",
+        ),
+        one(
+            "signer certificate one second after its notBefore",
+            leaf(ordinary.clone(), (now - 1, now + 3600), vec![], root),
+            None,
+            "CertificateTime",
+        ),
+        // profile of the leaf (PKI-005, PKI-007, PKI-008, PKI-001)
+        one(
+            "signer certificate for another purpose (wrong EKU)",
+            leaf(CertRole::Leaf(other_purpose(signer.purpose)), hour, vec![], root),
+            Some(Code::WrongPurpose),
+            "SignerPurpose",
+        ),
+        one(
+            "signer certificate without any EKU",
+            leaf(
+                CertRole::Custom { ca: false, key_cert_sign: false, digital_signature: true, purposes: vec![] },
+                hour,
+                vec![],
+                root,
+            ),
+            Some(Code::WrongPurpose),
+            "SignerPurpose",
+        ),
+        one(
+            "signer certificate that is a CA",
+            leaf(
+                CertRole::Custom {
+                    ca: true,
+                    key_cert_sign: false,
+                    digital_signature: true,
+                    purposes: vec![signer.purpose],
+                },
+                hour,
+                vec![],
+                root,
+            ),
+            Some(Code::BadKeyUsage),
+            "KeyUsage",
+        ),
+        one(
+            "signer certificate that may sign certificates",
+            leaf(
+                CertRole::Custom {
+                    ca: false,
+                    key_cert_sign: true,
+                    digital_signature: true,
+                    purposes: vec![signer.purpose],
+                },
+                hour,
+                vec![],
+                root,
+            ),
+            Some(Code::BadKeyUsage),
+            "KeyUsage",
+        ),
+        one(
+            "signer certificate without digitalSignature",
+            leaf(
+                CertRole::Custom {
+                    ca: false,
+                    key_cert_sign: false,
+                    digital_signature: false,
+                    purposes: vec![signer.purpose],
+                },
+                hour,
+                vec![],
+                root,
+            ),
+            Some(Code::BadKeyUsage),
+            "KeyUsage",
+        ),
+        one(
+            "signer certificate with an unknown critical extension",
+            leaf(ordinary.clone(), hour, vec![(unknown_oid(), true, vec![5, 0])], root),
+            Some(Code::UnknownCriticalExtension),
+            "CriticalExtension",
+        ),
+        one(
+            "signer certificate with an unknown non-critical extension (ignored)",
+            leaf(ordinary.clone(), hour, vec![(unknown_oid(), false, vec![5, 0])], root),
+            None,
+            "CriticalExtension",
+        ),
+        one(
+            "signer certificate with one extension twice",
+            leaf(
+                ordinary.clone(),
+                hour,
+                vec![(unknown_oid(), false, vec![5, 0]), (unknown_oid(), false, vec![5, 0])],
+                root,
+            ),
+            Some(Code::CertMalformed),
+            "MalformedCertificate",
+        ),
+        // the anchor (PKI-002)
+        one(
+            "signer certificate under another root (the card root)",
+            leaf(ordinary.clone(), hour, vec![], pki.card_root.as_issuer()),
+            Some(Code::UntrustedChain),
+            "UntrustedChain",
+        ),
+    ];
+    // issuing certificates (PKI-006, PKI-001): the leaf under an intermediate
+    let intermediate_key = pki.key(provider, "vectors chain intermediate").unwrap();
+    let intermediate_subject = vec![NameAttribute::common_name("JPKI vectors intermediate")];
+    let intermediate = IssuerRef { subject: &intermediate_subject, key: &intermediate_key };
+    let via = |what, role: CertRole, code, flag| {
+        let template = CertTemplate {
+            serial: pki.serial("vectors chain intermediate"),
+            subject: intermediate_subject.clone(),
+            not_before: now - 3600,
+            not_after: now + 3600,
+            public_key: intermediate_key.public.clone(),
+            role,
+            extra_extensions: vec![],
+        };
+        let middle = issue_certificate(provider, &template, root).unwrap();
+        ChainVariant { what, chain: vec![leaf(ordinary.clone(), hour, vec![], intermediate), middle], code, flag }
+    };
+    out.push(via("signer under an intermediate CA (valid)", CertRole::Authority, None, "IssuerProfile"));
+    out.push(via(
+        "signer under an intermediate without cA",
+        CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: false, purposes: vec![] },
+        Some(Code::NotACa),
+        "IssuerProfile",
+    ));
+    out.push(via(
+        "signer under an intermediate without keyCertSign",
+        CertRole::Custom { ca: true, key_cert_sign: false, digital_signature: true, purposes: vec![] },
+        Some(Code::NotACa),
+        "IssuerProfile",
+    ));
+    out.push(via(
+        "signer under an intermediate with a pathLenConstraint (outside the profile)",
+        CertRole::AuthorityWithPathLen(0),
+        Some(Code::CertMalformed),
+        "IssuerProfile",
+    ));
+    out
+}
+
+/// `signed` (a COSE_Sign1) signed again by `secret` with `chain` as its x5chain.
+pub(super) fn resigned_over(world: &World, signed: &[u8], secret: &SecretKey, chain: &[Vec<u8>]) -> Vec<u8> {
+    let mut parts = split(signed);
+    let x5chain = match chain {
+        [one] => Value::Bytes(one.clone()),
+        many => Value::Array(many.iter().cloned().map(Value::Bytes).collect()),
+    };
+    set(&mut parts.protected, 33, x5chain);
+    join(world.provider(), &parts, secret)
+}
+
+/// `text` with `'static` lifetime: the generator's cases carry static
+/// comments, and a family's comments are made once per run.
+pub(super) fn comment(prefix: &str, what: &str) -> &'static str {
+    Box::leak(format!("{prefix}{what}").into_boxed_str())
+}
+
+/// The whole family for `signed`, re-signed by `secret` over each variant,
+/// as cases at `endpoint` (comments prefixed with `prefix`).
+pub(super) fn cases(
+    world: &World,
+    signed: &[u8],
+    secret: &SecretKey,
+    signer: &Signer<'_>,
+    endpoint: Option<&'static str>,
+    prefix: &str,
+) -> Vec<Case> {
+    variants(world, signer)
+        .into_iter()
+        .map(|variant| Case {
+            comment: comment(prefix, variant.what),
+            input: resigned_over(world, signed, secret, &variant.chain),
+            code: variant.code,
+            flags: vec![variant.flag],
+            endpoint,
+            derive: None,
+        })
+        .collect()
+}
+
+/// The Issuer's receipts signer (wipe commands, receipts, status feeds).
+pub(super) fn receipts_signer<'a>(world: &World, public: &'a PublicKey) -> Signer<'a> {
+    Signer {
+        public,
+        subject: vec![NameAttribute::common_name("JPKI issuer receipts")],
+        serial: world.pki().serial("vectors issuer receipts"),
+        purpose: Purpose::IssuerReceipts,
+        extensions: vec![],
+    }
+}
