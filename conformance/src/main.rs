@@ -50,6 +50,14 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Derive the conformance matrix (spec/matrix.json × spec/messages.cddl
+    /// × vectors/), show each covered cell failing on a mutant, print the
+    /// counts; fails when a cell has neither a cover nor a listed reason or gap.
+    Matrix {
+        /// Rewrite spec/matrix.md from the result.
+        #[arg(long)]
+        write: bool,
+    },
     /// Rebuild the fixed vector files from their seed (byte-identical each time).
     Vectors {
         /// The folder to write (default: the project's `vectors/`).
@@ -213,6 +221,7 @@ fn main() -> ExitCode {
         Command::ReplayTrace { file, sut, record, capabilities } => {
             replay_trace(&file, &sut, record, capabilities.as_deref())
         }
+        Command::Matrix { write } => matrix(write),
         Command::Vectors { out } => generate_vectors(out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
@@ -546,6 +555,40 @@ fn replay_trace(path: &Path, sut: &str, record: bool, capabilities: Option<&Path
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn matrix(write: bool) -> Result<ExitCode, String> {
+    use jpki_conformance::matrix;
+    let data = matrix::read()?;
+    let rows = matrix::build(&data)?;
+    eprintln!("showing each covered cell failing on a mutant…");
+    let evidence = matrix::evidence::gather(&rows);
+    let all = matrix::counts(&rows, None);
+    println!(
+        "{} cells: {} by vectors, {} by checks, {} with a reason, {} known gaps, {} missing",
+        all.cells, all.vectors, all.checks, all.reasons, all.gaps, all.missing
+    );
+    let unshown: Vec<String> = evidence
+        .iter()
+        .filter_map(|((row, key), e)| {
+            e.as_ref().err().map(|why| format!("{} {} {key}: {why}", rows[*row].row.role, rows[*row].row.message))
+        })
+        .collect();
+    for line in &unshown {
+        println!("not shown failing: {line}");
+    }
+    for row in &rows {
+        for cell in row.cells.iter().filter(|c| c.cover == matrix::Cover::Missing) {
+            println!("missing: {} {} {}", row.row.role, row.row.message, cell.target.key);
+        }
+    }
+    if write {
+        let path = matrix::spec_dir().join("matrix.md");
+        std::fs::write(&path, matrix::render::page(&data, &rows, &evidence))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(if all.missing == 0 && unshown.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn generate_vectors(out: Option<PathBuf>) -> Result<ExitCode, String> {

@@ -4,6 +4,9 @@
 //!
 //! A mutation rides in the configuration of the role that owns the rule;
 //! the core checks [`Mutation::disables`] where the rule is enforced.
+//! A step mutant (see [`Family::Step`]) rides in the thread instead.
+
+use std::cell::Cell;
 
 /// One switched-off rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,11 +69,71 @@ pub enum Mutation {
     UnboundedNonces,
     /// Issuer: keeps idempotency records (and answers retries from them) forever.
     KeepIdempotencyForever,
+    /// COSE: a COSE_Sign1 signature is never checked.
+    AcceptAnySignature,
+    /// Chains: a certificate's signature by its issuer is never checked.
+    SkipChainSignatures,
+    /// Chains: notAfter is never checked.
+    SkipNotAfter,
+    /// Chains: notBefore is never checked.
+    SkipNotBefore,
+    /// Chains: a certificate is refused at its notBefore and notAfter seconds (off by one).
+    ValidityBoundsExclusive,
+    /// Chains: the leaf's EKU is never checked.
+    SkipEku,
+    /// Chains: issuing certificates need not be CAs.
+    SkipIssuerCaCheck,
+    /// Chains: the leaf's basicConstraints and keyUsage are never checked.
+    SkipLeafUsage,
+    /// Chains: unknown critical extensions are ignored.
+    SkipCriticalExtensions,
+    /// Certificates: an extension may appear twice.
+    AllowDuplicateExtensions,
+    /// Certificates: a pathLenConstraint is read as in RFC 5280, not refused.
+    AllowPathLen,
+    /// Decoding: bytes after the message are ignored.
+    AcceptTrailingBytes,
+    /// Decoding: indefinite-length items are accepted.
+    AcceptIndefiniteLength,
+    /// Decoding: non-shortest lengths and integers are accepted.
+    AcceptNonShortest,
+    /// Decoding: nesting is not bounded.
+    NoDepthLimit,
+    /// Decoding: unknown map keys are ignored.
+    IgnoreUnknownFields,
+    /// Verifier: a signed time ahead of its clock is not bounded.
+    SkewOneSided,
+    /// Verifier: a signed time exactly CLOCK_SKEW_SECS away is refused (off by one).
+    SkewBoundExclusive,
+    /// Issuer and verifiers: a nonce is refused at its expiry second (off by one).
+    NonceExpiryExclusive,
+    /// Verifier: a status answer exactly STATUS_FRESHNESS_SECS old is refused (off by one).
+    FreshnessBoundExclusive,
+    /// Verifier: a status answer dated ahead of its clock is not bounded.
+    IgnoreFutureStatus,
+    /// Verifier: a status answer past its nextUpdate is still used.
+    IgnoreNextUpdate,
+    /// Verifier: the signature of Status's answer is never checked.
+    SkipStatusSignature,
+    /// Verifier: the chain of Status's signer is never validated.
+    SkipStatusSignerChain,
+    /// Decoding: map keys out of order are accepted (every message, not only the verifier's).
+    AcceptUnsortedKeys,
+    /// Decoding: a map key given twice is accepted.
+    AcceptDuplicateKeys,
+    /// Decoding: messages and collections are not bounded in size.
+    NoSizeLimit,
+    /// Decoding: truncated input is refused with too_large instead of malformed.
+    MisreportTruncation,
+    /// Decoding: a fixed-size byte string of another size is cut or zero-padded to size.
+    IgnoreByteStringSizes,
+    /// Verifier: takes the kind the assertion claims, not the kind it asked for.
+    TrustAssertedKind,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 29] = [
+    pub const ALL: [Mutation; 59] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -100,6 +163,36 @@ impl Mutation {
         Mutation::ReRegisterUnrevokes,
         Mutation::UnboundedNonces,
         Mutation::KeepIdempotencyForever,
+        Mutation::AcceptAnySignature,
+        Mutation::SkipChainSignatures,
+        Mutation::SkipNotAfter,
+        Mutation::SkipNotBefore,
+        Mutation::ValidityBoundsExclusive,
+        Mutation::SkipEku,
+        Mutation::SkipIssuerCaCheck,
+        Mutation::SkipLeafUsage,
+        Mutation::SkipCriticalExtensions,
+        Mutation::AllowDuplicateExtensions,
+        Mutation::AllowPathLen,
+        Mutation::AcceptTrailingBytes,
+        Mutation::AcceptIndefiniteLength,
+        Mutation::AcceptNonShortest,
+        Mutation::NoDepthLimit,
+        Mutation::IgnoreUnknownFields,
+        Mutation::SkewOneSided,
+        Mutation::SkewBoundExclusive,
+        Mutation::NonceExpiryExclusive,
+        Mutation::FreshnessBoundExclusive,
+        Mutation::IgnoreFutureStatus,
+        Mutation::IgnoreNextUpdate,
+        Mutation::SkipStatusSignature,
+        Mutation::SkipStatusSignerChain,
+        Mutation::AcceptUnsortedKeys,
+        Mutation::AcceptDuplicateKeys,
+        Mutation::NoSizeLimit,
+        Mutation::MisreportTruncation,
+        Mutation::IgnoreByteStringSizes,
+        Mutation::TrustAssertedKind,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -134,6 +227,36 @@ impl Mutation {
             Mutation::ReRegisterUnrevokes => "re-register-unrevokes",
             Mutation::UnboundedNonces => "unbounded-nonces",
             Mutation::KeepIdempotencyForever => "keep-idempotency-forever",
+            Mutation::AcceptAnySignature => "accept-any-signature",
+            Mutation::SkipChainSignatures => "skip-chain-signatures",
+            Mutation::SkipNotAfter => "skip-not-after",
+            Mutation::SkipNotBefore => "skip-not-before",
+            Mutation::ValidityBoundsExclusive => "validity-bounds-exclusive",
+            Mutation::SkipEku => "skip-eku",
+            Mutation::SkipIssuerCaCheck => "skip-issuer-ca-check",
+            Mutation::SkipLeafUsage => "skip-leaf-usage",
+            Mutation::SkipCriticalExtensions => "skip-critical-extensions",
+            Mutation::AllowDuplicateExtensions => "allow-duplicate-extensions",
+            Mutation::AllowPathLen => "allow-path-len",
+            Mutation::AcceptTrailingBytes => "accept-trailing-bytes",
+            Mutation::AcceptIndefiniteLength => "accept-indefinite-length",
+            Mutation::AcceptNonShortest => "accept-non-shortest",
+            Mutation::NoDepthLimit => "no-depth-limit",
+            Mutation::IgnoreUnknownFields => "ignore-unknown-fields",
+            Mutation::SkewOneSided => "skew-one-sided",
+            Mutation::SkewBoundExclusive => "skew-bound-exclusive",
+            Mutation::NonceExpiryExclusive => "nonce-expiry-exclusive",
+            Mutation::FreshnessBoundExclusive => "freshness-bound-exclusive",
+            Mutation::IgnoreFutureStatus => "ignore-future-status",
+            Mutation::IgnoreNextUpdate => "ignore-next-update",
+            Mutation::SkipStatusSignature => "skip-status-signature",
+            Mutation::SkipStatusSignerChain => "skip-status-signer-chain",
+            Mutation::AcceptUnsortedKeys => "accept-unsorted-keys",
+            Mutation::AcceptDuplicateKeys => "accept-duplicate-keys",
+            Mutation::NoSizeLimit => "no-size-limit",
+            Mutation::MisreportTruncation => "misreport-truncation",
+            Mutation::IgnoreByteStringSizes => "ignore-byte-string-sizes",
+            Mutation::TrustAssertedKind => "trust-asserted-kind",
         }
     }
 
@@ -174,11 +297,117 @@ impl Mutation {
             Mutation::ReRegisterUnrevokes => "REV-013",
             Mutation::UnboundedNonces => "NON-004",
             Mutation::KeepIdempotencyForever => "ISS-012",
+            Mutation::AcceptAnySignature => "COSE-006",
+            Mutation::SkipChainSignatures => "PKI-002",
+            Mutation::SkipNotAfter => "PKI-003",
+            Mutation::SkipNotBefore => "PKI-004",
+            Mutation::ValidityBoundsExclusive => "PKI-003",
+            Mutation::SkipEku => "PKI-005",
+            Mutation::SkipIssuerCaCheck => "PKI-006",
+            Mutation::SkipLeafUsage => "PKI-007",
+            Mutation::SkipCriticalExtensions => "PKI-008",
+            Mutation::AllowDuplicateExtensions => "PKI-001",
+            Mutation::AllowPathLen => "PKI-001",
+            Mutation::AcceptTrailingBytes => "ENC-007",
+            Mutation::AcceptIndefiniteLength => "ENC-004",
+            Mutation::AcceptNonShortest => "ENC-003",
+            Mutation::NoDepthLimit => "ENC-008",
+            Mutation::IgnoreUnknownFields => "ENC-013",
+            Mutation::SkewOneSided => "USE-003",
+            Mutation::SkewBoundExclusive => "USE-003",
+            Mutation::NonceExpiryExclusive => "NON-003",
+            Mutation::FreshnessBoundExclusive => "USE-010",
+            Mutation::IgnoreFutureStatus => "USE-010",
+            Mutation::IgnoreNextUpdate => "USE-010",
+            Mutation::SkipStatusSignature => "USE-011",
+            Mutation::SkipStatusSignerChain => "USE-011",
+            Mutation::AcceptUnsortedKeys => "ENC-005",
+            Mutation::AcceptDuplicateKeys => "ENC-006",
+            Mutation::NoSizeLimit => "ENC-009",
+            Mutation::MisreportTruncation => "ENC-001",
+            Mutation::IgnoreByteStringSizes => "ENC-001",
+            Mutation::TrustAssertedKind => "PKI-005",
         }
     }
 
-    /// True when `config_mutation` switches off the rule of `self`.
+    /// True when `config_mutation`, or the thread's ambient mutation (see
+    /// [`with_ambient`]), switches off the rule of `self`. Shared code that
+    /// has no role configuration (decoding, COSE, chain validation) passes
+    /// `None`.
     pub fn disables(self, config_mutation: Option<Mutation>) -> bool {
-        config_mutation == Some(self)
+        config_mutation == Some(self) || AMBIENT.with(Cell::get) == Some(self)
     }
+
+    /// Which family the mutant belongs to.
+    pub fn family(self) -> Family {
+        if Mutation::STEPS.contains(&self) { Family::Step } else { Family::Scenario }
+    }
+
+    /// The step mutants: one per refusal step of the shared validators
+    /// (strict decoding, COSE, certificate parsing, chain validation, in the
+    /// order spec/certificates.md §5 numbers them) and, for each time bound a
+    /// role checks, the bound made exclusive (off by one) and the bound
+    /// checked in one direction only. Written from the steps, not from the
+    /// checks that catch them.
+    pub const STEPS: [Mutation; 30] = [
+        Mutation::AcceptAnySignature,
+        Mutation::SkipChainSignatures,
+        Mutation::SkipNotAfter,
+        Mutation::SkipNotBefore,
+        Mutation::ValidityBoundsExclusive,
+        Mutation::SkipEku,
+        Mutation::SkipIssuerCaCheck,
+        Mutation::SkipLeafUsage,
+        Mutation::SkipCriticalExtensions,
+        Mutation::AllowDuplicateExtensions,
+        Mutation::AllowPathLen,
+        Mutation::AcceptTrailingBytes,
+        Mutation::AcceptIndefiniteLength,
+        Mutation::AcceptNonShortest,
+        Mutation::NoDepthLimit,
+        Mutation::IgnoreUnknownFields,
+        Mutation::SkewOneSided,
+        Mutation::SkewBoundExclusive,
+        Mutation::NonceExpiryExclusive,
+        Mutation::FreshnessBoundExclusive,
+        Mutation::IgnoreFutureStatus,
+        Mutation::IgnoreNextUpdate,
+        Mutation::SkipStatusSignature,
+        Mutation::SkipStatusSignerChain,
+        Mutation::AcceptUnsortedKeys,
+        Mutation::AcceptDuplicateKeys,
+        Mutation::NoSizeLimit,
+        Mutation::MisreportTruncation,
+        Mutation::IgnoreByteStringSizes,
+        Mutation::TrustAssertedKind,
+    ];
+}
+
+/// How a mutant was chosen, and so what can catch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// A lifecycle bug written with a scenario in mind; it rides in its
+    /// role's configuration, so the model (the unmutated reference) and the
+    /// property run see it diverge.
+    Scenario,
+    /// A step mutant ([`Mutation::STEPS`]): it switches off one step of
+    /// shared code on the whole thread (the suite's own model too), so only
+    /// expectations written from the spec (vectors, registry codes) catch it.
+    Step,
+}
+
+thread_local! {
+    static AMBIENT: Cell<Option<Mutation>> = const { Cell::new(None) };
+}
+
+/// Switches `mutation` on for shared code on this thread (until the next
+/// call): how a step mutant reaches decoding, COSE and chain validation,
+/// which have no role configuration. `None` switches it off.
+pub fn set_ambient(mutation: Option<Mutation>) {
+    AMBIENT.with(|a| a.set(mutation));
+}
+
+/// The thread's ambient mutation.
+pub fn ambient() -> Option<Mutation> {
+    AMBIENT.with(Cell::get)
 }

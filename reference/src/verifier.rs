@@ -141,11 +141,12 @@ pub fn check_assertion(
     if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce already used"));
     }
-    if now > issued.expiry {
+    let at_expiry_refused = Mutation::NonceExpiryExclusive.disables(config.mutation) && now == issued.expiry;
+    if now > issued.expiry || at_expiry_refused {
         return Err(Error::new(Code::NonceExpired, "nonce expired"));
     }
     // 4. the certificate: chain, validity now, the purpose of the kind asked (PKI)
-    let kind = issued.request.kind;
+    let kind = if Mutation::TrustAssertedKind.disables(config.mutation) { payload.kind } else { issued.request.kind };
     if payload.kind != kind {
         return Err(Error::new(Code::WrongPurpose, "assertion made with another kind than asked"));
     }
@@ -158,7 +159,10 @@ pub fn check_assertion(
         return Err(Error::new(Code::TranscriptMismatch, "transcript is of another session"));
     }
     // 7. the signed time within the allowed skew of our clock (USE-003)
-    if payload.time.abs_diff(now) > CLOCK_SKEW_SECS {
+    let ahead_unbounded = Mutation::SkewOneSided.disables(config.mutation) && payload.time > now;
+    let at_bound_refused =
+        Mutation::SkewBoundExclusive.disables(config.mutation) && payload.time.abs_diff(now) == CLOCK_SKEW_SECS;
+    if (payload.time.abs_diff(now) > CLOCK_SKEW_SECS && !ahead_unbounded) || at_bound_refused {
         return Err(Error::with_detail(Code::ClockSkew, format!("signed at {}, now {now}", payload.time)));
     }
     // 8. user verified; biometric for sign (USE-004, USE-005)
@@ -256,17 +260,29 @@ fn check_status(
     };
     // 13. signed by the status signer (PKI, COSE)
     let signed = decode_sign1(response, &Limits::V0)?;
-    let signer = validate_chain(provider, &signed.x5chain()?, &config.mobile_anchor, Purpose::StatusSigning, now)?;
-    signed.verify(provider, &signer.public_key, b"")?;
+    let signer = if Mutation::SkipStatusSignerChain.disables(config.mutation) {
+        let chain = signed.x5chain()?;
+        let leaf = chain.first().ok_or(Error::new(Code::X5chainMissing, "no signer certificate"))?;
+        crate::pki::ParsedCert::parse(provider, leaf)?
+    } else {
+        validate_chain(provider, &signed.x5chain()?, &config.mobile_anchor, Purpose::StatusSigning, now)?
+    };
+    if !Mutation::SkipStatusSignature.disables(config.mutation) {
+        signed.verify(provider, &signer.public_key, b"")?;
+    }
     let status = StatusResponsePayload::from_bytes(signed.payload())?;
     // 14. about this cert and this use (USE-011)
     if status.serial != pending.serial || status.nonce != pending.nonce {
         return Err(Error::new(Code::StatusMismatch, "status answer for another certificate or nonce"));
     }
     // 15. fresh (USE-010)
-    let too_old = now.saturating_sub(status.this_update) > STATUS_FRESHNESS_SECS;
-    let from_future = status.this_update.saturating_sub(CLOCK_SKEW_SECS) > now;
-    if too_old || from_future || now > status.next_update {
+    let age = now.saturating_sub(status.this_update);
+    let too_old = age > STATUS_FRESHNESS_SECS
+        || (Mutation::FreshnessBoundExclusive.disables(config.mutation) && age == STATUS_FRESHNESS_SECS);
+    let from_future = status.this_update.saturating_sub(CLOCK_SKEW_SECS) > now
+        && !Mutation::IgnoreFutureStatus.disables(config.mutation);
+    let expired = now > status.next_update && !Mutation::IgnoreNextUpdate.disables(config.mutation);
+    if too_old || from_future || expired {
         return Err(Error::new(Code::StatusStale, "status answer outside its validity window"));
     }
     // 16. good (PKI-012, PKI-013)

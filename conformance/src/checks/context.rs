@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use jpki_reference::Code;
-use jpki_reference::mutants::Mutation;
+use jpki_reference::mutants::{Family, Mutation};
 use jpki_reference::world::{FlowError, World};
 
 use super::Role;
@@ -97,6 +97,13 @@ pub fn enter(sut: Sut, seed: [u8; 32]) {
 /// As [`enter`], naming the check and where failing property runs write
 /// their shrunk traces (trace vectors).
 pub fn enter_check(sut: Sut, seed: [u8; 32], check_id: &str, trace_out: Option<PathBuf>) {
+    // a step mutant rides in the thread (mutants::Family::Step): switched on
+    // for this check, and off again for the next
+    let step = match &sut {
+        Sut::Mutant(m) if m.family() == Family::Step => Some(*m),
+        _ => None,
+    };
+    jpki_reference::mutants::set_ambient(step);
     CURRENT.with(|c| {
         let platform_roots = std::mem::take(&mut c.borrow_mut().platform_roots);
         *c.borrow_mut() = Current {

@@ -20,7 +20,7 @@ use jpki_reference::card::CardKey;
 use jpki_reference::device::{IssuanceChoice, UserVerification};
 use jpki_reference::issuer::{CardEvent, IssuerOutput};
 use jpki_reference::msgs::{Kind, UvMethod};
-use jpki_reference::mutants::Mutation;
+use jpki_reference::mutants::{Family, Mutation};
 use jpki_reference::roles::{
     CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
     StatusRole, VerifierRole,
@@ -208,6 +208,8 @@ impl<R: Read, W: Write> Server<R, W> {
                     Ok(name) => Some(Mutation::from_name(&name).ok_or_else(|| bad(format!("no mutant {name}")))?),
                     Err(_) => None,
                 };
+                // a step mutant switches shared code off on this thread (Family::Step)
+                jpki_reference::mutants::set_ambient(mutation.filter(|m| m.family() == Family::Step));
                 let setup = ReferenceSetup::new(seed, mutation)?;
                 let verifiers = setup.verifiers()?.into_iter().map(|(rp, v, _)| (rp, v)).collect();
                 self.roles = Some(Roles {

@@ -43,6 +43,9 @@ pub(super) struct Signer<'a> {
     /// Extensions the leaf carries besides the profile's (say, a verifier's
     /// authorisation for sign status).
     pub(super) extensions: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+    /// Whether the leaf is a card's (under the card root, the mobile root
+    /// being the other) rather than under the mobile root.
+    pub(super) card: bool,
 }
 
 /// An extension OID under the documentation arc that v0 does not know.
@@ -61,7 +64,9 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
     let provider = world.provider();
     let now = world.now();
     let pki = world.pki();
-    let root = pki.mobile_root.as_issuer();
+    let (anchor, foreign) =
+        if signer.card { (&pki.card_root, &pki.mobile_root) } else { (&pki.mobile_root, &pki.card_root) };
+    let root = anchor.as_issuer();
     let leaf = |role: CertRole, window: (u64, u64), extra: Vec<_>, issuer: IssuerRef<'_>| {
         let mut extensions = signer.extensions.clone();
         extensions.extend(extra);
@@ -85,37 +90,37 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
             "signer certificate one second past its notAfter",
             leaf(ordinary.clone(), (now - 3600, now - 1), vec![], root),
             Some(Code::CertExpired),
-            "CertificateTime",
+            "SignerNotAfter",
         ),
         one(
             "signer certificate at its notAfter (still valid)",
             leaf(ordinary.clone(), (now - 3600, now), vec![], root),
             None,
-            "CertificateTime",
+            "SignerNotAfter",
         ),
         one(
             "signer certificate one second before its notAfter",
             leaf(ordinary.clone(), (now - 3600, now + 1), vec![], root),
             None,
-            "CertificateTime",
+            "SignerNotAfter",
         ),
         one(
             "signer certificate one second before its notBefore",
             leaf(ordinary.clone(), (now + 1, now + 3600), vec![], root),
             Some(Code::CertNotYetValid),
-            "CertificateTime",
+            "SignerNotBefore",
         ),
         one(
             "signer certificate at its notBefore (already valid)",
             leaf(ordinary.clone(), (now, now + 3600), vec![], root),
             None,
-            "CertificateTime",
+            "SignerNotBefore",
         ),
         one(
             "signer certificate one second after its notBefore",
             leaf(ordinary.clone(), (now - 1, now + 3600), vec![], root),
             None,
-            "CertificateTime",
+            "SignerNotBefore",
         ),
         // profile of the leaf (PKI-005, PKI-007, PKI-008, PKI-001)
         one(
@@ -204,16 +209,25 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
                 root,
             ),
             Some(Code::CertMalformed),
-            "MalformedCertificate",
+            "DuplicateExtension",
         ),
         // the anchor (PKI-002)
         one(
-            "signer certificate under another root (the card root)",
-            leaf(ordinary.clone(), hour, vec![], pki.card_root.as_issuer()),
+            "signer certificate under another root",
+            leaf(ordinary.clone(), hour, vec![], foreign.as_issuer()),
             Some(Code::UntrustedChain),
             "UntrustedChain",
         ),
     ];
+    // the root's name over another key's signature (PKI-002)
+    let impostor_key = pki.key(provider, "vectors chain impostor").unwrap();
+    let impostor = IssuerRef { subject: &anchor.subject, key: &impostor_key };
+    out.push(one(
+        "signer certificate with the root's name as issuer, signed by another key",
+        leaf(ordinary.clone(), hour, vec![], impostor),
+        Some(Code::UntrustedChain),
+        "UntrustedChain",
+    ));
     // issuing certificates (PKI-006, PKI-001): the leaf under an intermediate
     let intermediate_key = pki.key(provider, "vectors chain intermediate").unwrap();
     let intermediate_subject = vec![NameAttribute::common_name("JPKI vectors intermediate")];
@@ -231,24 +245,24 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
         let middle = issue_certificate(provider, &template, root).unwrap();
         ChainVariant { what, chain: vec![leaf(ordinary.clone(), hour, vec![], intermediate), middle], code, flag }
     };
-    out.push(via("signer under an intermediate CA (valid)", CertRole::Authority, None, "IssuerProfile"));
+    out.push(via("signer under an intermediate CA (valid)", CertRole::Authority, None, "IssuerNotCa"));
     out.push(via(
         "signer under an intermediate without cA",
         CertRole::Custom { ca: false, key_cert_sign: true, digital_signature: false, purposes: vec![] },
         Some(Code::NotACa),
-        "IssuerProfile",
+        "IssuerNotCa",
     ));
     out.push(via(
         "signer under an intermediate without keyCertSign",
         CertRole::Custom { ca: true, key_cert_sign: false, digital_signature: true, purposes: vec![] },
         Some(Code::NotACa),
-        "IssuerProfile",
+        "IssuerNotCa",
     ));
     out.push(via(
         "signer under an intermediate with a pathLenConstraint (outside the profile)",
         CertRole::AuthorityWithPathLen(0),
         Some(Code::CertMalformed),
-        "IssuerProfile",
+        "OutsideProfile",
     ));
     out
 }
@@ -301,5 +315,6 @@ pub(super) fn receipts_signer<'a>(world: &World, public: &'a PublicKey) -> Signe
         serial: world.pki().serial("vectors issuer receipts"),
         purpose: Purpose::IssuerReceipts,
         extensions: vec![],
+        card: false,
     }
 }

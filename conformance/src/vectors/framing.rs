@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use ciborium::Value;
 use jpki_reference::Code;
 use jpki_reference::constants::MAX_DEPTH;
 
@@ -23,7 +24,7 @@ struct Defect {
     edit: fn(&[u8]) -> Vec<u8>,
 }
 
-const DEFECTS: [Defect; 5] = [
+const DEFECTS: [Defect; 10] = [
     Defect {
         flag: "Truncation",
         comment: "the valid message without its last byte",
@@ -54,7 +55,123 @@ const DEFECTS: [Defect; 5] = [
         code: Code::TooDeep,
         edit: too_deep,
     },
+    Defect {
+        flag: "Size",
+        comment: "the valid message grown past MAX_MESSAGE_BYTES by a 70 000-byte item in its outer container",
+        code: Code::TooLarge,
+        edit: too_large,
+    },
+    Defect {
+        flag: "NonDeterministicEncoding",
+        comment: "the valid message with two keys of its outer map (or unprotected header) out of order",
+        code: Code::UnsortedMapKeys,
+        edit: unsorted,
+    },
+    Defect {
+        flag: "DuplicateKey",
+        comment: "the valid message with a key of its outer map (or unprotected header) twice",
+        code: Code::DuplicateMapKey,
+        edit: duplicated,
+    },
+    Defect {
+        flag: "UnknownField",
+        comment: "the valid message with key 99 in its outer map (or unprotected header)",
+        code: Code::UnknownField,
+        edit: unknown_field,
+    },
+    Defect {
+        flag: "Shape",
+        comment: "the valid message with its first field (or the kid) of another type",
+        code: Code::Malformed,
+        edit: wrong_shape,
+    },
 ];
+
+/// Decodes a generated message (canonical, so ciborium reads it exactly).
+fn value(bytes: &[u8]) -> Value {
+    ciborium::from_reader(bytes).unwrap()
+}
+
+/// Encodes entries in the order given (ciborium writes shortest heads and
+/// keeps map order), so defects of order survive.
+fn bytes(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).unwrap();
+    out
+}
+
+/// Applies `edit` to the outer map's entries, or for a COSE_Sign1 to its
+/// unprotected header (the only part not signed, so no re-signing).
+fn edit_outer(input: &[u8], edit: impl FnOnce(&mut Vec<(Value, Value)>, bool)) -> Vec<u8> {
+    let mut value = value(input);
+    match &mut value {
+        Value::Tag(18, inner) => match inner.as_mut() {
+            Value::Array(items) => match items.get_mut(1) {
+                Some(Value::Map(unprotected)) => edit(unprotected, true),
+                _ => panic!("a COSE_Sign1 without its unprotected map"),
+            },
+            _ => panic!("tag 18 around something else"),
+        },
+        Value::Map(entries) => edit(entries, false),
+        other => panic!("an outer item that is neither a map nor a COSE_Sign1: {other:?}"),
+    }
+    bytes(&value)
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+fn too_large(input: &[u8]) -> Vec<u8> {
+    let big = Value::Bytes(vec![0x5a; 70_000]);
+    edit_outer(input, |entries, cose| {
+        if cose {
+            *entries = vec![(int(4), big)];
+        } else {
+            entries.push((int(99), big));
+        }
+    })
+}
+
+fn unsorted(input: &[u8]) -> Vec<u8> {
+    edit_outer(input, |entries, cose| {
+        if cose {
+            *entries = vec![(int(4), Value::Bytes(vec![1])), (int(3), Value::Bytes(vec![2]))];
+        } else {
+            assert!(entries.len() >= 2, "a map of one entry cannot be out of order");
+            entries.swap(0, 1);
+        }
+    })
+}
+
+fn duplicated(input: &[u8]) -> Vec<u8> {
+    edit_outer(input, |entries, cose| {
+        if cose {
+            *entries = vec![(int(4), Value::Bytes(vec![1])), (int(4), Value::Bytes(vec![1]))];
+        } else {
+            let first = entries[0].clone();
+            entries.insert(1, first);
+        }
+    })
+}
+
+fn unknown_field(input: &[u8]) -> Vec<u8> {
+    edit_outer(input, |entries, _| entries.push((int(99), int(0))))
+}
+
+fn wrong_shape(input: &[u8]) -> Vec<u8> {
+    edit_outer(input, |entries, cose| {
+        if cose {
+            *entries = vec![(int(4), Value::Text("kid".into()))];
+        } else {
+            let other = match entries[0].1 {
+                Value::Text(_) => int(0),
+                _ => Value::Text("of another type".into()),
+            };
+            entries[0].1 = other;
+        }
+    })
+}
 
 fn truncated(bytes: &[u8]) -> Vec<u8> {
     bytes[..bytes.len() - 1].to_vec()

@@ -541,6 +541,7 @@ fn verifier_assertion() -> VectorFile {
         serial: g.auth_serial.clone(),
         purpose: Purpose::MobileAuth,
         extensions: vec![],
+        card: false,
     };
     for variant in super::chains::variants(&g.world, &signer) {
         let input = super::chains::resigned_over(&g.world, &base, &g.se_secret(Kind::Auth), &variant.chain);
@@ -671,6 +672,7 @@ fn verifier_assertion() -> VectorFile {
         serial: g.world.pki().serial("vectors status signer"),
         purpose: Purpose::StatusSigning,
         extensions: vec![],
+        card: false,
     };
     let good_answer = hex::decode(good_hex).unwrap();
     for variant in super::chains::variants(&g.world, &signer) {
@@ -915,7 +917,7 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
         ("LabelClash", note("LabelClash", "A label in both header buckets.", &["COSE-009"])),
         (
             "MalformedCertificate",
-            note("MalformedCertificate", "A certificate that is not one, or lies outside the v0 profile (an extension twice).", &["PKI-001"]),
+            note("MalformedCertificate", "x5chain that is not a certificate.", &["PKI-001"]),
         ),
         ("UntrustedChain", note("UntrustedChain", "A certificate from another root.", &["PKI-002"])),
         ("KeyUsage", note("KeyUsage", "A leaf that is a CA, may sign certificates, or may not sign.", &["PKI-007"])),
@@ -924,21 +926,34 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             note("UnknownCritical", "An unknown critical extension (refused); an unknown non-critical one (ignored).", &["PKI-008"]),
         ),
         (
-            "CertificateTime",
+            "SignerNotAfter",
             note(
                 "CertificateValidity",
-                "The signer's certificate one second outside, at, and one second inside its notBefore and notAfter (both bounds are still valid).",
-                &["PKI-003", "PKI-004"],
+                "The signer's certificate one second past, at, and one second before its notAfter (notAfter itself is still valid).",
+                &["PKI-003"],
+            ),
+        ),
+        (
+            "SignerNotBefore",
+            note(
+                "CertificateValidity",
+                "The signer's certificate one second before, at, and one second after its notBefore (notBefore itself is valid).",
+                &["PKI-004"],
             ),
         ),
         ("SignerPurpose", note("KindConfusion", "The signer's certificate is for another purpose, or names none.", &["PKI-005"])),
+        ("DuplicateExtension", note("MalformedCertificate", "A certificate with one extension twice.", &["PKI-001"])),
         (
-            "IssuerProfile",
+            "IssuerNotCa",
             note(
                 "CertificateValidation",
-                "The signer under an intermediate: a CA (valid), one without cA or keyCertSign, one with a pathLenConstraint (outside the profile).",
-                &["PKI-006", "PKI-001"],
+                "The signer under an intermediate: a CA (valid), one without cA, one without keyCertSign.",
+                &["PKI-006"],
             ),
+        ),
+        (
+            "OutsideProfile",
+            note("MalformedCertificate", "An intermediate with a pathLenConstraint, outside the v0 profile.", &["PKI-001"]),
         ),
         (
             "StatusSignature",

@@ -168,6 +168,20 @@ pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> 
     let input = input_for(test, &withheld).map_err(mismatch)?;
     let mut queries = 0;
     let verdict = deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(mismatch)?;
+    let actual = match &verdict {
+        Ok(()) => "valid".to_owned(),
+        Err(code) => format!("invalid {code}"),
+    };
+    let expected = match (test.result.as_str(), &test.code) {
+        ("valid", _) => Some("valid".to_owned()),
+        ("invalid", Some(code)) => Some(format!("invalid {code}")),
+        ("acceptable", _) => None,
+        (other, code) => return Err(mismatch(format!("tcId {}: bad expectation {other} {code:?}", test.tc_id))),
+    };
+    // the verdict first: a wrong verdict names the test's own rule
+    if let Some(expected) = expected.filter(|e| *e != actual) {
+        return Err(mismatch(format!("tcId {} ({}): expected {expected}, got {actual}", test.tc_id, test.comment)));
+    }
     // refused by the verifier's own checks: Status is never asked (USE-009)
     if queries > 0 && test.flags.iter().any(|f| f == "NoStatusQuery") {
         return Err(Mismatch {
@@ -198,37 +212,34 @@ pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> 
             });
         }
     }
-    let actual = match &verdict {
-        Ok(()) => "valid".to_owned(),
-        Err(code) => format!("invalid {code}"),
-    };
-    let expected = match (test.result.as_str(), &test.code) {
-        ("valid", _) => "valid".to_owned(),
-        ("invalid", Some(code)) => format!("invalid {code}"),
-        ("acceptable", _) => return Ok(()),
-        (other, code) => return Err(mismatch(format!("tcId {}: bad expectation {other} {code:?}", test.tc_id))),
-    };
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(mismatch(format!("tcId {} ({}): expected {expected}, got {actual}", test.tc_id, test.comment)))
-    }
+    Ok(())
 }
 
 /// One test the SUT judged otherwise than the file says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
-    /// The requirement the test enforces: its expected code's, or for a
-    /// valid test the first requirement its flags' notes name.
+    /// The requirement the test enforces: the nesting rule for a message
+    /// nested in another (a note of bug type [`NESTED`]); else its expected
+    /// code's, or for a valid test the first requirement its flags' notes
+    /// name.
     pub requirement: Option<String>,
     /// What differed.
     pub detail: String,
 }
 
+/// The bug type of a note that marks a message nested in another.
+pub const NESTED: &str = "NestedSignature";
+
 /// The requirement `test` enforces (see [`Mismatch::requirement`]).
 pub fn test_requirement(file: &VectorFile, test: &VectorTest) -> Option<String> {
     let noted =
         || test.flags.iter().filter_map(|flag| file.notes.get(flag)).flat_map(|note| note.requirements.first()).next();
+    // a test about a message nested in another (Status's answer inside a
+    // use) is about the rule of the nesting, whatever code it expects
+    let nesting = test.flags.iter().filter_map(|flag| file.notes.get(flag)).find(|note| note.bug_type == NESTED);
+    if let Some(rule) = nesting.and_then(|note| note.requirements.first()) {
+        return Some(rule.clone());
+    }
     match test.code.as_deref().and_then(Code::from_wire) {
         // `malformed` is the registry's catch-all: the test's note names the
         // rule it is about (ISS-010 for a certificate under the wrong kind)

@@ -584,6 +584,7 @@ pub(super) fn status_request() -> VectorFile {
         serial: w.pki().serial("vectors verifier"),
         purpose: Purpose::Verifier,
         extensions: vec![],
+        card: false,
     };
     let base = query(&w, SHOP_RP, SHOP_RP, &auth, None);
     cases.extend(super::chains::cases(&w, &base, &shop.key.secret, &signer, None, "verifier certificate: "));
@@ -676,7 +677,34 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         let _ = w.holder_action("h1", HolderAction::ReportLost, &key(9));
     });
     let observed_a = cbor(&w.observe().issuer);
-    let cases_a = vec![
+    // each signer's certificate: every defect and validity bound
+    let p1_cert = w.device("p1").unwrap().installed[&Kind::Auth].cert.clone().unwrap();
+    let p1_parsed = ParsedCert::parse(w.provider(), &p1_cert).unwrap();
+    let device_signer = super::chains::Signer {
+        public: &p1_parsed.public_key,
+        subject: vec![NameAttribute::common_name("JPKI mobile auth")],
+        serial: p1_parsed.serial.clone(),
+        purpose: Purpose::MobileAuth,
+        extensions: vec![],
+        card: false,
+    };
+    let h1_card = w.card("h1").unwrap().auth.clone();
+    let card_parsed = ParsedCert::parse(w.provider(), &h1_card.cert).unwrap();
+    let card_signer = super::chains::Signer {
+        public: &h1_card.key.public,
+        subject: vec![NameAttribute::common_name("card-auth h1")],
+        serial: card_parsed.serial.clone(),
+        purpose: Purpose::CardAuth,
+        extensions: vec![],
+        card: true,
+    };
+    let family = |endpoint: &'static str, base: &[u8], secret: &SecretKey, signer: &super::chains::Signer<'_>| {
+        super::chains::cases(&w, base, secret, signer, Some(endpoint), "")
+    };
+    let mut families = family("migrate", &migrate, &p1_auth, &device_signer);
+    families.extend(family("device_revocation", &revoke, &p1_auth, &device_signer));
+    families.extend(family("holder_action", &suspend, &h1_card.key.secret, &card_signer));
+    let mut cases_a = vec![
         Case::at("migrate", "migration with the old device at hand (path A)", migrate, None, vec!["Migration"]),
         Case::at(
             "migrate",
@@ -732,6 +760,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         ),
         Case::at("holder_action", "phone reported lost, proven by the card", lost.clone(), None, vec!["Valid"]),
     ];
+    cases_a.extend(families);
     let first = group(&w, observed_a, cases_a, 1);
 
     // group B: the phone was reported lost; its wipe waits, queued (the phone offline)
@@ -761,7 +790,8 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         vec!["Wipe"],
     )];
     let second = group(&w, observed_queued, cases_b, first.tests.len() + 1);
-    let cases_c = vec![
+    let receipt_family = super::chains::cases(&w, &receipt, &secret, &device_signer, Some("acknowledge_wipe"), "");
+    let mut cases_c = vec![
         Case::at("acknowledge_wipe", "the lost phone's wipe receipt", receipt, None, vec!["Wipe"]),
         Case::at(
             "acknowledge_wipe",
@@ -778,6 +808,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
             vec!["Wipe"],
         ),
     ];
+    cases_c.extend(receipt_family);
     let third = group(&w, observed_delivered, cases_c, first.tests.len() + second.tests.len() + 1);
     let header = vec![
         "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),

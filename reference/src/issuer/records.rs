@@ -10,6 +10,7 @@ use crate::msgs::issuance::{IssuanceResponse, IssuedCert, KeyRequest};
 use crate::msgs::lifecycle::{ReceiptAction, ReceiptEntry, ReceiptPayload, WipeCommandPayload};
 use crate::msgs::status::{CertStatus, RevocationReason, StatusFeed};
 use crate::msgs::{Digest, IdempotencyKey, Kind, Message, Nonce};
+use crate::mutants::Mutation;
 use crate::notify::{Event, Notification};
 use crate::pki::build::holder_subject;
 use crate::pki::validate_chain;
@@ -64,7 +65,8 @@ pub(super) fn check_session(state: &IssuerState, nonce: &Nonce, now: UnixTime) -
     if session.completed {
         return Err(Error::new(Code::NonceReused, "session already completed"));
     }
-    if now > session.expiry {
+    let at_expiry_refused = Mutation::NonceExpiryExclusive.disables(None) && now == session.expiry;
+    if now > session.expiry || at_expiry_refused {
         return Err(Error::new(Code::NonceExpired, "session expired"));
     }
     Ok(())

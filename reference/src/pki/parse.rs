@@ -2,6 +2,7 @@
 //! signature is checked over them as received), the P-256 key, the
 //! validity window and the extensions v0 knows.
 
+use crate::mutants::Mutation;
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode, Tagged};
 use x509_cert::Certificate;
@@ -143,7 +144,7 @@ impl ParsedCert {
         };
         let mut seen = Vec::new();
         for ext in tbs_cert.extensions().map(Vec::as_slice).unwrap_or(&[]) {
-            if seen.contains(&ext.extn_id) {
+            if seen.contains(&ext.extn_id) && !Mutation::AllowDuplicateExtensions.disables(None) {
                 return Err(malformed("an extension appears twice"));
             }
             seen.push(ext.extn_id);
@@ -157,7 +158,7 @@ impl ParsedCert {
             oids::BASIC_CONSTRAINTS => {
                 let basic = BasicConstraints::from_der(value).map_err(der_error)?;
                 // the v0 profile's authorities carry no pathLenConstraint (PKI-001)
-                if basic.path_len_constraint.is_some() {
+                if basic.path_len_constraint.is_some() && !Mutation::AllowPathLen.disables(None) {
                     return Err(Error::new(Code::CertMalformed, "a pathLenConstraint is outside the v0 profile"));
                 }
                 self.is_ca = basic.ca;

@@ -18,6 +18,7 @@ use super::profile::Purpose;
 use crate::constants::MAX_CHAIN_LEN;
 use crate::crypto::CryptoProvider;
 use crate::error::{Code, Error, Result};
+use crate::mutants::Mutation;
 use crate::time::UnixTime;
 
 /// A trusted root, configured out of band, with the chains validated to it.
@@ -96,10 +97,14 @@ impl TrustAnchor {
 }
 
 fn check_validity(cert: &ParsedCert, at: UnixTime, which: &str) -> Result<()> {
-    if at < cert.not_before {
+    // both bounds are still valid seconds (PKI-003, PKI-004)
+    let exclusive = Mutation::ValidityBoundsExclusive.disables(None);
+    let before = at < cert.not_before || (exclusive && at == cert.not_before);
+    let after = at > cert.not_after || (exclusive && at == cert.not_after);
+    if before && !Mutation::SkipNotBefore.disables(None) {
         return Err(Error::with_detail(Code::CertNotYetValid, format!("{which} is valid from {}", cert.not_before)));
     }
-    if at > cert.not_after {
+    if after && !Mutation::SkipNotAfter.disables(None) {
         return Err(Error::with_detail(Code::CertExpired, format!("{which} expired at {}", cert.not_after)));
     }
     Ok(())
@@ -133,7 +138,7 @@ pub fn validate_chain(
     let certs = chain.iter().map(|der| ParsedCert::parse(provider, der)).collect::<Result<Vec<_>>>()?;
     // 2. no critical extension v0 does not know (PKI-008)
     for (i, cert) in certs.iter().enumerate() {
-        if let Some(oid) = cert.unknown_critical.first() {
+        if let Some(oid) = cert.unknown_critical.first().filter(|_| !Mutation::SkipCriticalExtensions.disables(None)) {
             return Err(Error::with_detail(Code::UnknownCriticalExtension, format!("certificate {i}: {oid}")));
         }
     }
@@ -146,25 +151,27 @@ pub fn validate_chain(
                 format!("certificate {i}: issuer name does not match"),
             ));
         }
-        provider.verify_es256(&issuer.public_key, &cert.tbs, &cert.signature).map_err(|_| {
-            Error::with_detail(Code::UntrustedChain, format!("certificate {i}: signature by another key"))
-        })?;
+        if !Mutation::SkipChainSignatures.disables(None) {
+            provider.verify_es256(&issuer.public_key, &cert.tbs, &cert.signature).map_err(|_| {
+                Error::with_detail(Code::UntrustedChain, format!("certificate {i}: signature by another key"))
+            })?;
+        }
     }
     // 4. every certificate, the anchor too, is valid at `at` (PKI-003, PKI-004)
     valid_at(&certs, anchor, at)?;
     // 5. every issuing certificate is a CA allowed to sign certificates (PKI-006)
     for (i, issuer) in certs.iter().skip(1).chain(std::iter::once(&anchor.cert)).enumerate() {
-        if !issuer.is_ca || !issuer.key_cert_sign {
+        if (!issuer.is_ca || !issuer.key_cert_sign) && !Mutation::SkipIssuerCaCheck.disables(None) {
             return Err(Error::with_detail(Code::NotACa, format!("issuer {} is not a CA", i + 1)));
         }
     }
     // 6. the leaf is an end entity that signs (PKI-007)
     let leaf = &certs[0];
-    if leaf.is_ca || leaf.key_cert_sign || !leaf.digital_signature {
+    if (leaf.is_ca || leaf.key_cert_sign || !leaf.digital_signature) && !Mutation::SkipLeafUsage.disables(None) {
         return Err(Error::new(Code::BadKeyUsage, "leaf must be a non-CA with digitalSignature only"));
     }
     // 7. the leaf's EKU names the purpose it is used for (PKI-005)
-    if !leaf.ekus.contains(&purpose.eku()) {
+    if !leaf.ekus.contains(&purpose.eku()) && !Mutation::SkipEku.disables(None) {
         return Err(Error::with_detail(Code::WrongPurpose, format!("leaf has no EKU for {purpose:?}")));
     }
     if cache_on {
