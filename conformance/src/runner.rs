@@ -280,6 +280,16 @@ fn quiet_check_panics() {
     });
 }
 
+/// Runs `f` as a check script runs: a panic is caught (and kept quiet)
+/// and handed back as the payload, say a [`context::Failure`].
+pub fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    quiet_check_panics();
+    IN_CHECK.with(|c| c.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    IN_CHECK.with(|c| c.set(false));
+    result
+}
+
 /// Runs one check and judges it.
 pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
     let started = Instant::now();

@@ -2,6 +2,7 @@
 //! inside and never leave; each has a signature counter; every use needs
 //! user verification, whose outcome and method come in as inputs.
 
+use crate::mutants::Mutation;
 use std::collections::BTreeMap;
 
 use crate::codec::Limits;
@@ -300,7 +301,7 @@ pub fn apply_wipe(
     let issuer = crate::pki::validate_chain(provider, &signed.x5chain()?, mobile_anchor, Purpose::IssuerReceipts, now)?;
     signed.verify(provider, &issuer.public_key, b"")?;
     let order = WipeCommandPayload::from_bytes(signed.payload())?;
-    if let Some(receipt) = done.get(&order.command_id) {
+    if let Some(receipt) = done.get(&order.command_id).filter(|_| !Mutation::ForgetWipeReceipts.disables(None)) {
         return Ok((state.clone(), done.clone(), receipt.clone()));
     }
     let held = installed_serials(provider, state)?;

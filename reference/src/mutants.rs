@@ -129,11 +129,27 @@ pub enum Mutation {
     IgnoreByteStringSizes,
     /// Verifier: takes the kind the assertion claims, not the kind it asked for.
     TrustAssertedKind,
+    /// Status: writes a "used" notification for every good answer, a repeated query too.
+    NotifyEveryQuery,
+    /// Status: refuses the very feed it applied last as stale.
+    RefuseRetriedFeed,
+    /// Device: a repeated wipe command is judged afresh (the certificates are gone), not answered with its receipt.
+    ForgetWipeReceipts,
+    /// COSE: an unprotected header the decoder cannot read is ignored, not refused.
+    LenientHeaderTypes,
+    /// Verifier: the document digest is not compared with the one asked for.
+    SkipDigestCheck,
+    /// Status: answers whatever rp id a verifier claims and whatever kind it asks about.
+    SkipRpAuthorisation,
+    /// Status: answers good about a serial it has no entry for.
+    UnknownAsGood,
+    /// Issuer and verifiers: a nonce is answered whatever its age.
+    SkipNonceExpiry,
 }
 
 impl Mutation {
     /// Every mutant.
-    pub const ALL: [Mutation; 59] = [
+    pub const ALL: [Mutation; 67] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -193,6 +209,14 @@ impl Mutation {
         Mutation::MisreportTruncation,
         Mutation::IgnoreByteStringSizes,
         Mutation::TrustAssertedKind,
+        Mutation::NotifyEveryQuery,
+        Mutation::RefuseRetriedFeed,
+        Mutation::ForgetWipeReceipts,
+        Mutation::LenientHeaderTypes,
+        Mutation::SkipDigestCheck,
+        Mutation::SkipRpAuthorisation,
+        Mutation::UnknownAsGood,
+        Mutation::SkipNonceExpiry,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -257,6 +281,14 @@ impl Mutation {
             Mutation::MisreportTruncation => "misreport-truncation",
             Mutation::IgnoreByteStringSizes => "ignore-byte-string-sizes",
             Mutation::TrustAssertedKind => "trust-asserted-kind",
+            Mutation::NotifyEveryQuery => "notify-every-query",
+            Mutation::RefuseRetriedFeed => "refuse-retried-feed",
+            Mutation::ForgetWipeReceipts => "forget-wipe-receipts",
+            Mutation::LenientHeaderTypes => "lenient-header-types",
+            Mutation::SkipDigestCheck => "skip-digest-check",
+            Mutation::SkipRpAuthorisation => "skip-rp-authorisation",
+            Mutation::UnknownAsGood => "unknown-as-good",
+            Mutation::SkipNonceExpiry => "skip-nonce-expiry",
         }
     }
 
@@ -327,6 +359,14 @@ impl Mutation {
             Mutation::MisreportTruncation => "ENC-001",
             Mutation::IgnoreByteStringSizes => "ENC-001",
             Mutation::TrustAssertedKind => "PKI-005",
+            Mutation::NotifyEveryQuery => "STA-004",
+            Mutation::RefuseRetriedFeed => "STA-008",
+            Mutation::ForgetWipeReceipts => "REV-007",
+            Mutation::LenientHeaderTypes => "ENC-001",
+            Mutation::SkipDigestCheck => "USE-007",
+            Mutation::SkipRpAuthorisation => "STA-002",
+            Mutation::UnknownAsGood => "STA-005",
+            Mutation::SkipNonceExpiry => "NON-003",
         }
     }
 
@@ -345,11 +385,12 @@ impl Mutation {
 
     /// The step mutants: one per refusal step of the shared validators
     /// (strict decoding, COSE, certificate parsing, chain validation, in the
-    /// order spec/certificates.md §5 numbers them) and, for each time bound a
+    /// order spec/certificates.md §5 numbers them); for each time bound a
     /// role checks, the bound made exclusive (off by one) and the bound
-    /// checked in one direction only. Written from the steps, not from the
-    /// checks that catch them.
-    pub const STEPS: [Mutation; 30] = [
+    /// checked in one direction only; and for each rule about a message
+    /// delivered twice, the repeat judged afresh. Written from the steps and
+    /// rules, not from the checks that catch them.
+    pub const STEPS: [Mutation; 38] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -380,6 +421,14 @@ impl Mutation {
         Mutation::MisreportTruncation,
         Mutation::IgnoreByteStringSizes,
         Mutation::TrustAssertedKind,
+        Mutation::NotifyEveryQuery,
+        Mutation::RefuseRetriedFeed,
+        Mutation::ForgetWipeReceipts,
+        Mutation::LenientHeaderTypes,
+        Mutation::SkipDigestCheck,
+        Mutation::SkipRpAuthorisation,
+        Mutation::UnknownAsGood,
+        Mutation::SkipNonceExpiry,
     ];
 }
 

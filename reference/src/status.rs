@@ -80,7 +80,10 @@ pub fn apply_feed(
     let feed = StatusFeed::from_bytes(signed.payload())?;
     let held = state.entries.get(&feed.serial);
     let last = state.sequences.get(&feed.serial).copied().unwrap_or(0);
-    if held == Some(&(feed.kind, feed.status)) && last == feed.sequence {
+    if held == Some(&(feed.kind, feed.status))
+        && last == feed.sequence
+        && !Mutation::RefuseRetriedFeed.disables(config.mutation)
+    {
         return Ok(state.clone());
     }
     if let Some((kind, status)) = held {
@@ -115,12 +118,19 @@ pub fn answer(
     signed.verify(provider, &verifier.public_key, b"")?;
     let query = StatusRequestPayload::from_bytes(signed.payload())?;
     // 2. asks as itself, and about sign certs only when authorised (STA-002)
-    if verifier.subject_attribute(oids::CN) != Some(query.rp_id.as_str()) {
+    let authorisation = !crate::mutants::Mutation::SkipRpAuthorisation.disables(config.mutation);
+    if verifier.subject_attribute(oids::CN) != Some(query.rp_id.as_str()) && authorisation {
         return Err(Error::new(Code::NotAuthorised, "rp id is not the one in the verifier certificate"));
     }
     // 3. a certificate Status knows (STA-005)
-    let (kind, status) = *state.entries.get(&query.serial).ok_or(Error::new(Code::CertUnknown, "unknown serial"))?;
-    if kind == Kind::Sign && verifier.verifier_may_check_sign != Some(true) {
+    let unknown_good =
+        crate::mutants::Mutation::UnknownAsGood.disables(config.mutation).then_some((Kind::Auth, CertStatus::Good));
+    let (kind, status) = *state
+        .entries
+        .get(&query.serial)
+        .or(unknown_good.as_ref())
+        .ok_or(Error::new(Code::CertUnknown, "unknown serial"))?;
+    if kind == Kind::Sign && verifier.verifier_may_check_sign != Some(true) && authorisation {
         return Err(Error::new(Code::NotAuthorised, "verifier not authorised for sign certificates"));
     }
     // 4. the signed answer, bound to the nonce, fresh for STATUS_FRESHNESS_SECS (STA-003)
@@ -141,7 +151,9 @@ pub fn answer(
     // 5. one "used" notification per (verifier, nonce, cert), only for good (STA-004)
     let mut next = state.clone();
     let scope = (query.rp_id.clone(), query.nonce, query.serial.clone());
-    if status == CertStatus::Good && !next.notified.contains(&scope) {
+    let notified =
+        next.notified.contains(&scope) && !crate::mutants::Mutation::NotifyEveryQuery.disables(config.mutation);
+    if status == CertStatus::Good && !notified {
         next.usage_log.push(UsageEntry {
             rp_id: query.rp_id.clone(),
             nonce: query.nonce,

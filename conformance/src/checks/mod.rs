@@ -16,6 +16,7 @@ mod lifecycle;
 pub mod property;
 pub mod recording;
 mod registry;
+pub mod repetition;
 pub mod robustness;
 pub mod state_machine;
 pub(crate) mod surgery;
@@ -260,6 +261,7 @@ pub fn all() -> Vec<Check> {
     }
     checks.extend(lifecycle::checks());
     checks.extend(vector_checks());
+    checks.extend(repetition::checks());
     // one committed trace per mutant: the rules they witness, and USE-012 a
     // use may break first on the way (an unreachable Status read as good)
     let mut witnessed = vec!["INV-011", "USE-012"];

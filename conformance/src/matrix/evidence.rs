@@ -70,10 +70,14 @@ fn vector_evidence(file: &VectorFile, ids: &[usize]) -> Evidence {
     for mutation in first.into_iter().chain(rest) {
         context::enter(Sut::Mutant(mutation), [0; 32]);
         for (group, test) in &tests {
-            if let Err(mismatch) = judge::judge_test(file, group, test) {
-                if mismatch.requirement.as_ref().is_some_and(|r| named.contains(r)) {
-                    return Ok(mutation);
-                }
+            // a judge of the suite's may fail the step itself (a panic with a Failure)
+            let failed_on = match runner::quietly(|| judge::judge_test(file, group, test)) {
+                Ok(Ok(())) => None,
+                Ok(Err(mismatch)) => mismatch.requirement,
+                Err(payload) => payload.downcast_ref::<context::Failure>().and_then(|f| f.requirement.clone()),
+            };
+            if failed_on.is_some_and(|r| named.contains(&r)) {
+                return Ok(mutation);
             }
         }
     }

@@ -58,6 +58,10 @@ pub struct Row {
     pub without_flags: Vec<String>,
     /// What `{signer}` stands for in the flag map.
     pub signer: String,
+    /// What `{signer}` stands for in a test carrying one of these flags
+    /// (a message with two signed objects marks the other one).
+    #[serde(default)]
+    pub signer_flags: BTreeMap<String, String>,
     /// Named time bounds the receiver checks beyond the message's fields.
     #[serde(default)]
     pub bounds: Vec<String>,
@@ -86,6 +90,10 @@ pub struct CellEntry {
     /// matrix says it rather than hiding it; the issue stays open while any
     /// remains.
     pub gap: Option<String>,
+    /// A covered cell no mutant is shown failing yet, and why: listed so
+    /// that the matrix says it; an entry whose cell now has evidence is an
+    /// error (the list only shrinks).
+    pub unshown: Option<String>,
 }
 
 /// How one cell is covered.
@@ -161,6 +169,7 @@ fn row_tests(row: &Row, file: &VectorFile) -> Vec<VectorTest> {
 /// The cells a test covers under the flag maps.
 fn covered_by(matrix: &MatrixFile, row: &Row, test: &VectorTest) -> Vec<String> {
     let outcome = test.code.clone().unwrap_or_else(|| "valid".to_owned());
+    let signer = test.flags.iter().find_map(|f| row.signer_flags.get(f)).unwrap_or(&row.signer);
     let mut out = Vec::new();
     for flag in &test.flags {
         let specific = format!("{flag}:{outcome}");
@@ -171,7 +180,7 @@ fn covered_by(matrix: &MatrixFile, row: &Row, test: &VectorTest) -> Vec<String> 
             .or_else(|| matrix.flags.get(&specific))
             .or_else(|| matrix.flags.get(flag));
         for key in keys.into_iter().flatten() {
-            out.push(key.replace("{signer}", &row.signer));
+            out.push(key.replace("{signer}", signer));
         }
     }
     out
@@ -206,10 +215,13 @@ pub fn build(matrix: &MatrixFile) -> Result<Vec<RowCells>, String> {
         for target in targets {
             let entry = row.cells.get(&target.key);
             let cover = match (by_cell.remove(&target.key), entry) {
-                (Some(_), Some(entry)) if entry.gap.is_some() || entry.reason.is_some() => {
-                    return Err(format!("{what}: {} has vectors yet lists a gap or reason", target.key));
+                (Some(_), Some(entry)) if entry.gap.is_some() || entry.reason.is_some() || !entry.checks.is_empty() => {
+                    return Err(format!("{what}: {} has vectors yet lists checks, a gap or a reason", target.key));
                 }
                 (Some(ids), _) => Cover::Vectors(ids),
+                (None, Some(entry)) if entry.checks.is_empty() && entry.reason.is_none() && entry.gap.is_none() => {
+                    return Err(format!("{what}: {} lists only `unshown`, yet has no vectors", target.key));
+                }
                 (None, Some(entry)) => entry_cover(matrix, &what, &target, entry)?,
                 (None, None) => Cover::Missing,
             };
@@ -264,6 +276,29 @@ fn check_covered_by(rows: &[RowCells]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The covered cells not shown failing on a mutant that the data file does
+/// not list as `unshown`, and the `unshown` entries whose cell now has
+/// evidence: both must be empty.
+pub fn unshown_drift(
+    rows: &[RowCells],
+    evidence: &BTreeMap<(usize, String), evidence::Evidence>,
+) -> (Vec<String>, Vec<String>) {
+    let mut unlisted = Vec::new();
+    let mut stale = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        for cell in &row.cells {
+            let listed = row.row.cells.get(&cell.target.key).and_then(|e| e.unshown.as_ref()).is_some();
+            let name = format!("{} {} {}", row.row.role, row.row.message, cell.target.key);
+            match evidence.get(&(index, cell.target.key.clone())) {
+                Some(Err(why)) if !listed => unlisted.push(format!("{name}: {why}")),
+                Some(Ok(mutation)) if listed => stale.push(format!("{name}: now fails on {}", mutation.name())),
+                _ => {}
+            }
+        }
+    }
+    (unlisted, stale)
 }
 
 /// Counts over all rows: cells, and how many are covered by vectors, by

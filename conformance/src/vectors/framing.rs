@@ -21,71 +21,89 @@ struct Defect {
     flag: &'static str,
     comment: &'static str,
     code: Code,
-    edit: fn(&[u8]) -> Vec<u8>,
+    /// The defective bytes, or `None` when the defect does not apply.
+    edit: fn(&[u8]) -> Option<Vec<u8>>,
 }
 
-const DEFECTS: [Defect; 10] = [
+const DEFECTS: [Defect; 11] = [
     Defect {
         flag: "Truncation",
         comment: "the valid message without its last byte",
         code: Code::Malformed,
-        edit: truncated,
+        edit: |b| Some(truncated_bytes(b)),
     },
     Defect {
         flag: "TrailingBytes",
         comment: "the valid message and one byte more",
         code: Code::TrailingBytes,
-        edit: trailing,
+        edit: |b| Some(trailing_bytes(b)),
     },
     Defect {
         flag: "IndefiniteLength",
         comment: "the valid message with its outer array or map of indefinite length",
         code: Code::IndefiniteLength,
-        edit: indefinite,
+        edit: |b| Some(indefinite_bytes(b)),
     },
     Defect {
         flag: "NonShortestEncoding",
         comment: "the valid message with its outer length in one byte more than needed",
         code: Code::NonShortestLength,
-        edit: non_shortest,
+        edit: |b| Some(non_shortest_bytes(b)),
     },
     Defect {
         flag: "Depth",
         comment: "the valid message with an item nested past MAX_DEPTH in its outer container",
         code: Code::TooDeep,
-        edit: too_deep,
+        edit: |b| Some(too_deep_bytes(b)),
     },
     Defect {
         flag: "Size",
         comment: "the valid message grown past MAX_MESSAGE_BYTES by a 70 000-byte item in its outer container",
         code: Code::TooLarge,
-        edit: too_large,
+        edit: |b| Some(too_large_bytes(b)),
     },
     Defect {
         flag: "NonDeterministicEncoding",
         comment: "the valid message with two keys of its outer map (or unprotected header) out of order",
         code: Code::UnsortedMapKeys,
-        edit: unsorted,
+        edit: |b| Some(unsorted_bytes(b)),
     },
     Defect {
         flag: "DuplicateKey",
         comment: "the valid message with a key of its outer map (or unprotected header) twice",
         code: Code::DuplicateMapKey,
-        edit: duplicated,
+        edit: |b| Some(duplicated_bytes(b)),
     },
     Defect {
         flag: "UnknownField",
         comment: "the valid message with key 99 in its outer map (or unprotected header)",
         code: Code::UnknownField,
-        edit: unknown_field,
+        edit: |b| Some(unknown_field_bytes(b)),
     },
     Defect {
         flag: "Shape",
         comment: "the valid message with its first field (or the kid) of another type",
         code: Code::Malformed,
-        edit: wrong_shape,
+        edit: |b| Some(wrong_shape_bytes(b)),
+    },
+    Defect {
+        flag: "ModifiedSignature",
+        comment: "the valid message with the last bit of its signature flipped",
+        code: Code::BadSignature,
+        edit: flipped_signature,
     },
 ];
+
+/// A COSE_Sign1's signature is its last bytes: flip the last bit.
+fn flipped_signature(bytes: &[u8]) -> Option<Vec<u8>> {
+    (bytes[0] == 0xd2).then(|| {
+        let mut out = bytes.to_vec();
+        if let Some(last) = out.last_mut() {
+            *last ^= 1;
+        }
+        out
+    })
+}
 
 /// Decodes a generated message (canonical, so ciborium reads it exactly).
 fn value(bytes: &[u8]) -> Value {
@@ -122,7 +140,7 @@ fn int(i: i64) -> Value {
     Value::Integer(i.into())
 }
 
-fn too_large(input: &[u8]) -> Vec<u8> {
+fn too_large_bytes(input: &[u8]) -> Vec<u8> {
     let big = Value::Bytes(vec![0x5a; 70_000]);
     edit_outer(input, |entries, cose| {
         if cose {
@@ -133,7 +151,7 @@ fn too_large(input: &[u8]) -> Vec<u8> {
     })
 }
 
-fn unsorted(input: &[u8]) -> Vec<u8> {
+fn unsorted_bytes(input: &[u8]) -> Vec<u8> {
     edit_outer(input, |entries, cose| {
         if cose {
             *entries = vec![(int(4), Value::Bytes(vec![1])), (int(3), Value::Bytes(vec![2]))];
@@ -144,7 +162,7 @@ fn unsorted(input: &[u8]) -> Vec<u8> {
     })
 }
 
-fn duplicated(input: &[u8]) -> Vec<u8> {
+fn duplicated_bytes(input: &[u8]) -> Vec<u8> {
     edit_outer(input, |entries, cose| {
         if cose {
             *entries = vec![(int(4), Value::Bytes(vec![1])), (int(4), Value::Bytes(vec![1]))];
@@ -155,11 +173,11 @@ fn duplicated(input: &[u8]) -> Vec<u8> {
     })
 }
 
-fn unknown_field(input: &[u8]) -> Vec<u8> {
+fn unknown_field_bytes(input: &[u8]) -> Vec<u8> {
     edit_outer(input, |entries, _| entries.push((int(99), int(0))))
 }
 
-fn wrong_shape(input: &[u8]) -> Vec<u8> {
+fn wrong_shape_bytes(input: &[u8]) -> Vec<u8> {
     edit_outer(input, |entries, cose| {
         if cose {
             *entries = vec![(int(4), Value::Text("kid".into()))];
@@ -173,11 +191,11 @@ fn wrong_shape(input: &[u8]) -> Vec<u8> {
     })
 }
 
-fn truncated(bytes: &[u8]) -> Vec<u8> {
+fn truncated_bytes(bytes: &[u8]) -> Vec<u8> {
     bytes[..bytes.len() - 1].to_vec()
 }
 
-fn trailing(bytes: &[u8]) -> Vec<u8> {
+fn trailing_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     out.push(0x00);
     out
@@ -198,7 +216,7 @@ fn outer(bytes: &[u8]) -> (usize, u8, u8) {
     (at, major, count)
 }
 
-fn indefinite(bytes: &[u8]) -> Vec<u8> {
+fn indefinite_bytes(bytes: &[u8]) -> Vec<u8> {
     let (at, major, _) = outer(bytes);
     let mut out = bytes[..at].to_vec();
     out.push((major << 5) | 31);
@@ -207,7 +225,7 @@ fn indefinite(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn non_shortest(bytes: &[u8]) -> Vec<u8> {
+fn non_shortest_bytes(bytes: &[u8]) -> Vec<u8> {
     let (at, major, count) = outer(bytes);
     let mut out = bytes[..at].to_vec();
     out.extend_from_slice(&[(major << 5) | 24, count]);
@@ -217,7 +235,7 @@ fn non_shortest(bytes: &[u8]) -> Vec<u8> {
 
 /// Arrays nested past the bound, as one more element (an array) or one
 /// more pair (key 99, after every v0 key) of the outer container.
-fn too_deep(bytes: &[u8]) -> Vec<u8> {
+fn too_deep_bytes(bytes: &[u8]) -> Vec<u8> {
     let (at, major, count) = outer(bytes);
     let mut deep = vec![0x81; MAX_DEPTH + 4];
     deep.push(0x00);
@@ -231,6 +249,15 @@ fn too_deep(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Flags of tests about a message nested in another (Status's answer in a
+/// verifier test): their defects are not the outer message's.
+const NESTED_FLAGS: [&str; 2] = ["StatusEncoding", "StatusSignature"];
+
+/// Every defect that applies to `input`: (flag, comment, code, bytes).
+pub(super) fn defects_of(input: &[u8]) -> Vec<(&'static str, &'static str, Code, Vec<u8>)> {
+    DEFECTS.iter().filter_map(|d| (d.edit)(input).map(|bytes| (d.flag, d.comment, d.code, bytes))).collect()
+}
+
 /// Adds the framing defects to `file` and renumbers its tests.
 pub(super) fn add(file: &mut VectorFile) {
     for group in &mut file.test_groups {
@@ -239,9 +266,11 @@ pub(super) fn add(file: &mut VectorFile) {
         for endpoint in endpoints {
             let at_endpoint = || group.tests.iter().filter(|t| t.endpoint == endpoint);
             let Some(base) = at_endpoint().find(|t| t.result == "valid" && t.derive.is_none()) else { continue };
-            let has = |flag: &str| at_endpoint().any(|t| t.flags.iter().any(|f| f == flag));
+            let outer = |t: &&VectorTest| !t.flags.iter().any(|f| NESTED_FLAGS.contains(&f.as_str()));
+            let has = |flag: &str| at_endpoint().filter(outer).any(|t| t.flags.iter().any(|f| f == flag));
             let input = hex::decode(&base.input).unwrap();
             for defect in DEFECTS.iter().filter(|d| !has(d.flag)) {
+                let Some(defective) = (defect.edit)(&input) else { continue };
                 let mut flags = vec![defect.flag.to_owned()];
                 if file.role == "verifier" {
                     // a message that does not decode never reaches Status (USE-009)
@@ -250,7 +279,7 @@ pub(super) fn add(file: &mut VectorFile) {
                 added.push(VectorTest {
                     tc_id: 0,
                     comment: defect.comment.into(),
-                    input: hex::encode((defect.edit)(&input)),
+                    input: hex::encode(defective),
                     endpoint: endpoint.clone(),
                     derive: None,
                     status: base.status.clone(),

@@ -685,6 +685,26 @@ fn verifier_assertion() -> VectorFile {
             vec![variant.flag, "StatusSignature"],
         );
     }
+    // Status's answer: every framing defect, and an answer about another serial
+    for (flag, what, code, bytes) in super::framing::defects_of(&good_answer) {
+        let comment = super::chains::comment("Status's answer: ", what);
+        push(
+            comment,
+            fresh.clone(),
+            StatusAnswerJson::Response(hex::encode(bytes)),
+            Some(code),
+            vec![flag, "StatusEncoding"],
+        );
+    }
+    let mut other_serial = split(&good_answer);
+    *field(&mut other_serial.payload, 1) = Value::Bytes(g.sign_serial.clone());
+    push(
+        "Status's answer about another certificate of the holder's",
+        fresh.clone(),
+        StatusAnswerJson::Response(hex::encode(join(g.world.provider(), &other_serial, &status_key.secret))),
+        Some(Code::StatusMismatch),
+        vec!["StatusSerial"],
+    );
     let fresh_for = FRESHNESS;
     let window = |this_update: u64, next_update: u64| {
         let mut parts = split(&good_answer);
@@ -954,6 +974,20 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
         (
             "OutsideProfile",
             note("MalformedCertificate", "An intermediate with a pathLenConstraint, outside the v0 profile.", &["PKI-001"]),
+        ),
+        ("CardSignKey", note("CardBinding", "The defect is in the card's sign-key signature (SignedByCardSignKey).", &["ISS-001"])),
+        ("CardAuthKey", note("CardBinding", "The defect is in the card's auth-key signature (SignedByCardAuthKey).", &["ISS-001"])),
+        (
+            "StatusEncoding",
+            note(
+                "NestedEncoding",
+                "Status's answer, nested in the use, with a framing defect: the verifier decodes it as strictly as the assertion.",
+                &["USE-011", "ENC-012"],
+            ),
+        ),
+        (
+            "StatusSerial",
+            note("StatusBinding", "Status's answer names another certificate than the one asked about.", &["USE-011"]),
         ),
         (
             "StatusSignature",

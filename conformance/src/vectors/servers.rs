@@ -218,11 +218,51 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
     let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.77.9.3");
     let unknown_ext =
         crafted_auth_cert(&w, "h1", CertRole::Leaf(Purpose::CardAuth), vec![(oid, true, vec![5, 0])], None);
+    // the card's two signed objects: a flipped signature, then every chain defect and validity bound
+    let card = w.card("h1").unwrap().clone();
+    let mut card_families = Vec::new();
+    for (index, credential, purpose, subject, marker) in [
+        (0, &card.sign, Purpose::CardSign, jpki_reference::pki::build::holder_subject(&attributes()), "CardSignKey"),
+        (1, &card.auth, Purpose::CardAuth, vec![NameAttribute::common_name("card-auth h1")], "CardAuthKey"),
+    ] {
+        let outer = entries_of(&base);
+        let Value::Bytes(inner) = outer[index].1.clone() else { panic!("a card signature that is not a bstr") };
+        let with_inner = |inner: Vec<u8>| {
+            let mut entries = outer.clone();
+            entries[index].1 = Value::Bytes(inner);
+            encode(&Value::Map(entries)).unwrap()
+        };
+        let mut flipped = inner.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        card_families.push(Case {
+            comment: if index == 0 { "the card's sign signature flipped" } else { "the card's auth signature flipped" },
+            input: with_inner(flipped),
+            code: Some(Code::BadSignature),
+            flags: vec!["ModifiedSignature", marker],
+            endpoint: None,
+            derive: None,
+        });
+        let serial = ParsedCert::parse(w.provider(), &credential.cert).unwrap().serial;
+        let signer = super::chains::Signer {
+            public: &credential.key.public,
+            subject,
+            serial,
+            purpose,
+            extensions: vec![],
+            card: true,
+        };
+        let prefix = if index == 0 { "card sign certificate: " } else { "card auth certificate: " };
+        for mut case in super::chains::cases(&w, &inner, &credential.key.secret, &signer, None, prefix) {
+            case.input = with_inner(case.input);
+            case.flags.push(marker);
+            card_families.push(case);
+        }
+    }
     let observed_a = cbor(&w.observe().issuer);
     let mut differing = entries_of(&base);
     let other = entries_of(&valid);
     differing[1] = other[1].clone();
-    let cases_a = vec![
+    let mut cases_a = vec![
         Case {
             comment: "both kinds, card signatures by one card",
             input: valid.clone(),
@@ -365,6 +405,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             derive: None,
         },
     ];
+    cases_a.extend(card_families);
     let first_group = group(&w, observed_a, cases_a, 1);
     let next_id = first_group.tests.len() + 1;
 

@@ -5,6 +5,7 @@ mod cli;
 mod external_vectors;
 mod fuzz_regressions;
 mod judge;
+mod matrix;
 mod model_check;
 mod property;
 mod providers;

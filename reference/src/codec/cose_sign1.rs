@@ -141,7 +141,12 @@ pub fn decode_sign1(bytes: &[u8], limits: &Limits) -> Result<Sign1> {
     check_known(&unprotected_labels, UNPROTECTED_LABELS, "unprotected")?;
     // the typed view of the protected bucket (value types per RFC 9052)
     let protected = header_from_value(protected_map, "protected")?;
-    header_from_value(unprotected, "unprotected")?;
+    match header_from_value(unprotected, "unprotected") {
+        Err(_) if Mutation::LenientHeaderTypes.disables(None) => {}
+        other => {
+            other?;
+        }
+    }
     // 9. raw r || s, 64 bytes (COSE-005)
     if signature.len() != 64 {
         return Err(Error::with_detail(

@@ -66,7 +66,7 @@ pub(super) fn check_session(state: &IssuerState, nonce: &Nonce, now: UnixTime) -
         return Err(Error::new(Code::NonceReused, "session already completed"));
     }
     let at_expiry_refused = Mutation::NonceExpiryExclusive.disables(None) && now == session.expiry;
-    if now > session.expiry || at_expiry_refused {
+    if (now > session.expiry && !Mutation::SkipNonceExpiry.disables(None)) || at_expiry_refused {
         return Err(Error::new(Code::NonceExpired, "session expired"));
     }
     Ok(())
