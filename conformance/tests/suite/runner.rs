@@ -55,10 +55,7 @@ fn catch_then_remove(mutation: Mutation) -> (Vec<String>, Vec<CheckRun>) {
     // A step mutant changes the model too, so only fixed expectations can catch it: those checks only.
     let selection = match mutation.family() {
         Family::Scenario => Selection { skip: vec!["property::*".into()], ..Selection::default() },
-        Family::Step => Selection {
-            only: vec!["vectors::*".into(), "repetition::*".into()],
-            ..Selection::default()
-        },
+        Family::Step => Selection { only: vec!["vectors::*".into(), "repetition::*".into()], ..Selection::default() },
     };
     let all: Vec<checks::Check> = selection.apply(checks::all());
     let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
@@ -281,4 +278,21 @@ fn the_junit_report_parses_with_one_testcase_per_check() {
     let properties: Vec<_> = document.descendants().filter(|n| n.has_tag_name("property")).collect();
     assert!(properties.iter().any(|p| p.attribute("name") == Some("spec_version")));
     assert!(properties.iter().any(|p| p.attribute("name") == Some("seed")));
+}
+
+/// The fast selection `cargo mutants` runs (.cargo/mutants.toml): every
+/// check with fixed expectations (registry codes, vectors, repetition,
+/// lifecycle scenarios, robustness, committed traces) on the reference.
+/// A mutant of the reference changes the model too, so these are what can
+/// catch it.
+#[test]
+fn the_reference_passes_every_check_but_the_property_run() {
+    let selected = Selection { skip: vec!["property::*".into()], ..Selection::default() }.apply(checks::all());
+    let runs = runner::run(&selected, &RunConfig::default(), &mut |_, _, _| {});
+    let failed: Vec<String> = runs
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .map(|r| format!("{}: {:?}", r.check.id, r.outcome))
+        .collect();
+    assert_eq!(failed, Vec::<String>::new());
 }
