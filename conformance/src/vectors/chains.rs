@@ -82,6 +82,13 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
         issue_certificate(provider, &template, issuer).unwrap()
     };
     let ordinary = CertRole::Leaf(signer.purpose);
+    // the leaf's purpose with these basicConstraints and keyUsage flags
+    let usage = |ca, key_cert_sign, digital_signature| CertRole::Custom {
+        ca,
+        key_cert_sign,
+        digital_signature,
+        purposes: vec![signer.purpose],
+    };
     let hour = (now - 3600, now + 3600);
     let one = |what, cert: Vec<u8>, code, flag| ChainVariant { what, chain: vec![cert], code, flag };
     let mut out = vec![
@@ -142,49 +149,19 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
         ),
         one(
             "signer certificate that is a CA",
-            leaf(
-                CertRole::Custom {
-                    ca: true,
-                    key_cert_sign: false,
-                    digital_signature: true,
-                    purposes: vec![signer.purpose],
-                },
-                hour,
-                vec![],
-                root,
-            ),
+            leaf(usage(true, false, true), hour, vec![], root),
             Some(Code::BadKeyUsage),
             "KeyUsage",
         ),
         one(
             "signer certificate that may sign certificates",
-            leaf(
-                CertRole::Custom {
-                    ca: false,
-                    key_cert_sign: true,
-                    digital_signature: true,
-                    purposes: vec![signer.purpose],
-                },
-                hour,
-                vec![],
-                root,
-            ),
+            leaf(usage(false, true, true), hour, vec![], root),
             Some(Code::BadKeyUsage),
             "KeyUsage",
         ),
         one(
             "signer certificate without digitalSignature",
-            leaf(
-                CertRole::Custom {
-                    ca: false,
-                    key_cert_sign: false,
-                    digital_signature: false,
-                    purposes: vec![signer.purpose],
-                },
-                hour,
-                vec![],
-                root,
-            ),
+            leaf(usage(false, false, false), hour, vec![], root),
             Some(Code::BadKeyUsage),
             "KeyUsage",
         ),
