@@ -496,9 +496,10 @@ impl Wallet {
     fn wipe(&mut self, command: &[u8], anchor: &TrustAnchor, now: UnixTime) -> Result<Vec<u8>, Error> {
         let provider = default_provider();
         let signed = decode_sign1(command, &Limits::V0)?;
+        // ENC-018: the payload against this endpoint's rule before the signer
+        let order = WipeCommandPayload::from_bytes(signed.payload())?;
         let signer = validate_chain(provider, &signed.x5chain()?, anchor, Purpose::IssuerReceipts, now)?;
         signed.verify(provider, &signer.public_key, b"")?;
-        let order = WipeCommandPayload::from_bytes(signed.payload())?;
         if let Some(receipt) = self.wiped.get(&order.command_id) {
             return Ok(receipt.clone());
         }

@@ -6,7 +6,7 @@ use crate::mutants::Mutation;
 use std::collections::BTreeMap;
 
 use crate::codec::Limits;
-use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1, sign1_with};
+use crate::codec::cose_sign1::{SignOptions, decode_sign1, open, sign1, sign1_with};
 use crate::crypto::{CryptoProvider, Entropy, KeyPair, generate_key};
 use crate::error::{Code, Error, Result};
 use crate::msgs::issuance::{IssuanceChallenge, IssuanceRequest, IssuanceRequestPayload, IssuanceResponse, KeyRequest};
@@ -179,7 +179,7 @@ pub fn install(provider: &dyn CryptoProvider, state: &DeviceState, response: &[u
             .remove(&issued.kind)
             .ok_or(Error::with_detail(Code::Malformed, format!("no pending key for {:?}", issued.kind)))?;
         let cert = ParsedCert::parse(provider, &issued.cert)?;
-        if cert.public_key != se_key.key.public {
+        if cert.public_key != se_key.key.public && !Mutation::InstallForAnyKey.disables(None) {
             return Err(Error::new(Code::Malformed, "issued certificate is for another key"));
         }
         se_key.cert = Some(issued.cert.clone());
@@ -297,15 +297,21 @@ pub fn apply_wipe(
     now: UnixTime,
 ) -> Result<(DeviceState, WipeReceipts, Vec<u8>)> {
     use crate::msgs::lifecycle::{WipeCommandPayload, WipeReceiptPayload};
-    let signed = decode_sign1(command, &Limits::V0)?;
-    let issuer = crate::pki::validate_chain(provider, &signed.x5chain()?, mobile_anchor, Purpose::IssuerReceipts, now)?;
-    signed.verify(provider, &issuer.public_key, b"")?;
-    let order = WipeCommandPayload::from_bytes(signed.payload())?;
+    // the payload, then the Issuer's signature (ENC-018)
+    let order = open(command, &Limits::V0, WipeCommandPayload::from_bytes, |signed| {
+        let issuer =
+            crate::pki::validate_chain(provider, &signed.x5chain()?, mobile_anchor, Purpose::IssuerReceipts, now)?;
+        signed.verify(provider, &issuer.public_key, b"")
+    })?
+    .payload;
     if let Some(receipt) = done.get(&order.command_id).filter(|_| !Mutation::ForgetWipeReceipts.disables(None)) {
         return Ok((state.clone(), done.clone(), receipt.clone()));
     }
     let held = installed_serials(provider, state)?;
-    let targets: Vec<Kind> = held.iter().filter(|(_, s)| order.serials.contains(s)).map(|(k, _)| *k).collect();
+    let mut targets: Vec<Kind> = held.iter().filter(|(_, s)| order.serials.contains(s)).map(|(k, _)| *k).collect();
+    if targets.is_empty() && Mutation::WipeWhateverHeld.disables(None) {
+        targets = held.iter().map(|(k, _)| *k).collect();
+    }
     if targets.is_empty() {
         return Err(Error::new(Code::WipeUnknown, "none of these certificates is on this device"));
     }

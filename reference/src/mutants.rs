@@ -145,11 +145,22 @@ pub enum Mutation {
     UnknownAsGood,
     /// Issuer and verifiers: a nonce is answered whatever its age.
     SkipNonceExpiry,
+    /// Shared: checks a signed message's signer before decoding its payload,
+    /// so a message of another type is refused (or taken) by its signer.
+    SignerBeforePayload,
+    /// Shared: takes a nonce its receiver never made (the verifier as one of its own, the Issuer as an open session).
+    AcceptUnknownNonce,
+    /// Issuer: a migration may supersede certificates no longer live (already superseded, revoked or on hold).
+    ReplaceInactive,
+    /// Device: installs an issued certificate whatever key it certifies.
+    InstallForAnyKey,
+    /// Device: a wipe command naming none of its certificates wipes (and acknowledges) all it holds.
+    WipeWhateverHeld,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 67] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 72] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
     pub const SCENARIOS: [Mutation; 29] = [
@@ -254,6 +265,11 @@ impl Mutation {
             Mutation::SkipRpAuthorisation => "skip-rp-authorisation",
             Mutation::UnknownAsGood => "unknown-as-good",
             Mutation::SkipNonceExpiry => "skip-nonce-expiry",
+            Mutation::SignerBeforePayload => "signer-before-payload",
+            Mutation::AcceptUnknownNonce => "accept-unknown-nonce",
+            Mutation::ReplaceInactive => "replace-inactive",
+            Mutation::InstallForAnyKey => "install-for-any-key",
+            Mutation::WipeWhateverHeld => "wipe-whatever-held",
         }
     }
 
@@ -332,6 +348,11 @@ impl Mutation {
             Mutation::SkipRpAuthorisation => "STA-002",
             Mutation::UnknownAsGood => "STA-005",
             Mutation::SkipNonceExpiry => "NON-003",
+            Mutation::SignerBeforePayload => "ENC-018",
+            Mutation::AcceptUnknownNonce => "NON-001",
+            Mutation::ReplaceInactive => "MIG-004",
+            Mutation::InstallForAnyKey => "ISS-010",
+            Mutation::WipeWhateverHeld => "REV-007",
         }
     }
 
@@ -355,7 +376,7 @@ impl Mutation {
     /// checked in one direction only; and for each rule about a message
     /// delivered twice, the repeat judged afresh. Written from the steps and
     /// rules, not from the checks that catch them.
-    pub const STEPS: [Mutation; 38] = [
+    pub const STEPS: [Mutation; 43] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -394,6 +415,11 @@ impl Mutation {
         Mutation::SkipRpAuthorisation,
         Mutation::UnknownAsGood,
         Mutation::SkipNonceExpiry,
+        Mutation::SignerBeforePayload,
+        Mutation::AcceptUnknownNonce,
+        Mutation::ReplaceInactive,
+        Mutation::InstallForAnyKey,
+        Mutation::WipeWhateverHeld,
     ];
 }
 
@@ -427,14 +453,14 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 38]) -> [Mutation; 67] {
-    let mut out = [Mutation::SkipStatusCheck; 67];
+const fn concat(a: [Mutation; 29], b: [Mutation; 43]) -> [Mutation; 72] {
+    let mut out = [Mutation::SkipStatusCheck; 72];
     let mut i = 0;
     while i < 29 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 67 {
+    while i < 72 {
         out[i] = b[i - 29];
         i += 1;
     }

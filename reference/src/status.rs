@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codec::Limits;
-use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1};
+use crate::codec::cose_sign1::{SignOptions, open, sign1};
 use crate::constants::STATUS_FRESHNESS_SECS;
 use crate::crypto::CryptoProvider;
 use crate::error::{Code, Error, Result};
@@ -71,13 +71,16 @@ pub fn apply_feed(
     now: UnixTime,
 ) -> Result<StatusState> {
     use crate::mutants::Mutation;
-    let signed = decode_sign1(feed, &Limits::V0)?;
-    if !Mutation::TrustAnyFeedSigner.disables(config.mutation) {
-        let chain = signed.x5chain()?;
-        let issuer = validate_chain(provider, &chain, &config.issuer_anchor, Purpose::IssuerReceipts, now)?;
-        signed.verify(provider, &issuer.public_key, b"")?;
-    }
-    let feed = StatusFeed::from_bytes(signed.payload())?;
+    // the payload before its signer (ENC-018), signed by the Issuer (STA-006)
+    let feed = open(feed, &Limits::V0, StatusFeed::from_bytes, |signed| {
+        if !Mutation::TrustAnyFeedSigner.disables(config.mutation) {
+            let chain = signed.x5chain()?;
+            let issuer = validate_chain(provider, &chain, &config.issuer_anchor, Purpose::IssuerReceipts, now)?;
+            signed.verify(provider, &issuer.public_key, b"")?;
+        }
+        Ok(())
+    })?
+    .payload;
     let held = state.entries.get(&feed.serial);
     let last = state.sequences.get(&feed.serial).copied().unwrap_or(0);
     if held == Some(&(feed.kind, feed.status))
@@ -112,11 +115,13 @@ pub fn answer(
     request: &[u8],
     now: UnixTime,
 ) -> Result<(StatusState, Vec<u8>)> {
-    // 1. signed by a verifier certificate that chains to the anchor (STA-001)
-    let signed = decode_sign1(request, &Limits::V0)?;
-    let verifier = validate_chain(provider, &signed.x5chain()?, &config.verifier_anchor, Purpose::Verifier, now)?;
-    signed.verify(provider, &verifier.public_key, b"")?;
-    let query = StatusRequestPayload::from_bytes(signed.payload())?;
+    // 1. the payload, then a verifier certificate that chains to the anchor (ENC-018, STA-001)
+    let opened = open(request, &Limits::V0, StatusRequestPayload::from_bytes, |signed| {
+        let verifier = validate_chain(provider, &signed.x5chain()?, &config.verifier_anchor, Purpose::Verifier, now)?;
+        signed.verify(provider, &verifier.public_key, b"")?;
+        Ok(verifier)
+    })?;
+    let (query, verifier) = (opened.payload, opened.signer);
     // 2. asks as itself, and about sign certs only when authorised (STA-002)
     let authorisation = !crate::mutants::Mutation::SkipRpAuthorisation.disables(config.mutation);
     if verifier.subject_attribute(oids::CN) != Some(query.rp_id.as_str()) && authorisation {

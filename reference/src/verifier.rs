@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::codec::Limits;
-use crate::codec::cose_sign1::{SignOptions, decode_sign1, sign1};
+use crate::codec::cose_sign1::{SignOptions, decode_sign1, open, sign1};
 use crate::constants::{CLOCK_SKEW_SECS, MAX_OPEN_NONCES, NONCE_LIFETIME_SECS, STATUS_FRESHNESS_SECS};
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
@@ -129,15 +129,20 @@ pub fn check_assertion(
     let limits =
         Limits { deterministic: !Mutation::AcceptNonDeterministicCbor.disables(config.mutation), ..Limits::V0 };
     let signed = decode_sign1(assertion, &limits)?;
-    let chain = signed.x5chain()?;
     let payload = AssertionPayload::from_bytes(signed.payload())?;
+    let chain = signed.x5chain()?;
     // 2. rp id is ours (USE-001)
     let other_rp_ok = Mutation::AcceptOtherRp.disables(config.mutation);
     if payload.rp_id_hash != provider.sha256(config.rp_id.as_bytes()) && !other_rp_ok {
         return Err(Error::new(Code::RpMismatch, "assertion is for another relying party"));
     }
     // 3. the nonce is ours, unused, unexpired (NON-001 … NON-003)
-    let issued = state.nonces.get(&payload.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    let unknown_taken = || Mutation::AcceptUnknownNonce.disables(None).then(|| state.nonces.values().next()).flatten();
+    let issued = state
+        .nonces
+        .get(&payload.nonce)
+        .or_else(unknown_taken)
+        .ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
     if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce already used"));
     }
@@ -259,19 +264,21 @@ fn check_status(
         StatusAnswer::Refused(bytes) => return Err(ErrorMessage::from_bytes(bytes)?.to_error()),
         StatusAnswer::Response(bytes) => bytes,
     };
-    // 13. signed by the status signer (PKI, COSE)
-    let signed = decode_sign1(response, &Limits::V0)?;
-    let signer = if Mutation::SkipStatusSignerChain.disables(config.mutation) {
-        let chain = signed.x5chain()?;
-        let leaf = chain.first().ok_or(Error::new(Code::X5chainMissing, "no signer certificate"))?;
-        crate::pki::ParsedCert::parse(provider, leaf)?
-    } else {
-        validate_chain(provider, &signed.x5chain()?, &config.mobile_anchor, Purpose::StatusSigning, now)?
-    };
-    if !Mutation::SkipStatusSignature.disables(config.mutation) {
-        signed.verify(provider, &signer.public_key, b"")?;
-    }
-    let status = StatusResponsePayload::from_bytes(signed.payload())?;
+    // 13. the payload, then signed by the status signer (ENC-018, PKI, COSE)
+    let status = open(response, &Limits::V0, StatusResponsePayload::from_bytes, |signed| {
+        let signer = if Mutation::SkipStatusSignerChain.disables(config.mutation) {
+            let chain = signed.x5chain()?;
+            let leaf = chain.first().ok_or(Error::new(Code::X5chainMissing, "no signer certificate"))?;
+            crate::pki::ParsedCert::parse(provider, leaf)?
+        } else {
+            validate_chain(provider, &signed.x5chain()?, &config.mobile_anchor, Purpose::StatusSigning, now)?
+        };
+        if !Mutation::SkipStatusSignature.disables(config.mutation) {
+            signed.verify(provider, &signer.public_key, b"")?;
+        }
+        Ok(())
+    })?
+    .payload;
     // 14. about this cert and this use (USE-011)
     if status.serial != pending.serial || status.nonce != pending.nonce {
         return Err(Error::new(Code::StatusMismatch, "status answer for another certificate or nonce"));

@@ -43,9 +43,19 @@ pub(super) struct Signer<'a> {
     /// Extensions the leaf carries besides the profile's (say, a verifier's
     /// authorisation for sign status).
     pub(super) extensions: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
-    /// Whether the leaf is a card's (under the card root, the mobile root
-    /// being the other) rather than under the mobile root.
-    pub(super) card: bool,
+    /// The root the leaf chains to.
+    pub(super) root: Root,
+}
+
+/// The roots of the test PKI a signer's chain may end at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Root {
+    /// The mobile root: mobile certificates and the servers' certificates.
+    Mobile,
+    /// The card root (J-LIS): the card's sign and auth certificates.
+    Card,
+    /// The platform root: key attestations of secure-element keys.
+    Platform,
 }
 
 /// An extension OID under the documentation arc that v0 does not know.
@@ -64,8 +74,12 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
     let provider = world.provider();
     let now = world.now();
     let pki = world.pki();
-    let (anchor, foreign) =
-        if signer.card { (&pki.card_root, &pki.mobile_root) } else { (&pki.mobile_root, &pki.card_root) };
+    // the other root is a real anchor of the world, trusted for other purposes
+    let (anchor, foreign) = match signer.root {
+        Root::Mobile => (&pki.mobile_root, &pki.card_root),
+        Root::Card => (&pki.card_root, &pki.mobile_root),
+        Root::Platform => (&pki.platform_root, &pki.mobile_root),
+    };
     let root = anchor.as_issuer();
     let leaf = |role: CertRole, window: (u64, u64), extra: Vec<_>, issuer: IssuerRef<'_>| {
         let mut extensions = signer.extensions.clone();
@@ -292,6 +306,69 @@ pub(super) fn receipts_signer<'a>(world: &World, public: &'a PublicKey) -> Signe
         serial: world.pki().serial("vectors issuer receipts"),
         purpose: Purpose::IssuerReceipts,
         extensions: vec![],
-        card: false,
+        root: Root::Mobile,
     }
+}
+
+/// The flag marking a test about a key's attestation chain (its note names
+/// ISS-003; the matrix reads the family's flags as KeyRequest.3's).
+pub(super) const ATTESTATION_FLAG: &str = "AttestationChain";
+
+/// The family for the attestation of the first key a payload requests
+/// (KeyRequest key 3 of `payload`'s key list at `keys_key`): each variant's
+/// leaf certifies the same secure-element key with the same subject and
+/// key-attestation extension, the chain replaces the attestation, and
+/// `resign` signs the edited payload as the message. An attestation that
+/// does not hold is `attestation_untrusted` whichever step fails (ISS-003).
+pub(super) fn attestation_cases(
+    world: &World,
+    payload: &Value,
+    keys_key: i64,
+    endpoint: Option<&'static str>,
+    resign: impl Fn(Value) -> Vec<u8>,
+) -> Vec<Case> {
+    use crate::checks::surgery::field;
+    use jpki_reference::pki::{ParsedCert, oids};
+    let mut payload = payload.clone();
+    let Value::Array(keys) = field(&mut payload, keys_key).clone() else { panic!("no key list") };
+    let mut first = keys[0].clone();
+    let Value::Array(chain) = field(&mut first, 3).clone() else { panic!("no attestation chain") };
+    let Value::Bytes(leaf) = &chain[0] else { panic!("an attestation leaf that is no bstr") };
+    let parsed = ParsedCert::parse(world.provider(), leaf).unwrap();
+    let facts = parsed.key_attestation.clone().expect("an attestation without its extension");
+    let device = parsed.subject_attribute(oids::CN).expect("an attestation leaf without a CN").to_owned();
+    let signer = Signer {
+        public: &parsed.public_key,
+        subject: vec![NameAttribute::common_name(&device)],
+        serial: parsed.serial.clone(),
+        purpose: Purpose::KeyAttestation,
+        extensions: vec![(oids::EXT_KEY_ATTESTATION, true, facts.to_der().unwrap())],
+        root: Root::Platform,
+    };
+    let with_chain = |chain: Vec<Vec<u8>>| {
+        let mut edited = payload.clone();
+        let Value::Array(keys) = field(&mut edited, keys_key) else { unreachable!() };
+        *field(&mut keys[0], 3) = Value::Array(chain.into_iter().map(Value::Bytes).collect());
+        resign(edited)
+    };
+    // the platform's signature on the leaf, its last bit flipped
+    let mut flipped = leaf.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    let mut out = vec![Case {
+        comment: "attestation of the first key: the platform's signature on its leaf flipped",
+        input: with_chain(vec![flipped]),
+        code: Some(Code::AttestationUntrusted),
+        flags: vec!["ModifiedSignature", ATTESTATION_FLAG],
+        endpoint,
+        derive: None,
+    }];
+    out.extend(variants(world, &signer).into_iter().map(|variant| Case {
+        comment: comment("attestation of the first key: ", variant.what),
+        input: with_chain(variant.chain),
+        code: variant.code.map(|_| Code::AttestationUntrusted),
+        flags: vec![variant.flag, ATTESTATION_FLAG],
+        endpoint,
+        derive: None,
+    }));
+    out
 }

@@ -79,7 +79,8 @@ pub fn device_setup(world: &mut World, setup: &str) -> Result<Vec<u8>, String> {
 /// the wallet being judged.
 pub const WITHHELD: &str = "withheld";
 /// A test's `derive`: the withheld IssuanceResponse with each certificate
-/// put under the other kind.
+/// put under the other kind. (`withheld/<flag>` is the withheld message
+/// with the framing defect `flag` of `framing.rs`.)
 pub const WITHHELD_KINDS_SWAPPED: &str = "withheld-kinds-swapped";
 
 /// The input a test with `derive` has for the wallet whose recipe
@@ -102,7 +103,11 @@ pub fn derived_input(derive: &str, withheld: &[u8]) -> Result<Vec<u8>, String> {
             std::mem::swap(&mut a.1, &mut b.1);
             encode(&Value::Map(top)).map_err(|e| format!("{derive}: {e}"))
         }
-        other => Err(format!("unknown derive {other}")),
+        other => match other.split_once('/') {
+            Some((WITHHELD, flag)) => super::framing::defect_named(flag, withheld)
+                .ok_or(format!("{derive}: no framing defect {flag} applies to the withheld message")),
+            _ => Err(format!("unknown derive {other}")),
+        },
     }
 }
 

@@ -2,8 +2,10 @@
 //! ENC-007, ENC-008): made from a valid test's input without re-signing, by
 //! editing only the outermost item, so each receiver of each message is
 //! shown them whatever decoder it runs. A file's valid tests of each
-//! endpoint lend their input (the first one with fixed bytes); a defect the
-//! endpoint already has a test for is not added twice.
+//! endpoint lend their input (the first one with fixed bytes, else the
+//! message a recipe withheld, the defect then remade for the judged wallet
+//! by `derive: withheld/<flag>`); a defect the endpoint already has a test
+//! for is not added twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // The generator works on fixtures it makes itself (see generate.rs).
@@ -258,6 +260,13 @@ pub(super) fn defects_of(input: &[u8]) -> Vec<(&'static str, &'static str, Code,
     DEFECTS.iter().filter_map(|d| (d.edit)(input).map(|bytes| (d.flag, d.comment, d.code, bytes))).collect()
 }
 
+/// The framing defect `flag` made from `input`: how a judge remakes a test
+/// whose input answers the judged wallet's own keys (`derive:
+/// withheld/<flag>`, the defect made from the message the recipe withheld).
+pub(super) fn defect_named(flag: &str, input: &[u8]) -> Option<Vec<u8>> {
+    DEFECTS.iter().find(|d| d.flag == flag).and_then(|d| (d.edit)(input))
+}
+
 /// Adds the framing defects to `file` and renumbers its tests.
 pub(super) fn add(file: &mut VectorFile) {
     for group in &mut file.test_groups {
@@ -265,7 +274,13 @@ pub(super) fn add(file: &mut VectorFile) {
         let mut added = Vec::new();
         for endpoint in endpoints {
             let at_endpoint = || group.tests.iter().filter(|t| t.endpoint == endpoint);
-            let Some(base) = at_endpoint().find(|t| t.result == "valid" && t.derive.is_none()) else { continue };
+            // fixed bytes where there are; else the message the recipe
+            // withheld, remade for the judged wallet before the defect
+            let fixed = at_endpoint().find(|t| t.result == "valid" && t.derive.is_none());
+            let withheld = || {
+                at_endpoint().find(|t| t.result == "valid" && t.derive.as_deref() == Some(super::fixtures::WITHHELD))
+            };
+            let Some(base) = fixed.or_else(withheld) else { continue };
             let outer = |t: &&VectorTest| !t.flags.iter().any(|f| NESTED_FLAGS.contains(&f.as_str()));
             let has = |flag: &str| at_endpoint().filter(outer).any(|t| t.flags.iter().any(|f| f == flag));
             let input = hex::decode(&base.input).unwrap();
@@ -281,7 +296,7 @@ pub(super) fn add(file: &mut VectorFile) {
                     comment: defect.comment.into(),
                     input: hex::encode(defective),
                     endpoint: endpoint.clone(),
-                    derive: None,
+                    derive: base.derive.as_ref().map(|d| format!("{d}/{}", defect.flag)),
                     status: base.status.clone(),
                     result: "invalid".into(),
                     code: Some(defect.code.as_str().to_owned()),

@@ -53,7 +53,7 @@ fn negate_mod_n(s: &[u8]) -> Vec<u8> {
 
 /// Every vector file, by file name, as committed text.
 pub fn generate() -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
+    let mut made = BTreeMap::new();
     for (name, file) in [
         ("issuer_issuance_request.json", super::servers::issuer_issuance_request()),
         ("issuer_lifecycle.json", super::servers::issuer_lifecycle()),
@@ -67,9 +67,13 @@ pub fn generate() -> BTreeMap<String, String> {
         ("client_receipt.json", super::clients::client_receipt()),
         ("client_error.json", super::clients::client_error()),
     ] {
-        let mut file = file;
+        made.insert(name.to_owned(), file);
+    }
+    super::misdelivery::add(&mut made);
+    let mut files = BTreeMap::new();
+    for (name, mut file) in made {
         super::framing::add(&mut file);
-        files.insert(name.to_owned(), serde_json::to_string_pretty(&file).unwrap() + "\n");
+        files.insert(name, serde_json::to_string_pretty(&file).unwrap() + "\n");
     }
     files
 }
@@ -541,7 +545,7 @@ fn verifier_assertion() -> VectorFile {
         serial: g.auth_serial.clone(),
         purpose: Purpose::MobileAuth,
         extensions: vec![],
-        card: false,
+        root: super::chains::Root::Mobile,
     };
     for variant in super::chains::variants(&g.world, &signer) {
         let input = super::chains::resigned_over(&g.world, &base, &g.se_secret(Kind::Auth), &variant.chain);
@@ -672,7 +676,7 @@ fn verifier_assertion() -> VectorFile {
         serial: g.world.pki().serial("vectors status signer"),
         purpose: Purpose::StatusSigning,
         extensions: vec![],
-        card: false,
+        root: super::chains::Root::Mobile,
     };
     let good_answer = hex::decode(good_hex).unwrap();
     for variant in super::chains::variants(&g.world, &signer) {
@@ -833,6 +837,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
                 "SignatureMalleability",
                 "ES256 signatures with high S are valid; never use signature bytes as an identifier.",
                 &["CRY-001"],
+            ),
+        ),
+        (
+            super::misdelivery::FLAG,
+            note(
+                "EndpointConfusion",
+                "A valid message of another type delivered at this endpoint: the receiver decodes against its own endpoint's rule before it looks at any signer or state, so it is refused by decoding (wrong_tag, malformed), or for the one pair of one shape (WipeCommand, WipeReceipt) by the signer's certificate; nothing changes.",
+                &["ENC-018"],
             ),
         ),
         ("NonceLifetime", note("ReplayWindow", "A nonce is answerable for NONCE_LIFETIME_SECS only.", &["NON-003"])),
@@ -1069,7 +1081,34 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             ),
         ),
         ("UnknownCertificate", note("UnknownCertificate", "A serial Status has no entry for.", &["STA-005"])),
-        ("Ownership", note("Authorisation", "A device revokes only its own certificates.", &["REV-003"])),
+        (
+            "Ownership",
+            note(
+                "Authorisation",
+                "A device revokes, and a migration intent gives up, only its own holder's certificates.",
+                &["REV-003", "MIG-002"],
+            ),
+        ),
+        (
+            super::lifecycle_bounds::SKEW_FLAG,
+            note(
+                "ClockSkew",
+                "A lifecycle request is signed within CLOCK_SKEW_SECS of the Issuer's clock, either side; at the bound it is accepted.",
+                &["REV-011"],
+            ),
+        ),
+        (
+            super::chains::ATTESTATION_FLAG,
+            note(
+                "KeyAttestation",
+                "A test about the attestation chain of a requested key (KeyRequest key 3): whichever step of chain validation fails, the Issuer answers attestation_untrusted.",
+                &["ISS-003"],
+            ),
+        ),
+        (
+            "WipeSerials",
+            note("RemoteWipe", "A wipe receipt names exactly the certificates of the command it answers.", &["REV-007"]),
+        ),
         (
             "Hold",
             note(

@@ -12,6 +12,8 @@ pub mod format;
 mod framing;
 pub mod generate;
 pub mod judge;
+mod lifecycle_bounds;
+mod misdelivery;
 mod servers;
 
 pub use format::{VectorFile, VectorGroup, VectorTest};

@@ -249,7 +249,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             serial,
             purpose,
             extensions: vec![],
-            card: true,
+            root: super::chains::Root::Card,
         };
         let prefix = if index == 0 { "card sign certificate: " } else { "card auth certificate: " };
         for mut case in super::chains::cases(&w, &inner, &credential.key.secret, &signer, None, prefix) {
@@ -258,6 +258,14 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             card_families.push(case);
         }
     }
+    // the first key's attestation: a flipped signature, every chain defect and validity bound (ISS-003)
+    let Value::Bytes(by_sign_key) = entries_of(&base)[0].1.clone() else {
+        panic!("a card signature that is not a bstr")
+    };
+    let attestation = super::chains::attestation_cases(&w, &split(&by_sign_key).payload, 2, None, |payload| {
+        resigned(&w, &base, "h1", |p| *p = payload.clone(), None, None)
+    });
+    card_families.extend(attestation);
     let observed_a = cbor(&w.observe().issuer);
     let mut differing = entries_of(&base);
     let other = entries_of(&valid);
@@ -625,7 +633,7 @@ pub(super) fn status_request() -> VectorFile {
         serial: w.pki().serial("vectors verifier"),
         purpose: Purpose::Verifier,
         extensions: vec![],
-        card: false,
+        root: super::chains::Root::Mobile,
     };
     let base = query(&w, SHOP_RP, SHOP_RP, &auth, None);
     cases.extend(super::chains::cases(&w, &base, &shop.key.secret, &signer, None, "verifier certificate: "));
@@ -639,7 +647,7 @@ pub(super) fn status_request() -> VectorFile {
 }
 
 /// Runs `flow` and returns the bytes sent at `hop`, withheld (see [`withhold`]).
-fn capture(world: &mut World, hop: jpki_reference::world::Hop, flow: impl FnOnce(&mut World)) -> Vec<u8> {
+pub(super) fn capture(world: &mut World, hop: jpki_reference::world::Hop, flow: impl FnOnce(&mut World)) -> Vec<u8> {
     let captured = withhold(world, hop, flow);
     assert!(!captured.is_empty(), "nothing was sent at {hop:?}");
     captured
@@ -699,7 +707,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     });
     let theirs = w.installed_serials("p2").unwrap();
     let not_own = DeviceRevocationPayload {
-        serials: theirs,
+        serials: theirs.clone(),
         reason: RevocationReason::HolderRequest,
         time: w.now(),
         idempotency_key: [6; 16],
@@ -727,7 +735,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         serial: p1_parsed.serial.clone(),
         purpose: Purpose::MobileAuth,
         extensions: vec![],
-        card: false,
+        root: super::chains::Root::Mobile,
     };
     let h1_card = w.card("h1").unwrap().auth.clone();
     let card_parsed = ParsedCert::parse(w.provider(), &h1_card.cert).unwrap();
@@ -737,16 +745,42 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         serial: card_parsed.serial.clone(),
         purpose: Purpose::CardAuth,
         extensions: vec![],
-        card: true,
+        root: super::chains::Root::Card,
     };
     let family = |endpoint: &'static str, base: &[u8], secret: &SecretKey, signer: &super::chains::Signer<'_>| {
         super::chains::cases(&w, base, secret, signer, Some(endpoint), "")
     };
-    let mut families = family("migrate", &migrate, &p1_auth, &device_signer);
+    let now = w.now();
+    let provider = w.provider();
+    let resign = |base: &[u8], secret: &SecretKey, edit: &dyn Fn(&mut Value)| {
+        crate::checks::surgery::resigned_payload(provider, base, secret, |p| edit(p))
+    };
+    let serials = || Value::Array(theirs.iter().cloned().map(Value::Bytes).collect());
+    let mut families = super::lifecycle_bounds::skew_cases(&w, "holder_action", &suspend, &h1_card.key.secret, 2, now);
+    families.extend(super::lifecycle_bounds::skew_cases(&w, "device_revocation", &revoke, &p1_auth, 3, now));
+    families.push(Case::at(
+        "migrate",
+        "an intent naming a nonce the Issuer never made",
+        resign(&migrate, &p1_auth, &|p| *field(p, 1) = Value::Bytes(vec![0x42; 32])),
+        Some(Code::NonceUnknown),
+        vec!["Replay"],
+    ));
+    families.push(Case::at(
+        "migrate",
+        "an intent giving up another holder's certificates",
+        resign(&migrate, &p1_auth, &|p| *field(p, 2) = serials()),
+        Some(Code::NotOwner),
+        vec!["Ownership"],
+    ));
+    families.extend(family("migrate", &migrate, &p1_auth, &device_signer));
+    families.extend(super::chains::attestation_cases(&w, &split(&migrate).payload, 3, Some("migrate"), |payload| {
+        resign(&migrate, &p1_auth, &|p| *p = payload.clone())
+    }));
     families.extend(family("device_revocation", &revoke, &p1_auth, &device_signer));
     families.extend(family("holder_action", &suspend, &h1_card.key.secret, &card_signer));
+    let migrate_again = migrate.clone();
     let mut cases_a = vec![
-        Case::at("migrate", "migration with the old device at hand (path A)", migrate, None, vec!["Migration"]),
+        Case::at("migrate", "migration with the old device at hand (path A)", migrate.clone(), None, vec!["Migration"]),
         Case::at(
             "migrate",
             "migration intent without user verification",
@@ -802,7 +836,10 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         Case::at("holder_action", "phone reported lost, proven by the card", lost.clone(), None, vec!["Valid"]),
     ];
     cases_a.extend(families);
-    let first = group(&w, observed_a, cases_a, 1);
+    let first = group(&w, observed_a.clone(), cases_a, 1);
+    let lifetimes =
+        super::lifecycle_bounds::nonce_lifetime_groups(&w, &observed_a, &migrate_again, first.tests.len() + 1);
+    let before_b = first.tests.len() + lifetimes.len();
 
     // group B: the phone was reported lost; its wipe waits, queued (the phone offline)
     w.issuer_judges_at("holder_action", &lost).unwrap();
@@ -830,8 +867,9 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         Some(Code::WipeNotDelivered),
         vec!["Wipe"],
     )];
-    let second = group(&w, observed_queued, cases_b, first.tests.len() + 1);
+    let second = group(&w, observed_queued, cases_b, before_b + 1);
     let receipt_family = super::chains::cases(&w, &receipt, &secret, &device_signer, Some("acknowledge_wipe"), "");
+    let receipt_for_others = resign(&receipt, &secret, &|p| *field(p, 2) = serials());
     let mut cases_c = vec![
         Case::at("acknowledge_wipe", "the lost phone's wipe receipt", receipt, None, vec!["Wipe"]),
         Case::at(
@@ -849,11 +887,23 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
             vec!["Wipe"],
         ),
     ];
+    cases_c.push(Case::at(
+        "acknowledge_wipe",
+        "a receipt for the delivered command naming another holder's certificates",
+        receipt_for_others,
+        Some(Code::WipeUnknown),
+        vec!["WipeSerials"],
+    ));
     cases_c.extend(receipt_family);
-    let third = group(&w, observed_delivered, cases_c, first.tests.len() + second.tests.len() + 1);
+    let third = group(&w, observed_delivered, cases_c, before_b + second.tests.len() + 1);
+    let next = before_b + second.tests.len() + third.tests.len() + 1;
+    let fourth = super::lifecycle_bounds::conflict_group(&mut w, &lost, &h1_card.key.secret, next);
     let header = vec![
         "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),
         "fixture is the Issuer's stored state (observation, spec/observation.cddl) at the group's clock.".into(),
     ];
-    file("LifecycleRequest", "issuer", header, vec![first, second, third])
+    let mut groups = vec![first];
+    groups.extend(lifetimes);
+    groups.extend([second, third, fourth]);
+    file("LifecycleRequest", "issuer", header, groups)
 }

@@ -213,6 +213,40 @@ impl Sign1 {
     }
 }
 
+/// A signed message opened by [`open`]: its payload decoded, its signer
+/// checked.
+#[derive(Clone, Debug)]
+pub struct Opened<T, S> {
+    /// The payload, decoded against the endpoint's rule.
+    pub payload: T,
+    /// The payload's bytes as received (for digests of the body).
+    pub payload_bytes: Vec<u8>,
+    /// What `signer` returned (the signer's certificate, usually).
+    pub signer: S,
+}
+
+/// Opens a signed message in the order ENC-018 fixes: the COSE_Sign1, then
+/// its payload against the rule of the endpoint it arrived at, and only
+/// then `signer` (which reads `x5chain`, validates the chain and verifies
+/// the signature). A message of another type is so refused by decoding,
+/// whoever signed it; the caller reads its stored state only after this.
+pub fn open<T, S>(
+    bytes: &[u8],
+    limits: &Limits,
+    decode: impl FnOnce(&[u8]) -> Result<T>,
+    signer: impl FnOnce(&Sign1) -> Result<S>,
+) -> Result<Opened<T, S>> {
+    let signed = decode_sign1(bytes, limits)?;
+    let (payload, signer) = if Mutation::SignerBeforePayload.disables(None) {
+        let checked = signer(&signed)?;
+        (decode(signed.payload())?, checked)
+    } else {
+        let payload = decode(signed.payload())?;
+        (payload, signer(&signed)?)
+    };
+    Ok(Opened { payload, payload_bytes: signed.payload, signer })
+}
+
 /// What goes in the protected header of a COSE_Sign1 the reference makes.
 #[derive(Clone, Debug, Default)]
 pub struct SignOptions<'a> {

@@ -5,7 +5,7 @@
 use super::records::{self, Commit};
 use super::{IssuerConfig, IssuerOutput, IssuerState, Session, StoredAnswer};
 use crate::codec::Limits;
-use crate::codec::cose_sign1::decode_sign1;
+use crate::codec::cose_sign1::{Sign1, decode_sign1};
 use crate::constants::{MAX_OPEN_NONCES, NONCE_LIFETIME_SECS};
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
@@ -40,18 +40,18 @@ pub fn challenge(
     Ok((next, IssuanceChallenge { nonce, expiry }.to_bytes()?))
 }
 
-/// A card signature checked: the leaf certificate and the signed payload.
-pub(super) fn card_signature(
+/// A card's signature checked: its chain to the card root for `purpose`,
+/// then the signature itself; returns the card certificate.
+pub(super) fn card_signer(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    bytes: &[u8],
+    signed: &Sign1,
     purpose: Purpose,
     now: UnixTime,
-) -> Result<(ParsedCert, Vec<u8>)> {
-    let sign1 = decode_sign1(bytes, &Limits::V0)?;
-    let leaf = validate_chain(provider, &sign1.x5chain()?, &config.card_anchor, purpose, now)?;
-    sign1.verify(provider, &leaf.public_key, b"")?;
-    Ok((leaf, sign1.payload().to_vec()))
+) -> Result<ParsedCert> {
+    let leaf = validate_chain(provider, &signed.x5chain()?, &config.card_anchor, purpose, now)?;
+    signed.verify(provider, &leaf.public_key, b"")?;
+    Ok(leaf)
 }
 
 /// Issues mobile certificates for a card-signed IssuanceRequest; with
@@ -66,14 +66,19 @@ pub fn issue(
     entropy: &mut dyn Entropy,
     now: UnixTime,
 ) -> Result<(IssuerState, IssuerOutput)> {
-    // 1. the envelope and both card signatures over the same payload (ISS-001)
+    // 1. the envelope, both COSE_Sign1 and the one payload they carry, before
+    // any signer is looked at (ENC-018, ISS-001)
     let envelope = IssuanceRequest::from_bytes(request)?;
-    let (sign_cert, payload) = card_signature(provider, config, &envelope.signed_by_sign_key, Purpose::CardSign, now)?;
-    let (auth_cert, auth_payload) =
-        card_signature(provider, config, &envelope.signed_by_auth_key, Purpose::CardAuth, now)?;
-    if payload != auth_payload {
+    let by_sign_key = decode_sign1(&envelope.signed_by_sign_key, &Limits::V0)?;
+    let by_auth_key = decode_sign1(&envelope.signed_by_auth_key, &Limits::V0)?;
+    let payload_bytes = by_sign_key.payload().to_vec();
+    let payload = IssuanceRequestPayload::from_bytes(provider, &payload_bytes)?;
+    if by_auth_key.payload() != payload_bytes {
         return Err(Error::new(Code::Malformed, "the two card signatures cover different payloads"));
     }
+    // then both card signatures (ISS-001)
+    let sign_cert = card_signer(provider, config, &by_sign_key, Purpose::CardSign, now)?;
+    let auth_cert = card_signer(provider, config, &by_auth_key, Purpose::CardAuth, now)?;
     // 2. both certificates belong to one registered card (ISS-002), neither revoked (PKI-012)
     let holder = auth_cert.serial.clone();
     let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
@@ -84,8 +89,6 @@ pub fn issue(
     if revoked && !crate::mutants::Mutation::AcceptRevokedCardCert.disables(config.mutation) {
         return Err(Error::new(Code::CertRevoked, "a card certificate is revoked"));
     }
-    let payload_bytes = payload;
-    let payload = IssuanceRequestPayload::from_bytes(provider, &payload_bytes)?;
     // 3. idempotency first, so a retry gets its stored answer, never nonce_reused (ISS-006)
     let scope = (ENDPOINT.to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);

@@ -1,11 +1,11 @@
 //! Migration path A, holder actions through the card, revocation from the
 //! device, remote wipe and card-linked revocation (spec/lifecycle.md).
 
-use super::issuance::card_signature;
+use super::issuance::card_signer;
 use super::records::{self, Commit};
 use super::{IssuerConfig, IssuerOutput, IssuerState, StoredAnswer, WipeState};
 use crate::codec::Limits;
-use crate::codec::cose_sign1::decode_sign1;
+use crate::codec::cose_sign1::{Opened, Sign1, open};
 use crate::constants::CLOCK_SKEW_SECS;
 use crate::crypto::{CryptoProvider, Entropy};
 use crate::error::{Code, Error, Result};
@@ -20,19 +20,19 @@ use crate::notify::{Event, dedup_key};
 use crate::pki::{ParsedCert, Purpose, validate_chain};
 use crate::time::UnixTime;
 
-/// A COSE_Sign1 by a mobile certificate's key (either kind), checked.
-fn device_signature(
+/// A COSE_Sign1 by a mobile certificate's key (either kind): the chain and
+/// the signature checked; returns the mobile certificate.
+fn device_signer(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    bytes: &[u8],
+    signed: &Sign1,
     now: UnixTime,
-) -> Result<(ParsedCert, Vec<u8>)> {
-    let signed = decode_sign1(bytes, &Limits::V0)?;
+) -> Result<ParsedCert> {
     let chain = signed.x5chain()?;
     let leaf = validate_chain(provider, &chain, &config.mobile_anchor, Purpose::MobileAuth, now)
         .or_else(|_| validate_chain(provider, &chain, &config.mobile_anchor, Purpose::MobileSign, now))?;
     signed.verify(provider, &leaf.public_key, b"")?;
-    Ok((leaf, signed.payload().to_vec()))
+    Ok(leaf)
 }
 
 /// Migration path A: the old device, with UV, signs an intent naming the new
@@ -45,9 +45,10 @@ pub fn migrate_with_old_device(
     entropy: &mut dyn Entropy,
     now: UnixTime,
 ) -> Result<(IssuerState, IssuerOutput)> {
-    // 1. signed by a mobile certificate's key on the old device
-    let (signer, payload_bytes) = device_signature(provider, config, intent, now)?;
-    let payload = MigrationIntentPayload::from_bytes(provider, &payload_bytes)?;
+    // 1. the payload, then signed by a mobile certificate's key on the old device (ENC-018)
+    let decode = |bytes: &[u8]| MigrationIntentPayload::from_bytes(provider, bytes);
+    let Opened { payload, payload_bytes, signer } =
+        open(intent, &Limits::V0, decode, |signed| device_signer(provider, config, signed, now))?;
     let record = state.certs.get(&signer.serial).ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
     let (holder, old_device) = (record.holder.clone(), record.device);
     // 2. idempotency (ISS-006), before anything that a first success changes
@@ -176,13 +177,16 @@ pub fn holder_action(
     entropy: &mut dyn Entropy,
     now: UnixTime,
 ) -> Result<(IssuerState, IssuerOutput)> {
-    let (auth_cert, payload_bytes) = card_signature(provider, config, request, Purpose::CardAuth, now)?;
+    // the payload, then the card's auth signature (ENC-018)
+    let Opened { payload, payload_bytes, signer: auth_cert } =
+        open(request, &Limits::V0, HolderActionPayload::from_bytes, |signed| {
+            card_signer(provider, config, signed, Purpose::CardAuth, now)
+        })?;
     let holder = auth_cert.serial.clone();
     let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
     if card.auth_revoked {
         return Err(Error::new(Code::CertRevoked, "the card's auth certificate is revoked"));
     }
-    let payload = HolderActionPayload::from_bytes(&payload_bytes)?;
     let scope = ("holder-action".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
     if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
@@ -284,8 +288,10 @@ pub fn device_revocation(
     request: &[u8],
     now: UnixTime,
 ) -> Result<(IssuerState, IssuerOutput)> {
-    let (signer, payload_bytes) = device_signature(provider, config, request, now)?;
-    let payload = DeviceRevocationPayload::from_bytes(&payload_bytes)?;
+    let Opened { payload, payload_bytes, signer } =
+        open(request, &Limits::V0, DeviceRevocationPayload::from_bytes, |signed| {
+            device_signer(provider, config, signed, now)
+        })?;
     let record = state.certs.get(&signer.serial).ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
     let (holder, device) = (record.holder.clone(), record.device);
     // idempotent: the same request again gets the same receipt (REV-002)
@@ -354,8 +360,9 @@ pub fn acknowledge_wipe(
     receipt: &[u8],
     now: UnixTime,
 ) -> Result<IssuerState> {
-    let (signer, payload_bytes) = device_signature(provider, config, receipt, now)?;
-    let payload = WipeReceiptPayload::from_bytes(&payload_bytes)?;
+    let Opened { payload, signer, .. } = open(receipt, &Limits::V0, WipeReceiptPayload::from_bytes, |signed| {
+        device_signer(provider, config, signed, now)
+    })?;
     let wipe = state.wipes.get(&payload.command_id).ok_or(Error::new(Code::WipeUnknown, "no such wipe command"))?;
     if wipe.serials != payload.serials || !wipe.serials.contains(&signer.serial) {
         return Err(Error::new(Code::WipeUnknown, "receipt for other certificates"));
