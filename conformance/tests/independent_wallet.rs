@@ -386,7 +386,7 @@ impl Wallet {
                 Ok(Value::Bytes(provider.sha256(&der).to_vec()))
             }
             "device.install" => {
-                self.install(&bytes("response")?)?;
+                self.install(&bytes("response")?, mobile_anchor, now(p))?;
                 Ok(Value::Null)
             }
             "device.assert" => Ok(Value::Bytes(self.assert(&bytes("request")?, verification(p)?, now(p))?)),
@@ -416,7 +416,7 @@ impl Wallet {
 
     /// ISS-010: every certificate certifies the pending key of its kind,
     /// one per pending kind, or nothing changes.
-    fn install(&mut self, response: &[u8]) -> Result<(), Error> {
+    fn install(&mut self, response: &[u8], anchor: &TrustAnchor, now: UnixTime) -> Result<(), Error> {
         let response = IssuanceResponse::from_bytes(response)?;
         let kinds: Vec<Kind> = response.certs.iter().map(|c| c.kind).collect();
         let mut wanted: Vec<Kind> = self.pending.keys().copied().collect();
@@ -433,6 +433,9 @@ impl Wallet {
             if cert.public_key != key.pair.public && !planted("any-key") {
                 return Err(bad("a certificate for another key"));
             }
+            // ISS-013: a mobile certificate of this kind, to the mobile root, now
+            let purpose = if issued.kind == Kind::Sign { Purpose::MobileSign } else { Purpose::MobileAuth };
+            validate_chain(default_provider(), std::slice::from_ref(&issued.cert), anchor, purpose, now)?;
             installed.insert(issued.kind, SeKey { cert: Some(issued.cert.clone()), ..key.clone() });
         }
         self.installed = installed;

@@ -169,23 +169,39 @@ pub fn assemble_issuance_request(
     IssuanceRequest { signed_by_sign_key: by_sign, signed_by_auth_key: by_auth }.to_bytes()
 }
 
-/// Step 3: installs the issued certificates on the pending keys.
-pub fn install(provider: &dyn CryptoProvider, state: &DeviceState, response: &[u8]) -> Result<DeviceState> {
+/// Step 3: installs the issued certificates on the pending keys, each one
+/// first shown to certify the pending key of its kind (ISS-010) and then
+/// validated as a mobile certificate of that kind under `mobile_anchor` at
+/// `now` (ISS-013); any refusal installs nothing.
+pub fn install(
+    provider: &dyn CryptoProvider,
+    state: &DeviceState,
+    response: &[u8],
+    mobile_anchor: &crate::pki::TrustAnchor,
+    now: UnixTime,
+) -> Result<DeviceState> {
     let response = IssuanceResponse::from_bytes(response)?;
     let mut next = state.clone();
     for issued in &response.certs {
-        let mut se_key = next
-            .pending
-            .remove(&issued.kind)
-            .ok_or(Error::with_detail(Code::Malformed, format!("no pending key for {:?}", issued.kind)))?;
+        let pending = if Mutation::KeepPendingKeys.disables(None) {
+            next.pending.get(&issued.kind).cloned()
+        } else {
+            next.pending.remove(&issued.kind)
+        };
+        let mut se_key =
+            pending.ok_or(Error::with_detail(Code::Malformed, format!("no pending key for {:?}", issued.kind)))?;
         let cert = ParsedCert::parse(provider, &issued.cert)?;
         if cert.public_key != se_key.key.public && !Mutation::InstallForAnyKey.disables(None) {
             return Err(Error::new(Code::Malformed, "issued certificate is for another key"));
         }
+        let chain = std::slice::from_ref(&issued.cert);
+        crate::pki::validate_chain(provider, chain, mobile_anchor, Purpose::mobile(issued.kind), now)?;
         se_key.cert = Some(issued.cert.clone());
         next.installed.insert(issued.kind, se_key);
     }
-    next.pending.clear();
+    if !Mutation::KeepPendingKeys.disables(None) {
+        next.pending.clear();
+    }
     Ok(next)
 }
 

@@ -156,11 +156,13 @@ pub enum Mutation {
     InstallForAnyKey,
     /// Device: a wipe command naming none of its certificates wipes (and acknowledges) all it holds.
     WipeWhateverHeld,
+    /// Device: keeps its pending keys after installing, so the same response installs again.
+    KeepPendingKeys,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 72] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 73] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
     pub const SCENARIOS: [Mutation; 29] = [
@@ -270,6 +272,7 @@ impl Mutation {
             Mutation::ReplaceInactive => "replace-inactive",
             Mutation::InstallForAnyKey => "install-for-any-key",
             Mutation::WipeWhateverHeld => "wipe-whatever-held",
+            Mutation::KeepPendingKeys => "keep-pending-keys",
         }
     }
 
@@ -353,6 +356,7 @@ impl Mutation {
             Mutation::ReplaceInactive => "MIG-004",
             Mutation::InstallForAnyKey => "ISS-010",
             Mutation::WipeWhateverHeld => "REV-007",
+            Mutation::KeepPendingKeys => "ISS-010",
         }
     }
 
@@ -376,7 +380,7 @@ impl Mutation {
     /// checked in one direction only; and for each rule about a message
     /// delivered twice, the repeat judged afresh. Written from the steps and
     /// rules, not from the checks that catch them.
-    pub const STEPS: [Mutation; 43] = [
+    pub const STEPS: [Mutation; 44] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -420,6 +424,7 @@ impl Mutation {
         Mutation::ReplaceInactive,
         Mutation::InstallForAnyKey,
         Mutation::WipeWhateverHeld,
+        Mutation::KeepPendingKeys,
     ];
 }
 
@@ -453,14 +458,14 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 43]) -> [Mutation; 72] {
-    let mut out = [Mutation::SkipStatusCheck; 72];
+const fn concat(a: [Mutation; 29], b: [Mutation; 44]) -> [Mutation; 73] {
+    let mut out = [Mutation::SkipStatusCheck; 73];
     let mut i = 0;
     while i < 29 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 72 {
+    while i < 73 {
         out[i] = b[i - 29];
         i += 1;
     }

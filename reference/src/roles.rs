@@ -137,7 +137,7 @@ pub trait DeviceRole {
         card: &mut dyn CardAccess,
     ) -> Result<Vec<u8>>;
     /// Installs an IssuanceResponse.
-    fn install(&mut self, response: &[u8]) -> Result<()>;
+    fn install(&mut self, response: &[u8], now: UnixTime) -> Result<()>;
     /// Answers a UseRequest after user verification.
     fn assert(&mut self, use_request: &[u8], uv: UserVerification, now: UnixTime) -> Result<Vec<u8>>;
     /// Signs a lifecycle payload (migration intent, revocation) with its SE
@@ -470,8 +470,8 @@ impl DeviceRole for ReferenceDevice {
         Ok(request)
     }
 
-    fn install(&mut self, response: &[u8]) -> Result<()> {
-        self.state = device::install(self.provider, &self.state, response)?;
+    fn install(&mut self, response: &[u8], now: UnixTime) -> Result<()> {
+        self.state = device::install(self.provider, &self.state, response, &self.mobile_anchor, now)?;
         Ok(())
     }
 

@@ -109,13 +109,6 @@ pub fn request(
     Ok((next, bytes))
 }
 
-fn mobile_purpose(kind: Kind) -> Purpose {
-    match kind {
-        Kind::Sign => Purpose::MobileSign,
-        Kind::Auth => Purpose::MobileAuth,
-    }
-}
-
 /// Every local check of an assertion, in spec order; changes nothing.
 /// Returns the pending use and the signed StatusRequest to send.
 pub fn check_assertion(
@@ -155,7 +148,7 @@ pub fn check_assertion(
     if payload.kind != kind {
         return Err(Error::new(Code::WrongPurpose, "assertion made with another kind than asked"));
     }
-    let leaf = validate_chain(provider, &chain, &config.mobile_anchor, mobile_purpose(kind), now)?;
+    let leaf = validate_chain(provider, &chain, &config.mobile_anchor, Purpose::mobile(kind), now)?;
     // 5. the SE key's signature over the received bytes (COSE-006)
     signed.verify(provider, &leaf.public_key, b"")?;
     // 6. the transcript binds rp, nonce, purpose and this cert (USE-002)

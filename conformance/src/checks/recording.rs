@@ -168,9 +168,9 @@ impl DeviceRole for Recorded<dyn DeviceRole> {
         drove(Role::Device);
         self.0.request_issuance(challenge, choice, now, card)
     }
-    fn install(&mut self, response: &[u8]) -> Result<()> {
+    fn install(&mut self, response: &[u8], now: UnixTime) -> Result<()> {
         drove(Role::Device);
-        self.0.install(response)
+        self.0.install(response, now)
     }
     fn assert(&mut self, use_request: &[u8], uv: UserVerification, now: UnixTime) -> Result<Vec<u8>> {
         drove(Role::Device);

@@ -36,7 +36,7 @@ pub struct Expectation {
 
 /// The spec's rules for a message delivered twice, written from the
 /// requirements named (not from what the reference does).
-pub const EXPECTATIONS: [Expectation; 9] = [
+pub const EXPECTATIONS: [Expectation; 10] = [
     // NON-002: a consumed nonce refuses any later answer; USE-013: a refused use changes nothing
     Expectation { role: "verifier", endpoint: None, again: Again::Refused("nonce_reused"), requirement: "NON-002" },
     // STA-004: a repeated query gets the answer again without a second notification
@@ -54,6 +54,14 @@ pub const EXPECTATIONS: [Expectation; 9] = [
     Expectation { role: "issuer", endpoint: Some("acknowledge_wipe"), again: Again::Either, requirement: "REV-007" },
     // REV-007: a device answers a repeated command with the same receipt
     Expectation { role: "device", endpoint: Some("wipe_command"), again: Again::Accepted, requirement: "REV-007" },
+    // ISS-010: once installed, no key is pending, so the same response again
+    // certifies no pending key: refused, the credentials kept
+    Expectation {
+        role: "device",
+        endpoint: Some("issuance_response"),
+        again: Again::Refused("malformed"),
+        requirement: "ISS-010",
+    },
 ];
 
 /// The expectation for a test of `role` at `endpoint`.
@@ -72,7 +80,7 @@ pub fn deliver_twice(
     let setup = |detail: String| (None, format!("tcId {}: {detail}", test.tc_id));
     let mut world = context::world_with_seed(crate::vectors::VECTOR_SEED);
     let withheld = judge::prepare(&file.role, group, &mut world).map_err(setup)?;
-    let input = judge::input_for(test, &withheld).map_err(setup)?;
+    let input = judge::input_for(test, &withheld, &world).map_err(setup)?;
     let mut queries = 0;
     let first = judge::deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(setup)?;
     let rule = Some(expectation.requirement.to_owned());
@@ -104,11 +112,13 @@ pub fn deliver_twice(
     Ok(())
 }
 
-/// The first valid test with fixed bytes of each group and endpoint.
+/// The first valid test of each group and endpoint: with fixed bytes, or
+/// the message the group's recipe withheld, remade for the judged wallet.
 pub fn repeatable(file: &VectorFile) -> Vec<(&VectorGroup, &VectorTest)> {
     let mut out: Vec<(&VectorGroup, &VectorTest)> = Vec::new();
+    let plain = |t: &&VectorTest| t.derive.is_none() || t.derive.as_deref() == Some(crate::vectors::fixtures::WITHHELD);
     for group in &file.test_groups {
-        for test in group.tests.iter().filter(|t| t.result == "valid" && t.derive.is_none()) {
+        for test in group.tests.iter().filter(|t| t.result == "valid").filter(plain) {
             let seen = out.iter().any(|(g, t)| std::ptr::eq(*g, group) && t.endpoint == test.endpoint);
             if !seen && expectation(&file.role, test.endpoint.as_deref()).is_some() {
                 out.push((group, test));
@@ -143,7 +153,7 @@ fn run_file(name: &str) {
 /// One check per vector file whose messages have a repetition rule.
 pub fn checks() -> Vec<Check> {
     type Entry = (&'static str, Role, &'static [&'static str], &'static [Feature], fn());
-    let entries: [Entry; 6] = [
+    let entries: [Entry; 7] = [
         ("verifier_assertion.json", Role::Verifier, &["NON-002", "USE-013"], &[Feature::Authentication], || {
             run_file("verifier_assertion.json")
         }),
@@ -163,6 +173,9 @@ pub fn checks() -> Vec<Check> {
         ),
         ("device_wipe_command.json", Role::Device, &["REV-007"], &[Feature::RemoteWipe], || {
             run_file("device_wipe_command.json")
+        }),
+        ("device_issuance_response.json", Role::Device, &["ISS-010"], &[Feature::Issuance], || {
+            run_file("device_issuance_response.json")
         }),
     ];
     entries

@@ -199,7 +199,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
     let withheld_by_model = prepare(role, group, &mut model)?;
     // a derived input answers the SUT's own keys; the model judges the
     // same message made for its keys (see `TranslateKeys`)
-    let good = input_for(base, &withheld_by_sut)?;
+    let good = input_for(base, &withheld_by_sut, &sut)?;
     let to_model = if base.derive.is_some() {
         TranslateKeys::between(&withheld_by_sut, &withheld_by_model, &model)?
     } else {
@@ -211,7 +211,7 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
         .filter(|t| t.result == "invalid" && t.endpoint == base.endpoint)
         .map(|t| {
             let name = format!("invalid vector tcId {}", t.tc_id);
-            Ok((name, input_for(t, &withheld_by_sut)?, input_for(t, &withheld_by_model)?))
+            Ok((name, input_for(t, &withheld_by_sut, &sut)?, input_for(t, &withheld_by_model, &model)?))
         })
         .collect::<Result<_, String>>()?;
     for _ in 0..cases() {
@@ -254,7 +254,8 @@ fn one_base(role: &str, group: &VectorGroup, base: &VectorTest, rng: &mut TestRn
         }
     }
     // the good message, as if the junk never came
-    let expected = deliver(role, group, base, &mut model, &input_for(base, &withheld_by_model)?, &mut 0)?;
+    let for_model = input_for(base, &withheld_by_model, &model)?;
+    let expected = deliver(role, group, base, &mut model, &for_model, &mut 0)?;
     let actual = deliver(role, group, base, &mut sut, &good, &mut 0)?;
     if actual != expected {
         let requirement = expected.err().map(|code| code.requirement());

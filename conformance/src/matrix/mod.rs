@@ -56,6 +56,11 @@ pub struct Row {
     /// Tests carrying one of these flags are not the row's.
     #[serde(default)]
     pub without_flags: Vec<String>,
+    /// Nor are the tests of these rows of the same file (by message): a
+    /// message nested in this row's, whose row picks its tests by
+    /// `withFlags`.
+    #[serde(default)]
+    pub without_rows_of: Vec<String>,
     /// What `{signer}` stands for in the flag map.
     pub signer: String,
     /// What `{signer}` stands for in a test carrying one of these flags
@@ -153,15 +158,19 @@ fn read_vectors(name: &str) -> Result<VectorFile, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The row's tests of `file`.
-fn row_tests(row: &Row, file: &VectorFile) -> Vec<VectorTest> {
+/// The row's tests of `file` (`rows`: every row, for `withoutRowsOf`).
+fn row_tests(row: &Row, rows: &[Row], file: &VectorFile) -> Vec<VectorTest> {
     let any = |test: &VectorTest, flags: &[String]| test.flags.iter().any(|f| flags.contains(f));
+    let mut without = row.without_flags.clone();
+    for other in rows.iter().filter(|r| r.file == row.file && row.without_rows_of.contains(&r.message)) {
+        without.extend(other.with_flags.iter().cloned());
+    }
     file.test_groups
         .iter()
         .flat_map(|g| &g.tests)
         .filter(|t| t.endpoint == row.endpoint)
         .filter(|t| row.with_flags.is_empty() || any(t, &row.with_flags))
-        .filter(|t| !any(t, &row.without_flags))
+        .filter(|t| !any(t, &without))
         .cloned()
         .collect()
 }
@@ -199,7 +208,7 @@ pub fn build(matrix: &MatrixFile) -> Result<Vec<RowCells>, String> {
         let what = format!("{} {} at {:?}", row.role, row.message, row.endpoint);
         let targets = targets::targets(&rules, &row.message, &row.bounds).map_err(|e| format!("{what}: {e}"))?;
         let file = read_vectors(&row.file)?;
-        let tests = row_tests(row, &file);
+        let tests = row_tests(row, &matrix.rows, &file);
         let mut by_cell: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for test in &tests {
             for key in covered_by(matrix, row, test) {

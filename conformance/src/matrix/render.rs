@@ -70,7 +70,10 @@ pub fn page(matrix: &MatrixFile, rows: &[RowCells], evidence: &BTreeMap<(usize, 
         for cell in &row.cells {
             let shown = match evidence.get(&(index, cell.target.key.clone())) {
                 Some(Ok(mutation)) => format!("`{}`", mutation.name()),
-                Some(Err(why)) => format!("**none**: {why}"),
+                Some(Err(why)) => match row.row.cells.get(&cell.target.key).and_then(|e| e.unshown.as_ref()) {
+                    Some(listed) => format!("**none**, listed: {listed} ({why})"),
+                    None => format!("**none**: {why}"),
+                },
                 None => String::new(),
             };
             let _ = writeln!(

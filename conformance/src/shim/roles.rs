@@ -321,9 +321,9 @@ impl DeviceRole for ShimDevice {
         let mut on_callback = |name: &str, params: &Value| answer_card(card, name, params);
         call_with(&self.client, "device.request_issuance", params, &mut on_callback).map(|v| bytes_of(v, "request"))
     }
-    fn install(&mut self, response: &[u8]) -> jpki_reference::Result<()> {
-        call(&self.client, "device.install", self.params(vec![("response", Value::Bytes(response.to_vec()))]))
-            .map(|_| ())
+    fn install(&mut self, response: &[u8], now: UnixTime) -> jpki_reference::Result<()> {
+        let params = self.params(vec![("response", Value::Bytes(response.to_vec())), ("now", int(now))]);
+        call(&self.client, "device.install", params).map(|_| ())
     }
     fn assert(&mut self, use_request: &[u8], uv: UserVerification, now: UnixTime) -> jpki_reference::Result<Vec<u8>> {
         let params = self.params(vec![

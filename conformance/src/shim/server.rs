@@ -365,7 +365,7 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(Value::Bytes(device.prepare_issuance(&b("challenge")?, &choice, now.unwrap_or_default())?))
             }
             "device.install" => {
-                device.install(&b("response")?)?;
+                device.install(&b("response")?, now.unwrap_or_default())?;
                 Ok(Value::Null)
             }
             "device.assert" => Ok(Value::Bytes(device.assert(&b("request")?, uv()?, now.unwrap_or_default())?)),

@@ -372,3 +372,88 @@ pub(super) fn attestation_cases(
     }));
     out
 }
+
+/// The flag marking a test about a certificate an IssuanceResponse carries
+/// (its note names ISS-013; the matrix reads the family's flags as
+/// IssuedCert.2's).
+pub(super) const ISSUED_FLAG: &str = "IssuedChain";
+
+/// A test's `derive` prefix: the withheld IssuanceResponse with its first
+/// certificate remade (see [`issued_cert_variant`]).
+pub const WITHHELD_CERT: &str = "withheld-cert";
+
+/// The variants an IssuanceResponse can carry: one certificate each, for
+/// the key and kind of `first`, the response's first IssuedCert (an
+/// IssuedCert holds no chain, so the variants under an intermediate do not
+/// apply).
+fn issued_variants(world: &World, first: &Value) -> Result<Vec<ChainVariant>, String> {
+    use jpki_reference::msgs::Kind;
+    use jpki_reference::pki::ParsedCert;
+    let Value::Map(entries) = first else { return Err("an IssuedCert that is not a map".into()) };
+    let (Some((_, Value::Integer(kind))), Some((_, Value::Bytes(der)))) = (entries.first(), entries.get(1)) else {
+        return Err("an IssuedCert without its kind and certificate".into());
+    };
+    let kind = if i128::from(*kind) == 1 { Kind::Sign } else { Kind::Auth };
+    let parsed = ParsedCert::parse(world.provider(), der).map_err(|e| format!("the issued certificate: {e}"))?;
+    let signer = Signer {
+        public: &parsed.public_key,
+        subject: vec![NameAttribute::common_name("JPKI mobile certificate")],
+        serial: parsed.serial.clone(),
+        purpose: Purpose::mobile(kind),
+        extensions: vec![],
+        root: Root::Mobile,
+    };
+    Ok(variants(world, &signer).into_iter().filter(|v| v.chain.len() == 1).collect())
+}
+
+/// `withheld` (an IssuanceResponse) with its first certificate replaced as
+/// `which` says: `signature`, the certificate with its signature's last bit
+/// flipped; a number, that variant of the family, certifying the same key
+/// for the same kind (`derive: withheld-cert/<which>`).
+pub fn issued_cert_variant(world: &World, withheld: &[u8], which: &str) -> Result<Vec<u8>, String> {
+    use jpki_reference::codec::{decode_v0, encode};
+    let shape = || format!("{WITHHELD_CERT}/{which}: the withheld message is not an IssuanceResponse");
+    let Ok(Value::Map(mut top)) = decode_v0(withheld) else { return Err(shape()) };
+    let Some((_, Value::Array(certs))) = top.first_mut() else { return Err(shape()) };
+    let Some(first) = certs.first_mut() else { return Err(shape()) };
+    let cert = if which == "signature" {
+        let Value::Map(entries) = &*first else { return Err(shape()) };
+        let Some((_, Value::Bytes(der))) = entries.get(1) else { return Err(shape()) };
+        let mut flipped = der.clone();
+        let last = flipped.last_mut().ok_or_else(shape)?;
+        *last ^= 1;
+        flipped
+    } else {
+        let index: usize = which.parse().map_err(|_| format!("{WITHHELD_CERT}/{which}: not a variant number"))?;
+        let mut variants = issued_variants(world, first)?;
+        if index >= variants.len() {
+            return Err(format!("{WITHHELD_CERT}/{which}: no such variant"));
+        }
+        variants.swap_remove(index).chain.remove(0)
+    };
+    let Value::Map(entries) = first else { return Err(shape()) };
+    entries[1].1 = Value::Bytes(cert);
+    encode(&Value::Map(top)).map_err(|e| format!("{WITHHELD_CERT}/{which}: {e}"))
+}
+
+/// Every `withheld-cert` test for the reference wallet's `withheld`
+/// response: (derive, comment, code, flag).
+pub(super) fn issued_cert_cases(
+    world: &World,
+    withheld: &[u8],
+) -> Vec<(String, &'static str, Option<Code>, &'static str)> {
+    use jpki_reference::codec::decode_v0;
+    let Ok(Value::Map(top)) = decode_v0(withheld) else { panic!("the withheld response") };
+    let Some((_, Value::Array(certs))) = top.first() else { panic!("the withheld response's certificates") };
+    let mut out = vec![(
+        format!("{WITHHELD_CERT}/signature"),
+        "the first certificate with the mobile root's signature on it flipped",
+        Some(Code::UntrustedChain),
+        "ModifiedSignature",
+    )];
+    for (index, variant) in issued_variants(world, &certs[0]).unwrap().into_iter().enumerate() {
+        let what = comment("the first certificate: ", &variant.what.replace("signer certificate", "a certificate"));
+        out.push((format!("{WITHHELD_CERT}/{index}"), what, variant.code, variant.flag));
+    }
+    out
+}

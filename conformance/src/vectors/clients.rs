@@ -259,7 +259,7 @@ pub(super) fn device_issuance_response() -> VectorFile {
         at("both certificates for the pending keys", response.clone(), None, vec!["Valid"]).derived(WITHHELD),
         at(
             "each certificate under the other kind",
-            derived_input(WITHHELD_KINDS_SWAPPED, &response).unwrap(),
+            derived_input(WITHHELD_KINDS_SWAPPED, &response, &w).unwrap(),
             Some(Code::Malformed),
             vec!["WrongKey"],
         )
@@ -286,6 +286,13 @@ pub(super) fn device_issuance_response() -> VectorFile {
         at("IssuedCert keys out of order", unsorted, Some(Code::UnsortedMapKeys), vec!["NonDeterministicEncoding"]),
         at("a byte after the message", with_trailing_byte(&response), Some(Code::TrailingBytes), vec!["TrailingBytes"]),
     ];
+    // the first certificate: a flipped signature, every defect and validity bound (ISS-013)
+    let mut cases = cases;
+    for (derive, comment, code, flag) in super::chains::issued_cert_cases(&w, &response) {
+        let input = derived_input(&derive, &response, &w).unwrap();
+        let derive: &'static str = Box::leak(derive.into_boxed_str());
+        cases.push(at(comment, input, code, vec![flag, super::chains::ISSUED_FLAG]).derived(derive));
+    }
     device_file("IssuanceResponse", "issuance-pending", &w, cases, "spec/issuance.md §3")
 }
 

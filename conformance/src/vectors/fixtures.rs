@@ -86,7 +86,7 @@ pub const WITHHELD_KINDS_SWAPPED: &str = "withheld-kinds-swapped";
 /// The input a test with `derive` has for the wallet whose recipe
 /// withheld `withheld` (the generator makes the file's `input` the same
 /// way, from the reference wallet's message).
-pub fn derived_input(derive: &str, withheld: &[u8]) -> Result<Vec<u8>, String> {
+pub fn derived_input(derive: &str, withheld: &[u8], world: &World) -> Result<Vec<u8>, String> {
     use ciborium::Value;
     use jpki_reference::codec::{decode_v0, encode};
     if withheld.is_empty() {
@@ -106,6 +106,7 @@ pub fn derived_input(derive: &str, withheld: &[u8]) -> Result<Vec<u8>, String> {
         other => match other.split_once('/') {
             Some((WITHHELD, flag)) => super::framing::defect_named(flag, withheld)
                 .ok_or(format!("{derive}: no framing defect {flag} applies to the withheld message")),
+            Some((super::chains::WITHHELD_CERT, which)) => super::chains::issued_cert_variant(world, withheld, which),
             _ => Err(format!("unknown derive {other}")),
         },
     }

@@ -251,10 +251,6 @@ fn too_deep_bytes(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Flags of tests about a message nested in another (Status's answer in a
-/// verifier test): their defects are not the outer message's.
-const NESTED_FLAGS: [&str; 2] = ["StatusEncoding", "StatusSignature"];
-
 /// Every defect that applies to `input`: (flag, comment, code, bytes).
 pub(super) fn defects_of(input: &[u8]) -> Vec<(&'static str, &'static str, Code, Vec<u8>)> {
     DEFECTS.iter().filter_map(|d| (d.edit)(input).map(|bytes| (d.flag, d.comment, d.code, bytes))).collect()
@@ -269,6 +265,12 @@ pub(super) fn defect_named(flag: &str, input: &[u8]) -> Option<Vec<u8>> {
 
 /// Adds the framing defects to `file` and renumbers its tests.
 pub(super) fn add(file: &mut VectorFile) {
+    let notes = super::generate::notes();
+    let nested: BTreeSet<&str> = notes
+        .iter()
+        .filter(|(_, note)| note.bug_type.starts_with(super::judge::NESTED_PREFIX))
+        .map(|(flag, _)| flag.as_str())
+        .collect();
     for group in &mut file.test_groups {
         let endpoints: BTreeSet<Option<String>> = group.tests.iter().map(|t| t.endpoint.clone()).collect();
         let mut added = Vec::new();
@@ -281,7 +283,9 @@ pub(super) fn add(file: &mut VectorFile) {
                 at_endpoint().find(|t| t.result == "valid" && t.derive.as_deref() == Some(super::fixtures::WITHHELD))
             };
             let Some(base) = fixed.or_else(withheld) else { continue };
-            let outer = |t: &&VectorTest| !t.flags.iter().any(|f| NESTED_FLAGS.contains(&f.as_str()));
+            // a test about a message nested in another (Status's answer in a
+            // verifier test) has defects that are not the outer message's
+            let outer = |t: &&VectorTest| !t.flags.iter().any(|f| nested.contains(f.as_str()));
             let has = |flag: &str| at_endpoint().filter(outer).any(|t| t.flags.iter().any(|f| f == flag));
             let input = hex::decode(&base.input).unwrap();
             for defect in DEFECTS.iter().filter(|d| !has(d.flag)) {

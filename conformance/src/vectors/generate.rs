@@ -1106,6 +1106,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             ),
         ),
         (
+            super::chains::ISSUED_FLAG,
+            note(
+                "MobileCertificate",
+                "A certificate of an IssuanceResponse that certifies the pending key but does not validate as a mobile certificate of its kind (chain to the mobile root, validity now, EKU): the wallet refuses with the failing step's code and installs nothing.",
+                &["ISS-013"],
+            ),
+        ),
+        (
             "WipeSerials",
             note("RemoteWipe", "A wipe receipt names exactly the certificates of the command it answers.", &["REV-007"]),
         ),

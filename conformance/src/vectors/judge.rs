@@ -148,9 +148,9 @@ pub fn deliver(
 
 /// A test's input for the SUT whose world withheld `withheld`: remade as
 /// its `derive` says, or the file's fixed bytes.
-pub fn input_for(test: &VectorTest, withheld: &[u8]) -> Result<Vec<u8>, String> {
+pub fn input_for(test: &VectorTest, withheld: &[u8], world: &World) -> Result<Vec<u8>, String> {
     match test.derive.as_deref() {
-        Some(derive) => fixtures::derived_input(derive, withheld),
+        Some(derive) => fixtures::derived_input(derive, withheld, world),
         None => unhex(&test.input, "input"),
     }
 }
@@ -165,7 +165,7 @@ pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> 
         requirement: None,
         detail: format!("tcId {}: the fixture could not be set up: {detail}", test.tc_id),
     })?;
-    let input = input_for(test, &withheld).map_err(mismatch)?;
+    let input = input_for(test, &withheld, &world).map_err(mismatch)?;
     let mut queries = 0;
     let verdict = deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(mismatch)?;
     let actual = match &verdict {
@@ -227,7 +227,13 @@ pub struct Mismatch {
     pub detail: String,
 }
 
-/// The bug type of a note that marks a message nested in another.
+/// How the bug type of every note about a message nested in another
+/// begins (`NestedSignature`, `NestedEncoding`): such a test's defect is not
+/// the outer message's.
+pub const NESTED_PREFIX: &str = "Nested";
+
+/// The bug type of a note about a nested message's signature or chain: the
+/// test names the nesting rule (see [`test_requirement`]).
 pub const NESTED: &str = "NestedSignature";
 
 /// The requirement `test` enforces (see [`Mismatch::requirement`]).

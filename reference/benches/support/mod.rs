@@ -246,7 +246,7 @@ impl Roles {
         for feed in &output.status_feed {
             self.status.apply_feed(feed, self.now).unwrap();
         }
-        device.install(&output.response).unwrap();
+        device.install(&output.response, self.now).unwrap();
         (device, card)
     }
 
@@ -486,7 +486,7 @@ impl Case {
                 let choice = roles.choice(roles.holders);
                 drop(device.request_issuance(&challenge, &choice, now, &mut card).unwrap());
             }
-            (Op::WalletInstalls, Input::Device(mut device, response)) => device.install(&response).unwrap(),
+            (Op::WalletInstalls, Input::Device(mut device, response)) => device.install(&response, now).unwrap(),
             (Op::WalletAssertsAuth | Op::WalletAssertsSign, Input::Bytes(request)) => {
                 drop(self.device.assert(&request, UserVerification::BIOMETRIC, now).unwrap());
             }

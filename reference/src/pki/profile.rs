@@ -31,6 +31,14 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The purpose of a mobile certificate of `kind` (its EKU, PKI-005).
+    pub fn mobile(kind: crate::msgs::Kind) -> Purpose {
+        match kind {
+            crate::msgs::Kind::Sign => Purpose::MobileSign,
+            crate::msgs::Kind::Auth => Purpose::MobileAuth,
+        }
+    }
+
     /// Every purpose.
     pub const ALL: [Purpose; 8] = [
         Purpose::CardSign,

@@ -585,7 +585,8 @@ impl World {
             Ok(output.response)
         })?;
         let response = self.in_flight(Hop::IssuanceResponse, response);
-        self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(&response))?;
+        let now = self.now;
+        self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(&response, now))?;
         Ok(response)
     }
 

@@ -187,7 +187,7 @@ impl World {
                 self.deliver(Hop::UseRequest, |w| w.device_mut(device)?.assert(input, UserVerification::NONE, now))
             }
             "issuance_response" => {
-                self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(input).map(|()| Vec::new()))
+                self.deliver(Hop::IssuanceResponse, |w| w.device_mut(device)?.install(input, now).map(|()| Vec::new()))
             }
             "wipe_command" => self.deliver(Hop::WipeCommand, |w| w.device_mut(device)?.apply_wipe(input, now)),
             "issuance_challenge" => self.deliver(Hop::IssuanceChallenge, |w| {
