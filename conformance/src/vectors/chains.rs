@@ -11,7 +11,9 @@
 use ciborium::Value;
 use jpki_reference::Code;
 use jpki_reference::crypto::{PublicKey, SecretKey};
-use jpki_reference::pki::{CertRole, CertTemplate, IssuerRef, NameAttribute, Purpose, issue_certificate};
+use jpki_reference::pki::{
+    Authority, CertRole, CertTemplate, IssuerRef, NameAttribute, Purpose, TestPki, issue_certificate,
+};
 use jpki_reference::world::World;
 
 use super::servers::Case;
@@ -68,18 +70,40 @@ fn other_purpose(purpose: Purpose) -> Purpose {
     if purpose == Purpose::Verifier { Purpose::StatusSigning } else { Purpose::Verifier }
 }
 
+/// `root`'s authority, and another root of the world (trusted for other
+/// purposes) for the foreign-anchor variant.
+fn roots(pki: &TestPki, root: Root) -> (&Authority, &Authority) {
+    match root {
+        Root::Mobile => (&pki.mobile_root, &pki.card_root),
+        Root::Card => (&pki.card_root, &pki.mobile_root),
+        Root::Platform => (&pki.platform_root, &pki.mobile_root),
+    }
+}
+
+/// The chain of a message with no fault in it: one leaf for `signer`, valid
+/// an hour either side of the world's clock, under its root.
+pub(super) fn sound_chain(world: &World, signer: &Signer<'_>) -> Vec<Vec<u8>> {
+    let now = world.now();
+    let template = CertTemplate {
+        serial: signer.serial.clone(),
+        subject: signer.subject.clone(),
+        not_before: now - 3600,
+        not_after: now + 3600,
+        public_key: signer.public.clone(),
+        role: CertRole::Leaf(signer.purpose),
+        extra_extensions: signer.extensions.clone(),
+    };
+    let (root, _) = roots(world.pki(), signer.root);
+    vec![issue_certificate(world.provider(), &template, root.as_issuer()).unwrap()]
+}
+
 /// Every variant for `signer` under the mobile root of `world`, at the
 /// world's clock.
 pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> {
     let provider = world.provider();
     let now = world.now();
     let pki = world.pki();
-    // the other root is a real anchor of the world, trusted for other purposes
-    let (anchor, foreign) = match signer.root {
-        Root::Mobile => (&pki.mobile_root, &pki.card_root),
-        Root::Card => (&pki.card_root, &pki.mobile_root),
-        Root::Platform => (&pki.platform_root, &pki.mobile_root),
-    };
+    let (anchor, foreign) = roots(pki, signer.root);
     let root = anchor.as_issuer();
     let leaf = |role: CertRole, window: (u64, u64), extra: Vec<_>, issuer: IssuerRef<'_>| {
         let mut extensions = signer.extensions.clone();

@@ -744,7 +744,34 @@ fn verifier_assertion() -> VectorFile {
         vec!["StatusRefusal"],
     );
 
-    // the fixture: the verifier's stored state when the tests run
+    let replayed = cases[1].input.clone();
+    let last_counter = match field(&mut split(&replayed).payload, 3) {
+        Value::Integer(i) => u32::try_from(i128::from(*i)).unwrap(),
+        _ => unreachable!(),
+    };
+    let group = verifier_group(&g, cases, &used_nonce, last_counter);
+    // the same verifier an hour past the roots' notAfter (PKI-003 on the anchor)
+    let late = Case {
+        comment: "an assertion an hour past the mobile root's notAfter, its certificate valid then",
+        input: super::anchors::late_assertion(&mut g.world, &g.auth_serial),
+        status: Some(StatusAnswerJson::Unreachable),
+        code: Some(Code::CertExpired),
+        flags: vec![super::anchors::FLAG, "NoStatusQuery"],
+    };
+    let late = verifier_group(&g, vec![late], &used_nonce, last_counter);
+    let header = vec![
+        "Assertions as a verifier judges them (spec/use.md). Each group's fixture is the verifier's stored state:"
+            .into(),
+        "the nonces it issued (with what it asked) and the last counter per certificate; each test is judged".into(),
+        "alone against that state at the group's clock, with the Status answer the test carries.".into(),
+    ];
+    file("Assertion", "verifier", header, vec![group, late])
+}
+
+/// A verifier group: `cases` judged against the verifier's stored state at
+/// the world's clock (its nonces, `used_nonce` consumed, and the last
+/// counter of the auth certificate).
+fn verifier_group(g: &Gen, cases: Vec<Case>, used_nonce: &str, last_counter: u32) -> VectorGroup {
     let observed = g.world.observe().verifiers[GOV_RP].clone();
     let issued_nonces = observed
         .nonces
@@ -759,11 +786,6 @@ fn verifier_assertion() -> VectorFile {
             consumed: hex::encode(nonce) == used_nonce,
         })
         .collect();
-    let replayed = cases[1].input.clone();
-    let last_counter = match field(&mut split(&replayed).payload, 3) {
-        Value::Integer(i) => u32::try_from(i128::from(*i)).unwrap(),
-        _ => unreachable!(),
-    };
     let tests: Vec<VectorTest> = cases
         .into_iter()
         .enumerate()
@@ -779,7 +801,7 @@ fn verifier_assertion() -> VectorFile {
             flags: c.flags.into_iter().map(str::to_owned).collect(),
         })
         .collect();
-    let group = VectorGroup {
+    VectorGroup {
         clock: g.world.now(),
         pki_seed: hex::encode(VECTOR_SEED),
         trust_anchors: [("mobile".to_owned(), hex::encode(&g.world.pki().mobile_root.cert))].into_iter().collect(),
@@ -789,14 +811,7 @@ fn verifier_assertion() -> VectorFile {
         setup: None,
         observation: None,
         tests,
-    };
-    let header = vec![
-        "Assertions as a verifier judges them (spec/use.md). Each group's fixture is the verifier's stored state:"
-            .into(),
-        "the nonces it issued (with what it asked) and the last counter per certificate; each test is judged".into(),
-        "alone against that state at the group's clock, with the Status answer the test carries.".into(),
-    ];
-    file("Assertion", "verifier", header, vec![group])
+    }
 }
 
 pub(super) fn notes() -> BTreeMap<String, Note> {
@@ -1111,6 +1126,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
                 "MobileCertificate",
                 "A certificate of an IssuanceResponse that certifies the pending key but does not validate as a mobile certificate of its kind (chain to the mobile root, validity now, EKU): the wallet refuses with the failing step's code and installs nothing.",
                 &["ISS-013"],
+            ),
+        ),
+        (
+            super::anchors::FLAG,
+            note(
+                "AnchorValidity",
+                "The group's clock is an hour past the test roots' notAfter; the signer's certificate is valid then, its anchor is not: refused with cert_expired (the anchor's validity is checked like every certificate's).",
+                &["PKI-003"],
             ),
         ),
         (

@@ -5,6 +5,7 @@
 //! bit for bit from a seed and the injected clock; the format is described
 //! for vendors in `vectors/README.md` and by `vectors/schema.json`.
 
+mod anchors;
 mod chains;
 mod clients;
 pub mod fixtures;

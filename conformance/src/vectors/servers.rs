@@ -523,7 +523,29 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             .into(),
         "judged alone against it. The card keys and the test PKI derive from pkiSeed (spec/certificates.md §6).".into(),
     ];
-    file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group])
+    // an hour past the roots' notAfter, the card's sign certificate valid then (PKI-003)
+    let next_id = next_id + third_group.tests.len();
+    super::anchors::advance_past_roots(&mut w);
+    let challenge = w.issuance_challenge().unwrap();
+    let late = w.issuance_request("h1", "p1", &challenge, &params(21)).unwrap();
+    let outer = entries_of(&late);
+    let Value::Bytes(by_sign_key) = outer[0].1.clone() else { panic!("a card signature that is not a bstr") };
+    let sign_signer = super::chains::Signer {
+        public: &card.sign.key.public,
+        subject: jpki_reference::pki::build::holder_subject(&attributes()),
+        serial: ParsedCert::parse(w.provider(), &card.sign.cert).unwrap().serial,
+        purpose: Purpose::CardSign,
+        extensions: vec![],
+        root: super::chains::Root::Card,
+    };
+    let comment = "a request an hour past the card root's notAfter, the card's sign certificate valid then";
+    let mut case = super::anchors::late_case(&w, None, comment, &by_sign_key, &card.sign.key.secret, &sign_signer);
+    let mut entries = outer.clone();
+    entries[0].1 = Value::Bytes(case.input);
+    case.input = encode(&Value::Map(entries)).unwrap();
+    case.flags.push("CardSignKey");
+    let fourth_group = group(&w, cbor(&w.observe().issuer), vec![case], next_id);
+    file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group, fourth_group])
 }
 
 fn set_crv(key: &mut Value) {
@@ -638,12 +660,18 @@ pub(super) fn status_request() -> VectorFile {
     let base = query(&w, SHOP_RP, SHOP_RP, &auth, None);
     cases.extend(super::chains::cases(&w, &base, &shop.key.secret, &signer, None, "verifier certificate: "));
     let observed = cbor(&w.observe().status);
+    let first = group(&w, observed, cases, 1);
+    // an hour past the roots' notAfter, the verifier's certificate valid then (PKI-003)
+    super::anchors::advance_past_roots(&mut w);
+    let comment = "a query an hour past the mobile root's notAfter, the verifier certificate valid then";
+    let late = vec![super::anchors::late_case(&w, None, comment, &base, &shop.key.secret, &signer)];
+    let late = group(&w, cbor(&w.observe().status), late, first.tests.len() + 1);
     let header = vec![
         "StatusRequests as Status judges them (spec/use.md §3). The fixture is Status's stored state (observation,"
             .into(),
         "spec/observation.cddl); verifier certificates chain to the mobile root derived from pkiSeed.".into(),
     ];
-    file("StatusRequest", "status", header, vec![group(&w, observed, cases, 1)])
+    file("StatusRequest", "status", header, vec![first, late])
 }
 
 /// Runs `flow` and returns the bytes sent at `hop`, withheld (see [`withhold`]).
@@ -779,6 +807,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     families.extend(family("device_revocation", &revoke, &p1_auth, &device_signer));
     families.extend(family("holder_action", &suspend, &h1_card.key.secret, &card_signer));
     let migrate_again = migrate.clone();
+    let (suspend_late, revoke_late) = (suspend.clone(), revoke.clone());
     let mut cases_a = vec![
         Case::at("migrate", "migration with the old device at hand (path A)", migrate.clone(), None, vec!["Migration"]),
         Case::at(
@@ -870,6 +899,7 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
     let second = group(&w, observed_queued, cases_b, before_b + 1);
     let receipt_family = super::chains::cases(&w, &receipt, &secret, &device_signer, Some("acknowledge_wipe"), "");
     let receipt_for_others = resign(&receipt, &secret, &|p| *field(p, 2) = serials());
+    let receipt_late = receipt.clone();
     let mut cases_c = vec![
         Case::at("acknowledge_wipe", "the lost phone's wipe receipt", receipt, None, vec!["Wipe"]),
         Case::at(
@@ -902,8 +932,39 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),
         "fixture is the Issuer's stored state (observation, spec/observation.cddl) at the group's clock.".into(),
     ];
+    // an hour past the roots' notAfter, each signer's certificate valid then (PKI-003)
+    let next = next + fourth.tests.len();
+    super::anchors::advance_past_roots(&mut w);
+    let late = |endpoint, comment, signed: &[u8], secret: &SecretKey, signer: &super::chains::Signer<'_>| {
+        super::anchors::late_case(&w, Some(endpoint), comment, signed, secret, signer)
+    };
+    let late_cases = vec![
+        late("migrate", "an intent an hour past the mobile root's notAfter", &migrate_again, &p1_auth, &device_signer),
+        late(
+            "holder_action",
+            "a hold an hour past the card root's notAfter",
+            &suspend_late,
+            &h1_card.key.secret,
+            &card_signer,
+        ),
+        late(
+            "device_revocation",
+            "a revocation an hour past the mobile root's notAfter",
+            &revoke_late,
+            &p1_auth,
+            &device_signer,
+        ),
+        late(
+            "acknowledge_wipe",
+            "a wipe receipt an hour past the mobile root's notAfter",
+            &receipt_late,
+            &secret,
+            &device_signer,
+        ),
+    ];
+    let fifth = group(&w, cbor(&w.observe().issuer), late_cases, next);
     let mut groups = vec![first];
     groups.extend(lifetimes);
-    groups.extend([second, third, fourth]);
+    groups.extend([second, third, fourth, fifth]);
     file("LifecycleRequest", "issuer", header, groups)
 }
