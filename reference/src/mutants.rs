@@ -158,11 +158,13 @@ pub enum Mutation {
     WipeWhateverHeld,
     /// Device: keeps its pending keys after installing, so the same response installs again.
     KeepPendingKeys,
+    /// Shared: takes key requests in any order, a kind repeated included.
+    AnyKindOrder,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 73] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 74] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
     pub const SCENARIOS: [Mutation; 29] = [
@@ -273,6 +275,7 @@ impl Mutation {
             Mutation::InstallForAnyKey => "install-for-any-key",
             Mutation::WipeWhateverHeld => "wipe-whatever-held",
             Mutation::KeepPendingKeys => "keep-pending-keys",
+            Mutation::AnyKindOrder => "any-kind-order",
         }
     }
 
@@ -357,6 +360,7 @@ impl Mutation {
             Mutation::InstallForAnyKey => "ISS-010",
             Mutation::WipeWhateverHeld => "REV-007",
             Mutation::KeepPendingKeys => "ISS-010",
+            Mutation::AnyKindOrder => "ISS-014",
         }
     }
 
@@ -380,7 +384,7 @@ impl Mutation {
     /// checked in one direction only; and for each rule about a message
     /// delivered twice, the repeat judged afresh. Written from the steps and
     /// rules, not from the checks that catch them.
-    pub const STEPS: [Mutation; 44] = [
+    pub const STEPS: [Mutation; 45] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -425,6 +429,7 @@ impl Mutation {
         Mutation::InstallForAnyKey,
         Mutation::WipeWhateverHeld,
         Mutation::KeepPendingKeys,
+        Mutation::AnyKindOrder,
     ];
 }
 
@@ -458,14 +463,14 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 44]) -> [Mutation; 73] {
-    let mut out = [Mutation::SkipStatusCheck; 73];
+const fn concat(a: [Mutation; 29], b: [Mutation; 45]) -> [Mutation; 74] {
+    let mut out = [Mutation::SkipStatusCheck; 74];
     let mut i = 0;
     while i < 29 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 73 {
+    while i < 74 {
         out[i] = b[i - 29];
         i += 1;
     }

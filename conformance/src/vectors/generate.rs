@@ -1137,6 +1137,14 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             ),
         ),
         (
+            "KindOrder",
+            note(
+                "KindConfusion",
+                "The key requests of one request name each kind once, sign before auth: a kind exchanged or repeated is malformed.",
+                &["ISS-014"],
+            ),
+        ),
+        (
             "WipeSerials",
             note("RemoteWipe", "A wipe receipt names exactly the certificates of the command it answers.", &["REV-007"]),
         ),

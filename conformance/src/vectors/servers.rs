@@ -313,6 +313,43 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             derive: None,
         },
         Case {
+            comment: "the two key requests' kinds exchanged (auth listed before sign)",
+            input: resigned(
+                &w,
+                &base,
+                "h1",
+                |p| {
+                    let (first, second) = (key_field(p, 0, 1).clone(), key_field(p, 1, 1).clone());
+                    *key_field(p, 0, 1) = second;
+                    *key_field(p, 1, 1) = first;
+                },
+                None,
+                None,
+            ),
+            code: Some(Code::Malformed),
+            flags: vec!["KindOrder"],
+            endpoint: None,
+            derive: None,
+        },
+        Case {
+            comment: "both key requests for the same kind",
+            input: resigned(
+                &w,
+                &base,
+                "h1",
+                |p| {
+                    let first = key_field(p, 0, 1).clone();
+                    *key_field(p, 1, 1) = first;
+                },
+                None,
+                None,
+            ),
+            code: Some(Code::Malformed),
+            flags: vec!["KindOrder"],
+            endpoint: None,
+            derive: None,
+        },
+        Case {
             comment: "COSE_Key on P-384",
             input: resigned(
                 &w,
