@@ -22,32 +22,14 @@ use jpki_reference::codec::cose_sign1::decode_sign1;
 use jpki_reference::crypto::default_provider;
 use jpki_reference::pki::ParsedCert;
 
+// a v0 message, named by the hop that carries it in the world
+use jpki_reference::world::Hop as Msg;
+
 use super::format::{StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
 
-/// A v0 message a role receives or the suite's files hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Msg {
-    IssuanceRequest,
-    IssuanceChallenge,
-    IssuanceResponse,
-    UseRequest,
-    Assertion,
-    StatusRequest,
-    StatusResponse,
-    StatusFeed,
-    MigrationIntent,
-    HolderAction,
-    DeviceRevocation,
-    Receipt,
-    WipeCommand,
-    WipeReceipt,
-}
-
-impl Msg {
-    /// A COSE_Sign1 (tag 18) rather than a plain map.
-    fn signed(self) -> bool {
-        !matches!(self, Msg::IssuanceRequest | Msg::IssuanceChallenge | Msg::IssuanceResponse | Msg::UseRequest)
-    }
+/// A COSE_Sign1 (tag 18) rather than a plain map.
+fn signed(message: Msg) -> bool {
+    !matches!(message, Msg::IssuanceChallenge | Msg::IssuanceRequest | Msg::IssuanceResponse | Msg::UseRequest)
 }
 
 /// Where each message is received, (file, endpoint, message): the rows a
@@ -76,7 +58,7 @@ pub(super) const FLAG: &str = "Misdelivered";
 /// payload of the endpoint's very shape.
 fn expected(at: Msg, given: Msg, signer: impl FnOnce() -> Code) -> Option<Code> {
     let same_shape = matches!((at, given), (Msg::WipeCommand, Msg::WipeReceipt) | (Msg::WipeReceipt, Msg::WipeCommand));
-    match (at.signed(), given.signed()) {
+    match (signed(at), signed(given)) {
         _ if same_shape => Some(signer()),
         (true, false) => Some(Code::WrongTag),
         (false, true) => Some(Code::Malformed),
