@@ -45,7 +45,7 @@ const PKI_CLOCK: UnixTime = 1_748_736_000;
 /// the run's seed (a phone's OS attests under its vendor's root, which the
 /// wallet's capability statement declares).
 const OWN_PLATFORM_SEED: [u8; 32] = *b"independent wallet platform root";
-const SHIM_VERSION: u64 = 2;
+const SHIM_VERSION: u64 = 3;
 
 fn main() {
     if std::env::var("JPKI_INDEPENDENT_WALLET").is_ok_and(|v| v == "serve") {
@@ -137,6 +137,9 @@ struct Wallet {
     name: String,
     installed: BTreeMap<Kind, SeKey>,
     pending: BTreeMap<Kind, SeKey>,
+    /// The payload last made with the pending keys (ISS-015: the same
+    /// challenge and choice again get it again).
+    answered: Option<Vec<u8>>,
     /// Receipts of wipes carried out, by command id (REV-007: a repeated
     /// command gets the same receipt).
     wiped: BTreeMap<[u8; 16], Vec<u8>>,
@@ -314,6 +317,20 @@ impl Wallet {
         }
         kinds.sort();
         let now = now(p);
+        let address = frame::text(p, "address").map_err(bad)?;
+        let idempotency_key: [u8; 16] =
+            frame::bytes(p, "idempotency_key").map_err(bad)?.try_into().map_err(|_| bad("key"))?;
+        let replaces = frame::byte_list(p, "replaces").map_err(bad)?;
+        if let Some(answered) = self.answered.clone().filter(|_| !self.pending.is_empty()) {
+            let previous = IssuanceRequestPayload::from_bytes(default_provider(), &answered)?;
+            if previous.nonce == challenge.nonce
+                && previous.keys.iter().map(|k| k.kind).eq(kinds.iter().copied())
+                && (&previous.notification_address, &previous.idempotency_key, &previous.replaces)
+                    == (&address, &idempotency_key, &replaces)
+            {
+                return Ok(answered);
+            }
+        }
         let mut keys = Vec::new();
         self.pending.clear();
         for kind in kinds {
@@ -342,11 +359,13 @@ impl Wallet {
         let payload = IssuanceRequestPayload {
             nonce: challenge.nonce,
             keys,
-            notification_address: frame::text(p, "address").map_err(bad)?,
-            idempotency_key: frame::bytes(p, "idempotency_key").map_err(bad)?.try_into().map_err(|_| bad("key"))?,
-            replaces: frame::byte_list(p, "replaces").map_err(bad)?,
+            notification_address: address,
+            idempotency_key,
+            replaces,
         };
-        payload.to_bytes()
+        let payload = payload.to_bytes()?;
+        self.answered = Some(payload.clone());
+        Ok(payload)
     }
 
     /// The payload signed by the card's two keys (the holder types the PIN

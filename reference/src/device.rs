@@ -55,6 +55,9 @@ pub struct DeviceState {
     pub installed: BTreeMap<Kind, SeKey>,
     /// Keys made for an issuance not yet answered.
     pub pending: BTreeMap<Kind, SeKey>,
+    /// The IssuanceRequestPayload made with the pending keys: the answer
+    /// to the same challenge and choice again (ISS-015).
+    pub pending_payload: Option<Vec<u8>>,
 }
 
 /// The user-verification outcome for one signature.
@@ -124,12 +127,24 @@ pub fn prepare_issuance(
     now: UnixTime,
 ) -> Result<(DeviceState, Vec<u8>)> {
     let challenge = IssuanceChallenge::from_bytes(challenge)?;
-    let mut next = state.clone();
-    next.pending.clear();
-    let mut keys = Vec::new();
     let mut kinds = choice.kinds.clone();
     kinds.sort();
     kinds.dedup();
+    // ISS-015: the same challenge and choice again, its keys still pending: the same answer
+    if let Some(answered) = state.pending_payload.as_deref().filter(|_| !state.pending.is_empty()) {
+        let previous = IssuanceRequestPayload::from_bytes(provider, answered)?;
+        let same = previous.nonce == challenge.nonce
+            && previous.keys.iter().map(|k| k.kind).eq(kinds.iter().copied())
+            && previous.notification_address == choice.notification_address
+            && previous.idempotency_key == choice.idempotency_key
+            && previous.replaces == choice.replaces;
+        if same && !Mutation::FreshKeysOnRetry.disables(None) {
+            return Ok((state.clone(), answered.to_vec()));
+        }
+    }
+    let mut next = state.clone();
+    next.pending.clear();
+    let mut keys = Vec::new();
     for kind in kinds {
         let key = generate_key(provider, entropy)?;
         let mut serial = vec![0u8; 16];
@@ -146,7 +161,9 @@ pub fn prepare_issuance(
         idempotency_key: choice.idempotency_key,
         replaces: choice.replaces.clone(),
     };
-    Ok((next, payload.to_bytes()?))
+    let payload = payload.to_bytes()?;
+    next.pending_payload = Some(payload.clone());
+    Ok((next, payload))
 }
 
 /// Step 2: wraps the payload signed twice by the card, each signature made

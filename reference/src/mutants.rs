@@ -160,11 +160,14 @@ pub enum Mutation {
     KeepPendingKeys,
     /// Shared: takes key requests in any order, a kind repeated included.
     AnyKindOrder,
+    /// Device: answers a challenge it already answered with new keys, so a
+    /// retry leaves the first keys' certificates uninstallable.
+    FreshKeysOnRetry,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 74] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 75] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
     pub const SCENARIOS: [Mutation; 29] = [
@@ -276,6 +279,7 @@ impl Mutation {
             Mutation::WipeWhateverHeld => "wipe-whatever-held",
             Mutation::KeepPendingKeys => "keep-pending-keys",
             Mutation::AnyKindOrder => "any-kind-order",
+            Mutation::FreshKeysOnRetry => "fresh-keys-on-retry",
         }
     }
 
@@ -361,6 +365,7 @@ impl Mutation {
             Mutation::WipeWhateverHeld => "REV-007",
             Mutation::KeepPendingKeys => "ISS-010",
             Mutation::AnyKindOrder => "ISS-014",
+            Mutation::FreshKeysOnRetry => "ISS-015",
         }
     }
 
@@ -384,7 +389,7 @@ impl Mutation {
     /// checked in one direction only; and for each rule about a message
     /// delivered twice, the repeat judged afresh. Written from the steps and
     /// rules, not from the checks that catch them.
-    pub const STEPS: [Mutation; 45] = [
+    pub const STEPS: [Mutation; 46] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -430,6 +435,7 @@ impl Mutation {
         Mutation::WipeWhateverHeld,
         Mutation::KeepPendingKeys,
         Mutation::AnyKindOrder,
+        Mutation::FreshKeysOnRetry,
     ];
 }
 
@@ -463,14 +469,14 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 45]) -> [Mutation; 74] {
-    let mut out = [Mutation::SkipStatusCheck; 74];
+const fn concat(a: [Mutation; 29], b: [Mutation; 46]) -> [Mutation; 75] {
+    let mut out = [Mutation::SkipStatusCheck; 75];
     let mut i = 0;
     while i < 29 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 74 {
+    while i < 75 {
         out[i] = b[i - 29];
         i += 1;
     }

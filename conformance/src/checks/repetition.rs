@@ -36,7 +36,7 @@ pub struct Expectation {
 
 /// The spec's rules for a message delivered twice, written from the
 /// requirements named (not from what the reference does).
-pub const EXPECTATIONS: [Expectation; 10] = [
+pub const EXPECTATIONS: [Expectation; 11] = [
     // NON-002: a consumed nonce refuses any later answer; USE-013: a refused use changes nothing
     Expectation { role: "verifier", endpoint: None, again: Again::Refused("nonce_reused"), requirement: "NON-002" },
     // STA-004: a repeated query gets the answer again without a second notification
@@ -61,6 +61,14 @@ pub const EXPECTATIONS: [Expectation; 10] = [
         endpoint: Some("issuance_response"),
         again: Again::Refused("malformed"),
         requirement: "ISS-010",
+    },
+    // ISS-015: the same challenge and choice again, its keys pending: the same
+    // payload, and no new keys
+    Expectation {
+        role: "device",
+        endpoint: Some("issuance_challenge"),
+        again: Again::Accepted,
+        requirement: "ISS-015",
     },
 ];
 
@@ -153,7 +161,7 @@ fn run_file(name: &str) {
 /// One check per vector file whose messages have a repetition rule.
 pub fn checks() -> Vec<Check> {
     type Entry = (&'static str, Role, &'static [&'static str], &'static [Feature], fn());
-    let entries: [Entry; 7] = [
+    let entries: [Entry; 8] = [
         ("verifier_assertion.json", Role::Verifier, &["NON-002", "USE-013"], &[Feature::Authentication], || {
             run_file("verifier_assertion.json")
         }),
@@ -176,6 +184,9 @@ pub fn checks() -> Vec<Check> {
         }),
         ("device_issuance_response.json", Role::Device, &["ISS-010"], &[Feature::Issuance], || {
             run_file("device_issuance_response.json")
+        }),
+        ("device_issuance_challenge.json", Role::Device, &["ISS-015"], &[Feature::Issuance], || {
+            run_file("device_issuance_challenge.json")
         }),
     ];
     entries

@@ -15,7 +15,7 @@ use jpki_reference::{Code, Error};
 use super::frame::{self, get, map, read_frame, write_frame};
 
 /// The shim protocol version this suite speaks.
-pub const PROTOCOL_VERSION: u64 = 2;
+pub const PROTOCOL_VERSION: u64 = 3;
 /// How long one request may take by default (`JPKI_SHIM_TIMEOUT_MS` overrides).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 

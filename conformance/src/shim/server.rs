@@ -51,7 +51,7 @@ fn bad(detail: String) -> Refusal {
 type Answer = Result<Value, Refusal>;
 
 /// The shim protocol version this adapter speaks (SHIM.md, "Versions").
-pub const SHIM_VERSION: u64 = 2;
+pub const SHIM_VERSION: u64 = 3;
 
 struct Roles {
     setup: ReferenceSetup,

@@ -49,6 +49,32 @@ pub(super) struct Signer<'a> {
     pub(super) root: Root,
 }
 
+impl Signer<'_> {
+    /// A certificate for this signer with `role`, valid over `window`,
+    /// carrying `extra` besides its own extensions, signed by `issuer`.
+    fn leaf(
+        &self,
+        world: &World,
+        role: CertRole,
+        window: (u64, u64),
+        extra: Vec<(const_oid::ObjectIdentifier, bool, Vec<u8>)>,
+        issuer: IssuerRef<'_>,
+    ) -> Vec<u8> {
+        let mut extensions = self.extensions.clone();
+        extensions.extend(extra);
+        let template = CertTemplate {
+            serial: self.serial.clone(),
+            subject: self.subject.clone(),
+            not_before: window.0,
+            not_after: window.1,
+            public_key: self.public.clone(),
+            role,
+            extra_extensions: extensions,
+        };
+        issue_certificate(world.provider(), &template, issuer).unwrap()
+    }
+}
+
 /// The roots of the test PKI a signer's chain may end at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Root {
@@ -73,10 +99,18 @@ fn other_purpose(purpose: Purpose) -> Purpose {
 /// `root`'s authority, and another root of the world (trusted for other
 /// purposes) for the foreign-anchor variant.
 fn roots(pki: &TestPki, root: Root) -> (&Authority, &Authority) {
-    match root {
-        Root::Mobile => (&pki.mobile_root, &pki.card_root),
-        Root::Card => (&pki.card_root, &pki.mobile_root),
-        Root::Platform => (&pki.platform_root, &pki.mobile_root),
+    let foreign = if root == Root::Mobile { Root::Card } else { Root::Mobile };
+    (root.authority(pki), foreign.authority(pki))
+}
+
+impl Root {
+    /// This root's authority in `pki`.
+    pub(super) fn authority(self, pki: &TestPki) -> &Authority {
+        match self {
+            Root::Mobile => &pki.mobile_root,
+            Root::Card => &pki.card_root,
+            Root::Platform => &pki.platform_root,
+        }
     }
 }
 
@@ -84,17 +118,8 @@ fn roots(pki: &TestPki, root: Root) -> (&Authority, &Authority) {
 /// an hour either side of the world's clock, under its root.
 pub(super) fn sound_chain(world: &World, signer: &Signer<'_>) -> Vec<Vec<u8>> {
     let now = world.now();
-    let template = CertTemplate {
-        serial: signer.serial.clone(),
-        subject: signer.subject.clone(),
-        not_before: now - 3600,
-        not_after: now + 3600,
-        public_key: signer.public.clone(),
-        role: CertRole::Leaf(signer.purpose),
-        extra_extensions: signer.extensions.clone(),
-    };
     let (root, _) = roots(world.pki(), signer.root);
-    vec![issue_certificate(world.provider(), &template, root.as_issuer()).unwrap()]
+    vec![signer.leaf(world, CertRole::Leaf(signer.purpose), (now - 3600, now + 3600), vec![], root.as_issuer())]
 }
 
 /// Every variant for `signer` under the mobile root of `world`, at the
@@ -106,18 +131,7 @@ pub(super) fn variants(world: &World, signer: &Signer<'_>) -> Vec<ChainVariant> 
     let (anchor, foreign) = roots(pki, signer.root);
     let root = anchor.as_issuer();
     let leaf = |role: CertRole, window: (u64, u64), extra: Vec<_>, issuer: IssuerRef<'_>| {
-        let mut extensions = signer.extensions.clone();
-        extensions.extend(extra);
-        let template = CertTemplate {
-            serial: signer.serial.clone(),
-            subject: signer.subject.clone(),
-            not_before: window.0,
-            not_after: window.1,
-            public_key: signer.public.clone(),
-            role,
-            extra_extensions: extensions,
-        };
-        issue_certificate(provider, &template, issuer).unwrap()
+        signer.leaf(world, role, window, extra, issuer)
     };
     let ordinary = CertRole::Leaf(signer.purpose);
     // the leaf's purpose with these basicConstraints and keyUsage flags

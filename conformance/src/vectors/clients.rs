@@ -95,12 +95,52 @@ fn signed_by(w: &World, signed: &[u8], secret: &SecretKey, cert: &[u8]) -> Vec<u
 }
 
 fn device_file(message: &str, setup: &str, w: &World, cases: Vec<Case>, what: &str) -> VectorFile {
+    device_file_with(message, setup, w, cases, what, None)
+}
+
+/// As [`device_file`], with a second group: `late` (made by [`past_mobile_root`]).
+fn device_file_with(
+    message: &str,
+    setup: &str,
+    w: &World,
+    cases: Vec<Case>,
+    what: &str,
+    late: Option<(Late, Vec<Case>)>,
+) -> VectorFile {
     let header = vec![
         format!("{message} as the wallet judges it ({what}). The group's `setup` names the recipe the device starts"),
         "from (vectors/README.md): a fixed sequence of steps in the world of pkiSeed, run with the wallet under test."
             .into(),
     ];
-    file(message, "device", header, vec![group_with(w, None, Some(setup), cases, 1)])
+    let first = group_with(w, None, Some(setup), cases, 1);
+    let mut groups = vec![first];
+    if let Some((late, cases)) = late {
+        let next = groups[0].tests.len() + 1;
+        let mut group = group_with(&late.world, None, Some(setup), cases, next);
+        group.setup_clock = Some(late.setup_at);
+        groups.push(group);
+    }
+    file(message, "device", header, groups)
+}
+
+/// A wallet set up by a recipe the day before the platform root's
+/// notAfter (every root valid: it can be issued), then judged an hour past
+/// the mobile root's notAfter (PKI-003 on the chains a wallet checks).
+struct Late {
+    world: World,
+    setup_at: u64,
+    withheld: Vec<u8>,
+}
+
+fn past_mobile_root(setup: &str) -> Late {
+    use super::anchors::{advance_to, last_issuance_day, past};
+    let mut world = World::new(VECTOR_SEED).unwrap();
+    let setup_at = last_issuance_day(&world);
+    advance_to(&mut world, setup_at);
+    let withheld = device_setup(&mut world, setup).unwrap();
+    let late = past(&world, super::chains::Root::Mobile);
+    advance_to(&mut world, late);
+    Late { world, setup_at, withheld }
 }
 
 /// UseRequest as the wallet judges it: a good request is answered with an assertion.
@@ -293,7 +333,18 @@ pub(super) fn device_issuance_response() -> VectorFile {
         let derive: &'static str = Box::leak(derive.into_boxed_str());
         cases.push(at(comment, input, code, vec![flag, super::chains::ISSUED_FLAG]).derived(derive));
     }
-    device_file("IssuanceResponse", "issuance-pending", &w, cases, "spec/issuance.md §3")
+    // the pending keys certified while every root was valid, delivered past the mobile root's notAfter
+    let late = past_mobile_root("issuance-pending");
+    let late_cases = vec![
+        at(
+            "both certificates, an hour past the mobile root's notAfter (the certificates valid then)",
+            late.withheld.clone(),
+            Some(Code::CertExpired),
+            vec![super::anchors::FLAG, super::chains::ISSUED_FLAG],
+        )
+        .derived(WITHHELD),
+    ];
+    device_file_with("IssuanceResponse", "issuance-pending", &w, cases, "spec/issuance.md §3", Some((late, late_cases)))
 }
 
 /// WipeCommand as the wallet judges it: carried out, answered with a receipt.
@@ -338,7 +389,16 @@ pub(super) fn device_wipe_command() -> VectorFile {
     ];
     let signer = super::chains::receipts_signer(&w, &receipts.public);
     cases.extend(super::chains::cases(&w, &command, &receipts.secret, &signer, Some("wipe_command"), ""));
-    device_file("WipeCommand", "wipe-pending", &w, cases, "spec/lifecycle.md, REV-005 and REV-007")
+    // the command queued while every root was valid, delivered past the mobile root's notAfter
+    let late = past_mobile_root("wipe-pending");
+    let late_cases = vec![at(
+        "the Issuer's wipe command, an hour past the mobile root's notAfter (its certificate valid then)",
+        late.withheld.clone(),
+        Some(Code::CertExpired),
+        vec![super::anchors::FLAG],
+    )];
+    let what = "spec/lifecycle.md, REV-005 and REV-007";
+    device_file_with("WipeCommand", "wipe-pending", &w, cases, what, Some((late, late_cases)))
 }
 
 /// A CBOR map's entries, in order.

@@ -63,6 +63,11 @@ pub struct VectorGroup {
     /// `issued`, `issuance-pending`, `wipe-pending` (vectors/README.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<String>,
+    /// When the recipe runs, if earlier than `clock` (device files): the
+    /// judge runs `setup` at this time, then moves its clock to `clock`
+    /// before the tests (a wallet issued before a root expired, judged after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_clock: Option<u64>,
     /// The judging role's whole stored state as CBOR hex, in the form
     /// `spec/observation.cddl` gives (issuer and status files).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -809,6 +809,7 @@ fn verifier_group(g: &Gen, cases: Vec<Case>, used_nonce: &str, last_counter: u32
         issued_nonces,
         last_counters: [(hex::encode(&g.auth_serial), last_counter)].into_iter().collect(),
         setup: None,
+        setup_clock: None,
         observation: None,
         tests,
     }

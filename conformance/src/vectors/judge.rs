@@ -68,7 +68,14 @@ fn observation<T: serde::de::DeserializeOwned>(group: &VectorGroup) -> Result<T,
 /// judging role's stored state, or the device recipe. Returns the message
 /// the recipe withheld (empty when none was).
 pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<Vec<u8>, String> {
-    world.advance(group.clock.saturating_sub(WORLD_START));
+    let setup_at = group.setup_clock.unwrap_or(group.clock);
+    if setup_at > group.clock {
+        return Err(format!("setupClock {setup_at} is after the group's clock {}", group.clock));
+    }
+    if setup_at != group.clock && role != "device" {
+        return Err("only a device group's recipe runs at its own setupClock".into());
+    }
+    world.advance(setup_at.saturating_sub(WORLD_START));
     let fixture = |e: jpki_reference::Error| format!("fixture refused: {e}");
     match role {
         "verifier" => {
@@ -79,7 +86,9 @@ pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<Vec
         "status" => world.load_status(observation(group)?).map_err(fixture).map(|()| Vec::new()),
         "device" => {
             let setup = group.setup.as_deref().ok_or("a device group names its setup recipe")?;
-            fixtures::device_setup(world, setup)
+            let withheld = fixtures::device_setup(world, setup)?;
+            world.advance(group.clock - setup_at);
+            Ok(withheld)
         }
         "client" => Ok(Vec::new()),
         other => Err(format!("no judge for role {other}")),

@@ -97,6 +97,7 @@ pub(super) fn group_with(
         issued_nonces: vec![],
         last_counters: Default::default(),
         setup: setup.map(str::to_owned),
+        setup_clock: None,
         observation: observation.map(hex::encode),
         tests,
     }
@@ -582,7 +583,9 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
     case.input = encode(&Value::Map(entries)).unwrap();
     case.flags.push("CardSignKey");
     let fourth_group = group(&w, cbor(&w.observe().issuer), vec![case], next_id);
-    file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group, fourth_group])
+    // past the platform root only: the keys' attestation is the chain out of validity
+    let fifth_group = super::anchors::past_platform_issuance(next_id + fourth_group.tests.len());
+    file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group, fourth_group, fifth_group])
 }
 
 fn set_crv(key: &mut Value) {
@@ -1000,8 +1003,10 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         ),
     ];
     let fifth = group(&w, cbor(&w.observe().issuer), late_cases, next);
+    // past the platform root only: the new keys' attestation is the chain out of validity
+    let sixth = super::anchors::past_platform_migration(next + fifth.tests.len());
     let mut groups = vec![first];
     groups.extend(lifetimes);
-    groups.extend([second, third, fourth, fifth]);
+    groups.extend([second, third, fourth, fifth, sixth]);
     file("LifecycleRequest", "issuer", header, groups)
 }

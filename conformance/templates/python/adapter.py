@@ -63,7 +63,7 @@ def write_frame(stream, message):
     stream.flush()
 
 
-SHIM_VERSION = 2  # SHIM.md, "Versions"
+SHIM_VERSION = 3  # SHIM.md, "Versions"
 
 
 def hello(params):

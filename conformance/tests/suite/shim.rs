@@ -433,7 +433,7 @@ fn every_server_fixture_loads_through_the_shim_and_observes_back_unchanged() {
             loaded += 1;
         }
     }
-    assert_eq!(loaded, 18, "the server fixtures of vectors/ (issuer, status, verifier groups)");
+    assert_eq!(loaded, 20, "the server fixtures of vectors/ (issuer, status, verifier groups)");
 }
 
 /// The public key a fresh adapter started with `prefix` makes for an `auth`
@@ -486,7 +486,7 @@ fn an_adapter_of_another_shim_version_is_refused_with_both_versions_named() {
     use jpki_conformance::shim::client::{ShimClient, ShimError};
     match ShimClient::start(&format!("JPKI_SHIM_FAULT=version:1 {SHIM}"), &[7; 32], None) {
         Err(ShimError::Broken(detail)) => {
-            assert!(detail.contains("v1") && detail.contains("v2"), "{detail}");
+            assert!(detail.contains("v1") && detail.contains("v3"), "{detail}");
         }
         Err(other) => panic!("refused otherwise: {other:?}"),
         Ok(_) => panic!("a v1 adapter was accepted"),

@@ -51,8 +51,15 @@ pub struct CardCredentials {
     pub auth: Credential,
 }
 
-/// Root certificates live this long in the test PKI.
+/// The card root and the test PKI's long-lived leaves (status signer,
+/// verifiers) live this long.
 pub const ROOT_LIFETIME_SECS: u64 = 30 * 365 * DAY;
+/// The mobile root ends 90 days before the card root.
+pub const MOBILE_ROOT_LIFETIME_SECS: u64 = ROOT_LIFETIME_SECS - 90 * DAY;
+/// The platform attestation root ends 180 days before the card root. The
+/// three roots end at different times so that one of them can be past its
+/// notAfter while the others are valid (PKI-003 on each chain of a message).
+pub const PLATFORM_ROOT_LIFETIME_SECS: u64 = ROOT_LIFETIME_SECS - 180 * DAY;
 
 /// The seed-derived test PKI.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,9 +80,16 @@ pub struct TestPki {
 impl TestPki {
     /// Builds the PKI from `seed` at clock `now`. Same inputs, same bytes.
     pub fn from_seed(provider: &dyn CryptoProvider, seed: [u8; 32], now: UnixTime) -> Result<Self> {
-        let card_root = make_root(provider, &seed, "card-root", "JPKI Test Card Root", now)?;
-        let mobile_root = make_root(provider, &seed, "mobile-root", "JPKI Test Mobile Root", now)?;
-        let platform_root = make_root(provider, &seed, "platform-root", "Test Platform Attestation Root", now)?;
+        let card_root = make_root(provider, &seed, ("card-root", "JPKI Test Card Root"), now, ROOT_LIFETIME_SECS)?;
+        let mobile_root =
+            make_root(provider, &seed, ("mobile-root", "JPKI Test Mobile Root"), now, MOBILE_ROOT_LIFETIME_SECS)?;
+        let platform_root = make_root(
+            provider,
+            &seed,
+            ("platform-root", "Test Platform Attestation Root"),
+            now,
+            PLATFORM_ROOT_LIFETIME_SECS,
+        )?;
         let mut pki = TestPki {
             seed,
             made_at: now,
@@ -230,9 +244,9 @@ fn serial_for(seed: &[u8; 32], label: &str) -> Vec<u8> {
 fn make_root(
     provider: &dyn CryptoProvider,
     seed: &[u8; 32],
-    label: &str,
-    name: &str,
+    (label, name): (&str, &str),
     now: UnixTime,
+    lifetime: u64,
 ) -> Result<Authority> {
     let key = derive_key(provider, seed, label)?;
     let subject = vec![NameAttribute::common_name(name)];
@@ -240,7 +254,7 @@ fn make_root(
         serial: serial_for(seed, label),
         subject: subject.clone(),
         not_before: now.saturating_sub(DAY),
-        not_after: now + ROOT_LIFETIME_SECS,
+        not_after: now + lifetime,
         public_key: key.public.clone(),
         role: CertRole::Authority,
         extra_extensions: vec![],
