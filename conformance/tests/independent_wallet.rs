@@ -426,6 +426,7 @@ impl Wallet {
             "device.release" => {
                 self.installed.clear();
                 self.pending.clear();
+                self.answered = None;
                 Ok(Value::Null)
             }
             "device.observe" => Value::serialized(&self.observe()).map_err(|e| bad(e.to_string())),
@@ -459,6 +460,7 @@ impl Wallet {
         }
         self.installed = installed;
         self.pending.clear();
+        self.answered = None;
         Ok(())
     }
 

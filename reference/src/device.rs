@@ -117,6 +117,8 @@ fn attest(
 
 /// Step 1 of issuance on the device: reads the challenge, makes one SE key
 /// per kind with its attestation, and returns the payload the card signs.
+/// The same challenge and choice again, while those keys are pending, get
+/// the same payload and make no key (ISS-015).
 pub fn prepare_issuance(
     provider: &dyn CryptoProvider,
     config: &DeviceConfig,
@@ -218,6 +220,7 @@ pub fn install(
     }
     if !Mutation::KeepPendingKeys.disables(None) {
         next.pending.clear();
+        next.pending_payload = None;
     }
     Ok(next)
 }

@@ -15,6 +15,8 @@ use crate::vectors::judge;
 pub enum Again {
     /// Accepted again (the stored answer).
     Accepted,
+    /// Accepted again with the very bytes answered the first time.
+    SameAnswer,
     /// Refused with this registry code.
     Refused(&'static str),
     /// Either: the spec fixes only that nothing changes.
@@ -67,7 +69,7 @@ pub const EXPECTATIONS: [Expectation; 11] = [
     Expectation {
         role: "device",
         endpoint: Some("issuance_challenge"),
-        again: Again::Accepted,
+        again: Again::SameAnswer,
         requirement: "ISS-015",
     },
 ];
@@ -90,25 +92,32 @@ pub fn deliver_twice(
     let withheld = judge::prepare(&file.role, group, &mut world).map_err(setup)?;
     let input = judge::input_for(test, &withheld, &world).map_err(setup)?;
     let mut queries = 0;
-    let first = judge::deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(setup)?;
+    let first = judge::deliver_answer(&file.role, group, test, &mut world, &input, &mut queries).map_err(setup)?;
     let rule = Some(expectation.requirement.to_owned());
-    if let Err(code) = first {
-        return Err((rule, format!("tcId {} ({}): refused the first time with {code}", test.tc_id, test.comment)));
-    }
+    let first = match first {
+        Ok(answer) => answer,
+        Err(code) => {
+            let detail = format!("tcId {} ({}): refused the first time with {code}", test.tc_id, test.comment);
+            return Err((rule, detail));
+        }
+    };
     let after_first = world.observe();
-    let second = judge::deliver(&file.role, group, test, &mut world, &input, &mut queries).map_err(setup)?;
+    let second = judge::deliver_answer(&file.role, group, test, &mut world, &input, &mut queries).map_err(setup)?;
     let got = match &second {
-        Ok(()) => "accepted".to_owned(),
+        Ok(answer) if *answer == first => "accepted, the same answer".to_owned(),
+        Ok(_) => "accepted, another answer".to_owned(),
         Err(code) => format!("refused with {code}"),
     };
     let fits = match expectation.again {
         Again::Accepted => second.is_ok(),
+        Again::SameAnswer => second.as_ref().is_ok_and(|answer| *answer == first),
         Again::Refused(code) => second.as_ref().err().is_some_and(|c| c.as_str() == code),
         Again::Either => true,
     };
     if !fits {
         let wanted = match expectation.again {
             Again::Accepted => "accepted again".to_owned(),
+            Again::SameAnswer => "accepted again with the same answer".to_owned(),
             Again::Refused(code) => format!("refused with {code}"),
             Again::Either => "either".to_owned(),
         };

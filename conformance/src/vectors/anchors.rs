@@ -1,6 +1,6 @@
 //! Trust anchors out of their validity: certificates.md §4 step 4 checks
 //! the anchor's notBefore and notAfter too (PKI-003, PKI-004). Each server
-//! file gets a group whose clock is an hour past the test roots' notAfter,
+//! file gets a group whose clock is an hour past every test root's notAfter,
 //! its message signed again over a leaf valid at that clock under its
 //! (expired) root: the receiver must refuse with `cert_expired`. The roots
 //! of the test PKI end at different times (platform, mobile, card), so a
@@ -60,7 +60,7 @@ pub(super) fn last_issuance_day(world: &World) -> u64 {
 }
 
 /// `signed` signed again by `secret` over a leaf for `signer` that is valid
-/// at the world's clock (past the roots' notAfter): refused, cert_expired.
+/// at the world's clock (past its root's notAfter): refused, cert_expired.
 pub(super) fn late_case(
     world: &World,
     endpoint: Option<&'static str>,
@@ -79,7 +79,7 @@ pub(super) fn late_case(
     }
 }
 
-/// The verifier file's case: `world` moved past the roots' notAfter, a
+/// The verifier file's case: `world` moved past every root's notAfter, a
 /// fresh request of the gov verifier answered by the phone's auth key,
 /// over a certificate (serial `auth_serial`) valid at that clock.
 pub(super) fn late_assertion(world: &mut World, auth_serial: &[u8]) -> Vec<u8> {

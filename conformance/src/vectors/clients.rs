@@ -521,9 +521,9 @@ pub(super) fn status_feed() -> VectorFile {
         "Status's stored state (observation, spec/observation.cddl), including the last sequence number per certificate."
             .into(),
     ];
-    // an hour past the roots' notAfter, the receipts certificate valid then (PKI-003)
+    // an hour past every root's notAfter, the receipts certificate valid then (PKI-003)
     super::anchors::advance_past_roots(&mut w);
-    let comment = "a feed an hour past the mobile root's notAfter, the receipts certificate valid then";
+    let comment = "a feed an hour past every root's notAfter, the receipts certificate valid then";
     let late = vec![super::anchors::late_case(&w, Some("feed"), comment, &suspended, &receipts.secret, &signer)];
     let next_id = first.tests.len() + second.tests.len() + 1;
     let late = group_with(&w, Some(cbor(&w.observe().status)), None, late, next_id);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VectorFile {
-    /// `jpki-vectors/2`.
+    /// `jpki-vectors/3`.
     pub schema: String,
     /// What made the file.
     pub generator: String,

@@ -750,9 +750,9 @@ fn verifier_assertion() -> VectorFile {
         _ => unreachable!(),
     };
     let group = verifier_group(&g, cases, &used_nonce, last_counter);
-    // the same verifier an hour past the roots' notAfter (PKI-003 on the anchor)
+    // the same verifier an hour past every root's notAfter (PKI-003 on the anchor)
     let late = Case {
-        comment: "an assertion an hour past the mobile root's notAfter, its certificate valid then",
+        comment: "an assertion an hour past every root's notAfter, its certificate valid then",
         input: super::anchors::late_assertion(&mut g.world, &g.auth_serial),
         status: Some(StatusAnswerJson::Unreachable),
         code: Some(Code::CertExpired),
@@ -1133,7 +1133,7 @@ pub(super) fn notes() -> BTreeMap<String, Note> {
             super::anchors::FLAG,
             note(
                 "AnchorValidity",
-                "The group's clock is an hour past the test roots' notAfter; the signer's certificate is valid then, its anchor is not: refused with cert_expired (the anchor's validity is checked like every certificate's).",
+                "The group's clock is an hour past a test root's notAfter (every root's; or the platform root's or the mobile root's alone, the others valid); the certificate under it is valid then, its anchor is not: refused with cert_expired (the anchor's validity is checked like every certificate's), or attestation_untrusted when the chain is a key's attestation (ISS-003).",
                 &["PKI-003"],
             ),
         ),
@@ -1177,7 +1177,7 @@ pub(super) fn file(message: &str, role: &str, header: Vec<String>, test_groups: 
         test_groups.iter().flat_map(|g| g.tests.iter()).flat_map(|t| t.flags.iter()).collect();
     let notes = notes().into_iter().filter(|(k, _)| used.contains(k)).collect();
     VectorFile {
-        schema: "jpki-vectors/2".into(),
+        schema: "jpki-vectors/3".into(),
         generator: format!("jpki-conformance vectors generate {}", env!("CARGO_PKG_VERSION")),
         message: message.into(),
         role: role.into(),

@@ -87,7 +87,7 @@ pub fn prepare(role: &str, group: &VectorGroup, world: &mut World) -> Result<Vec
         "device" => {
             let setup = group.setup.as_deref().ok_or("a device group names its setup recipe")?;
             let withheld = fixtures::device_setup(world, setup)?;
-            world.advance(group.clock - setup_at);
+            world.advance(group.clock.saturating_sub(world.now()));
             Ok(withheld)
         }
         "client" => Ok(Vec::new()),
@@ -106,6 +106,19 @@ pub fn deliver(
     input: &[u8],
     status_queries: &mut usize,
 ) -> Result<Result<(), Code>, String> {
+    deliver_answer(role, group, test, world, input, status_queries).map(|verdict| verdict.map(|_| ()))
+}
+
+/// As [`deliver`], with the message the judging role answers (empty for a
+/// step that answers none, and for a verifier, whose outcome is no message).
+pub fn deliver_answer(
+    role: &str,
+    group: &VectorGroup,
+    test: &VectorTest,
+    world: &mut World,
+    input: &[u8],
+    status_queries: &mut usize,
+) -> Result<Result<Vec<u8>, Code>, String> {
     let endpoint = test.endpoint.as_deref();
     Ok(match role {
         "verifier" => {
@@ -113,12 +126,12 @@ pub fn deliver(
             let status = test.status.as_ref().ok_or("a verifier test carries Status's answer")?;
             let (verdict, queries) = world.verify_with_answer(&rp, input, status_answer(status)?);
             *status_queries += queries;
-            verdict.map(|_| ()).map_err(|e| e.code())
+            verdict.map(|_| Vec::new()).map_err(|e| e.code())
         }
-        "issuer" => world.issuer_judges_at(endpoint.unwrap_or("issue"), input).map(|_| ()).map_err(|e| e.code()),
+        "issuer" => world.issuer_judges_at(endpoint.unwrap_or("issue"), input).map_err(|e| e.code()),
         "status" => match endpoint {
-            Some("feed") => world.status_feed_judges(input).map_err(|e| e.code()),
-            _ => world.status_judges(input).map(|_| ()).map_err(|e| e.code()),
+            Some("feed") => world.status_feed_judges(input).map(|()| Vec::new()).map_err(|e| e.code()),
+            _ => world.status_judges(input).map_err(|e| e.code()),
         },
         "device" => match endpoint.ok_or("a device test names its endpoint")? {
             // the holder types a wrong secret on the card the wallet asks (PIN-001, PIN-004)
@@ -129,12 +142,9 @@ pub fn deliver(
                     }
                     _ => IssueParams { sign_password: "WRONG1".into(), ..IssueParams::both(1) },
                 };
-                world
-                    .issuance_request(fixtures::HOLDER, fixtures::DEVICE, input, &params)
-                    .map(|_| ())
-                    .map_err(|e| e.code())
+                world.issuance_request(fixtures::HOLDER, fixtures::DEVICE, input, &params).map_err(|e| e.code())
             }
-            endpoint => world.device_judges(fixtures::DEVICE, endpoint, input).map(|_| ()).map_err(|e| e.code()),
+            endpoint => world.device_judges(fixtures::DEVICE, endpoint, input).map_err(|e| e.code()),
         },
         // Messages no SUT role receives in v0 (a shop's receipt check, a
         // client reading an Error): the suite's own consumer judges them, so
@@ -145,10 +155,10 @@ pub fn deliver(
                 let anchor = jpki_reference::pki::TrustAnchor::from_der(world.provider(), &unhex(anchor, "anchor")?)
                     .map_err(|e| format!("anchor: {e}"))?;
                 jpki_reference::receipt::verify_receipt(world.provider(), input, &anchor, group.clock)
-                    .map(|_| ())
+                    .map(|_| Vec::new())
                     .map_err(|e| e.code)
             }
-            Some("error") => ErrorMessage::from_bytes(input).map(|_| ()).map_err(|e| e.code),
+            Some("error") => ErrorMessage::from_bytes(input).map(|_| Vec::new()).map_err(|e| e.code),
             other => return Err(format!("no client endpoint {other:?}")),
         },
         other => return Err(format!("no judge for role {other}")),

@@ -561,7 +561,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
             .into(),
         "judged alone against it. The card keys and the test PKI derive from pkiSeed (spec/certificates.md §6).".into(),
     ];
-    // an hour past the roots' notAfter, the card's sign certificate valid then (PKI-003)
+    // an hour past every root's notAfter, the card's sign certificate valid then (PKI-003)
     let next_id = next_id + third_group.tests.len();
     super::anchors::advance_past_roots(&mut w);
     let challenge = w.issuance_challenge().unwrap();
@@ -576,7 +576,7 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
         extensions: vec![],
         root: super::chains::Root::Card,
     };
-    let comment = "a request an hour past the card root's notAfter, the card's sign certificate valid then";
+    let comment = "a request an hour past every root's notAfter, the card's sign certificate valid then";
     let mut case = super::anchors::late_case(&w, None, comment, &by_sign_key, &card.sign.key.secret, &sign_signer);
     let mut entries = outer.clone();
     entries[0].1 = Value::Bytes(case.input);
@@ -701,9 +701,9 @@ pub(super) fn status_request() -> VectorFile {
     cases.extend(super::chains::cases(&w, &base, &shop.key.secret, &signer, None, "verifier certificate: "));
     let observed = cbor(&w.observe().status);
     let first = group(&w, observed, cases, 1);
-    // an hour past the roots' notAfter, the verifier's certificate valid then (PKI-003)
+    // an hour past every root's notAfter, the verifier's certificate valid then (PKI-003)
     super::anchors::advance_past_roots(&mut w);
-    let comment = "a query an hour past the mobile root's notAfter, the verifier certificate valid then";
+    let comment = "a query an hour past every root's notAfter, the verifier certificate valid then";
     let late = vec![super::anchors::late_case(&w, None, comment, &base, &shop.key.secret, &signer)];
     let late = group(&w, cbor(&w.observe().status), late, first.tests.len() + 1);
     let header = vec![
@@ -972,31 +972,31 @@ pub(super) fn issuer_lifecycle() -> VectorFile {
         "Lifecycle requests as the Issuer judges them (spec/lifecycle.md): each test names its endpoint. The".into(),
         "fixture is the Issuer's stored state (observation, spec/observation.cddl) at the group's clock.".into(),
     ];
-    // an hour past the roots' notAfter, each signer's certificate valid then (PKI-003)
+    // an hour past every root's notAfter, each signer's certificate valid then (PKI-003)
     let next = next + fourth.tests.len();
     super::anchors::advance_past_roots(&mut w);
     let late = |endpoint, comment, signed: &[u8], secret: &SecretKey, signer: &super::chains::Signer<'_>| {
         super::anchors::late_case(&w, Some(endpoint), comment, signed, secret, signer)
     };
     let late_cases = vec![
-        late("migrate", "an intent an hour past the mobile root's notAfter", &migrate_again, &p1_auth, &device_signer),
+        late("migrate", "an intent an hour past every root's notAfter", &migrate_again, &p1_auth, &device_signer),
         late(
             "holder_action",
-            "a hold an hour past the card root's notAfter",
+            "a hold an hour past every root's notAfter",
             &suspend_late,
             &h1_card.key.secret,
             &card_signer,
         ),
         late(
             "device_revocation",
-            "a revocation an hour past the mobile root's notAfter",
+            "a revocation an hour past every root's notAfter",
             &revoke_late,
             &p1_auth,
             &device_signer,
         ),
         late(
             "acknowledge_wipe",
-            "a wipe receipt an hour past the mobile root's notAfter",
+            "a wipe receipt an hour past every root's notAfter",
             &receipt_late,
             &secret,
             &device_signer,
