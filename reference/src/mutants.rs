@@ -163,11 +163,16 @@ pub enum Mutation {
     /// Device: answers a challenge it already answered with new keys, so a
     /// retry leaves the first keys' certificates uninstallable.
     FreshKeysOnRetry,
+    /// Shared: takes an IssuanceRequest's card part as the COSE_Sign1
+    /// itself where the CDDL gives a bstr wrapping it.
+    InlineSignedParts,
+    /// Device: takes an IssuanceResponse with any number of certificates.
+    AnyCertCount,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 75] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 77] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
     pub const SCENARIOS: [Mutation; 29] = [
@@ -280,6 +285,8 @@ impl Mutation {
             Mutation::KeepPendingKeys => "keep-pending-keys",
             Mutation::AnyKindOrder => "any-kind-order",
             Mutation::FreshKeysOnRetry => "fresh-keys-on-retry",
+            Mutation::InlineSignedParts => "inline-signed-parts",
+            Mutation::AnyCertCount => "any-cert-count",
         }
     }
 
@@ -366,6 +373,8 @@ impl Mutation {
             Mutation::KeepPendingKeys => "ISS-010",
             Mutation::AnyKindOrder => "ISS-014",
             Mutation::FreshKeysOnRetry => "ISS-015",
+            Mutation::InlineSignedParts => "ENC-001",
+            Mutation::AnyCertCount => "ENC-001",
         }
     }
 
@@ -389,7 +398,7 @@ impl Mutation {
     /// checked in one direction only; and for each rule about a message
     /// delivered twice, the repeat judged afresh. Written from the steps and
     /// rules, not from the checks that catch them.
-    pub const STEPS: [Mutation; 46] = [
+    pub const STEPS: [Mutation; 48] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -436,6 +445,8 @@ impl Mutation {
         Mutation::KeepPendingKeys,
         Mutation::AnyKindOrder,
         Mutation::FreshKeysOnRetry,
+        Mutation::InlineSignedParts,
+        Mutation::AnyCertCount,
     ];
 }
 
@@ -469,14 +480,14 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 46]) -> [Mutation; 75] {
-    let mut out = [Mutation::SkipStatusCheck; 75];
+const fn concat(a: [Mutation; 29], b: [Mutation; 48]) -> [Mutation; 77] {
+    let mut out = [Mutation::SkipStatusCheck; 77];
     let mut i = 0;
     while i < 29 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 75 {
+    while i < 77 {
         out[i] = b[i - 29];
         i += 1;
     }

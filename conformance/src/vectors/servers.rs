@@ -585,7 +585,32 @@ pub(super) fn issuer_issuance_request() -> VectorFile {
     let fourth_group = group(&w, cbor(&w.observe().issuer), vec![case], next_id);
     // past the platform root only: the keys' attestation is the chain out of validity
     let fifth_group = super::anchors::past_platform_issuance(next_id + fourth_group.tests.len());
-    file("IssuanceRequest", "issuer", header, vec![first_group, second_group, third_group, fourth_group, fifth_group])
+    let sixth_group = inline_part_group(next_id + fourth_group.tests.len() + fifth_group.tests.len());
+    let groups = vec![first_group, second_group, third_group, fourth_group, fifth_group, sixth_group];
+    file("IssuanceRequest", "issuer", header, groups)
+}
+
+/// A sound request whose sign part is the COSE_Sign1 itself, not the bstr
+/// the CDDL gives (`bstr .cbor`): refused with `malformed` (ENC-001), as a
+/// decoder lenient about the wrapping would not.
+fn inline_part_group(first_id: usize) -> VectorGroup {
+    let mut w = World::new(VECTOR_SEED).unwrap();
+    w.add_holder("h1", attributes()).unwrap();
+    w.add_device("p1");
+    let challenge = w.issuance_challenge().unwrap();
+    let request = w.issuance_request("h1", "p1", &challenge, &IssueParams::both(1)).unwrap();
+    let mut entries = entries_of(&request);
+    let Value::Bytes(sign_part) = entries[0].1.clone() else { panic!("a sign part that is not a bstr") };
+    entries[0].1 = jpki_reference::codec::decode_v0(&sign_part).unwrap();
+    let case = Case {
+        comment: "the card's sign part as the COSE_Sign1 itself, not wrapped in a bstr",
+        input: encode(&Value::Map(entries)).unwrap(),
+        code: Some(Code::Malformed),
+        flags: vec!["Shape"],
+        endpoint: None,
+        derive: None,
+    };
+    group(&w, cbor(&w.observe().issuer), vec![case], first_id)
 }
 
 fn set_crv(key: &mut Value) {

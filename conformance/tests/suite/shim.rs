@@ -433,7 +433,7 @@ fn every_server_fixture_loads_through_the_shim_and_observes_back_unchanged() {
             loaded += 1;
         }
     }
-    assert_eq!(loaded, 20, "the server fixtures of vectors/ (issuer, status, verifier groups)");
+    assert_eq!(loaded, 21, "the server fixtures of vectors/ (issuer, status, verifier groups)");
 }
 
 /// The public key a fresh adapter started with `prefix` makes for an `auth`

@@ -47,9 +47,20 @@ impl Message for IssuanceRequest {
 
     fn read(fields: &mut Fields) -> Result<Self> {
         Ok(IssuanceRequest {
-            signed_by_sign_key: fields.bytes(1, "sign")?,
-            signed_by_auth_key: fields.bytes(2, "auth")?,
+            signed_by_sign_key: part(fields, 1, "sign")?,
+            signed_by_auth_key: part(fields, 2, "auth")?,
         })
+    }
+}
+
+/// One card part of an IssuanceRequest: a bstr holding the COSE_Sign1.
+fn part(fields: &mut Fields, key: i64, name: &str) -> Result<Vec<u8>> {
+    match fields.required(key, name)? {
+        Value::Bytes(bytes) => Ok(bytes),
+        inline @ Value::Tag(..) if crate::mutants::Mutation::InlineSignedParts.disables(None) => {
+            crate::codec::encode(&inline)
+        }
+        _ => Err(Error::with_detail(Code::Malformed, format!("the {name} part must be a bstr"))),
     }
 }
 
@@ -216,7 +227,8 @@ impl Message for IssuanceResponse {
 
     fn read(fields: &mut Fields) -> Result<Self> {
         let entries = fields.array(1, "certs")?;
-        if entries.is_empty() || entries.len() > 2 {
+        let any_count = crate::mutants::Mutation::AnyCertCount.disables(None);
+        if (entries.is_empty() || entries.len() > 2) && !any_count {
             return Err(Error::new(Code::Malformed, "one or two certificates"));
         }
         let mut certs = Vec::new();
