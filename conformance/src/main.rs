@@ -107,6 +107,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Serve the reference Issuer, Status and verifiers over the HTTP
+    /// binding (spec/http.md), on SQLite in a data folder it creates.
+    Serve(ServeArgs),
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -119,8 +122,32 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+struct ServeArgs {
+    /// Where to listen (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8439")]
+    listen: std::net::SocketAddr,
+    /// The data folder (created if absent): the SQLite store and its seed.
+    #[arg(long, default_value = "jpki-data")]
+    data: PathBuf,
+    /// Keep the store in memory instead (nothing survives the process).
+    #[arg(long)]
+    in_memory: bool,
+    /// Offer the test controls (spec/http.md §5; loopback only) and draw
+    /// randomness from the seed, as the suite's reference does.
+    #[arg(long)]
+    test_mode: bool,
+    /// The roles to host (comma-separated: issuer, status, verifier).
+    #[arg(long, default_value = "issuer,status,verifier", value_delimiter = ',')]
+    roles: Vec<String>,
+    /// Run a built-in (scenario) mutant instead of the reference.
+    #[arg(long)]
+    mutant: Option<String>,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
-    /// The system under test: `reference`, `mutant:NAME`, or `shim:COMMAND` (an adapter process).
+    /// The system under test: `reference`, `mutant:NAME`, `shim:COMMAND` (an adapter
+    /// process), or `http://HOST:PORT` (a server in test mode, spec/http.md).
     #[arg(long, default_value = "reference")]
     sut: String,
     /// Only checks targeting this role (device, issuer, status, verifier).
@@ -212,6 +239,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
+        Command::Serve(args) => serve(args),
         Command::Keygen { out } => keygen(&out),
         Command::FuzzCorpus { out } => fuzz_corpus(out),
         Command::ModelCheck { depth, in_flight, clock_steps, devices, memory, mutant } => {
@@ -233,8 +261,8 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
     install_provider(args.provider.as_deref())?;
-    let sut =
-        Sut::parse(&args.sut).ok_or(format!("unknown SUT {:?} (reference, mutant:NAME, or shim:COMMAND)", args.sut))?;
+    let sut = Sut::parse(&args.sut)
+        .ok_or(format!("unknown SUT {:?} (reference, mutant:NAME, shim:COMMAND or http://HOST:PORT)", args.sut))?;
     let role = args.role.as_deref().map(|r| Role::parse(r).ok_or(format!("unknown role {r:?}"))).transpose()?;
     let capabilities =
         args.capabilities.as_deref().map(read).transpose()?.map(|t| Capabilities::parse(&t)).transpose()?;
@@ -598,5 +626,36 @@ fn generate_vectors(out: Option<PathBuf>) -> Result<ExitCode, String> {
     }
     let digest = jpki_conformance::vector_digest::digest(&out).map_err(|e| e.to_string())?;
     println!("vector-set digest: {digest}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode, String> {
+    use jpki_reference::http::ServerRole;
+    let mut roles = Vec::new();
+    for name in &args.roles {
+        roles.push(match name.as_str() {
+            "issuer" => ServerRole::Issuer,
+            "status" => ServerRole::Status,
+            "verifier" => ServerRole::Verifier,
+            other => return Err(format!("unknown role {other:?} (issuer, status, verifier)")),
+        });
+    }
+    let mutation = match &args.mutant {
+        Some(name) => Some(Mutation::from_name(name).ok_or(format!("no built-in mutant {name:?}"))?),
+        None => None,
+    };
+    let config = jpki_server::ServeConfig {
+        address: args.listen,
+        data: (!args.in_memory).then(|| args.data.clone()),
+        test_mode: args.test_mode,
+        roles,
+        seed: None,
+        mutation,
+    };
+    let running = jpki_server::start(config)?;
+    let store = if args.in_memory { "in memory".to_owned() } else { format!("in {}", args.data.display()) };
+    let mode = if args.test_mode { ", test mode (controls under /jpki/test/)" } else { "" };
+    println!("jpki-mobile reference servers at {} (store {store}{mode}); Ctrl-C stops", running.url());
+    running.wait();
     Ok(ExitCode::SUCCESS)
 }

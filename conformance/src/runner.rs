@@ -197,6 +197,16 @@ impl SutProfile {
     /// Asks the SUT: an in-process one answers at once; a shim adapter is
     /// started once and its `hello` read (identity and roles).
     pub fn ask(sut: &Sut, seed: &[u8; 32]) -> Result<SutProfile, String> {
+        if let Sut::Http { url, mutation } = sut {
+            let connection = crate::http::roles::Connection::open(url, seed, mutation.map(|m| m.name()))?;
+            let mut roles = Vec::new();
+            for name in &connection.roles {
+                roles.push(
+                    Role::parse(name).ok_or(format!("the server's reset answer names an unknown role {name:?}"))?,
+                );
+            }
+            return Ok(SutProfile { identity: connection.identity.clone(), roles });
+        }
         let Sut::Shim { command, mutation } = sut else { return Ok(SutProfile::embedded(sut)) };
         let client = crate::shim::client::ShimClient::start(command, seed, mutation.map(|m| m.name()))
             .map_err(|e| format!("the adapter's hello: {e:?}"))?;
@@ -231,6 +241,10 @@ pub struct RunConfig {
 impl RunConfig {
     /// The number of worker threads a run of `checks` checks uses.
     pub fn threads(&self, checks: usize) -> usize {
+        // a server under test is reset by every check: one check at a time
+        if matches!(self.sut, Sut::Http { .. }) {
+            return 1;
+        }
         let wanted = match self.jobs {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,

@@ -31,6 +31,8 @@ pub enum Category {
     Status,
     /// Migration, revocation, suspension and wipe.
     Lifecycle,
+    /// The HTTP binding's envelope (spec/http.md).
+    Http,
 }
 
 macro_rules! registry {
@@ -212,6 +214,18 @@ registry! {
     LifecycleTimeSkew = "lifecycle_time_skew", "REV-011", Lifecycle;
     /// A wipe receipt for a command the Issuer has not delivered yet.
     WipeNotDelivered = "wipe_not_delivered", "REV-012", Lifecycle;
+    /// An HTTP method other than POST at a protocol path.
+    MethodNotAllowed = "method_not_allowed", "HTTP-001", Http;
+    /// A path the server does not serve.
+    UnknownEndpoint = "unknown_endpoint", "HTTP-002", Http;
+    /// A body without `Content-Type: application/cbor`.
+    UnsupportedMediaType = "unsupported_media_type", "HTTP-003", Http;
+    /// A body that did not arrive whole in time.
+    UploadTimeout = "upload_timeout", "HTTP-005", Http;
+    /// The server's own fault (a store that failed, a bug), never the input's.
+    ServerFault = "server_fault", "HTTP-007", Http;
+    /// A request without a well-formed `Idempotency-Key` header.
+    IdempotencyKeyMissing = "idempotency_key_missing", "HTTP-008", Http;
 }
 
 impl fmt::Display for Code {

@@ -13,6 +13,7 @@ pub mod constants;
 pub mod crypto;
 pub mod device;
 pub mod error;
+pub mod http;
 pub mod invariants;
 pub mod issuer;
 pub mod msgs;

@@ -14,7 +14,7 @@ use crate::card::CardKey;
 use crate::crypto::{CryptoProvider, Entropy, SecretKey, SeededEntropy};
 use crate::device::{self, DeviceConfig, DeviceState, IssuanceChoice, UserVerification, WipeReceipts};
 use crate::error::Result;
-use crate::issuer::{self, CardEvent, IssuerConfig, IssuerOutput, IssuerState};
+use crate::issuer::{self, CardEvent, IssuerConfig, IssuerOutput, IssuerState, IssuerWrites};
 use crate::msgs::{Digest, Kind, Nonce};
 use crate::observation::{DeviceObservation, IssuerObservation, StatusObservation, VerifierObservation};
 use crate::pki::TrustAnchor;
@@ -182,9 +182,10 @@ impl ReferenceIssuer {
         ReferenceIssuer { provider, config, state: IssuerState::default(), entropy }
     }
 
-    fn step(&mut self, output: Result<(IssuerState, IssuerOutput)>) -> Result<IssuerOutput> {
-        let (next, output) = output?;
-        self.state = next;
+    /// Commits a transition's writes (the in-memory store's transaction).
+    fn step<T>(&mut self, output: Result<(IssuerWrites, T)>) -> Result<T> {
+        let (writes, output) = output?;
+        self.state.apply(writes);
         Ok(output)
     }
 }
@@ -195,9 +196,8 @@ impl IssuerRole for ReferenceIssuer {
     }
 
     fn challenge(&mut self, now: UnixTime) -> Result<Vec<u8>> {
-        let (next, bytes) = issuer::challenge(&self.config, &self.state, &mut self.entropy, now)?;
-        self.state = next;
-        Ok(bytes)
+        let result = issuer::challenge(&self.config, &self.state, &mut self.entropy, now);
+        self.step(result)
     }
 
     fn issue(&mut self, request: &[u8], now: UnixTime) -> Result<IssuerOutput> {
@@ -222,18 +222,21 @@ impl IssuerRole for ReferenceIssuer {
     }
 
     fn deliver_wipes(&mut self, device: &Digest) -> Vec<Vec<u8>> {
-        let (next, commands) = issuer::deliver_wipes(&self.state, device);
-        self.state = next;
-        commands
+        // the in-memory records never fail a read
+        self.step(issuer::deliver_wipes(&self.state, device)).unwrap_or_default()
     }
 
     fn acknowledge_wipe(&mut self, receipt: &[u8], now: UnixTime) -> Result<()> {
-        self.state = issuer::acknowledge_wipe(self.provider, &self.config, &self.state, receipt, now)?;
+        let writes = issuer::acknowledge_wipe(self.provider, &self.config, &self.state, receipt, now)?;
+        self.state.apply(writes);
         Ok(())
     }
 
     fn register_card(&mut self, auth_serial: &[u8], sign_serial: &[u8], not_after: UnixTime) {
-        self.state = issuer::register_card(&self.config, &self.state, auth_serial, sign_serial, not_after);
+        // the in-memory records never fail a read
+        if let Ok(writes) = issuer::register_card(&self.config, &self.state, auth_serial, sign_serial, not_after) {
+            self.state.apply(writes);
+        }
     }
 
     fn card_event(&mut self, holder: &[u8], event: CardEvent, now: UnixTime) -> Result<IssuerOutput> {
@@ -282,13 +285,14 @@ impl StatusRole for ReferenceStatus {
     }
 
     fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> Result<()> {
-        self.state = status::apply_feed(self.provider, &self.config, &self.state, feed, now)?;
+        let writes = status::apply_feed(self.provider, &self.config, &self.state, feed, now)?;
+        self.state.apply(writes);
         Ok(())
     }
 
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>> {
-        let (next, response) = status::answer(self.provider, &self.config, &self.state, request, now)?;
-        self.state = next;
+        let (writes, response) = status::answer(self.provider, &self.config, &self.state, request, now)?;
+        self.state.apply(writes);
         Ok(response)
     }
 
@@ -345,8 +349,8 @@ impl VerifierRole for ReferenceVerifier {
     fn request(&mut self, kind: Kind, purpose: &str, digest: Option<Digest>, now: UnixTime) -> Result<Vec<u8>> {
         // the seeded stream moves on either way, so adopting changes nothing else
         let mut entropy = Adopting { inner: &mut self.entropy, next: self.adopted.pop_front() };
-        let (next, bytes) = verifier::request(&self.config, &self.state, kind, purpose, digest, &mut entropy, now)?;
-        self.state = next;
+        let (writes, bytes) = verifier::request(&self.config, &self.state, kind, purpose, digest, &mut entropy, now)?;
+        self.state.apply(writes);
         Ok(bytes)
     }
 
@@ -364,7 +368,8 @@ impl VerifierRole for ReferenceVerifier {
         }
         let (pending, status_request) = checked?;
         let answer = status(status_request);
-        self.state = verifier::complete(self.provider, &self.config, &self.state, &pending, &answer, now)?;
+        let writes = verifier::complete(self.provider, &self.config, &self.state, &pending, &answer, now)?;
+        self.state.apply(writes);
         Ok((pending.serial, pending.counter))
     }
 

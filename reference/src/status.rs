@@ -54,9 +54,60 @@ pub struct StatusState {
     /// The notification outbox ("used").
     pub outbox: Vec<Notification>,
     /// (verifier, nonce, serial) already notified.
-    pub notified: BTreeSet<(String, Nonce, Vec<u8>)>,
+    pub notified: BTreeSet<NotifiedScope>,
     /// The sequence number of the last feed applied, per certificate (STA-008).
     pub sequences: BTreeMap<Vec<u8>, u64>,
+}
+
+/// A "used" notification's scope: (verifier, nonce, certificate).
+pub type NotifiedScope = (String, Nonce, Vec<u8>);
+
+/// The keyed lookups a Status transition makes (see [`crate::issuer::IssuerRecords`]).
+pub trait StatusRecords {
+    /// The kind and status held for a certificate.
+    fn entry(&self, serial: &[u8]) -> Result<Option<(Kind, CertStatus)>>;
+    /// The sequence number of the last feed applied for a certificate (0: none).
+    fn sequence(&self, serial: &[u8]) -> Result<u64>;
+    /// Whether this scope was notified already.
+    fn notified(&self, scope: &NotifiedScope) -> Result<bool>;
+}
+
+/// The writes one Status transition makes, applied in one step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusWrites {
+    /// Entries inserted or replaced.
+    pub entries: BTreeMap<Vec<u8>, (Kind, CertStatus)>,
+    /// Feed sequence numbers inserted or replaced.
+    pub sequences: BTreeMap<Vec<u8>, u64>,
+    /// Usage-log entries appended.
+    pub usage_log: Vec<UsageEntry>,
+    /// Notifications appended.
+    pub outbox: Vec<Notification>,
+    /// Scopes now notified.
+    pub notified: BTreeSet<NotifiedScope>,
+}
+
+impl StatusRecords for StatusState {
+    fn entry(&self, serial: &[u8]) -> Result<Option<(Kind, CertStatus)>> {
+        Ok(self.entries.get(serial).copied())
+    }
+    fn sequence(&self, serial: &[u8]) -> Result<u64> {
+        Ok(self.sequences.get(serial).copied().unwrap_or(0))
+    }
+    fn notified(&self, scope: &NotifiedScope) -> Result<bool> {
+        Ok(self.notified.contains(scope))
+    }
+}
+
+impl StatusState {
+    /// Applies a transition's writes (the in-memory store's commit).
+    pub fn apply(&mut self, writes: StatusWrites) {
+        self.entries.extend(writes.entries);
+        self.sequences.extend(writes.sequences);
+        self.usage_log.extend(writes.usage_log);
+        self.outbox.extend(writes.outbox);
+        self.notified.extend(writes.notified);
+    }
 }
 
 /// Applies one signed `StatusFeed` from the Issuer's back office: only one
@@ -66,10 +117,10 @@ pub struct StatusState {
 pub fn apply_feed(
     provider: &dyn CryptoProvider,
     config: &StatusConfig,
-    state: &StatusState,
+    view: &dyn StatusRecords,
     feed: &[u8],
     now: UnixTime,
-) -> Result<StatusState> {
+) -> Result<StatusWrites> {
     use crate::mutants::Mutation;
     // the payload before its signer (ENC-018), signed by the Issuer (STA-006)
     let feed = open(feed, &Limits::V0, StatusFeed::from_bytes, |signed| {
@@ -81,17 +132,17 @@ pub fn apply_feed(
         Ok(())
     })?
     .payload;
-    let held = state.entries.get(&feed.serial);
-    let last = state.sequences.get(&feed.serial).copied().unwrap_or(0);
-    if held == Some(&(feed.kind, feed.status))
+    let held = view.entry(&feed.serial)?;
+    let last = view.sequence(&feed.serial)?;
+    if held == Some((feed.kind, feed.status))
         && last == feed.sequence
         && !Mutation::RefuseRetriedFeed.disables(config.mutation)
     {
-        return Ok(state.clone());
+        return Ok(StatusWrites::default());
     }
     if let Some((kind, status)) = held {
-        let undoes = matches!(status, CertStatus::Revoked { .. }) && *status != feed.status;
-        if (*kind != feed.kind || undoes) && !Mutation::FeedUndoesRevocation.disables(config.mutation) {
+        let undoes = matches!(status, CertStatus::Revoked { .. }) && status != feed.status;
+        if (kind != feed.kind || undoes) && !Mutation::FeedUndoesRevocation.disables(config.mutation) {
             return Err(Error::new(Code::FeedConflict, "the feed contradicts a revocation or changes the kind"));
         }
         if feed.sequence <= last && !Mutation::AcceptStaleFeed.disables(config.mutation) {
@@ -101,7 +152,7 @@ pub fn apply_feed(
             ));
         }
     }
-    let mut next = state.clone();
+    let mut next = StatusWrites::default();
     next.sequences.insert(feed.serial.clone(), feed.sequence.max(last));
     next.entries.insert(feed.serial, (feed.kind, feed.status));
     Ok(next)
@@ -111,10 +162,10 @@ pub fn apply_feed(
 pub fn answer(
     provider: &dyn CryptoProvider,
     config: &StatusConfig,
-    state: &StatusState,
+    view: &dyn StatusRecords,
     request: &[u8],
     now: UnixTime,
-) -> Result<(StatusState, Vec<u8>)> {
+) -> Result<(StatusWrites, Vec<u8>)> {
     // 1. the payload, then a verifier certificate that chains to the anchor (ENC-018, STA-001)
     let opened = open(request, &Limits::V0, StatusRequestPayload::from_bytes, |signed| {
         let verifier = validate_chain(provider, &signed.x5chain()?, &config.verifier_anchor, Purpose::Verifier, now)?;
@@ -130,11 +181,8 @@ pub fn answer(
     // 3. a certificate Status knows (STA-005)
     let unknown_good =
         crate::mutants::Mutation::UnknownAsGood.disables(config.mutation).then_some((Kind::Auth, CertStatus::Good));
-    let (kind, status) = *state
-        .entries
-        .get(&query.serial)
-        .or(unknown_good.as_ref())
-        .ok_or(Error::new(Code::CertUnknown, "unknown serial"))?;
+    let (kind, status) =
+        view.entry(&query.serial)?.or(unknown_good).ok_or(Error::new(Code::CertUnknown, "unknown serial"))?;
     if kind == Kind::Sign && verifier.verifier_may_check_sign != Some(true) && authorisation {
         return Err(Error::new(Code::NotAuthorised, "verifier not authorised for sign certificates"));
     }
@@ -154,10 +202,9 @@ pub fn answer(
         &SignOptions { x5chain: &chain, external_aad: b"" },
     )?;
     // 5. one "used" notification per (verifier, nonce, cert), only for good (STA-004)
-    let mut next = state.clone();
+    let mut next = StatusWrites::default();
     let scope = (query.rp_id.clone(), query.nonce, query.serial.clone());
-    let notified =
-        next.notified.contains(&scope) && !crate::mutants::Mutation::NotifyEveryQuery.disables(config.mutation);
+    let notified = view.notified(&scope)? && !crate::mutants::Mutation::NotifyEveryQuery.disables(config.mutation);
     if status == CertStatus::Good && !notified {
         next.usage_log.push(UsageEntry {
             rp_id: query.rp_id.clone(),

@@ -81,21 +81,68 @@ pub enum StatusAnswer {
     Unreachable,
 }
 
+/// The keyed lookups a verifier transition makes (see [`crate::issuer::IssuerRecords`]).
+pub trait VerifierRecords {
+    /// A nonce this verifier issued.
+    fn nonce(&self, nonce: &Nonce) -> Result<Option<IssuedNonce>>;
+    /// How many nonces are open (not consumed, not expired) at `now`.
+    fn open_nonces(&self, now: UnixTime) -> Result<usize>;
+    /// The last counter seen for a certificate.
+    fn counter(&self, serial: &[u8]) -> Result<Option<u32>>;
+    /// Any one issued nonce (only a built-in mutant asks: it takes any nonce as its own).
+    fn any_nonce(&self) -> Result<Option<IssuedNonce>>;
+}
+
+/// The writes one verifier transition makes, applied in one step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifierWrites {
+    /// Nonces inserted or replaced.
+    pub nonces: BTreeMap<Nonce, IssuedNonce>,
+    /// Counters inserted or replaced.
+    pub counters: BTreeMap<Vec<u8>, u32>,
+    /// Forget nonces whose expiry is before this.
+    pub forget_expired_before: Option<UnixTime>,
+}
+
+impl VerifierRecords for VerifierState {
+    fn nonce(&self, nonce: &Nonce) -> Result<Option<IssuedNonce>> {
+        Ok(self.nonces.get(nonce).cloned())
+    }
+    fn open_nonces(&self, now: UnixTime) -> Result<usize> {
+        Ok(self.nonces.values().filter(|n| !n.consumed && n.expiry >= now).count())
+    }
+    fn counter(&self, serial: &[u8]) -> Result<Option<u32>> {
+        Ok(self.counters.get(serial).copied())
+    }
+    fn any_nonce(&self) -> Result<Option<IssuedNonce>> {
+        Ok(self.nonces.values().next().cloned())
+    }
+}
+
+impl VerifierState {
+    /// Applies a transition's writes (the in-memory store's commit).
+    pub fn apply(&mut self, writes: VerifierWrites) {
+        if let Some(before) = writes.forget_expired_before {
+            self.nonces.retain(|_, n| n.expiry >= before);
+        }
+        self.nonces.extend(writes.nonces);
+        self.counters.extend(writes.counters);
+    }
+}
+
 /// Makes a UseRequest with a fresh nonce.
 pub fn request(
     config: &VerifierConfig,
-    state: &VerifierState,
+    view: &dyn VerifierRecords,
     kind: Kind,
     purpose: &str,
     document_digest: Option<Digest>,
     entropy: &mut dyn Entropy,
     now: UnixTime,
-) -> Result<(VerifierState, Vec<u8>)> {
+) -> Result<(VerifierWrites, Vec<u8>)> {
     let expiry = crate::time::later(now, NONCE_LIFETIME_SECS)?;
-    // forget long-expired nonces, and hold at most MAX_OPEN_NONCES open ones (NON-004)
-    let mut kept = state.clone();
-    kept.nonces.retain(|_, n| n.expiry.saturating_add(NONCE_LIFETIME_SECS) >= now);
-    let open = kept.nonces.values().filter(|n| !n.consumed && n.expiry >= now).count();
+    // hold at most MAX_OPEN_NONCES open nonces (NON-004), and forget long-expired ones
+    let open = view.open_nonces(now)?;
     if open >= MAX_OPEN_NONCES && !Mutation::UnboundedNonces.disables(config.mutation) {
         return Err(Error::new(Code::TooManyOpenNonces, "too many open nonces"));
     }
@@ -104,7 +151,10 @@ pub fn request(
     let request =
         UseRequest { rp_id: config.rp_id.clone(), nonce, purpose: purpose.into(), time: now, kind, document_digest };
     let bytes = request.to_bytes()?;
-    let mut next = kept;
+    let mut next = VerifierWrites {
+        forget_expired_before: Some(now.saturating_sub(NONCE_LIFETIME_SECS)),
+        ..VerifierWrites::default()
+    };
     next.nonces.insert(nonce, IssuedNonce { request, expiry, consumed: false });
     Ok((next, bytes))
 }
@@ -114,7 +164,7 @@ pub fn request(
 pub fn check_assertion(
     provider: &dyn CryptoProvider,
     config: &VerifierConfig,
-    state: &VerifierState,
+    view: &dyn VerifierRecords,
     assertion: &[u8],
     now: UnixTime,
 ) -> Result<(PendingUse, Vec<u8>)> {
@@ -130,12 +180,11 @@ pub fn check_assertion(
         return Err(Error::new(Code::RpMismatch, "assertion is for another relying party"));
     }
     // 3. the nonce is ours, unused, unexpired (NON-001 … NON-003)
-    let unknown_taken = || Mutation::AcceptUnknownNonce.disables(None).then(|| state.nonces.values().next()).flatten();
-    let issued = state
-        .nonces
-        .get(&payload.nonce)
-        .or_else(unknown_taken)
-        .ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    let issued = match view.nonce(&payload.nonce)? {
+        None if Mutation::AcceptUnknownNonce.disables(None) => view.any_nonce()?,
+        found => found,
+    };
+    let issued = issued.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
     if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce already used"));
     }
@@ -173,7 +222,7 @@ pub fn check_assertion(
     }
     // 9. the counter moved forward (USE-006)
     let counted = !Mutation::IgnoreCounter.disables(config.mutation);
-    if counted && state.counters.get(&leaf.serial).is_some_and(|last| payload.counter <= *last) {
+    if counted && view.counter(&leaf.serial)?.is_some_and(|last| payload.counter <= last) {
         return Err(Error::new(Code::CounterRegression, "counter did not increase: possible clone"));
     }
     // 10. the document is the one asked for (USE-007)
@@ -217,28 +266,30 @@ pub fn premature_query(provider: &dyn CryptoProvider, config: &VerifierConfig, a
 pub fn complete(
     provider: &dyn CryptoProvider,
     config: &VerifierConfig,
-    state: &VerifierState,
+    view: &dyn VerifierRecords,
     pending: &PendingUse,
     answer: &StatusAnswer,
     now: UnixTime,
-) -> Result<VerifierState> {
+) -> Result<VerifierWrites> {
     let skip_status = Mutation::SkipStatusCheck.disables(config.mutation)
         || (Mutation::UndeterminedAsGood.disables(config.mutation) && *answer == StatusAnswer::Unreachable);
     if !skip_status {
         check_status(provider, config, pending, answer, now)?;
     }
     // 17. commit: the nonce consumed and the counter recorded together (USE-013)
-    let mut next = state.clone();
-    let issued = next.nonces.get_mut(&pending.nonce).ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    let mut issued = view.nonce(&pending.nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
     if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
     }
     issued.consumed = true;
+    let last = view.counter(&pending.serial)?;
     let counted = !Mutation::IgnoreCounter.disables(config.mutation);
-    if counted && next.counters.get(&pending.serial).is_some_and(|last| pending.counter <= *last) {
+    if counted && last.is_some_and(|last| pending.counter <= last) {
         return Err(Error::new(Code::CounterRegression, "counter did not increase"));
     }
-    let highest = next.counters.get(&pending.serial).map_or(pending.counter, |last| pending.counter.max(*last));
+    let highest = last.map_or(pending.counter, |last| pending.counter.max(last));
+    let mut next = VerifierWrites::default();
+    next.nonces.insert(pending.nonce, issued);
     next.counters.insert(pending.serial.clone(), highest);
     Ok(next)
 }

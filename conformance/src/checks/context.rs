@@ -34,11 +34,24 @@ pub enum Sut {
         /// A built-in mutant of the template shim.
         mutation: Option<Mutation>,
     },
+    /// A server speaking the HTTP binding (spec/http.md) in test mode, at
+    /// `url` (`http://host:port`); every check resets it, so checks run
+    /// one at a time. `mutation` asks the reference server to run one of
+    /// its built-in (scenario) mutants.
+    Http {
+        /// The server's base URL.
+        url: String,
+        /// A built-in mutant of the reference server.
+        mutation: Option<Mutation>,
+    },
 }
 
 impl Sut {
-    /// Parses `reference`, `mutant:NAME` or `shim:COMMAND`.
+    /// Parses `reference`, `mutant:NAME`, `shim:COMMAND` or `http://HOST:PORT`.
     pub fn parse(text: &str) -> Option<Sut> {
+        if text.starts_with("http://") {
+            return Some(Sut::Http { url: text.trim_end_matches('/').to_owned(), mutation: None });
+        }
         if let Some(command) = text.strip_prefix("shim:") {
             return (!command.is_empty()).then(|| Sut::Shim { command: command.to_owned(), mutation: None });
         }
@@ -56,6 +69,8 @@ impl Sut {
             Sut::Mutant(m) => format!("mutant:{}", m.name()),
             Sut::Shim { command, mutation: None } => format!("shim:{command}"),
             Sut::Shim { command, mutation: Some(m) } => format!("shim:{command} (mutant {})", m.name()),
+            Sut::Http { url, mutation: None } => url.clone(),
+            Sut::Http { url, mutation: Some(m) } => format!("{url} (mutant {})", m.name()),
         }
     }
 }
@@ -182,6 +197,10 @@ pub fn world_with_seed(seed: [u8; 32]) -> World {
         }
         Sut::Shim { command, mutation } => {
             let roles = crate::shim::roles::ShimRoles::start(command, &seed, mutation.map(|m| m.name()));
+            World::with_factory_trusting(seed, None, Box::new(roles), roots)
+        }
+        Sut::Http { url, mutation } => {
+            let roles = crate::http::roles::HttpRoles::start(url, &seed, mutation.map(|m| m.name()));
             World::with_factory_trusting(seed, None, Box::new(roles), roots)
         }
     };

@@ -3,7 +3,8 @@
 //! certificates, spec/lifecycle.md). Steps are numbered after the spec.
 
 use super::records::{self, Commit};
-use super::{IssuerConfig, IssuerOutput, IssuerState, Session, StoredAnswer};
+use super::store::{IssuerRecords, IssuerWrites, Tx, sessions_kept_from};
+use super::{IssuerConfig, IssuerOutput, Session, StoredAnswer};
 use crate::codec::Limits;
 use crate::codec::cose_sign1::{Sign1, decode_sign1};
 use crate::constants::{MAX_OPEN_NONCES, NONCE_LIFETIME_SECS};
@@ -22,22 +23,22 @@ const ENDPOINT: &str = "issuance";
 /// until `now + NONCE_LIFETIME_SECS`.
 pub fn challenge(
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     entropy: &mut dyn Entropy,
     now: UnixTime,
-) -> Result<(IssuerState, Vec<u8>)> {
+) -> Result<(IssuerWrites, Vec<u8>)> {
     let expiry = crate::time::later(now, NONCE_LIFETIME_SECS)?;
-    // forget long-expired sessions, and hold at most MAX_OPEN_NONCES open ones (NON-004)
-    let mut next = state.clone();
-    next.sessions.retain(|_, s| s.expiry.saturating_add(NONCE_LIFETIME_SECS) >= now);
-    let open = next.sessions.values().filter(|s| !s.completed && s.expiry >= now).count();
+    // hold at most MAX_OPEN_NONCES open sessions (NON-004), and forget long-expired ones
+    let open = view.open_sessions(now)?;
     if open >= MAX_OPEN_NONCES && !crate::mutants::Mutation::UnboundedNonces.disables(config.mutation) {
         return Err(Error::new(Code::TooManyOpenNonces, "too many open issuance sessions"));
     }
+    let mut tx = Tx::new(view);
+    tx.writes.prune.sessions_expired_before = Some(sessions_kept_from(now));
     let mut nonce = [0u8; 32];
     entropy.fill(&mut nonce);
-    next.sessions.insert(nonce, Session { expiry, completed: false });
-    Ok((next, IssuanceChallenge { nonce, expiry }.to_bytes()?))
+    tx.put_session(nonce, Session { expiry, completed: false });
+    Ok((tx.writes, IssuanceChallenge { nonce, expiry }.to_bytes()?))
 }
 
 /// A card's signature checked: its chain to the card root for `purpose`,
@@ -57,15 +58,15 @@ pub(super) fn card_signer(
 /// Issues mobile certificates for a card-signed IssuanceRequest; with
 /// `replaces`, a migration that supersedes those certificates in the same step.
 ///
-/// A refusal returns an error and no state: nothing changed (ISS-008).
+/// A refusal returns an error and no writes: nothing changed (ISS-008).
 pub fn issue(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     request: &[u8],
     entropy: &mut dyn Entropy,
     now: UnixTime,
-) -> Result<(IssuerState, IssuerOutput)> {
+) -> Result<(IssuerWrites, IssuerOutput)> {
     // 1. the envelope, both COSE_Sign1 and the one payload they carry, before
     // any signer is looked at (ENC-018, ISS-001)
     let envelope = IssuanceRequest::from_bytes(request)?;
@@ -81,7 +82,7 @@ pub fn issue(
     let auth_cert = card_signer(provider, config, &by_auth_key, Purpose::CardAuth, now)?;
     // 2. both certificates belong to one registered card (ISS-002), neither revoked (PKI-012)
     let holder = auth_cert.serial.clone();
-    let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
+    let card = view.card(&holder)?.ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
     if card.sign_serial != sign_cert.serial {
         return Err(Error::new(Code::CardMismatch, "sign and auth certificates are of different cards"));
     }
@@ -92,16 +93,16 @@ pub fn issue(
     // 3. idempotency first, so a retry gets its stored answer, never nonce_reused (ISS-006)
     let scope = (ENDPOINT.to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
-        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    if let Some(stored) = records::replay(config, view, &scope, &body_digest, now)? {
+        return Ok((IssuerWrites::default(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     // 4. the nonce: ours, unused, unexpired (NON-001 … NON-003)
-    records::check_session(state, &payload.nonce, now)?;
+    records::check_session(view, &payload.nonce, now)?;
     // 5. each key attested by the platform for one device, answering this nonce (ISS-003)
     let device = records::check_attestations(provider, config, &payload.keys, &payload.nonce, now)?;
     // 6. what it replaces (MIG-002, MIG-004), then one device per kind (ISS-004, ISS-005)
-    records::check_replaced(state, &holder, None, &payload.replaces)?;
-    records::check_one_device_per_kind(state, &holder, device, &payload.keys, &payload.replaces)?;
+    records::check_replaced(view, &holder, None, &payload.replaces)?;
+    records::check_one_device_per_kind(view, &holder, device, &payload.keys, &payload.replaces)?;
     // 7. commit: issue, supersede, queue the wipe, notify, in one step (ISS-007, ISS-009, MIG-003)
     let attributes =
         sign_cert.holder_attributes().ok_or(Error::new(Code::CertMalformed, "card sign cert lacks attributes"))?;
@@ -117,12 +118,13 @@ pub fn issue(
         event: if payload.replaces.is_empty() { Event::Issued } else { Event::Migrated },
         origin: super::Origin::Card,
     };
-    let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
+    let mut tx = Tx::new(view);
+    let output = records::commit_issuance(provider, config, &mut tx, &commit, entropy, now)?;
     records::remember(
         config,
-        &mut next,
+        &mut tx,
         scope,
         StoredAnswer { body_digest, response: output.response.clone(), stored_at: now },
     );
-    Ok((next, output))
+    Ok((tx.writes, output))
 }

@@ -3,7 +3,8 @@
 
 use super::issuance::card_signer;
 use super::records::{self, Commit};
-use super::{IssuerConfig, IssuerOutput, IssuerState, StoredAnswer, WipeState};
+use super::store::{IssuerRecords, IssuerWrites, Tx};
+use super::{IssuerConfig, IssuerOutput, StoredAnswer, WipeState};
 use crate::codec::Limits;
 use crate::codec::cose_sign1::{Opened, Sign1, open};
 use crate::constants::CLOCK_SKEW_SECS;
@@ -40,33 +41,33 @@ fn device_signer(
 pub fn migrate_with_old_device(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     intent: &[u8],
     entropy: &mut dyn Entropy,
     now: UnixTime,
-) -> Result<(IssuerState, IssuerOutput)> {
+) -> Result<(IssuerWrites, IssuerOutput)> {
     // 1. the payload, then signed by a mobile certificate's key on the old device (ENC-018)
     let decode = |bytes: &[u8]| MigrationIntentPayload::from_bytes(provider, bytes);
     let Opened { payload, payload_bytes, signer } =
         open(intent, &Limits::V0, decode, |signed| device_signer(provider, config, signed, now))?;
-    let record = state.certs.get(&signer.serial).ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
+    let record = view.cert(&signer.serial)?.ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
     let (holder, old_device) = (record.holder.clone(), record.device);
     // 2. idempotency (ISS-006), before anything that a first success changes
     let scope = ("migration".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
-        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    if let Some(stored) = records::replay(config, view, &scope, &body_digest, now)? {
+        return Ok((IssuerWrites::default(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     // 3. the holder verified on the old device (MIG-001), whose certificate is live (MIG-004)
     if !payload.user_verified {
         return Err(Error::new(Code::UvMissing, "migration intent without user verification"));
     }
     records::refuse_inactive(&record.status)?;
-    records::check_session(state, &payload.nonce, now)?;
+    records::check_session(view, &payload.nonce, now)?;
     // 4. it replaces only live certificates of its own device (MIG-002, MIG-004)
-    records::check_replaced(state, &holder, Some(old_device), &payload.replaces)?;
+    records::check_replaced(view, &holder, Some(old_device), &payload.replaces)?;
     // 5. it moves what it replaces, kind for kind (MIG-005)
-    check_kinds_moved(config, state, &payload)?;
+    check_kinds_moved(config, view, &payload)?;
     // a `sign` key moves on biometrics only (MIG-006)
     let moves_sign = payload.keys.iter().any(|k| k.kind == Kind::Sign);
     if moves_sign
@@ -81,8 +82,8 @@ pub fn migrate_with_old_device(
     if device == old_device && !Mutation::MigrateToSameDevice.disables(config.mutation) {
         return Err(Error::new(Code::SameDevice, "the new keys are on the old device"));
     }
-    records::check_one_device_per_kind(state, &holder, device, &payload.keys, &payload.replaces)?;
-    let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "holder has no card record"))?;
+    records::check_one_device_per_kind(view, &holder, device, &payload.keys, &payload.replaces)?;
+    let card = view.card(&holder)?.ok_or(Error::new(Code::CardMismatch, "holder has no card record"))?;
     let attributes = card.attributes.clone().ok_or(Error::new(Code::CardMismatch, "no attributes on record"))?;
     if card.sign_revoked || card.auth_revoked {
         return Err(Error::new(Code::CertRevoked, "the card is revoked"));
@@ -100,23 +101,27 @@ pub fn migrate_with_old_device(
         event: Event::Migrated,
         origin: super::Origin::Moved { replaced: payload.replaces.clone(), uv: payload.uv_method },
     };
-    let (mut next, output) = records::commit_issuance(provider, config, state, &commit, entropy, now)?;
+    let mut tx = Tx::new(view);
+    let output = records::commit_issuance(provider, config, &mut tx, &commit, entropy, now)?;
     records::remember(
         config,
-        &mut next,
+        &mut tx,
         scope,
         StoredAnswer { body_digest, response: output.response.clone(), stored_at: now },
     );
-    Ok((next, output))
+    Ok((tx.writes, output))
 }
 
 /// The kinds of an intent's new keys are those of the certificates it
 /// replaces, each once (MIG-005).
-fn check_kinds_moved(config: &IssuerConfig, state: &IssuerState, payload: &MigrationIntentPayload) -> Result<()> {
+fn check_kinds_moved(config: &IssuerConfig, view: &dyn IssuerRecords, payload: &MigrationIntentPayload) -> Result<()> {
     if Mutation::MigrateAnyKind.disables(config.mutation) {
         return Ok(());
     }
-    let mut replaced: Vec<Kind> = payload.replaces.iter().filter_map(|s| state.certs.get(s).map(|c| c.kind)).collect();
+    let mut replaced: Vec<Kind> = Vec::new();
+    for serial in &payload.replaces {
+        replaced.extend(view.cert(serial)?.map(|c| c.kind));
+    }
     let mut moved: Vec<Kind> = payload.keys.iter().map(|k| k.kind).collect();
     replaced.sort();
     moved.sort();
@@ -132,16 +137,17 @@ fn check_kinds_moved(config: &IssuerConfig, state: &IssuerState, payload: &Migra
 fn restated_receipt(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    next: &IssuerState,
+    view: &dyn IssuerRecords,
     serials: &[Vec<u8>],
     reason: RevocationReason,
     now: UnixTime,
     device: Option<Digest>,
 ) -> Result<Vec<u8>> {
-    let mut restated = next.clone();
+    let mut restated = Tx::new(view);
     for serial in serials {
-        if let Some(record) = restated.certs.get_mut(serial) {
+        if let Some(mut record) = restated.cert(serial)? {
             record.status = CertStatus::Revoked { reason, at: now };
+            restated.put_cert(serial, record);
         }
     }
     records::receipt(provider, config, &restated, ReceiptAction::Revoked, serials, now, device)
@@ -156,14 +162,17 @@ fn check_time(config: &IssuerConfig, stated: UnixTime, now: UnixTime) -> Result<
     Ok(())
 }
 
+/// A live certificate: serial, kind, device, status.
+type Live = (Vec<u8>, Kind, Digest, CertStatus);
+
 /// The live (active or suspended) certificates of `holder`.
-fn live_certs(state: &IssuerState, holder: &[u8]) -> Vec<(Vec<u8>, Kind, Digest, CertStatus)> {
-    state
-        .certs
-        .iter()
-        .filter(|(_, c)| c.holder == holder && matches!(c.status, CertStatus::Good | CertStatus::Suspended))
-        .map(|(s, c)| (s.clone(), c.kind, c.device, c.status))
-        .collect()
+fn live_certs(view: &dyn IssuerRecords, holder: &[u8]) -> Result<Vec<Live>> {
+    Ok(view
+        .holder_certs(holder)?
+        .into_iter()
+        .filter(|(_, c)| matches!(c.status, CertStatus::Good | CertStatus::Suspended))
+        .map(|(s, c)| (s, c.kind, c.device, c.status))
+        .collect())
 }
 
 /// A holder action proven by the card's auth key and PIN (the 24-hour line):
@@ -172,29 +181,29 @@ fn live_certs(state: &IssuerState, holder: &[u8]) -> Vec<(Vec<u8>, Kind, Digest,
 pub fn holder_action(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     request: &[u8],
     entropy: &mut dyn Entropy,
     now: UnixTime,
-) -> Result<(IssuerState, IssuerOutput)> {
+) -> Result<(IssuerWrites, IssuerOutput)> {
     // the payload, then the card's auth signature (ENC-018)
     let Opened { payload, payload_bytes, signer: auth_cert } =
         open(request, &Limits::V0, HolderActionPayload::from_bytes, |signed| {
             card_signer(provider, config, signed, Purpose::CardAuth, now)
         })?;
     let holder = auth_cert.serial.clone();
-    let card = state.cards.get(&holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
+    let card = view.card(&holder)?.ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
     if card.auth_revoked {
         return Err(Error::new(Code::CertRevoked, "the card's auth certificate is revoked"));
     }
     let scope = ("holder-action".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
-        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    if let Some(stored) = records::replay(config, view, &scope, &body_digest, now)? {
+        return Ok((IssuerWrites::default(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     check_time(config, payload.time, now)?;
-    let live = live_certs(state, &holder);
-    let mut next = state.clone();
+    let live = live_certs(view, &holder)?;
+    let mut next = Tx::new(view);
     let mut feed = Vec::new();
     let (event, changed, reason) = match payload.action {
         HolderAction::ReportLost => {
@@ -275,7 +284,7 @@ pub fn holder_action(
         scope,
         StoredAnswer { body_digest, response: response.clone(), stored_at: now },
     );
-    Ok((next, IssuerOutput { response, status_feed: feed }))
+    Ok((next.writes, IssuerOutput { response, status_feed: feed }))
 }
 
 /// Revocation from the device itself: the holder's request (`holder_request`)
@@ -284,21 +293,21 @@ pub fn holder_action(
 pub fn device_revocation(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     request: &[u8],
     now: UnixTime,
-) -> Result<(IssuerState, IssuerOutput)> {
+) -> Result<(IssuerWrites, IssuerOutput)> {
     let Opened { payload, payload_bytes, signer } =
         open(request, &Limits::V0, DeviceRevocationPayload::from_bytes, |signed| {
             device_signer(provider, config, signed, now)
         })?;
-    let record = state.certs.get(&signer.serial).ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
+    let record = view.cert(&signer.serial)?.ok_or(Error::new(Code::CertUnknown, "signer not in the registry"))?;
     let (holder, device) = (record.holder.clone(), record.device);
     // idempotent: the same request again gets the same receipt (REV-002)
     let scope = ("device-revocation".to_owned(), holder.clone(), payload.idempotency_key);
     let body_digest = provider.sha256(&payload_bytes);
-    if let Some(stored) = records::replay(config, state, &scope, &body_digest, now)? {
-        return Ok((state.clone(), IssuerOutput { response: stored, status_feed: vec![] }));
+    if let Some(stored) = records::replay(config, view, &scope, &body_digest, now)? {
+        return Ok((IssuerWrites::default(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     if !payload.user_verified {
         return Err(Error::new(Code::UvMissing, "revocation without user verification"));
@@ -306,12 +315,12 @@ pub fn device_revocation(
     check_time(config, payload.time, now)?;
     // a device revokes only its own certificates (REV-003)
     for serial in &payload.serials {
-        let owned = state.certs.get(serial).is_some_and(|c| c.holder == holder && c.device == device);
+        let owned = view.cert(serial)?.is_some_and(|c| c.holder == holder && c.device == device);
         if !owned {
             return Err(Error::new(Code::NotOwner, "not this device's certificate"));
         }
     }
-    let mut next = state.clone();
+    let mut next = Tx::new(view);
     let mut feed = Vec::new();
     let mut revoked = Vec::new();
     for serial in &payload.serials {
@@ -336,19 +345,25 @@ pub fn device_revocation(
         scope,
         StoredAnswer { body_digest, response: response.clone(), stored_at: now },
     );
-    Ok((next, IssuerOutput { response, status_feed: feed }))
+    Ok((next.writes, IssuerOutput { response, status_feed: feed }))
 }
 
 /// The wipe commands waiting for `device`, marked delivered; a command not
 /// yet acknowledged is sent again, byte for byte (REV-005).
-pub fn deliver_wipes(state: &IssuerState, device: &Digest) -> (IssuerState, Vec<Vec<u8>>) {
-    let mut next = state.clone();
+pub fn deliver_wipes(view: &dyn IssuerRecords, device: &Digest) -> Result<(IssuerWrites, Vec<Vec<u8>>)> {
+    let mut tx = Tx::new(view);
     let mut commands = Vec::new();
-    for wipe in next.wipes.values_mut().filter(|w| w.device == *device && w.state != WipeState::Acknowledged) {
-        wipe.state = WipeState::Delivered;
+    for (id, mut wipe) in view.device_wipes(device)? {
+        if wipe.state == WipeState::Acknowledged {
+            continue;
+        }
         commands.push(wipe.command.clone());
+        if wipe.state != WipeState::Delivered {
+            wipe.state = WipeState::Delivered;
+            tx.put_wipe(id, wipe);
+        }
     }
-    (next, commands)
+    Ok((tx.writes, commands))
 }
 
 /// Takes a device's signed wipe receipt: the command is acknowledged and one
@@ -356,32 +371,31 @@ pub fn deliver_wipes(state: &IssuerState, device: &Digest) -> (IssuerState, Vec<
 pub fn acknowledge_wipe(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     receipt: &[u8],
     now: UnixTime,
-) -> Result<IssuerState> {
+) -> Result<IssuerWrites> {
     let Opened { payload, signer, .. } = open(receipt, &Limits::V0, WipeReceiptPayload::from_bytes, |signed| {
         device_signer(provider, config, signed, now)
     })?;
-    let wipe = state.wipes.get(&payload.command_id).ok_or(Error::new(Code::WipeUnknown, "no such wipe command"))?;
+    let mut wipe = view.wipe(&payload.command_id)?.ok_or(Error::new(Code::WipeUnknown, "no such wipe command"))?;
     if wipe.serials != payload.serials || !wipe.serials.contains(&signer.serial) {
         return Err(Error::new(Code::WipeUnknown, "receipt for other certificates"));
     }
     if wipe.state == WipeState::Acknowledged {
-        return Ok(state.clone());
+        return Ok(IssuerWrites::default());
     }
     // a command the device cannot have received (REV-012)
     if wipe.state == WipeState::Queued && !Mutation::AckQueuedWipe.disables(config.mutation) {
         return Err(Error::new(Code::WipeNotDelivered, "the command was never delivered"));
     }
     check_time(config, payload.time, now)?;
-    let mut next = state.clone();
-    if let Some(w) = next.wipes.get_mut(&payload.command_id) {
-        w.state = WipeState::Acknowledged;
-    }
+    let mut next = Tx::new(view);
+    wipe.state = WipeState::Acknowledged;
+    next.put_wipe(payload.command_id, wipe);
     let key = dedup_key("wipe", &[&payload.command_id]);
     records::notify(&mut next, Event::Wiped, payload.serials, now, key);
-    Ok(next)
+    Ok(next.writes)
 }
 
 /// What happened to a card at J-LIS (administrative input).
@@ -399,20 +413,21 @@ pub enum CardEvent {
 pub fn card_event(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     holder: &[u8],
     event: CardEvent,
     now: UnixTime,
-) -> Result<(IssuerState, IssuerOutput)> {
-    let mut next = state.clone();
-    let card = next.cards.get_mut(holder).ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
+) -> Result<(IssuerWrites, IssuerOutput)> {
+    let mut next = Tx::new(view);
+    let mut card = view.card(holder)?.ok_or(Error::new(Code::CardMismatch, "card not registered"))?;
     match event {
         CardEvent::SignRevoked => card.sign_revoked = true,
         CardEvent::AuthRevoked => card.auth_revoked = true,
     }
+    next.put_card(holder, card);
     let mut feed = Vec::new();
     let mut revoked = Vec::new();
-    for (serial, kind, _, _) in live_certs(state, holder) {
+    for (serial, kind, _, _) in live_certs(view, holder)? {
         if event == CardEvent::AuthRevoked || kind == Kind::Sign {
             feed.extend(records::revoke(provider, config, &mut next, &serial, RevocationReason::CardRevoked, now)?);
             revoked.push(serial);
@@ -426,5 +441,5 @@ pub fn card_event(
         let key = dedup_key(step, &[holder]);
         records::notify(&mut next, Event::Revoked, revoked, now, key);
     }
-    Ok((next, IssuerOutput { response: Vec::new(), status_feed: feed }))
+    Ok((next.writes, IssuerOutput { response: Vec::new(), status_feed: feed }))
 }

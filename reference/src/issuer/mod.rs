@@ -1,20 +1,24 @@
 //! The Issuer (the J-LIS role): issuance sessions, the registry of holders,
 //! cards, devices and mobile certificates, idempotency records, and the
-//! notification outbox. Pure: `state + input -> new state + outputs`.
+//! notification outbox. Pure: `records + input -> writes + outputs`, where
+//! the records are read through [`IssuerRecords`] and the writes
+//! ([`IssuerWrites`]) are applied by the caller in one step.
 
 mod issuance;
 mod lifecycle;
 mod records;
+mod store;
 
 pub use issuance::{challenge, issue};
 pub use lifecycle::{
     CardEvent, acknowledge_wipe, card_event, deliver_wipes, device_revocation, holder_action, migrate_with_old_device,
 };
+pub use store::{IssuerRecords, IssuerWrites, Prune, Scope, WipeId};
 
 use std::collections::BTreeMap;
 
 use crate::msgs::status::CertStatus;
-use crate::msgs::{Digest, IdempotencyKey, Kind, Nonce};
+use crate::msgs::{Digest, Kind, Nonce};
 use crate::notify::Notification;
 use crate::pki::{Authority, TrustAnchor};
 use crate::time::UnixTime;
@@ -161,7 +165,7 @@ pub struct IssuerState {
     /// Mobile certificates by serial.
     pub certs: BTreeMap<Vec<u8>, MobileCertRecord>,
     /// Idempotency records by (endpoint, holder, key).
-    pub idempotency: BTreeMap<(String, Vec<u8>, IdempotencyKey), StoredAnswer>,
+    pub idempotency: BTreeMap<Scope, StoredAnswer>,
     /// The notification outbox.
     pub outbox: Vec<Notification>,
     /// Remote-wipe commands by id.
@@ -185,17 +189,17 @@ pub struct IssuerOutput {
 /// lifts a revocation (REV-013).
 pub fn register_card(
     config: &IssuerConfig,
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     auth_serial: &[u8],
     sign_serial: &[u8],
     not_after: UnixTime,
-) -> IssuerState {
-    let mut next = state.clone();
+) -> crate::error::Result<IssuerWrites> {
+    let mut writes = IssuerWrites::default();
     let overwrite = crate::mutants::Mutation::ReRegisterUnrevokes.disables(config.mutation);
-    if next.cards.contains_key(auth_serial) && !overwrite {
-        return next;
+    if view.card(auth_serial)?.is_some() && !overwrite {
+        return Ok(writes);
     }
-    next.cards.insert(
+    writes.cards.insert(
         auth_serial.to_vec(),
         CardRecord {
             sign_serial: sign_serial.to_vec(),
@@ -206,5 +210,5 @@ pub fn register_card(
             attributes: None,
         },
     );
-    next
+    Ok(writes)
 }

@@ -1,7 +1,8 @@
 //! The registry operations issuance, migration and revocation share: checks
 //! that only read, and the commits that change several records in one step.
 
-use super::{IssuerConfig, IssuerOutput, IssuerState, MobileCertRecord, StoredAnswer, WipeRecord, WipeState};
+use super::store::{IssuerRecords, Scope, Tx, answers_kept_from};
+use super::{IssuerConfig, IssuerOutput, MobileCertRecord, StoredAnswer, WipeRecord, WipeState};
 use crate::codec::cose_sign1::{SignOptions, sign1};
 use crate::constants::IDEMPOTENCY_RETENTION_SECS;
 use crate::crypto::{CryptoProvider, Entropy};
@@ -9,7 +10,7 @@ use crate::error::{Code, Error, Result};
 use crate::msgs::issuance::{IssuanceResponse, IssuedCert, KeyRequest};
 use crate::msgs::lifecycle::{ReceiptAction, ReceiptEntry, ReceiptPayload, WipeCommandPayload};
 use crate::msgs::status::{CertStatus, RevocationReason, StatusFeed};
-use crate::msgs::{Digest, IdempotencyKey, Kind, Message, Nonce};
+use crate::msgs::{Digest, Kind, Message, Nonce};
 use crate::mutants::Mutation;
 use crate::notify::{Event, Notification};
 use crate::pki::build::holder_subject;
@@ -23,8 +24,8 @@ use crate::time::UnixTime;
 /// The stored answer for an idempotency key, if this is a retry (ISS-006).
 pub(super) fn replay(
     config: &IssuerConfig,
-    state: &IssuerState,
-    scope: &(String, Vec<u8>, IdempotencyKey),
+    view: &dyn IssuerRecords,
+    scope: &Scope,
     body_digest: &Digest,
     now: UnixTime,
 ) -> Result<Option<Vec<u8>>> {
@@ -33,7 +34,7 @@ pub(super) fn replay(
     }
     // a record past its retention is gone, whether or not it was pruned yet (ISS-012)
     let kept = |stored: &&StoredAnswer| retained(config, stored, now);
-    match state.idempotency.get(scope).filter(kept) {
+    match view.answer(scope)?.as_ref().filter(kept) {
         Some(stored) if stored.body_digest == *body_digest => Ok(Some(stored.response.clone())),
         Some(_) => Err(Error::new(Code::IdempotencyConflict, "idempotency key reused with another request")),
         None => Ok(None),
@@ -48,20 +49,16 @@ fn retained(config: &IssuerConfig, stored: &StoredAnswer, now: UnixTime) -> bool
 
 /// Stores an answer under its idempotency key, forgetting the records past
 /// their retention: the map holds one retention period of requests (ISS-012).
-pub(super) fn remember(
-    config: &IssuerConfig,
-    next: &mut IssuerState,
-    scope: (String, Vec<u8>, IdempotencyKey),
-    answer: StoredAnswer,
-) {
-    let now = answer.stored_at;
-    next.idempotency.retain(|_, stored| retained(config, stored, now));
-    next.idempotency.insert(scope, answer);
+pub(super) fn remember(config: &IssuerConfig, tx: &mut Tx<'_>, scope: Scope, answer: StoredAnswer) {
+    if !crate::mutants::Mutation::KeepIdempotencyForever.disables(config.mutation) {
+        tx.writes.prune.answers_stored_before = Some(answers_kept_from(answer.stored_at));
+    }
+    tx.writes.answers.insert(scope, answer);
 }
 
 /// The session of `nonce` is ours, open and in time (NON-001 … NON-003).
-pub(super) fn check_session(state: &IssuerState, nonce: &Nonce, now: UnixTime) -> Result<()> {
-    let Some(session) = state.sessions.get(nonce) else {
+pub(super) fn check_session(view: &dyn IssuerRecords, nonce: &Nonce, now: UnixTime) -> Result<()> {
+    let Some(session) = view.session(nonce)? else {
         if Mutation::AcceptUnknownNonce.disables(None) {
             return Ok(());
         }
@@ -133,13 +130,13 @@ pub(super) fn refuse_inactive(status: &CertStatus) -> Result<()> {
 /// Every replaced certificate is the holder's (on `device`, when given) and
 /// still active (MIG-002, MIG-004).
 pub(super) fn check_replaced(
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     holder: &[u8],
     device: Option<Digest>,
     replaces: &[Vec<u8>],
 ) -> Result<()> {
     for serial in replaces {
-        let record = state.certs.get(serial).ok_or(Error::new(Code::NotOwner, "no such certificate"))?;
+        let record = view.cert(serial)?.ok_or(Error::new(Code::NotOwner, "no such certificate"))?;
         if record.holder != holder || device.is_some_and(|d| d != record.device) {
             return Err(Error::new(Code::NotOwner, "not this holder's (or this device's) certificate"));
         }
@@ -153,16 +150,16 @@ pub(super) fn check_replaced(
 /// At most one device holds a live certificate of a kind (ISS-004, ISS-005),
 /// counting what this request replaces as gone.
 pub(super) fn check_one_device_per_kind(
-    state: &IssuerState,
+    view: &dyn IssuerRecords,
     holder: &[u8],
     device: Digest,
     keys: &[KeyRequest],
     replaces: &[Vec<u8>],
 ) -> Result<()> {
+    let certs = view.holder_certs(holder)?;
     for request in keys {
-        let live = state.certs.iter().find(|(serial, c)| {
-            c.holder == holder
-                && c.kind == request.kind
+        let live = certs.iter().find(|(serial, c)| {
+            c.kind == request.kind
                 && matches!(c.status, CertStatus::Good | CertStatus::Suspended)
                 && !replaces.contains(serial)
         });
@@ -201,32 +198,34 @@ fn fresh_serial(entropy: &mut dyn Entropy) -> Vec<u8> {
 pub(super) fn revoke(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    next: &mut IssuerState,
+    tx: &mut Tx<'_>,
     serial: &[u8],
     reason: RevocationReason,
     at: UnixTime,
 ) -> Result<Option<Vec<u8>>> {
-    let Some(record) = next.certs.get_mut(serial) else { return Ok(None) };
+    let Some(mut record) = tx.cert(serial)? else { return Ok(None) };
     if matches!(record.status, CertStatus::Revoked { .. }) {
         return Ok(None);
     }
     record.status = CertStatus::Revoked { reason, at };
     let (kind, status) = (record.kind, record.status);
-    Ok(Some(feed_message(provider, config, next, serial, kind, status)?))
+    tx.put_cert(serial, record);
+    Ok(Some(feed_message(provider, config, tx, serial, kind, status)?))
 }
 
 /// Sets `serial`'s status to `status` (suspension, resumption).
 pub(super) fn set_status(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    next: &mut IssuerState,
+    tx: &mut Tx<'_>,
     serial: &[u8],
     status: CertStatus,
 ) -> Result<Vec<u8>> {
-    let record = next.certs.get_mut(serial).ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
+    let mut record = tx.cert(serial)?.ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
     record.status = status;
     let kind = record.kind;
-    feed_message(provider, config, next, serial, kind, status)
+    tx.put_cert(serial, record);
+    feed_message(provider, config, tx, serial, kind, status)
 }
 
 /// The signed StatusFeed telling Status a certificate's new status, under
@@ -234,19 +233,19 @@ pub(super) fn set_status(
 pub(super) fn feed_message(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    next: &mut IssuerState,
+    tx: &mut Tx<'_>,
     serial: &[u8],
     kind: Kind,
     status: CertStatus,
 ) -> Result<Vec<u8>> {
-    next.feed_sequence += 1;
-    let feed = StatusFeed { serial: serial.to_vec(), kind, status, sequence: next.feed_sequence };
+    let sequence = tx.next_feed_sequence()?;
+    let feed = StatusFeed { serial: serial.to_vec(), kind, status, sequence };
     signed_by_issuer(provider, config, &feed.to_bytes()?)
 }
 
 /// Writes one notification.
-pub(super) fn notify(next: &mut IssuerState, event: Event, certs: Vec<Vec<u8>>, now: UnixTime, key: Vec<u8>) {
-    next.outbox.push(Notification { event, certs, rp_id: None, time: now, key });
+pub(super) fn notify(tx: &mut Tx<'_>, event: Event, certs: Vec<Vec<u8>>, now: UnixTime, key: Vec<u8>) {
+    tx.notify(Notification { event, certs, rp_id: None, time: now, key });
 }
 
 /// A COSE_Sign1 by the Issuer's receipts key.
@@ -263,7 +262,7 @@ pub(super) fn signed_by_issuer(
 pub(super) fn receipt(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    next: &IssuerState,
+    view: &dyn IssuerRecords,
     action: ReceiptAction,
     serials: &[Vec<u8>],
     now: UnixTime,
@@ -271,7 +270,7 @@ pub(super) fn receipt(
 ) -> Result<Vec<u8>> {
     let mut entries = Vec::new();
     for serial in serials {
-        let record = next.certs.get(serial).ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
+        let record = view.cert(serial)?.ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
         entries.push(ReceiptEntry { serial: serial.clone(), status: record.status });
     }
     let payload = ReceiptPayload { action, entries, time: now, device }.to_bytes()?;
@@ -282,7 +281,7 @@ pub(super) fn receipt(
 pub(super) fn queue_wipe(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    next: &mut IssuerState,
+    tx: &mut Tx<'_>,
     device: Digest,
     serials: Vec<Vec<u8>>,
     entropy: &mut dyn Entropy,
@@ -292,23 +291,27 @@ pub(super) fn queue_wipe(
     entropy.fill(&mut command_id);
     let payload = WipeCommandPayload { command_id, serials: serials.clone(), time: now }.to_bytes()?;
     let command = signed_by_issuer(provider, config, &payload)?;
-    next.wipes.insert(command_id, WipeRecord { device, serials, command, state: WipeState::Queued });
+    tx.put_wipe(command_id, WipeRecord { device, serials, command, state: WipeState::Queued });
     Ok(())
 }
 
 /// Issues the certificates of `commit`, supersedes what it replaces (same
 /// instant), queues the wipe of the old device, completes the session and
-/// writes one notification, all in one new state (ISS-009, MIG-003).
+/// writes one notification, all in one step (ISS-009, MIG-003).
 pub(super) fn commit_issuance(
     provider: &dyn CryptoProvider,
     config: &IssuerConfig,
-    state: &IssuerState,
+    tx: &mut Tx<'_>,
     commit: &Commit<'_>,
     entropy: &mut dyn Entropy,
     now: UnixTime,
-) -> Result<(IssuerState, IssuerOutput)> {
+) -> Result<IssuerOutput> {
     let not_after = mobile_not_after(commit.attributes.date_of_birth, now, commit.card_not_after);
-    let mut next = state.clone();
+    // the replaced certificates as they stood before this step
+    let mut before = Vec::new();
+    for serial in commit.replaces {
+        before.push(tx.cert(serial)?);
+    }
     let mut issued = Vec::new();
     let mut feed = Vec::new();
     let mut serials = Vec::new();
@@ -328,8 +331,8 @@ pub(super) fn commit_issuance(
             extra_extensions: vec![],
         };
         let cert = issue_certificate(provider, &template, config.mobile_root.as_issuer())?;
-        next.certs.insert(
-            serial.clone(),
+        tx.put_cert(
+            &serial,
             MobileCertRecord {
                 holder: commit.holder.to_vec(),
                 kind: request.kind,
@@ -340,7 +343,7 @@ pub(super) fn commit_issuance(
                 origin: commit.origin.clone(),
             },
         );
-        feed.push(feed_message(provider, config, &mut next, &serial, request.kind, CertStatus::Good)?);
+        feed.push(feed_message(provider, config, tx, &serial, request.kind, CertStatus::Good)?);
         issued.push(IssuedCert { kind: request.kind, cert });
         serials.push(serial);
     }
@@ -349,35 +352,38 @@ pub(super) fn commit_issuance(
     let keep_old = crate::mutants::Mutation::OldDeviceStaysActive.disables(config.mutation);
     let replaces: &[Vec<u8>] = if keep_old { &[] } else { commit.replaces };
     for serial in replaces {
-        if let Some(record) = state.certs.get(serial) {
+        if let Some(Some(record)) = commit.replaces.iter().position(|s| s == serial).map(|i| &before[i]) {
             if !old_devices.contains(&record.device) {
                 old_devices.push(record.device);
             }
         }
-        feed.extend(revoke(provider, config, &mut next, serial, RevocationReason::Superseded, now)?);
+        feed.extend(revoke(provider, config, tx, serial, RevocationReason::Superseded, now)?);
     }
     for device in old_devices {
         let on_device: Vec<Vec<u8>> = commit
             .replaces
             .iter()
-            .filter(|s| state.certs.get(*s).is_some_and(|r| r.device == device))
-            .cloned()
+            .zip(&before)
+            .filter(|(_, record)| record.as_ref().is_some_and(|r| r.device == device))
+            .map(|(serial, _)| serial.clone())
             .collect();
-        queue_wipe(provider, config, &mut next, device, on_device, entropy, now)?;
+        queue_wipe(provider, config, tx, device, on_device, entropy, now)?;
     }
-    if let Some(session) = next.sessions.get_mut(commit.nonce) {
+    if let Some(mut session) = tx.session(commit.nonce)? {
         session.completed = true;
+        tx.put_session(*commit.nonce, session);
     }
-    if let Some(card) = next.cards.get_mut(commit.holder) {
+    if let Some(mut card) = tx.card(commit.holder)? {
         card.notification_address = Some(commit.notification_address.to_owned());
         card.attributes = Some(commit.attributes.clone());
+        tx.put_card(commit.holder, card);
     }
     let mut certs = serials.clone();
     certs.extend(commit.replaces.iter().cloned());
     let key = crate::notify::dedup_key("issuance", &[commit.nonce]);
-    notify(&mut next, commit.event, certs, now, key);
+    notify(tx, commit.event, certs, now, key);
     let response = IssuanceResponse { certs: issued }.to_bytes()?;
-    Ok((next, IssuerOutput { response, status_feed: feed }))
+    Ok(IssuerOutput { response, status_feed: feed })
 }
 
 /// The attestation's leaf, validated under the first of `anchors` its chain

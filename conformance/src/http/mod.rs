@@ -1,0 +1,7 @@
+//! The HTTP binding (spec/http.md) on the suite's side: the roles a server
+//! under test hosts, driven over HTTP ([`roles`]), and the Status the suite
+//! serves in its place when the server's verifier or Issuer needs one
+//! ([`counterpart`]).
+
+pub mod counterpart;
+pub mod roles;

@@ -1,0 +1,397 @@
+//! One server: its store, its roles, its clock, and how each protocol step
+//! runs: the edge's checks already passed, the step reads the records it
+//! needs and writes what it changes in one transaction (HTTP-009), with
+//! the stored answer of its idempotency key (HTTP-008).
+
+use std::sync::{Mutex, MutexGuard};
+
+use jpki_reference::constants::IDEMPOTENCY_RETENTION_SECS;
+use jpki_reference::http::{Endpoint, ServerRole, UseOrder, UseOutcome, WipeCommands, WipePoll, status_of};
+use jpki_reference::msgs::Message;
+use jpki_reference::msgs::error_msg::ErrorMessage;
+use jpki_reference::mutants::Mutation;
+use jpki_reference::time::UnixTime;
+use jpki_reference::verifier::StatusAnswer;
+use jpki_reference::{Code, Error, Result, issuer, status, verifier};
+
+use crate::outbound;
+use crate::roles::Roles;
+use crate::store::{self, HttpAnswer, IssuerTables, StatusTables, Store, VerifierTables};
+
+/// An answer: the HTTP status and the CBOR body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body (an `Error` message for a refusal).
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The answer to a refusal: its `Error` message with the status §3 gives its code.
+    pub fn refusal(error: &Error) -> Answer {
+        let body = ErrorMessage::from_error(error).to_bytes().unwrap_or_default();
+        Answer { status: status_of(error.code), body }
+    }
+
+    fn ok(body: Vec<u8>) -> Answer {
+        Answer { status: 200, body }
+    }
+}
+
+/// The server's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// The machine's.
+    System,
+    /// Set by the `clock` control (test mode).
+    Fixed(UnixTime),
+}
+
+impl Clock {
+    /// The time now.
+    pub fn now(self) -> UnixTime {
+        match self {
+            Clock::Fixed(t) => t,
+            Clock::System => {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+            }
+        }
+    }
+}
+
+/// What changes under the server's lock.
+pub struct Inner {
+    /// The store.
+    pub store: Store,
+    /// The roles.
+    pub roles: Roles,
+    /// The clock.
+    pub clock: Clock,
+    /// The Status the Issuer feeds and the verifiers ask (HTTP-011); the
+    /// server's own Status when `None`.
+    pub status_address: Option<String>,
+    /// The seed the roles came from and the mutant they run, if any.
+    pub seed: ([u8; 32], Option<Mutation>),
+}
+
+/// A server.
+pub struct App {
+    inner: Mutex<Inner>,
+    /// Held while feed messages go out, so that they leave in order.
+    feed_lock: Mutex<()>,
+    /// Whether the test controls are offered (HTTP-010).
+    pub test_mode: bool,
+    /// The roles this server hosts.
+    pub hosted: Vec<ServerRole>,
+}
+
+/// One request that passed the edge's checks.
+pub struct Request<'a> {
+    /// The step.
+    pub endpoint: Endpoint,
+    /// The verifier's rp id (empty for the other roles).
+    pub rp: &'a str,
+    /// The path, the scope of its idempotency key.
+    pub path: &'a str,
+    /// The idempotency key (HTTP-008).
+    pub key: [u8; 16],
+    /// The body.
+    pub body: &'a [u8],
+}
+
+impl App {
+    /// A server on `store` playing `roles`.
+    pub fn new(inner: Inner, test_mode: bool, hosted: Vec<ServerRole>) -> App {
+        App { inner: Mutex::new(inner), feed_lock: Mutex::new(()), test_mode, hosted }
+    }
+
+    /// The server's state, locked. A step that panicked (a bug, answered
+    /// `server_fault`) left its transaction rolled back, so the records are
+    /// whole and the server goes on (HTTP-007).
+    pub fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
+        Ok(self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Whether this server hosts verifier `rp`.
+    pub fn hosts_verifier(&self, rp: &str) -> bool {
+        self.hosted.contains(&ServerRole::Verifier)
+            && self.lock().is_ok_and(|inner| inner.roles.verifiers.contains_key(rp))
+    }
+
+    /// Runs one protocol step; a refusal is recorded in its own transaction.
+    pub fn step(&self, request: &Request<'_>) -> Answer {
+        let answer = match self.run(request) {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.record_refusal(request, &error);
+                Answer::refusal(&error)
+            }
+        };
+        if matches!(request.endpoint.role(), ServerRole::Issuer) {
+            self.send_feed();
+        }
+        answer
+    }
+
+    fn run(&self, request: &Request<'_>) -> Result<Answer> {
+        let digest = {
+            let inner = self.lock()?;
+            inner.roles.provider.sha256(request.body)
+        };
+        // a retry with the same key gets the first answer (HTTP-008)
+        {
+            let mut inner = self.lock()?;
+            let now = inner.clock.now();
+            let kept_from = now.saturating_sub(IDEMPOTENCY_RETENTION_SECS);
+            let stored = inner.store.write(|tx| store::http_answer(tx, request.path, &request.key, kept_from))?;
+            match stored {
+                Some(stored) if stored.digest == digest => {
+                    return Ok(Answer { status: stored.status, body: stored.body });
+                }
+                Some(_) => {
+                    return Err(Error::new(Code::IdempotencyConflict, "Idempotency-Key reused with another body"));
+                }
+                None => {}
+            }
+        }
+        if request.endpoint == Endpoint::UseVerify {
+            return self.verify(request, &digest);
+        }
+        let mut inner = self.lock()?;
+        let Inner { store, roles, clock, .. } = &mut *inner;
+        let now = clock.now();
+        store.write(|tx| {
+            let body = step_in(tx, roles, request, now)?;
+            let answer = Answer::ok(body);
+            remember(tx, request, &digest, &answer, now)?;
+            Ok(answer)
+        })
+    }
+
+    /// A verifier's check of an assertion: local checks, then Status (out
+    /// of the lock: it may be this very server), then the commit.
+    fn verify(&self, request: &Request<'_>, digest: &[u8; 32]) -> Result<Answer> {
+        let (config, provider, now, address, checked) = {
+            let mut inner = self.lock()?;
+            let Inner { store, roles, clock, status_address, .. } = &mut *inner;
+            let now = clock.now();
+            let config = roles
+                .verifiers
+                .get(request.rp)
+                .cloned()
+                .ok_or(Error::new(Code::UnknownEndpoint, "no such verifier"))?;
+            let provider = roles.provider;
+            let checked = store.write(|tx| {
+                let tables = VerifierTables::new(tx, request.rp);
+                Ok(verifier::check_assertion(provider, &config, &tables, request.body, now))
+            })?;
+            (config, provider, now, status_address.clone(), checked)
+        };
+        if checked.is_err() && Mutation::QueryStatusFirst.disables(config.mutation) {
+            if let Some(query) = verifier::premature_query(provider, &config, request.body) {
+                self.ask_status(address.as_deref(), query);
+            }
+        }
+        let (pending, query) = checked?;
+        let answer = self.ask_status(address.as_deref(), query);
+        let mut inner = self.lock()?;
+        inner.store.write(|tx| {
+            let tables = VerifierTables::new(tx, request.rp);
+            let writes = verifier::complete(provider, &config, &tables, &pending, &answer, now)?;
+            tables.apply(&writes)?;
+            let body = UseOutcome { serial: pending.serial.clone(), counter: pending.counter }.to_bytes()?;
+            let answer = Answer::ok(body);
+            remember(tx, request, digest, &answer, now)?;
+            Ok(answer)
+        })
+    }
+
+    /// Asks Status: the one at `address`, or this server's own.
+    fn ask_status(&self, address: Option<&str>, query: Vec<u8>) -> StatusAnswer {
+        match address {
+            Some(address) => outbound::status_query(address, &query),
+            None => {
+                let answer = self.own_status(&query);
+                match answer.status {
+                    200 => StatusAnswer::Response(answer.body),
+                    500.. => StatusAnswer::Unreachable,
+                    _ => StatusAnswer::Refused(answer.body),
+                }
+            }
+        }
+    }
+
+    fn own_status(&self, query: &[u8]) -> Answer {
+        if !self.hosted.contains(&ServerRole::Status) {
+            return Answer::refusal(&Error::new(Code::StatusUndetermined, "no Status address and no Status here"));
+        }
+        let run = || -> Result<Vec<u8>> {
+            let mut inner = self.lock()?;
+            let Inner { store, roles, clock, .. } = &mut *inner;
+            let now = clock.now();
+            store.write(|tx| {
+                let tables = StatusTables::new(tx);
+                let (writes, response) = status::answer(roles.provider, &roles.status, &tables, query, now)?;
+                tables.apply(&writes)?;
+                Ok(response)
+            })
+        };
+        run().map_or_else(|e| Answer::refusal(&e), Answer::ok)
+    }
+
+    /// Sends the feed messages waiting in the outbox to Status, oldest
+    /// first, before the step that made them is answered (HTTP-011). A
+    /// Status that cannot be reached leaves them for the next step.
+    pub fn send_feed(&self) {
+        let Ok(_order) = self.feed_lock.lock() else { return };
+        let Ok(pending) = self.lock().and_then(|mut inner| inner.store.write(store::pending_feed)) else {
+            return;
+        };
+        for (seq, message) in pending {
+            let address = match self.lock() {
+                Ok(inner) => inner.status_address.clone(),
+                Err(_) => return,
+            };
+            let delivered = match address {
+                Some(address) => outbound::feed(&address, &message),
+                None if self.hosted.contains(&ServerRole::Status) => {
+                    self.own_feed(&message);
+                    true
+                }
+                None => false,
+            };
+            if !delivered {
+                return;
+            }
+            if let Ok(mut inner) = self.lock() {
+                let _ = inner.store.write(|tx| store::feed_taken(tx, seq));
+            }
+        }
+    }
+
+    fn own_feed(&self, message: &[u8]) {
+        if let Ok(mut inner) = self.lock() {
+            let Inner { store, roles, clock, .. } = &mut *inner;
+            let now = clock.now();
+            // a feed this Status refuses is judged, so taken: the refusal is recorded
+            let _ = store.write(|tx| {
+                let tables = StatusTables::new(tx);
+                let writes = status::apply_feed(roles.provider, &roles.status, &tables, message, now)?;
+                tables.apply(&writes)
+            });
+        }
+    }
+
+    /// Records a refusal in its own transaction, after the step's was rolled back.
+    fn record_refusal(&self, request: &Request<'_>, error: &Error) {
+        if let Ok(mut inner) = self.lock() {
+            let Inner { store, roles, clock, .. } = &mut *inner;
+            let (now, digest) = (clock.now(), roles.provider.sha256(request.body));
+            let _ = store.write(|tx| store::record_refusal(tx, now, request.path, error, &digest));
+        }
+    }
+}
+
+fn remember(
+    tx: &rusqlite::Transaction<'_>,
+    request: &Request<'_>,
+    digest: &[u8; 32],
+    answer: &Answer,
+    now: UnixTime,
+) -> Result<()> {
+    let stored = HttpAnswer { digest: digest.to_vec(), status: answer.status, body: answer.body.clone() };
+    let kept_from = now.saturating_sub(IDEMPOTENCY_RETENTION_SECS);
+    store::remember_http_answer(tx, request.path, &request.key, &stored, now, kept_from)
+}
+
+/// One step of the Issuer, Status or a verifier (all but `verify`), in `tx`.
+fn step_in(tx: &rusqlite::Transaction<'_>, roles: &mut Roles, request: &Request<'_>, now: UnixTime) -> Result<Vec<u8>> {
+    let provider = roles.provider;
+    let body = request.body;
+    let issuer_step = |tx: &rusqlite::Transaction<'_>, writes: issuer::IssuerWrites, output: issuer::IssuerOutput| {
+        IssuerTables::new(tx).apply(&writes)?;
+        store::queue_feed(tx, &output.status_feed)?;
+        Ok(output.response)
+    };
+    match request.endpoint {
+        Endpoint::Challenge => {
+            if !body.is_empty() {
+                return Err(Error::new(Code::Malformed, "the challenge step takes an empty body"));
+            }
+            let tables = IssuerTables::new(tx);
+            let (writes, answer) = issuer::challenge(&roles.issuer, &tables, &mut roles.issuer_entropy, now)?;
+            tables.apply(&writes)?;
+            Ok(answer)
+        }
+        Endpoint::Issue => {
+            let tables = IssuerTables::new(tx);
+            let (writes, output) =
+                issuer::issue(provider, &roles.issuer, &tables, body, &mut roles.issuer_entropy, now)?;
+            issuer_step(tx, writes, output)
+        }
+        Endpoint::Migrate => {
+            let tables = IssuerTables::new(tx);
+            let (writes, output) = issuer::migrate_with_old_device(
+                provider,
+                &roles.issuer,
+                &tables,
+                body,
+                &mut roles.issuer_entropy,
+                now,
+            )?;
+            issuer_step(tx, writes, output)
+        }
+        Endpoint::HolderAction => {
+            let tables = IssuerTables::new(tx);
+            let (writes, output) =
+                issuer::holder_action(provider, &roles.issuer, &tables, body, &mut roles.issuer_entropy, now)?;
+            issuer_step(tx, writes, output)
+        }
+        Endpoint::DeviceRevocation => {
+            let tables = IssuerTables::new(tx);
+            let (writes, output) = issuer::device_revocation(provider, &roles.issuer, &tables, body, now)?;
+            issuer_step(tx, writes, output)
+        }
+        Endpoint::Wipes => {
+            let poll = WipePoll::from_bytes(body)?;
+            let tables = IssuerTables::new(tx);
+            let (writes, commands) = issuer::deliver_wipes(&tables, &poll.device)?;
+            tables.apply(&writes)?;
+            WipeCommands { commands }.to_bytes()
+        }
+        Endpoint::WipeReceipt => {
+            let tables = IssuerTables::new(tx);
+            let writes = issuer::acknowledge_wipe(provider, &roles.issuer, &tables, body, now)?;
+            tables.apply(&writes)?;
+            Ok(Vec::new())
+        }
+        Endpoint::StatusQuery => {
+            let tables = StatusTables::new(tx);
+            let (writes, response) = status::answer(provider, &roles.status, &tables, body, now)?;
+            tables.apply(&writes)?;
+            Ok(response)
+        }
+        Endpoint::StatusFeed => {
+            let tables = StatusTables::new(tx);
+            let writes = status::apply_feed(provider, &roles.status, &tables, body, now)?;
+            tables.apply(&writes)?;
+            Ok(Vec::new())
+        }
+        Endpoint::UseRequest => {
+            let order = UseOrder::from_bytes(body)?;
+            let config =
+                roles.verifiers.get(request.rp).ok_or(Error::new(Code::UnknownEndpoint, "no such verifier"))?;
+            let entropy = roles
+                .verifier_entropy
+                .get_mut(request.rp)
+                .ok_or(Error::new(Code::UnknownEndpoint, "no such verifier"))?;
+            let tables = VerifierTables::new(tx, request.rp);
+            let (writes, answer) =
+                verifier::request(config, &tables, order.kind, &order.purpose, order.document_digest, entropy, now)?;
+            tables.apply(&writes)?;
+            Ok(answer)
+        }
+        Endpoint::UseVerify => Err(Error::new(Code::ServerFault, "verify runs in App::verify")),
+    }
+}

@@ -1,0 +1,83 @@
+//! The client side of the binding: one POST with a CBOR body and an
+//! idempotency key, answered with a status and a body. The server's own
+//! calls (feeds to Status, a verifier's status queries) and the suite's
+//! HTTP bindings both send through it.
+
+use std::time::Duration;
+
+use jpki_reference::http::{CONTENT_TYPE, IDEMPOTENCY_HEADER, MAX_BODY_BYTES, format_idempotency_key};
+
+/// How long a client waits for a whole answer.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A client: keeps connections open between requests.
+#[derive(Clone)]
+pub struct Client {
+    agent: ureq::Agent,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+/// An answer as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Client {
+    /// A client that reads 4xx and 5xx answers as answers, not errors.
+    pub fn new() -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(ANSWER_TIMEOUT))
+            .max_idle_connections_per_host(4)
+            .build();
+        Client { agent: ureq::Agent::new_with_config(config) }
+    }
+
+    /// POSTs `body` to `url` with the binding's content type and, when
+    /// given, an `Idempotency-Key`; `Err` when no answer came (the server
+    /// is unreachable, or broke the connection). The answer's body is read
+    /// up to one byte past `MAX_MESSAGE_BYTES`: a longer one is cut there,
+    /// and whoever decodes it refuses it as `too_large` (ENC-009).
+    pub fn post(&self, url: &str, body: &[u8], key: Option<&[u8; 16]>) -> Result<Received, String> {
+        self.post_reading(url, body, key, MAX_BODY_BYTES as u64 + 1)
+    }
+
+    /// As [`post`](Self::post), reading up to `limit` bytes of the answer
+    /// (the test controls' observations are larger than any message).
+    pub fn post_reading(&self, url: &str, body: &[u8], key: Option<&[u8; 16]>, limit: u64) -> Result<Received, String> {
+        let mut request = self.agent.post(url).header("content-type", CONTENT_TYPE);
+        if let Some(key) = key {
+            request = request.header(IDEMPOTENCY_HEADER, format_idempotency_key(key));
+        }
+        let mut response = request.send(body).map_err(|e| format!("POST {url}: {e}"))?;
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut body = Vec::new();
+        let reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit), &mut body)
+            .map_err(|e| format!("POST {url}: reading the answer: {e}"))?;
+        Ok(Received { status, content_type, body })
+    }
+}
+
+/// A fresh idempotency key from the operating system.
+pub fn fresh_key() -> [u8; 16] {
+    let mut key = [0u8; 16];
+    // without randomness the key is still unique enough per process for a retry scope
+    if getrandom::fill(&mut key).is_err() {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        key.copy_from_slice(&nanos.to_be_bytes());
+    }
+    key
+}
