@@ -110,6 +110,19 @@ enum Command {
     /// Serve the reference Issuer, Status and verifiers over the HTTP
     /// binding (spec/http.md), on SQLite in a data folder it creates.
     Serve(ServeArgs),
+    /// Measure the reference server's per-step time with many holders in its
+    /// SQLite store (synthetic rows, the real schema); see BENCHMARKS.md.
+    BenchStore {
+        /// The store sizes, in holders (comma-separated).
+        #[arg(long, default_value = "10000,1000000", value_delimiter = ',')]
+        holders: Vec<u64>,
+        /// Served lives measured at each size.
+        #[arg(long, default_value_t = 30)]
+        lives: usize,
+        /// Where the stores are made (removed afterwards).
+        #[arg(long, default_value = "target/bench-store")]
+        folder: PathBuf,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -240,6 +253,7 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Serve(args) => serve(args),
+        Command::BenchStore { holders, lives, folder } => bench_store(&holders, lives, &folder),
         Command::Keygen { out } => keygen(&out),
         Command::FuzzCorpus { out } => fuzz_corpus(out),
         Command::ModelCheck { depth, in_flight, clock_steps, devices, memory, mutant } => {
@@ -657,5 +671,28 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let mode = if args.test_mode { ", test mode (controls under /jpki/test/)" } else { "" };
     println!("jpki-mobile reference servers at {} (store {store}{mode}); Ctrl-C stops", running.url());
     running.wait();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_store(sizes: &[u64], lives: usize, folder: &Path) -> Result<ExitCode, String> {
+    println!(
+        "{:>9} {:>7} {:>8} {:>8}   ms p50/p90: {:>13} {:>13} {:>13} {:>13}",
+        "holders", "load s", "disk MB", "B/holder", "challenge", "issue", "use request", "verify"
+    );
+    for &holders in sizes {
+        let f = jpki_conformance::bench_store::measure(holders, lives, folder)?;
+        let pair = |(a, b): (f64, f64)| format!("{a:.2}/{b:.2}");
+        println!(
+            "{:>9} {:>7.1} {:>8.1} {:>8.0}              {:>13} {:>13} {:>13} {:>13}",
+            f.holders,
+            f.load_secs,
+            f.bytes_on_disk as f64 / 1e6,
+            f.bytes_on_disk as f64 / f.holders.max(1) as f64,
+            pair(f.challenge_ms),
+            pair(f.issue_ms),
+            pair(f.request_ms),
+            pair(f.verify_ms)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -90,12 +90,15 @@ fn run(app: &App, path: &str, body: &[u8]) -> Result<Vec<u8>> {
                     Some(Mutation::from_name(&name).ok_or_else(|| malformed(format!("no mutant {name}")))?)
                 }
             };
+            let keep = matches!(field(&entries, "keep"), Some(Value::Bool(true)));
             *roles = Roles::from_seed(seed_bytes, mutation, true)?;
             *clock = Clock::Fixed(now);
             *status_address = None;
             *seed = (seed_bytes, mutation);
             store.write(|tx| {
-                store::clear(tx)?;
+                if !keep {
+                    store::clear(tx)?;
+                }
                 store::meta_set(tx, "seed", &seed_bytes)?;
                 Ok(())
             })?;

@@ -8,6 +8,7 @@
 // payload where the script knows expected and actual), and the runner turns
 // every panic into a `fail` outcome. Nothing here runs outside the runner.
 
+mod binding;
 mod comparable;
 pub mod context;
 pub mod divergence;
@@ -241,7 +242,7 @@ impl Check {
 pub fn all() -> Vec<Check> {
     let mut checks = crate::selfcheck::checks();
     let mut seen: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
-    for case in registry::cases() {
+    for case in registry::cases().into_iter().chain(binding::cases()) {
         let n = seen.entry(case.code).or_default();
         *n += 1;
         let id = if *n == 1 { format!("registry::{}", case.code) } else { format!("registry::{}-{n}", case.code) };
@@ -262,6 +263,7 @@ pub fn all() -> Vec<Check> {
     checks.extend(lifecycle::checks());
     checks.extend(vector_checks());
     checks.extend(repetition::checks());
+    checks.extend(binding::checks());
     // one committed trace per mutant: the rules they witness, and USE-012 a
     // use may break first on the way (an unreachable Status read as good)
     let mut witnessed = vec!["INV-011", "USE-012"];

@@ -4,4 +4,5 @@
 //! ([`counterpart`]).
 
 pub mod counterpart;
+pub mod raw;
 pub mod roles;

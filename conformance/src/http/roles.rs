@@ -69,6 +69,21 @@ impl Connection {
     /// Resets the server at `base` to the test PKI of `seed` and points it
     /// at a fresh counterpart Status (HTTP-011).
     pub fn open(base: &str, seed: &[u8; 32], mutation: Option<&str>) -> std::result::Result<Connection, String> {
+        Connection::reset(base, seed, mutation, false)
+    }
+
+    /// As [`open`](Self::open), keeping the server's records (`reset` with
+    /// `keep`): the roles are those of `seed`, the records those it has.
+    pub fn attach(base: &str, seed: &[u8; 32]) -> std::result::Result<Connection, String> {
+        Connection::reset(base, seed, None, true)
+    }
+
+    fn reset(
+        base: &str,
+        seed: &[u8; 32],
+        mutation: Option<&str>,
+        keep: bool,
+    ) -> std::result::Result<Connection, String> {
         let counterpart = Counterpart::start()?;
         let mut connection = Connection {
             base: base.trim_end_matches('/').to_owned(),
@@ -81,6 +96,9 @@ impl Connection {
         let mut entries = vec![("seed", Value::Bytes(seed.to_vec())), ("clock", Value::Integer(WORLD_START.into()))];
         if let Some(m) = mutation {
             entries.push(("mutation", Value::Text(m.to_owned())));
+        }
+        if keep {
+            entries.push(("keep", Value::Bool(true)));
         }
         let answer = connection.control("reset", &control_map(entries))?;
         let answer: Value = ciborium::from_reader(answer.as_slice()).map_err(|e| format!("reset answer: {e}"))?;
@@ -331,6 +349,14 @@ impl HttpRoles {
         match Connection::open(base, seed, mutation) {
             Ok(connection) => HttpRoles(Rc::new(RefCell::new(connection))),
             Err(e) => broken(format!("cannot set up the server at {base}: {e}")),
+        }
+    }
+
+    /// As [`start`](Self::start), keeping the server's records.
+    pub fn attach(base: &str, seed: &[u8; 32]) -> HttpRoles {
+        match Connection::attach(base, seed) {
+            Ok(connection) => HttpRoles(Rc::new(RefCell::new(connection))),
+            Err(e) => broken(format!("cannot attach to the server at {base}: {e}")),
         }
     }
 

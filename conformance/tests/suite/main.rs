@@ -4,6 +4,7 @@
 mod cli;
 mod external_vectors;
 mod fuzz_regressions;
+mod http;
 mod judge;
 mod matrix;
 mod model_check;
