@@ -190,3 +190,24 @@ pub fn measure(holders: u64, lives: usize, folder: &std::path::Path) -> Result<F
         verify_ms: p50_p90(verify),
     })
 }
+
+/// The raw ES256 operations' medians on this run's provider, in
+/// milliseconds: (sign, verify), over `samples` each.
+pub fn raw_ecdsa(samples: usize) -> Result<(f64, f64), String> {
+    let provider = jpki_reference::crypto::default_provider();
+    let mut entropy = jpki_reference::crypto::SeededEntropy::new(&[1; 32], "bench-store/raw");
+    let key = jpki_reference::crypto::generate_key(provider, &mut entropy).map_err(|e| e.to_string())?;
+    let message = [0x5a; 200];
+    let (mut signs, mut verifies) = (Vec::new(), Vec::new());
+    let mut signature = [0u8; 64];
+    for _ in 0..samples {
+        let started = Instant::now();
+        signature = provider.sign_es256(&key.secret, &message).map_err(|e| e.to_string())?;
+        signs.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        provider.verify_es256(&key.public, &message, &signature).map_err(|e| e.to_string())?;
+        verifies.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let _ = signature;
+    Ok((p50_p90(signs).0, p50_p90(verifies).0))
+}

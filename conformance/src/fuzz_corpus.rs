@@ -51,6 +51,22 @@ fn role_selector(file: &str, endpoint: Option<&str>) -> Option<u8> {
     })
 }
 
+/// The endpoint selector `fuzzing::http_body` reads first (an index into
+/// `jpki_reference::http::Endpoint::ALL`).
+fn http_selector(file: &str, endpoint: Option<&str>) -> Option<u8> {
+    Some(match (file, endpoint) {
+        ("issuer_issuance_request.json", _) => 1,
+        ("issuer_lifecycle.json", Some("migrate")) => 2,
+        ("issuer_lifecycle.json", Some("holder_action")) => 3,
+        ("issuer_lifecycle.json", Some("device_revocation")) => 4,
+        ("issuer_lifecycle.json", Some("acknowledge_wipe")) => 6,
+        ("status_request.json", _) => 7,
+        ("status_feed.json", _) => 8,
+        ("verifier_assertion.json", _) => 10,
+        _ => return None,
+    })
+}
+
 fn with_prefix(prefix: u8, bytes: &[u8]) -> Vec<u8> {
     let mut out = vec![prefix];
     out.extend_from_slice(bytes);
@@ -94,6 +110,9 @@ pub fn seed_corpus() -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>
                 }
                 if let Some(selector) = role_selector(name, endpoint) {
                     add("role_input", with_prefix(selector, &input));
+                }
+                if let Some(selector) = http_selector(name, endpoint) {
+                    add("http_body", with_prefix(selector, &input));
                 }
                 match name {
                     "device_use_request.json" => add("use_request", with_prefix(0, &input)),

@@ -36,7 +36,7 @@ use crate::checks::surgery::attributes;
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by name (the names of `fuzz/fuzz_targets/*.rs`).
-pub const TARGETS: [(&str, Target); 12] = [
+pub const TARGETS: [(&str, Target); 13] = [
     ("strict_cbor", strict_cbor),
     ("differential_cbor", differential_cbor),
     ("cose_sign1", cose_sign1),
@@ -49,6 +49,7 @@ pub const TARGETS: [(&str, Target); 12] = [
     ("wipe_command", wipe_command),
     ("status_feed", status_feed),
     ("receipt", receipt),
+    ("http_body", http_body),
 ];
 
 /// The strict decoder: whatever it accepts re-encodes to the same bytes.
@@ -340,4 +341,52 @@ pub fn arbitrary_ops(u: &mut Unstructured) -> arbitrary::Result<Vec<Op>> {
         ops.push(op);
     }
     Ok(ops)
+}
+
+/// The reference server's handling of one request body at one endpoint
+/// (the first byte picks the endpoint of spec/http.md §2, the rest is the
+/// body), in process, on an in-memory store: never a panic, never a 5xx
+/// for input (HTTP-007), and a refusal's status is its code's (HTTP-006).
+pub fn http_body(data: &[u8]) {
+    use jpki_reference::http::{Endpoint, status_of};
+    use jpki_server::app::{App, Clock, Inner, Request};
+    thread_local! {
+        static SERVER: RefCell<Option<(App, u64)>> = const { RefCell::new(None) };
+    }
+    let Some((selector, body)) = data.split_first() else { return };
+    let endpoint = Endpoint::ALL[usize::from(*selector) % Endpoint::ALL.len()];
+    SERVER.with(|server| {
+        let mut server = server.borrow_mut();
+        let (app, requests) = server.get_or_insert_with(|| {
+            let seed = crate::vectors::VECTOR_SEED;
+            let inner = Inner {
+                store: jpki_server::store::Store::in_memory().expect("an in-memory store"),
+                roles: jpki_server::roles::Roles::from_seed(seed, None, true).expect("the test PKI"),
+                clock: Clock::Fixed(jpki_reference::world::WORLD_START),
+                status_address: None,
+                seed: (seed, None),
+            };
+            let hosted = vec![
+                jpki_reference::http::ServerRole::Issuer,
+                jpki_reference::http::ServerRole::Status,
+                jpki_reference::http::ServerRole::Verifier,
+            ];
+            (App::new(inner, true, hosted), 0)
+        });
+        *requests += 1;
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&requests.to_be_bytes());
+        let path = endpoint.path(GOV_RP);
+        let answer = app.step(&Request { endpoint, rp: GOV_RP, path: &path, key, body });
+        if answer.status == 200 {
+            return;
+        }
+        let code = ErrorMessage::from_bytes(&answer.body).expect("a refusal is an Error message (HTTP-006)").code;
+        assert!(
+            answer.status < 500 || code == jpki_reference::Code::StatusUndetermined,
+            "{} for input (HTTP-007)",
+            answer.status
+        );
+        assert_eq!(status_of(code), answer.status, "{code} under another status (HTTP-006)");
+    });
 }

@@ -51,6 +51,14 @@ pub struct Connection {
 
 type Shared = Rc<RefCell<Connection>>;
 
+/// Why a control gave no answer.
+enum ControlError {
+    /// The server does not offer it (404, `unknown_endpoint`).
+    Missing,
+    /// It failed.
+    Failed(String),
+}
+
 fn broken(detail: String) -> ! {
     std::panic::panic_any(Failure::setup_protocol(detail))
 }
@@ -116,19 +124,37 @@ impl Connection {
 
     /// Sends a test control; its answer body, or why it failed.
     pub fn control(&self, name: &str, body: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        self.try_control(name, body).map_err(|e| match e {
+            ControlError::Missing => format!("the server offers no `{name}` test control (spec/http.md §5)"),
+            ControlError::Failed(detail) => detail,
+        })
+    }
+
+    fn try_control(&self, name: &str, body: &[u8]) -> std::result::Result<Vec<u8>, ControlError> {
         let url = format!("{}/jpki/test/{name}", self.base);
         match self.client.post_reading(&url, body, None, jpki_reference::http::MAX_CONTROL_BYTES as u64) {
             Ok(answer) if answer.status == 200 => Ok(answer.body),
             Ok(answer) => Err(match ErrorMessage::from_bytes(&answer.body) {
-                Ok(m) => format!("control {name} refused with {}: {}", answer.status, m.to_error()),
-                Err(_) => format!("control {name} answered {}", answer.status),
+                Ok(m) if m.code == jpki_reference::Code::UnknownEndpoint => ControlError::Missing,
+                Ok(m) => {
+                    ControlError::Failed(format!("control {name} refused with {}: {}", answer.status, m.to_error()))
+                }
+                Err(_) => ControlError::Failed(format!("control {name} answered {}", answer.status)),
             }),
-            Err(e) => Err(e),
+            Err(e) => Err(ControlError::Failed(e)),
         }
     }
 
+    /// A control the check needs: one the server lacks skips the check with
+    /// that reason; one that fails ends it as a broken set-up.
     fn control_or_fail(&self, name: &str, body: &[u8]) -> Vec<u8> {
-        self.control(name, body).unwrap_or_else(|e| broken(e))
+        match self.try_control(name, body) {
+            Ok(answer) => answer,
+            Err(ControlError::Missing) => {
+                crate::checks::context::skip(format!("the server offers no `{name}` test control (spec/http.md §5)"))
+            }
+            Err(ControlError::Failed(detail)) => broken(detail),
+        }
     }
 
     fn set_clock(&mut self, now: UnixTime) {

@@ -54,10 +54,45 @@ fn normal_flow(url: &str, seed: [u8; 32], keep: bool) {
     assert!(w.violations().is_empty(), "{:?}", w.violations());
 }
 
+/// `jpki-conformance serve --test-mode` as a child process on a free port;
+/// ended when dropped.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Served {
+    fn start() -> Served {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
+            .args(["serve", "--test-mode", "--in-memory", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        // "jpki-mobile reference servers at http://127.0.0.1:PORT (…"
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_default().to_owned();
+        assert!(url.len() > "http://".len(), "serve said {line:?}");
+        Served { child, url }
+    }
+
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn serve_passes_the_issuer_status_and_verifier_profiles_over_http() {
-    // two servers, half of the checks each: every check resets its server
-    let servers = [start(ServeConfig::for_tests()).unwrap(), start(ServeConfig::for_tests()).unwrap()];
+    // the README's `serve`, twice, half of the checks each: every check resets its server
+    let servers = [Served::start(), Served::start()];
     let all: Vec<checks::Check> =
         checks::all().into_iter().filter(|c| !matches!(c.target, Target::Sut(Role::Device) | Target::Suite)).collect();
     let (first, second) = all.split_at(all.len() / 2);
@@ -159,6 +194,9 @@ fn malformed_bodies(count: usize) -> Vec<Vec<u8>> {
     bodies
 }
 
+/// A raw request: method, path, head lines, body, how the body is sent.
+type Envelope = (&'static str, String, Vec<String>, Vec<u8>, Upload);
+
 #[test]
 fn thousands_of_malformed_requests_get_4xx_and_the_server_still_serves() {
     let server = start(ServeConfig::for_tests()).unwrap();
@@ -181,7 +219,7 @@ fn thousands_of_malformed_requests_get_4xx_and_the_server_still_serves() {
     }
     // envelopes no client library would send: methods, types, keys, sizes, cut and chunked bodies
     let key = format!("{IDEMPOTENCY_HEADER}: {}", format_idempotency_key(&fresh_key()));
-    let envelopes: Vec<(&str, String, Vec<String>, Vec<u8>, Upload)> = vec![
+    let envelopes: Vec<Envelope> = vec![
         ("GET", Endpoint::Issue.path(""), vec![], vec![], Upload::Whole),
         ("POST", "/jpki/v0/../v0/issuer/issue".into(), vec![], vec![], Upload::Whole),
         ("POST", Endpoint::Issue.path(""), vec!["Content-Type: text/plain".into()], vec![], Upload::Whole),

@@ -98,8 +98,15 @@ fn every_registry_code_has_a_vector_or_is_pending() {
             }
         }
     }
-    let missing: Vec<&str> =
-        Code::ALL.iter().filter(|c| !covered.contains(c) && !PENDING.contains(c)).map(|c| c.as_str()).collect();
+    // the HTTP binding's envelope codes answer a method, path, header or
+    // upload, not a message: the `registry::*` and `http::*` checks judge
+    // them over raw exchanges (checks/binding.rs), and a vector file holds messages
+    let envelope = |c: &Code| c.category() == jpki_reference::error::Category::Http;
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !covered.contains(c) && !PENDING.contains(c) && !envelope(c))
+        .map(|c| c.as_str())
+        .collect();
     assert!(missing.is_empty(), "registry codes without a vector: {missing:?}");
     let stale: Vec<&str> = PENDING.iter().filter(|c| covered.contains(c)).map(|c| c.as_str()).collect();
     assert!(stale.is_empty(), "now covered, remove from PENDING: {stale:?}");
