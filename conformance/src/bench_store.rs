@@ -137,7 +137,7 @@ pub fn measure(holders: u64, lives: usize, folder: &std::path::Path) -> Result<F
     let url = server.url();
     let client = Client::new();
     let mut world = World::new(seed).map_err(|e| e.to_string())?;
-    let map = |entries: Vec<(&str, ciborium::Value)>| crate::http::roles::control_map(entries);
+    let map = |entries: Vec<(&str, ciborium::Value)>| jpki_bindings::http::roles::control_map(entries);
     let reset = map(vec![
         ("seed", ciborium::Value::Bytes(seed.to_vec())),
         ("clock", ciborium::Value::Integer(world.now().into())),

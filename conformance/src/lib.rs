@@ -7,7 +7,6 @@ pub mod checks;
 pub mod external;
 pub mod fuzz_corpus;
 pub mod fuzzing;
-pub mod http;
 pub mod matrix;
 pub mod model_check;
 pub mod report;

@@ -198,7 +198,7 @@ impl SutProfile {
     /// started once and its `hello` read (identity and roles).
     pub fn ask(sut: &Sut, seed: &[u8; 32]) -> Result<SutProfile, String> {
         if let Sut::Http { url, mutation } = sut {
-            let connection = crate::http::roles::Connection::open(url, seed, mutation.map(|m| m.name()))?;
+            let connection = jpki_bindings::http::roles::Connection::open(url, seed, mutation.map(|m| m.name()))?;
             let mut roles = Vec::new();
             for name in &connection.roles {
                 roles.push(
@@ -208,7 +208,7 @@ impl SutProfile {
             return Ok(SutProfile { identity: connection.identity.clone(), roles });
         }
         let Sut::Shim { command, mutation } = sut else { return Ok(SutProfile::embedded(sut)) };
-        let client = crate::shim::client::ShimClient::start(command, seed, mutation.map(|m| m.name()))
+        let client = jpki_bindings::shim::client::ShimClient::start(command, seed, mutation.map(|m| m.name()))
             .map_err(|e| format!("the adapter's hello: {e:?}"))?;
         let mut roles = Vec::new();
         for name in &client.roles {
@@ -335,6 +335,17 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
                     Outcome::Skipped(skip.0.clone())
                 } else if let Some(missing) = payload.downcast_ref::<Unimplemented>() {
                     Outcome::Unimplemented(format!("the SUT does not implement {}", missing.0))
+                } else if let Some(missing) = payload.downcast_ref::<jpki_bindings::outcome::Missing>() {
+                    Outcome::Skipped(missing.0.clone())
+                } else if let Some(broken) = payload.downcast_ref::<jpki_bindings::outcome::Broken>() {
+                    let failure = Failure::setup_protocol(broken.0.clone());
+                    Outcome::Fail { requirement: None, expected: failure.expected, actual: failure.actual }
+                } else if let Some(v) = payload.downcast_ref::<jpki_bindings::outcome::Violation>() {
+                    Outcome::Fail {
+                        requirement: Some(v.requirement.to_owned()),
+                        expected: v.expected.clone(),
+                        actual: v.actual.clone(),
+                    }
                 } else {
                     let message = payload
                         .downcast_ref::<String>()

@@ -80,6 +80,10 @@ pub struct App {
     inner: Mutex<Inner>,
     /// Held while feed messages go out, so that they leave in order.
     feed_lock: Mutex<()>,
+    /// Makes the idempotency keys of this process's feed messages unique.
+    feed_salt: [u8; 8],
+    /// The rp ids of the verifiers hosted, readable without the lock.
+    verifier_ids: std::sync::RwLock<Vec<String>>,
     /// Whether the test controls are offered (HTTP-010).
     pub test_mode: bool,
     /// The roles this server hosts.
@@ -103,7 +107,10 @@ pub struct Request<'a> {
 impl App {
     /// A server on `store` playing `roles`.
     pub fn new(inner: Inner, test_mode: bool, hosted: Vec<ServerRole>) -> App {
-        App { inner: Mutex::new(inner), feed_lock: Mutex::new(()), test_mode, hosted }
+        let mut feed_salt = [0u8; 8];
+        feed_salt.copy_from_slice(&crate::client::fresh_key()[..8]);
+        let verifier_ids = std::sync::RwLock::new(inner.roles.verifiers.keys().cloned().collect());
+        App { inner: Mutex::new(inner), feed_lock: Mutex::new(()), feed_salt, verifier_ids, test_mode, hosted }
     }
 
     /// The server's state, locked. A step that panicked (a bug, answered
@@ -113,10 +120,16 @@ impl App {
         Ok(self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// Whether this server hosts verifier `rp`.
+    /// Whether this server hosts verifier `rp` (read without the step lock:
+    /// the edge asks on an async worker).
     pub fn hosts_verifier(&self, rp: &str) -> bool {
-        self.hosted.contains(&ServerRole::Verifier)
-            && self.lock().is_ok_and(|inner| inner.roles.verifiers.contains_key(rp))
+        let ids = self.verifier_ids.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.hosted.contains(&ServerRole::Verifier) && ids.iter().any(|id| id == rp)
+    }
+
+    /// Sets the hosted verifiers' rp ids (after the roles changed).
+    pub fn set_verifier_ids(&self, ids: Vec<String>) {
+        *self.verifier_ids.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ids;
     }
 
     /// Runs one protocol step; a refusal is recorded in its own transaction.
@@ -135,33 +148,20 @@ impl App {
     }
 
     fn run(&self, request: &Request<'_>) -> Result<Answer> {
-        let digest = {
-            let inner = self.lock()?;
-            inner.roles.provider.sha256(request.body)
-        };
-        // a retry with the same key gets the first answer (HTTP-008)
-        {
-            let mut inner = self.lock()?;
-            let now = inner.clock.now();
-            let kept_from = now.saturating_sub(IDEMPOTENCY_RETENTION_SECS);
-            let stored = inner.store.write(|tx| store::http_answer(tx, request.path, &request.key, kept_from))?;
-            match stored {
-                Some(stored) if stored.digest == digest => {
-                    return Ok(Answer { status: stored.status, body: stored.body });
-                }
-                Some(_) => {
-                    return Err(Error::new(Code::IdempotencyConflict, "Idempotency-Key reused with another body"));
-                }
-                None => {}
-            }
-        }
+        let digest = self.lock()?.roles.provider.sha256(request.body);
         if request.endpoint == Endpoint::UseVerify {
             return self.verify(request, &digest);
         }
+        // the stored answer, the step and the new stored answer in one
+        // transaction under the lock: a retry racing its first attempt
+        // sees either nothing or the whole first answer (HTTP-008)
         let mut inner = self.lock()?;
         let Inner { store, roles, clock, .. } = &mut *inner;
         let now = clock.now();
         store.write(|tx| {
+            if let Some(stored) = replay(tx, request, &digest, now)? {
+                return Ok(stored);
+            }
             let body = step_in(tx, roles, request, now)?;
             let answer = Answer::ok(body);
             remember(tx, request, &digest, &answer, now)?;
@@ -176,6 +176,9 @@ impl App {
             let mut inner = self.lock()?;
             let Inner { store, roles, clock, status_address, .. } = &mut *inner;
             let now = clock.now();
+            if let Some(stored) = store.write(|tx| replay(tx, request, digest, now))? {
+                return Ok(stored);
+            }
             let config = roles
                 .verifiers
                 .get(request.rp)
@@ -197,6 +200,10 @@ impl App {
         let answer = self.ask_status(address.as_deref(), query);
         let mut inner = self.lock()?;
         inner.store.write(|tx| {
+            // a retry that raced this attempt through Status: the first answer stands (HTTP-008)
+            if let Some(stored) = replay(tx, request, digest, now)? {
+                return Ok(stored);
+            }
             let tables = VerifierTables::new(tx, request.rp);
             let writes = verifier::complete(provider, &config, &tables, &pending, &answer, now)?;
             tables.apply(&writes)?;
@@ -244,7 +251,7 @@ impl App {
     /// first, before the step that made them is answered (HTTP-011). A
     /// Status that cannot be reached leaves them for the next step.
     pub fn send_feed(&self) {
-        let Ok(_order) = self.feed_lock.lock() else { return };
+        let _order = self.feed_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Ok(pending) = self.lock().and_then(|mut inner| inner.store.write(store::pending_feed)) else {
             return;
         };
@@ -254,7 +261,7 @@ impl App {
                 Err(_) => return,
             };
             let delivered = match address {
-                Some(address) => outbound::feed(&address, &message),
+                Some(address) => outbound::feed(&address, &self.feed_salt, seq, &message),
                 None if self.hosted.contains(&ServerRole::Status) => {
                     self.own_feed(&message);
                     true
@@ -290,6 +297,22 @@ impl App {
             let (now, digest) = (clock.now(), roles.provider.sha256(request.body));
             let _ = store.write(|tx| store::record_refusal(tx, now, request.path, error, &digest));
         }
+    }
+}
+
+/// The answer stored for this request's key: itself for the same body, a
+/// conflict for another (HTTP-008).
+fn replay(
+    tx: &rusqlite::Transaction<'_>,
+    request: &Request<'_>,
+    digest: &[u8; 32],
+    now: UnixTime,
+) -> Result<Option<Answer>> {
+    let kept_from = now.saturating_sub(IDEMPOTENCY_RETENTION_SECS);
+    match store::http_answer(tx, request.path, &request.key, kept_from)? {
+        Some(stored) if stored.digest == digest => Ok(Some(Answer { status: stored.status, body: stored.body })),
+        Some(_) => Err(Error::new(Code::IdempotencyConflict, "Idempotency-Key reused with another body")),
+        None => Ok(None),
     }
 }
 

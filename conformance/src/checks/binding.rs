@@ -13,15 +13,17 @@ use jpki_reference::http::{
     status_of,
 };
 use jpki_reference::msgs::error_msg::ErrorMessage;
+use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::{Kind, Message};
-use jpki_reference::world::{GOV_RP, IssueParams, World};
+use jpki_reference::verifier::StatusAnswer;
+use jpki_reference::world::{GOV_RP, IssueParams, LifecycleParams, World};
 use jpki_server::client::{Client, Received, fresh_key};
 
 use super::context::{self, Failure, Sut, fail, fail_on, step};
 use super::registry::Case;
 use super::{Check, CheckKind, Feature as F, Role};
-use crate::http::raw::{self, RawAnswer, Upload};
-use crate::http::roles::{Connection, HttpRoles};
+use jpki_bindings::http::raw::{self, RawAnswer, Upload};
+use jpki_bindings::http::roles::{Connection, HttpBinding};
 
 /// A server to judge, reset to the check's seed.
 pub(crate) struct Served {
@@ -59,7 +61,7 @@ impl Served {
     /// A world whose server roles are this server's.
     pub fn world(&self) -> World {
         let seed = context::seed();
-        let roles = HttpRoles::start(&self.url, &seed, None);
+        let roles = super::served::Served(Box::new(HttpBinding::start(&self.url, &seed, None)));
         World::with_factory_trusting(seed, None, Box::new(roles), &[])
             .unwrap_or_else(|e| std::panic::panic_any(Failure::setup(format!("cannot build the world: {e}"))))
     }
@@ -120,7 +122,7 @@ fn observe_all(served: &Served) -> Vec<Vec<u8>> {
         .map(|name| {
             served
                 .connection
-                .control(name, &crate::http::roles::control_map(vec![]))
+                .control(name, &jpki_bindings::http::roles::control_map(vec![]))
                 .unwrap_or_else(|e| std::panic::panic_any(Failure::setup(e)))
         })
         .collect()
@@ -283,7 +285,7 @@ fn idempotent_retry() {
     }
     let observed = served
         .connection
-        .control("observe/issuer", &crate::http::roles::control_map(vec![]))
+        .control("observe/issuer", &jpki_bindings::http::roles::control_map(vec![]))
         .unwrap_or_else(|e| std::panic::panic_any(Failure::setup(e)));
     let issuer: jpki_reference::observation::IssuerObservation = ciborium::from_reader(observed.as_slice())
         .unwrap_or_else(|e| std::panic::panic_any(Failure::setup(e.to_string())));
@@ -306,6 +308,7 @@ fn idempotent_retry() {
 fn refusal_changes_nothing() {
     let served = served();
     step("HTTP-009");
+    // refused at the first decode, on an empty server
     let before = observe_all(&served);
     for endpoint in Endpoint::ALL {
         let body = if endpoint == Endpoint::Challenge { vec![0xa0] } else { vec![0x82, 0x01, 0x02] };
@@ -317,33 +320,48 @@ fn refusal_changes_nothing() {
     if observe_all(&served) != before {
         fail("refused steps leave every record as it was", "the server's records moved");
     }
+    // refused late, after every signature checked, on a server with records:
+    // the world compares every role's observation around each refusal (INV-011)
+    let mut w = served.world();
+    let setup = |e: jpki_reference::Error| -> ! { std::panic::panic_any(Failure::setup(e.to_string())) };
+    w.add_holder("ichiro", super::surgery::attributes()).unwrap_or_else(|e| setup(e));
+    w.add_device("phone");
+    context::accepted(w.issue("ichiro", "phone", &IssueParams::both(1)), "issuance over HTTP");
+    let resume = w.holder_action("ichiro", HolderAction::Resume, &LifecycleParams::with_key(4));
+    context::refused_under(resume, Code::NotSuspended, "HTTP-009");
+    let again = w.issue("ichiro", "phone", &IssueParams::both(2));
+    context::refused_under(again, Code::AlreadyActive, "HTTP-009");
+    let request = context::accepted(w.use_request(GOV_RP, Kind::Auth, "log in", None), "a use request");
+    let uv = jpki_reference::device::UserVerification::BIOMETRIC;
+    let assertion = context::accepted(w.assertion("phone", &request, uv), "the wallet's assertion");
+    context::accepted(w.verify(GOV_RP, &assertion), "the first use");
+    context::refused_under(w.verify(GOV_RP, &assertion), Code::NonceReused, "HTTP-009");
 }
 
 fn feed_and_status_address() {
     let served = served();
     let mut w = served.world();
-    w.add_holder("ichiro", super::surgery::attributes())
-        .unwrap_or_else(|e| std::panic::panic_any(Failure::setup(e.to_string())));
+    let setup = |e: jpki_reference::Error| -> ! { std::panic::panic_any(Failure::setup(e.to_string())) };
+    w.add_holder("ichiro", super::surgery::attributes()).unwrap_or_else(|e| setup(e));
     w.add_device("phone");
     step("HTTP-011");
     context::accepted(w.issue("ichiro", "phone", &IssueParams::both(1)), "issuance over HTTP");
-    let serials = w.installed_serials("phone").unwrap_or_default();
-    let entries = w.observe().status.entries;
-    if serials.is_empty() || serials.iter().any(|serial| !entries.contains_key(serial)) {
-        fail(
-            "each issued certificate's feed at the Status address before the answer",
-            "a certificate Status never heard of",
-        );
+    // the feeds reach the world only through the suite's Status at the address
+    let fed = w.sent_feeds().len();
+    if fed < 2 {
+        fail("a StatusFeed per issued certificate at the Status address, before the answer", format!("{fed}"));
     }
-    // the verifier asks the Status at the address: the suite's, which the world's Status answers
-    context::accepted(
-        w.authenticate("phone", GOV_RP),
-        "a use through the server's verifier, asking the suite's Status",
-    );
-    let asked = w.observe().status.usage_log.len();
-    if asked != 1 {
-        fail("one status query at the Status address", format!("{asked}"));
+    // the verifier asks the Status at the address: one query, which the suite
+    // answers "unreachable" here, so the use must end status_undetermined
+    let request = context::accepted(w.use_request(GOV_RP, Kind::Auth, "log in", None), "a use request");
+    let uv = jpki_reference::device::UserVerification::BIOMETRIC;
+    let assertion = context::accepted(w.assertion("phone", &request, uv), "the wallet's assertion");
+    let (result, queries) = w.verify_with_answer(GOV_RP, &assertion, StatusAnswer::Unreachable);
+    if queries != 1 {
+        fail("one status query at the Status address", format!("{queries}"));
     }
+    context::refused_under(result, Code::StatusUndetermined, "HTTP-011");
+    context::accepted(w.authenticate("phone", GOV_RP), "a use whose status query the suite's Status answers");
 }
 
 /// The registry checks of the binding's own codes.

@@ -190,20 +190,12 @@ pub fn world(variant: u8) -> World {
 pub fn world_with_seed(seed: [u8; 32]) -> World {
     let current = CURRENT.with(|c| c.borrow().clone());
     let roots = &current.platform_roots;
-    let built = match &current.sut {
-        Sut::Reference => World::with_factory_trusting(seed, None, Box::new(super::recording::RecordingRoles), roots),
-        Sut::Mutant(m) => {
-            World::with_factory_trusting(seed, Some(*m), Box::new(super::recording::RecordingRoles), roots)
-        }
-        Sut::Shim { command, mutation } => {
-            let roles = crate::shim::roles::ShimRoles::start(command, &seed, mutation.map(|m| m.name()));
-            World::with_factory_trusting(seed, None, Box::new(roles), roots)
-        }
-        Sut::Http { url, mutation } => {
-            let roles = crate::http::roles::HttpRoles::start(url, &seed, mutation.map(|m| m.name()));
-            World::with_factory_trusting(seed, None, Box::new(roles), roots)
-        }
+    let mutation = match &current.sut {
+        Sut::Mutant(m) => Some(*m),
+        _ => None,
     };
+    let served = Box::new(super::served::Served(super::served::binding(&current.sut, &seed)));
+    let built = World::with_factory_trusting(seed, mutation, served, roots);
     match built {
         Ok(world) => world,
         Err(e) => std::panic::panic_any(Failure::setup(format!("cannot build the world: {e}"))),
@@ -229,10 +221,10 @@ impl Failure {
         Failure { requirement: None, expected: "set-up to succeed".into(), actual: detail }
     }
 
-    /// An adapter that broke the shim protocol (crashed, hung, babbled): a
+    /// A SUT that broke its binding's transport (crashed, hung, babbled): a
     /// failure of the SUT, but of no protocol requirement.
     pub fn setup_protocol(detail: String) -> Self {
-        Failure { requirement: None, expected: "a shim that follows the protocol".into(), actual: detail }
+        Failure { requirement: None, expected: "a SUT that follows its binding (shim or HTTP)".into(), actual: detail }
     }
 }
 
@@ -316,8 +308,7 @@ pub fn skip(reason: String) -> ! {
 
 /// A panic payload that ends a script as `unimplemented`: the SUT said it
 /// does not implement the named method.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unimplemented(pub String);
+pub use jpki_bindings::outcome::Unimplemented;
 
 /// The running check's SUT.
 pub fn sut() -> Sut {

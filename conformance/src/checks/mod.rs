@@ -19,6 +19,7 @@ pub mod recording;
 mod registry;
 pub mod repetition;
 pub mod robustness;
+pub mod served;
 pub mod state_machine;
 pub(crate) mod surgery;
 pub mod trace;

@@ -1,51 +1,21 @@
-//! The SUT's roles (in process, or behind a shim), each wrapped so that a
+//! The SUT's roles (whatever their binding), each wrapped so that a
 //! protocol message reaching it is recorded ([`context::drove`]). The runner uses the record
 //! to refuse a pass that never drove the role a check targets: a pass is
 //! earned by driving the SUT, never borrowed from the suite's own code.
 //! Snapshots, state loads and card registration are controls and observations,
 //! not protocol messages, so they are not recorded.
 
+use jpki_reference::Result;
 use jpki_reference::device::{IssuanceChoice, UserVerification};
 use jpki_reference::issuer::{CardEvent, IssuerOutput};
 use jpki_reference::msgs::{Digest, Kind, Nonce};
 use jpki_reference::observation::{DeviceObservation, IssuerObservation, StatusObservation, VerifierObservation};
-use jpki_reference::roles::{
-    CardAccess, DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier,
-    StatusRole, VerifierRole,
-};
+use jpki_reference::roles::{CardAccess, DeviceRole, IssuerRole, StatusRole, VerifierRole};
 use jpki_reference::time::UnixTime;
 use jpki_reference::verifier::StatusAnswer;
-use jpki_reference::world::RoleFactory;
-use jpki_reference::{Result, world::ReferenceRoles};
 
 use super::Role;
 use super::context::drove;
-
-/// The factory of an in-process SUT: every reference role, recorded.
-pub struct RecordingRoles;
-
-impl RoleFactory for RecordingRoles {
-    fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole> {
-        Box::new(Recorded(ReferenceRoles.issuer(reference)))
-    }
-    fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
-        // every answer is judged as the suite's own verifier would judge it (STA-003)
-        let judged =
-            super::judge::JudgedStatus::new(&reference, Box::new(Recorded(ReferenceRoles.status(reference.clone()))));
-        Box::new(judged)
-    }
-    fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
-        // every status query it sends is judged as a Status of the suite's would (USE-009)
-        let recorded = Box::new(Recorded(ReferenceRoles.verifier(reference.clone())));
-        Box::new(super::judge::JudgedVerifier::new(&reference, recorded))
-    }
-    fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
-        Box::new(Recorded(ReferenceRoles.device(name, reference)))
-    }
-    fn fork(&self) -> Option<Box<dyn RoleFactory>> {
-        Some(Box::new(RecordingRoles))
-    }
-}
 
 /// A role whose protocol messages are recorded: the one definition of which
 /// role methods carry protocol messages, used for in-process SUTs and for

@@ -1,8 +1,7 @@
-//! The process shim (spec in `conformance/SHIM.md`): a vendor's adapter
-//! binary, in any language, started by the suite and driven over its
-//! stdin/stdout with length-prefixed CBOR frames.
+//! The process shim (spec in `conformance/SHIM.md`). The suite's side,
+//! the client and the roles it drives, is a binding of its own
+//! (`jpki_bindings::shim`); here is the other side: the template adapter
+//! serving the reference (`jpki-shim-reference`).
 
-pub mod client;
-pub mod frame;
-pub mod roles;
+pub use jpki_bindings::shim::{client, frame, roles};
 pub mod server;

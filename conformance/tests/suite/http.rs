@@ -9,10 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use jpki_bindings::http::raw::{self, Upload};
+use jpki_bindings::http::roles::HttpBinding;
 use jpki_conformance::checks::context::Sut;
+use jpki_conformance::checks::served::Served as ServedRoles;
 use jpki_conformance::checks::{self, Role, Target};
-use jpki_conformance::http::raw::{self, Upload};
-use jpki_conformance::http::roles::HttpRoles;
 use jpki_conformance::runner::{self, Outcome, RunConfig, SutProfile};
 use jpki_reference::Code;
 use jpki_reference::http::{
@@ -37,14 +38,16 @@ fn attributes() -> jpki_reference::pki::HolderAttributes {
 
 /// A world whose server roles are those of the server at `url`, reset to `seed`.
 fn world_over(url: &str, seed: [u8; 32]) -> World {
-    World::with_factory_trusting(seed, None, Box::new(HttpRoles::start(url, &seed, None)), &[]).unwrap()
+    World::with_factory_trusting(seed, None, Box::new(ServedRoles(Box::new(HttpBinding::start(url, &seed, None)))), &[])
+        .unwrap()
 }
 
 /// A normal life over HTTP: issue both kinds, authenticate, sign; with
 /// `keep`, on the records the server has (the roles set from `seed`).
 fn normal_flow(url: &str, seed: [u8; 32], keep: bool) {
     jpki_conformance::checks::context::enter(Sut::Http { url: url.to_owned(), mutation: None }, seed);
-    let roles = if keep { HttpRoles::attach(url, &seed) } else { HttpRoles::start(url, &seed, None) };
+    let binding = if keep { HttpBinding::attach(url, &seed) } else { HttpBinding::start(url, &seed, None) };
+    let roles = ServedRoles(Box::new(binding));
     let mut w = World::with_factory_trusting(seed, None, Box::new(roles), &[]).unwrap();
     w.add_holder("hanako", attributes()).unwrap();
     w.add_device("phone");
@@ -301,8 +304,8 @@ fn a_store_made_by_the_previous_schema_migrates_and_serves() {
     assert_eq!(Store::open(&folder.join("jpki.sqlite3")).unwrap().version().unwrap(), schema::current_version());
     // a whole life on the migrated store, keeping its records
     normal_flow(&server.url(), seed, true);
-    let connection = jpki_conformance::http::roles::Connection::attach(&server.url(), &seed).unwrap();
-    let observed = connection.control("observe/issuer", &jpki_conformance::http::roles::control_map(vec![])).unwrap();
+    let connection = jpki_bindings::http::roles::Connection::attach(&server.url(), &seed).unwrap();
+    let observed = connection.control("observe/issuer", &jpki_bindings::http::roles::control_map(vec![])).unwrap();
     let issuer: jpki_reference::observation::IssuerObservation = ciborium::from_reader(observed.as_slice()).unwrap();
     assert!(issuer.cards.contains_key(b"old-holder".as_slice()), "the previous build's card is gone");
     assert_eq!(issuer.cards.len(), 2, "the old card and the flow's");
@@ -373,4 +376,23 @@ fn spec_http_md_lists_the_endpoints_statuses_and_limits_of_reference_http_rs() {
         spec_table("| constant | value | meaning |").into_iter().map(|row| row[..2].to_vec()).collect();
     let ours: Vec<Vec<String>> = LIMITS.iter().map(|(n, v)| vec![(*n).to_owned(), v.to_string()]).collect();
     assert_eq!(limits, ours);
+}
+
+#[test]
+fn no_check_script_imports_a_binding() {
+    // the bindings crate cannot import the checks (the compiler keeps that);
+    // the other way, only the one place that picks a binding for a SUT, the
+    // runner's context (which names the bindings' outcome payloads) and the
+    // checks of the HTTP envelope itself may name one
+    let allowed = ["served.rs", "context.rs", "binding.rs"];
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/checks");
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if text.contains("jpki_bindings") && !allowed.contains(&name.as_str()) {
+            offenders.push(name);
+        }
+    }
+    assert!(offenders.is_empty(), "check scripts naming a binding: {offenders:?}");
 }

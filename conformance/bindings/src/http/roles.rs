@@ -6,7 +6,7 @@
 //! HTTP-006 too.
 //!
 //! Like the shim's, these adapters run inside a check script, so a broken
-//! server ends the script with a `Failure` panic payload.
+//! server ends the script with a panic payload of [`crate::outcome`].
 #![allow(clippy::panic)]
 
 use std::cell::RefCell;
@@ -26,12 +26,12 @@ use jpki_reference::roles::{
 };
 use jpki_reference::time::UnixTime;
 use jpki_reference::verifier::StatusAnswer;
-use jpki_reference::world::{RoleFactory, WORLD_START};
+use jpki_reference::world::WORLD_START;
 use jpki_server::client::{Client, Received, fresh_key};
 
 use super::counterpart::{Counterpart, Event};
-use crate::checks::context::{Failure, fail_on};
-use crate::checks::recording::Recorded;
+use crate::outcome::{broken, missing, violated as fail_on};
+use crate::{Binding, ServedRole};
 
 /// How long the suite waits for a server's answer to one step.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -57,10 +57,6 @@ enum ControlError {
     Missing,
     /// It failed.
     Failed(String),
-}
-
-fn broken(detail: String) -> ! {
-    std::panic::panic_any(Failure::setup_protocol(detail))
 }
 
 /// A text-keyed CBOR map for a control.
@@ -151,7 +147,7 @@ impl Connection {
         match self.try_control(name, body) {
             Ok(answer) => answer,
             Err(ControlError::Missing) => {
-                crate::checks::context::skip(format!("the server offers no `{name}` test control (spec/http.md §5)"))
+                missing(format!("the server offers no `{name}` test control (spec/http.md §5)"))
             }
             Err(ControlError::Failed(detail)) => broken(detail),
         }
@@ -366,54 +362,50 @@ impl VerifierRole for HttpVerifier {
     }
 }
 
-/// Plugs the roles a server hosts into a world; the reference plays the rest.
-pub struct HttpRoles(Shared);
+/// The roles a server hosts, for one world; the reference plays the rest.
+pub struct HttpBinding(Shared);
 
-impl HttpRoles {
+impl HttpBinding {
     /// Resets the server for one world.
-    pub fn start(base: &str, seed: &[u8; 32], mutation: Option<&str>) -> HttpRoles {
+    pub fn start(base: &str, seed: &[u8; 32], mutation: Option<&str>) -> HttpBinding {
         match Connection::open(base, seed, mutation) {
-            Ok(connection) => HttpRoles(Rc::new(RefCell::new(connection))),
+            Ok(connection) => HttpBinding(Rc::new(RefCell::new(connection))),
             Err(e) => broken(format!("cannot set up the server at {base}: {e}")),
         }
     }
 
     /// As [`start`](Self::start), keeping the server's records.
-    pub fn attach(base: &str, seed: &[u8; 32]) -> HttpRoles {
+    pub fn attach(base: &str, seed: &[u8; 32]) -> HttpBinding {
         match Connection::attach(base, seed) {
-            Ok(connection) => HttpRoles(Rc::new(RefCell::new(connection))),
+            Ok(connection) => HttpBinding(Rc::new(RefCell::new(connection))),
             Err(e) => broken(format!("cannot attach to the server at {base}: {e}")),
         }
     }
 
-    fn hosts(&self, role: &str) -> bool {
-        self.0.borrow().roles.iter().any(|r| r == role)
+    /// Whether the server's `reset` answer listed `role` (it serves no wallet).
+    pub fn serves(&self, role: ServedRole) -> bool {
+        let name = match role {
+            ServedRole::Issuer => "issuer",
+            ServedRole::Status => "status",
+            ServedRole::Verifier => "verifier",
+            ServedRole::Device => return false,
+        };
+        self.0.borrow().roles.iter().any(|r| r == name)
     }
 }
 
-impl RoleFactory for HttpRoles {
-    fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole> {
-        if !self.hosts("issuer") {
-            return Box::new(reference);
-        }
-        Box::new(Recorded(Box::new(HttpIssuer(self.0.clone())) as Box<dyn IssuerRole>))
+impl Binding for HttpBinding {
+    fn issuer(&mut self, _reference: &ReferenceIssuer) -> Option<Box<dyn IssuerRole>> {
+        self.serves(ServedRole::Issuer).then(|| Box::new(HttpIssuer(self.0.clone())) as Box<dyn IssuerRole>)
     }
-    fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
-        if !self.hosts("status") {
-            return Box::new(reference);
-        }
-        let served = Box::new(Recorded(Box::new(HttpStatus(self.0.clone())) as Box<dyn StatusRole>));
-        Box::new(crate::checks::judge::JudgedStatus::new(&reference, served))
+    fn status(&mut self, _reference: &ReferenceStatus) -> Option<Box<dyn StatusRole>> {
+        self.serves(ServedRole::Status).then(|| Box::new(HttpStatus(self.0.clone())) as Box<dyn StatusRole>)
     }
-    fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
-        if !self.hosts("verifier") {
-            return Box::new(reference);
-        }
+    fn verifier(&mut self, reference: &ReferenceVerifier) -> Option<Box<dyn VerifierRole>> {
         let verifier = HttpVerifier { shared: self.0.clone(), rp_id: reference.rp_id().to_owned() };
-        let served = Box::new(Recorded(Box::new(verifier) as Box<dyn VerifierRole>));
-        Box::new(crate::checks::judge::JudgedVerifier::new(&reference, served))
+        self.serves(ServedRole::Verifier).then(|| Box::new(verifier) as Box<dyn VerifierRole>)
     }
-    fn device(&mut self, _name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
-        Box::new(reference.played_by_suite())
+    fn device(&mut self, _name: &str, _reference: &ReferenceDevice) -> Option<Box<dyn DeviceRole>> {
+        None
     }
 }

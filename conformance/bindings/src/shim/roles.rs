@@ -24,12 +24,11 @@ use jpki_reference::roles::{
 };
 use jpki_reference::time::UnixTime;
 use jpki_reference::verifier::StatusAnswer;
-use jpki_reference::world::RoleFactory;
 
 use super::client::{Received, ShimClient, ShimError};
 use super::frame::{self, int, list, map};
-use crate::checks::context::{Failure, Unimplemented};
-use crate::checks::recording::Recorded;
+use crate::outcome::{Unimplemented, broken};
+use crate::{Binding, ServedRole};
 
 type Shared = Rc<RefCell<ShimClient>>;
 
@@ -64,7 +63,7 @@ fn call_with(
         Ok(value) => Ok(value),
         Err(ShimError::Refused(error)) => Err(error),
         Err(ShimError::Unimplemented(method)) => std::panic::panic_any(Unimplemented(method)),
-        Err(ShimError::Broken(detail)) => std::panic::panic_any(Failure::setup_protocol(detail)),
+        Err(ShimError::Broken(detail)) => broken(detail),
     }
 }
 
@@ -73,7 +72,7 @@ fn call(client: &Shared, method: &str, params: Value) -> Result<Value, Error> {
 }
 
 fn protocol_error(detail: String) -> ! {
-    std::panic::panic_any(Failure::setup_protocol(detail))
+    broken(detail)
 }
 
 fn bytes_of(value: Value, what: &str) -> Vec<u8> {
@@ -389,59 +388,50 @@ fn answer_card(card: &mut dyn CardAccess, name: &str, params: &Value) -> Value {
     }
 }
 
-/// Plugs the roles the shim serves into a world; the reference plays the rest.
-pub struct ShimRoles(Shared);
+/// The roles an adapter serves, for one world; the reference plays the rest.
+pub struct ShimBinding(Shared);
 
-impl ShimRoles {
+impl ShimBinding {
     /// Starts the adapter for one world.
-    pub fn start(command: &str, seed: &[u8; 32], mutation: Option<&str>) -> ShimRoles {
+    pub fn start(command: &str, seed: &[u8; 32], mutation: Option<&str>) -> ShimBinding {
         match ShimClient::start(command, seed, mutation) {
-            Ok(client) => ShimRoles(Rc::new(RefCell::new(client))),
+            Ok(client) => ShimBinding(Rc::new(RefCell::new(client))),
             Err(ShimError::Unimplemented(method)) => std::panic::panic_any(Unimplemented(method)),
             Err(ShimError::Refused(e)) => protocol_error(format!("hello refused: {e}")),
             Err(ShimError::Broken(detail)) => protocol_error(detail),
         }
     }
 
-    fn serves(&self, role: &str) -> bool {
-        self.0.borrow().roles.iter().any(|r| r == role)
+    /// Whether the adapter's `hello` listed `role`.
+    pub fn serves(&self, role: ServedRole) -> bool {
+        let name = match role {
+            ServedRole::Issuer => "issuer",
+            ServedRole::Status => "status",
+            ServedRole::Verifier => "verifier",
+            ServedRole::Device => "device",
+        };
+        self.0.borrow().roles.iter().any(|r| r == name)
     }
 }
 
-/// The served roles are recorded (a pass must reach them); the reference's are counterparts.
-impl RoleFactory for ShimRoles {
-    fn issuer(&mut self, reference: ReferenceIssuer) -> Box<dyn IssuerRole> {
-        if !self.serves("issuer") {
-            return Box::new(reference);
-        }
-        Box::new(Recorded(Box::new(ShimIssuer(self.0.clone())) as Box<dyn IssuerRole>))
+impl Binding for ShimBinding {
+    fn issuer(&mut self, _reference: &ReferenceIssuer) -> Option<Box<dyn IssuerRole>> {
+        self.serves(ServedRole::Issuer).then(|| Box::new(ShimIssuer(self.0.clone())) as Box<dyn IssuerRole>)
     }
-    fn status(&mut self, reference: ReferenceStatus) -> Box<dyn StatusRole> {
-        if !self.serves("status") {
-            return Box::new(reference);
-        }
-        // its answers go to verifiers the SUT may serve too: the suite judges each (STA-003)
-        let served = Box::new(Recorded(Box::new(ShimStatus(self.0.clone())) as Box<dyn StatusRole>));
-        Box::new(crate::checks::judge::JudgedStatus::new(&reference, served))
+    fn status(&mut self, _reference: &ReferenceStatus) -> Option<Box<dyn StatusRole>> {
+        self.serves(ServedRole::Status).then(|| Box::new(ShimStatus(self.0.clone())) as Box<dyn StatusRole>)
     }
-    fn verifier(&mut self, reference: ReferenceVerifier) -> Box<dyn VerifierRole> {
-        if !self.serves("verifier") {
-            return Box::new(reference);
-        }
+    fn verifier(&mut self, reference: &ReferenceVerifier) -> Option<Box<dyn VerifierRole>> {
         let verifier = ShimVerifier { client: self.0.clone(), rp_id: reference.rp_id().to_owned() };
-        // its status queries may go to a Status the SUT serves too: the suite judges each (USE-009)
-        let served = Box::new(Recorded(Box::new(verifier) as Box<dyn VerifierRole>));
-        Box::new(crate::checks::judge::JudgedVerifier::new(&reference, served))
+        self.serves(ServedRole::Verifier).then(|| Box::new(verifier) as Box<dyn VerifierRole>)
     }
-    fn device(&mut self, name: &str, reference: ReferenceDevice) -> Box<dyn DeviceRole> {
-        if !self.serves("device") {
-            return Box::new(reference.played_by_suite());
+    fn device(&mut self, name: &str, _reference: &ReferenceDevice) -> Option<Box<dyn DeviceRole>> {
+        if !self.serves(ServedRole::Device) {
+            return None;
         }
         if let Err(e) = call(&self.0, "device.create", map(vec![("name", Value::Text(name.into()))])) {
             protocol_error(format!("device.create refused: {e}"));
         }
-        Box::new(
-            Recorded(Box::new(ShimDevice { client: self.0.clone(), name: name.to_owned() }) as Box<dyn DeviceRole>),
-        )
+        Some(Box::new(ShimDevice { client: self.0.clone(), name: name.to_owned() }))
     }
 }
