@@ -270,7 +270,7 @@ fn fixture_chains(provider: &dyn CryptoProvider) -> Outcome {
 
 /// A world with one holder and one phone, both kinds issued.
 fn issued_world() -> Result<jpki_reference::world::World, String> {
-    let mut world = crate::checks::context::world(0);
+    let mut world = crate::checks::served::world(0);
     world.add_holder("holder", holder()).map_err(|e| e.to_string())?;
     world.add_device("phone");
     world.issue("holder", "phone", &jpki_reference::world::IssueParams::both(1)).map_err(|e| e.error.to_string())?;
@@ -279,7 +279,7 @@ fn issued_world() -> Result<jpki_reference::world::World, String> {
 
 fn flow_issuance(provider: &dyn CryptoProvider) -> Outcome {
     use jpki_reference::msgs::{Kind, Message, issuance::IssuanceResponse};
-    let mut world = crate::checks::context::world(0);
+    let mut world = crate::checks::served::world(0);
     if let Err(e) = world.add_holder("holder", holder()) {
         return Outcome::Broken(e.to_string());
     }

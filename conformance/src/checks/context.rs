@@ -176,30 +176,10 @@ pub fn trace_out() -> Option<PathBuf> {
     CURRENT.with(|c| c.borrow().trace_out.clone())
 }
 
-/// A fresh world for the running check: its SUT, its seed (a script that
-/// needs a second independent world passes a `variant` > 0).
-pub fn world(variant: u8) -> World {
-    let current = CURRENT.with(|c| c.borrow().clone());
-    let mut seed = current.seed;
-    seed[31] ^= variant;
-    world_with_seed(seed)
-}
-
-/// A world for the running check's SUT built from a given seed (fixed
-/// vectors use the seed their PKI derives from).
-pub fn world_with_seed(seed: [u8; 32]) -> World {
-    let current = CURRENT.with(|c| c.borrow().clone());
-    let roots = &current.platform_roots;
-    let mutation = match &current.sut {
-        Sut::Mutant(m) => Some(*m),
-        _ => None,
-    };
-    let served = Box::new(super::served::Served(super::served::binding(&current.sut, &seed)));
-    let built = World::with_factory_trusting(seed, mutation, served, roots);
-    match built {
-        Ok(world) => world,
-        Err(e) => std::panic::panic_any(Failure::setup(format!("cannot build the world: {e}"))),
-    }
+/// The platform attestation roots the running check's Issuer trusts
+/// besides the test PKI's (see [`trust_platform_roots`]).
+pub fn platform_roots() -> Vec<Vec<u8>> {
+    CURRENT.with(|c| c.borrow().platform_roots.clone())
 }
 
 /// A failed expectation: the requirement whose rule failed, what the

@@ -30,7 +30,7 @@ pub(super) fn attributes() -> HolderAttributes {
 
 /// A holder whose phone "old" holds both kinds, and a new phone "new".
 pub(super) fn world() -> World {
-    let mut world = context::world(0);
+    let mut world = super::served::world(0);
     world.add_holder("hanako", attributes()).unwrap();
     world.add_device("old");
     world.add_device("new");
@@ -91,7 +91,7 @@ pub(crate) fn migration_needs_uv_and_a_live_old_device() {
     // MIG-001, MIG-004
     // the old phone is the suite's, so it can state "not verified" in a signed intent,
     // which no conforming wallet sends (DEV-001)
-    let mut w = context::world(0);
+    let mut w = super::served::world(0);
     w.add_holder("hanako", attributes()).unwrap();
     w.add_suite_device("old");
     w.add_device("new");
@@ -113,7 +113,7 @@ pub(crate) fn migration_needs_uv_and_a_live_old_device() {
 
 /// A holder with a phone "old" holding only `auth`, and a new phone "new".
 fn auth_only_world() -> World {
-    let mut world = context::world(0);
+    let mut world = super::served::world(0);
     world.add_holder("hanako", attributes()).unwrap();
     world.add_device("old");
     world.add_device("new");
@@ -246,7 +246,7 @@ fn pin_counts(world: &World) -> (u64, u64) {
 }
 
 pub(crate) fn pin_counts_move_one_entry_at_a_time() {
-    let mut w = context::world(0);
+    let mut w = super::served::world(0);
     w.add_holder("hanako", attributes()).unwrap();
     w.add_device("old");
     let wrong_pin = IssueParams { auth_pin: "9999".into(), ..IssueParams::both(1) };
@@ -330,7 +330,7 @@ pub(crate) fn suspension_then_resumption() {
 
 pub(crate) fn expiry_at_the_card_cap() {
     // PKI-003, PKI-010, INV-009
-    let mut w = context::world(1);
+    let mut w = super::served::world(1);
     let card_end = WORLD_START + 100 * DAY;
     w.add_holder_with_card_validity("hanako", attributes(), (WORLD_START - DAY, card_end)).unwrap();
     w.add_device("old");

@@ -152,7 +152,7 @@ pub fn op() -> impl Strategy<Value = Op> {
 /// model (`sut == false`, the reference) or the running check's SUT.
 pub fn world_for(sut: bool, seed: [u8; 32]) -> World {
     let mut world =
-        if sut { context::world_with_seed(seed) } else { World::new(seed).expect("the model world builds") };
+        if sut { super::served::world_with_seed(seed) } else { World::new(seed).expect("the model world builds") };
     for holder in HOLDERS {
         world.add_holder(holder, attributes()).expect("a holder");
     }

@@ -338,14 +338,14 @@ pub(crate) fn cases() -> Vec<Case> {
             );
         }),
         issuer(ISSUE, &["PKI-003"], "card certificate expired", Code::CertExpired, || {
-            let mut w = context::world(0);
+            let mut w = super::served::world(0);
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START - 10 * DAY, WORLD_START - DAY))
                 .unwrap();
             w.add_device("phone");
             refused(w.issue("ichiro", "phone", &IssueParams::both(1)), Code::CertExpired);
         }),
         issuer(ISSUE, &["PKI-004"], "card certificate not yet valid", Code::CertNotYetValid, || {
-            let mut w = context::world(0);
+            let mut w = super::served::world(0);
             w.add_holder_with_card_validity("ichiro", attributes(), (WORLD_START + DAY, WORLD_START + 10 * DAY))
                 .unwrap();
             w.add_device("phone");

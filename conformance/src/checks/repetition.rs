@@ -88,7 +88,7 @@ pub fn deliver_twice(
     expectation: &Expectation,
 ) -> Result<(), (Option<String>, String)> {
     let setup = |detail: String| (None, format!("tcId {}: {detail}", test.tc_id));
-    let mut world = context::world_with_seed(crate::vectors::VECTOR_SEED);
+    let mut world = super::served::world_with_seed(crate::vectors::VECTOR_SEED);
     let withheld = judge::prepare(&file.role, group, &mut world).map_err(setup)?;
     let input = judge::input_for(test, &withheld, &world).map_err(setup)?;
     let mut queries = 0;

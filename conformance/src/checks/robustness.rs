@@ -122,7 +122,7 @@ impl TranslateKeys {
 }
 
 fn world_for_sut() -> World {
-    context::world_with_seed(VECTOR_SEED)
+    super::served::world_with_seed(VECTOR_SEED)
 }
 
 fn model_world() -> Result<World, String> {

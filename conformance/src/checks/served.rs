@@ -11,9 +11,9 @@ use jpki_reference::roles::{
     DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
     VerifierRole,
 };
-use jpki_reference::world::RoleFactory;
+use jpki_reference::world::{RoleFactory, World};
 
-use super::context::Sut;
+use super::context::{self, Failure, Sut};
 use super::judge::{JudgedStatus, JudgedVerifier};
 use super::recording::Recorded;
 
@@ -58,5 +58,28 @@ impl RoleFactory for Served {
     }
     fn fork(&self) -> Option<Box<dyn RoleFactory>> {
         self.0.fork().map(|binding| Box::new(Served(binding)) as Box<dyn RoleFactory>)
+    }
+}
+
+/// A fresh world for the running check: its SUT, its seed (a script that
+/// needs a second independent world passes a `variant` > 0).
+pub fn world(variant: u8) -> World {
+    let mut seed = context::seed();
+    seed[31] ^= variant;
+    world_with_seed(seed)
+}
+
+/// A world for the running check's SUT built from a given seed (fixed
+/// vectors use the seed their PKI derives from).
+pub fn world_with_seed(seed: [u8; 32]) -> World {
+    let sut = context::sut();
+    let mutation = match &sut {
+        Sut::Mutant(m) => Some(*m),
+        _ => None,
+    };
+    let served = Box::new(Served(binding(&sut, &seed)));
+    match World::with_factory_trusting(seed, mutation, served, &context::platform_roots()) {
+        Ok(world) => world,
+        Err(e) => std::panic::panic_any(Failure::setup(format!("cannot build the world: {e}"))),
     }
 }

@@ -12,7 +12,6 @@ use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, N
 use jpki_reference::time::CivilDate;
 use jpki_reference::world::{FlowError, Hop, IssueParams, SHOP_RP, World};
 
-use super::context;
 
 pub(crate) fn attributes() -> HolderAttributes {
     HolderAttributes {
@@ -25,7 +24,7 @@ pub(crate) fn attributes() -> HolderAttributes {
 
 /// A holder with a card and a phone, nothing issued.
 pub(crate) fn fresh() -> World {
-    let mut world = context::world(0);
+    let mut world = super::served::world(0);
     world.add_holder("ichiro", attributes()).unwrap();
     world.add_device("phone");
     world
@@ -47,7 +46,7 @@ pub(crate) fn share_one_key(payload: &mut Value) {
 /// A holder whose phone, played by the suite (its keys are the suite's),
 /// holds both kinds: for forging what a faulty wallet would send.
 pub(crate) fn issued_to_suite_phone() -> World {
-    let mut world = context::world(0);
+    let mut world = super::served::world(0);
     world.add_holder("ichiro", attributes()).unwrap();
     world.add_suite_device("phone");
     world.issue("ichiro", "phone", &IssueParams::both(1)).unwrap();

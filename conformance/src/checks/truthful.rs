@@ -25,7 +25,7 @@ fn feed_payload(feed: &[u8]) -> StatusFeed {
 
 pub(crate) fn status_takes_only_fresh_authentic_feeds() {
     // STA-007: a replayed `good` feed does not bring a revoked certificate back
-    let mut w = context::world(0);
+    let mut w = super::served::world(0);
     w.add_holder("hanako", attributes()).unwrap();
     w.add_device("old");
     w.issue("hanako", "old", &IssueParams::both(1)).unwrap();

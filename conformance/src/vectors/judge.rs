@@ -13,7 +13,6 @@ use jpki_reference::world::{WORLD_START, World};
 
 use super::format::{StatusAnswerJson, VectorFile, VectorGroup, VectorTest};
 use super::{VECTOR_SEED, fixtures};
-use crate::checks::context;
 
 pub(crate) fn unhex(text: &str, what: &str) -> Result<Vec<u8>, String> {
     hex::decode(text).map_err(|e| format!("{what}: {e}"))
@@ -178,7 +177,7 @@ pub fn input_for(test: &VectorTest, withheld: &[u8], world: &World) -> Result<Ve
 /// mismatch and names the requirement it breaks.
 pub fn judge_test(file: &VectorFile, group: &VectorGroup, test: &VectorTest) -> Result<(), Mismatch> {
     let mismatch = |detail: String| Mismatch { requirement: test_requirement(file, test), detail };
-    let mut world = context::world_with_seed(VECTOR_SEED);
+    let mut world = crate::checks::served::world_with_seed(VECTOR_SEED);
     // a fixture or recipe the SUT cannot reach breaks no rule of this test's
     let withheld = prepare(&file.role, group, &mut world).map_err(|detail| Mismatch {
         requirement: None,
