@@ -377,7 +377,7 @@ pub fn http_body(data: &[u8]) {
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&requests.to_be_bytes());
         let path = endpoint.path(GOV_RP);
-        let answer = app.step(&Request { endpoint, rp: GOV_RP, path: &path, key, body });
+        let answer = app.step(&Request { endpoint, rp: GOV_RP, path: &path, key, body, no_replay: false });
         if answer.status == 200 {
             return;
         }

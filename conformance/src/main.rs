@@ -665,6 +665,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         roles,
         seed: None,
         mutation,
+        fault: None,
     };
     let running = jpki_server::start(config)?;
     let store = if args.in_memory { "in memory".to_owned() } else { format!("in {}", args.data.display()) };

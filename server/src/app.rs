@@ -88,6 +88,8 @@ pub struct App {
     pub test_mode: bool,
     /// The roles this server hosts.
     pub hosted: Vec<ServerRole>,
+    /// A planted bug of the edge (`None` but in the binding checks' test).
+    pub fault: Option<crate::faults::EdgeFault>,
 }
 
 /// One request that passed the edge's checks.
@@ -102,6 +104,8 @@ pub struct Request<'a> {
     pub key: [u8; 16],
     /// The body.
     pub body: &'a [u8],
+    /// The planted fault `NoReplay` (always `false` but in its test).
+    pub no_replay: bool,
 }
 
 impl App {
@@ -110,7 +114,15 @@ impl App {
         let mut feed_salt = [0u8; 8];
         feed_salt.copy_from_slice(&crate::client::fresh_key()[..8]);
         let verifier_ids = std::sync::RwLock::new(inner.roles.verifiers.keys().cloned().collect());
-        App { inner: Mutex::new(inner), feed_lock: Mutex::new(()), feed_salt, verifier_ids, test_mode, hosted }
+        App {
+            inner: Mutex::new(inner),
+            feed_lock: Mutex::new(()),
+            feed_salt,
+            verifier_ids,
+            test_mode,
+            hosted,
+            fault: None,
+        }
     }
 
     /// The server's state, locked. A step that panicked (a bug, answered
@@ -134,11 +146,20 @@ impl App {
 
     /// Runs one protocol step; a refusal is recorded in its own transaction.
     pub fn step(&self, request: &Request<'_>) -> Answer {
+        use crate::faults::EdgeFault;
         let answer = match self.run(request) {
             Ok(answer) => answer,
             Err(error) => {
                 self.record_refusal(request, &error);
-                Answer::refusal(&error)
+                let mut answer = Answer::refusal(&error);
+                match self.fault {
+                    Some(EdgeFault::FaultOnUndecodable) if error.code == Code::Malformed => {
+                        answer = Answer::refusal(&Error::new(Code::ServerFault, "planted"));
+                    }
+                    Some(EdgeFault::EncodingAs422) if answer.status == 400 => answer.status = 422,
+                    _ => {}
+                }
+                answer
             }
         };
         if matches!(request.endpoint.role(), ServerRole::Issuer) {
@@ -189,7 +210,9 @@ impl App {
                 let tables = VerifierTables::new(tx, request.rp);
                 Ok(verifier::check_assertion(provider, &config, &tables, request.body, now))
             })?;
-            (config, provider, now, status_address.clone(), checked)
+            let address =
+                status_address.clone().filter(|_| self.fault != Some(crate::faults::EdgeFault::IgnoreStatusAddress));
+            (config, provider, now, address, checked)
         };
         if checked.is_err() && Mutation::QueryStatusFirst.disables(config.mutation) {
             if let Some(query) = verifier::premature_query(provider, &config, request.body) {
@@ -260,6 +283,7 @@ impl App {
                 Ok(inner) => inner.status_address.clone(),
                 Err(_) => return,
             };
+            let address = address.filter(|_| self.fault != Some(crate::faults::EdgeFault::IgnoreStatusAddress));
             let delivered = match address {
                 Some(address) => outbound::feed(&address, &self.feed_salt, seq, &message),
                 None if self.hosted.contains(&ServerRole::Status) => {
@@ -308,6 +332,9 @@ fn replay(
     digest: &[u8; 32],
     now: UnixTime,
 ) -> Result<Option<Answer>> {
+    if request.no_replay {
+        return Ok(None);
+    }
     let kept_from = now.saturating_sub(IDEMPOTENCY_RETENTION_SECS);
     match store::http_answer(tx, request.path, &request.key, kept_from)? {
         Some(stored) if stored.digest == digest => Ok(Some(Answer { status: stored.status, body: stored.body })),

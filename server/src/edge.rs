@@ -17,6 +17,7 @@ use jpki_reference::http::{
 use jpki_reference::{Code, Error};
 
 use crate::app::{Answer, App, Request as StepRequest};
+use crate::faults::EdgeFault;
 
 /// The router: every path goes through [`handle`].
 pub fn router(app: Arc<App>) -> axum::Router {
@@ -67,7 +68,11 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     // HTTP-002: the path first (a query string is not part of the binding)
+    let fault = app.fault;
     let Some(found) = route(&path).filter(|_| parts.uri.query().is_none()) else {
+        if fault == Some(EdgeFault::UnknownPathAsMalformed) {
+            return refuse(Code::Malformed, "planted");
+        }
         return refuse(Code::UnknownEndpoint, "no such endpoint");
     };
     let hosted = match &found {
@@ -81,10 +86,11 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         return refuse(Code::UnknownEndpoint, "no such endpoint here");
     }
     // HTTP-001, HTTP-003
-    if parts.method != Method::POST {
+    if parts.method != Method::POST && fault != Some(EdgeFault::AnyMethod) {
         return refuse(Code::MethodNotAllowed, "only POST");
     }
-    if parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some(CONTENT_TYPE) {
+    let cbor = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some(CONTENT_TYPE);
+    if !cbor && fault != Some(EdgeFault::AnyContentType) {
         return refuse(Code::UnsupportedMediaType, "Content-Type must be application/cbor");
     }
     match found {
@@ -101,6 +107,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             let key = parts.headers.get(IDEMPOTENCY_HEADER).and_then(|v| v.to_str().ok()).map(parse_idempotency_key);
             let key = match key {
                 Some(Ok(key)) => key,
+                _ if fault == Some(EdgeFault::NoKeyNeeded) => crate::client::fresh_key(),
                 Some(Err(error)) => return respond(Answer::refusal(&error)),
                 None => return refuse(Code::IdempotencyKeyMissing, "no Idempotency-Key header"),
             };
@@ -108,8 +115,11 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                 Ok(body) => body,
                 Err(response) => return response,
             };
-            let answer =
-                run_blocking(move || app.step(&StepRequest { endpoint, rp: &rp, path: &path, key, body: &body })).await;
+            let answer = run_blocking(move || {
+                let no_replay = fault == Some(EdgeFault::NoReplay);
+                app.step(&StepRequest { endpoint, rp: &rp, path: &path, key, body: &body, no_replay })
+            })
+            .await;
             respond(answer)
         }
     }

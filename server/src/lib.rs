@@ -11,6 +11,7 @@ pub mod app;
 pub mod client;
 pub mod controls;
 pub mod edge;
+pub mod faults;
 mod outbound;
 pub mod roles;
 pub mod store;
@@ -42,6 +43,8 @@ pub struct ServeConfig {
     pub seed: Option<[u8; 32]>,
     /// A built-in (scenario) mutant to run instead of the reference.
     pub mutation: Option<Mutation>,
+    /// A planted bug of the HTTP edge (the binding checks' own test only).
+    pub fault: Option<faults::EdgeFault>,
 }
 
 impl ServeConfig {
@@ -54,6 +57,7 @@ impl ServeConfig {
             roles: vec![ServerRole::Issuer, ServerRole::Status, ServerRole::Verifier],
             seed: None,
             mutation: None,
+            fault: None,
         }
     }
 }
@@ -136,7 +140,9 @@ pub fn start(config: ServeConfig) -> Result<Running, String> {
     // seeded stream restarted on kept records would repeat its draws
     let roles = Roles::from_seed(seed, config.mutation, false).map_err(|e| e.to_string())?;
     let inner = Inner { store, roles, clock: Clock::System, status_address: None, seed: (seed, config.mutation) };
-    let app = Arc::new(App::new(inner, config.test_mode, config.roles.clone()));
+    let mut app = App::new(inner, config.test_mode, config.roles.clone());
+    app.fault = config.fault;
+    let app = Arc::new(app);
     let listener =
         std::net::TcpListener::bind(config.address).map_err(|e| format!("cannot listen on {}: {e}", config.address))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;

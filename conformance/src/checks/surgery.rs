@@ -12,7 +12,6 @@ use jpki_reference::pki::{CertRole, CertTemplate, HolderAttributes, IssuerRef, N
 use jpki_reference::time::CivilDate;
 use jpki_reference::world::{FlowError, Hop, IssueParams, SHOP_RP, World};
 
-
 pub(crate) fn attributes() -> HolderAttributes {
     HolderAttributes {
         name: "佐藤 一郎".into(),

@@ -396,3 +396,37 @@ fn no_check_script_imports_a_binding() {
     }
     assert!(offenders.is_empty(), "check scripts naming a binding: {offenders:?}");
 }
+
+#[test]
+fn each_planted_edge_fault_fails_a_binding_check_naming_its_requirement() {
+    use jpki_server::faults::EdgeFault;
+    // the binding's checks (the stalled upload's aside: it only waits)
+    let checks: Vec<checks::Check> = checks::all()
+        .into_iter()
+        .filter(|c| {
+            c.id != "registry::upload_timeout"
+                && (c.id.starts_with("http::")
+                    || Code::ALL.iter().any(|code| {
+                        code.category() == jpki_reference::error::Category::Http && c.id == format!("registry::{code}")
+                    }))
+        })
+        .collect();
+    assert_eq!(checks.len(), 10);
+    for (fault, requirement) in EdgeFault::ALL {
+        let server = start(ServeConfig { fault: Some(fault), ..ServeConfig::for_tests() }).unwrap();
+        let sut = Sut::Http { url: server.url(), mutation: None };
+        let profile = SutProfile::ask(&sut, &[0x4a; 32]).unwrap();
+        let config = RunConfig { sut, profile, seed: [0x4a; 32], ..RunConfig::default() };
+        let runs = runner::run(&checks, &config, &mut |_, _, _| {});
+        let caught: Vec<&str> = runs
+            .iter()
+            .filter(|r| matches!(&r.outcome, Outcome::Fail { requirement: Some(r), .. } if r == requirement))
+            .map(|r| r.check.id.as_str())
+            .collect();
+        assert!(
+            !caught.is_empty(),
+            "{fault:?} ({requirement}) was caught by no check: {:#?}",
+            runs.iter().map(|r| (&r.check.id, &r.outcome)).collect::<Vec<_>>()
+        );
+    }
+}
