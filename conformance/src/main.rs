@@ -123,6 +123,13 @@ enum Command {
         #[arg(long, default_value = "target/bench-store")]
         folder: PathBuf,
     },
+    /// Walk the audit log of a `serve` data folder: exit 0 when the chain
+    /// holds, 1 with the first broken row (edited, missing) otherwise.
+    VerifyAudit {
+        /// The data folder.
+        #[arg(long, default_value = "jpki-data")]
+        data: PathBuf,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -253,6 +260,7 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Serve(args) => serve(args),
+        Command::VerifyAudit { data } => verify_audit(&data),
         Command::BenchStore { holders, lives, folder } => bench_store(&holders, lives, &folder),
         Command::Keygen { out } => keygen(&out),
         Command::FuzzCorpus { out } => fuzz_corpus(out),
@@ -706,4 +714,23 @@ fn bench_store(sizes: &[u64], lives: usize, folder: &Path) -> Result<ExitCode, S
         2.0 * sign + 3.0 * verify
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify_audit(data: &Path) -> Result<ExitCode, String> {
+    use jpki_server::store::audit::{self, Verdict};
+    let file = data.join("jpki.sqlite3");
+    if !file.exists() {
+        return Err(format!("no store at {}", file.display()));
+    }
+    let mut store = jpki_server::store::Store::open(&file).map_err(|e| e.to_string())?;
+    match store.write(audit::verify).map_err(|e| e.to_string())? {
+        Verdict::Intact { rows } => {
+            println!("audit log intact: {rows} rows");
+            Ok(ExitCode::SUCCESS)
+        }
+        Verdict::Broken { seq, why } => {
+            println!("audit log broken at row {seq}: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -352,7 +352,11 @@ fn remember(
 ) -> Result<()> {
     let stored = HttpAnswer { digest: digest.to_vec(), status: answer.status, body: answer.body.clone() };
     let kept_from = now.saturating_sub(IDEMPOTENCY_RETENTION_SECS);
-    store::remember_http_answer(tx, request.path, &request.key, &stored, now, kept_from)
+    store::remember_http_answer(tx, request.path, &request.key, &stored, now, kept_from)?;
+    // the step's writes and its audit row commit together
+    let entry =
+        store::audit::Entry { time: now, path: request.path, outcome: "ok", requirement: "", body_digest: digest };
+    store::audit::append(tx, &entry)
 }
 
 /// One step of the Issuer, Status or a verifier (all but `verify`), in `tx`.

@@ -32,6 +32,18 @@ pub enum ServedRole {
     Device,
 }
 
+impl ServedRole {
+    /// The role's name in a shim's `hello` and a server's `reset` answer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServedRole::Issuer => "issuer",
+            ServedRole::Status => "status",
+            ServedRole::Verifier => "verifier",
+            ServedRole::Device => "device",
+        }
+    }
+}
+
 /// A SUT reached through one transport: for each role of a world, the SUT's
 /// own (`Some`), or `None` when the SUT does not serve it and the
 /// reference plays it. Each method receives the reference role the world

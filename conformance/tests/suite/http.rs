@@ -309,6 +309,12 @@ fn a_store_made_by_the_previous_schema_migrates_and_serves() {
     let issuer: jpki_reference::observation::IssuerObservation = ciborium::from_reader(observed.as_slice()).unwrap();
     assert!(issuer.cards.contains_key(b"old-holder".as_slice()), "the previous build's card is gone");
     assert_eq!(issuer.cards.len(), 2, "the old card and the flow's");
+    // every accepted step of the flow is in the audit log, whose chain holds
+    let mut store = Store::open(&folder.join("jpki.sqlite3")).unwrap();
+    match store.write(store::audit::verify).unwrap() {
+        store::audit::Verdict::Intact { rows } => assert!(rows >= 6, "{rows} audit rows"),
+        broken => panic!("{broken:?}"),
+    }
     drop(server);
     let _ = std::fs::remove_dir_all(&folder);
 }

@@ -2,6 +2,7 @@
 //! numbered migrations, and the three roles' records read and written
 //! through the core's record traits inside one transaction per step.
 
+pub mod audit;
 mod issuer;
 pub mod schema;
 mod status;
@@ -131,7 +132,7 @@ pub fn clear(tx: &Transaction<'_>) -> Result<()> {
         "DELETE FROM cards; DELETE FROM certs; DELETE FROM sessions; DELETE FROM answers; DELETE FROM wipes;
          DELETE FROM outbox; DELETE FROM status_entries; DELETE FROM usage_log; DELETE FROM notified;
          DELETE FROM verifier_nonces; DELETE FROM verifier_counters; DELETE FROM http_answers;
-         DELETE FROM feed_outbox; DELETE FROM refusals; DELETE FROM meta;",
+         DELETE FROM feed_outbox; DELETE FROM refusals; DELETE FROM audit; DELETE FROM meta;",
     )
     .map_err(fault)
 }
@@ -197,18 +198,22 @@ pub fn feed_taken(tx: &Transaction<'_>, seq: i64) -> Result<()> {
     Ok(())
 }
 
-/// Records a refusal (path, code, requirement, time, digest of the body).
+/// Records a refusal (path, code, requirement, time, digest of the body)
+/// in the audit log.
 pub fn record_refusal(tx: &Transaction<'_>, now: u64, path: &str, error: &Error, digest: &[u8]) -> Result<()> {
-    tx.execute(
-        "INSERT INTO refusals (time, path, code, requirement, body_digest) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now as i64, path, error.code.as_str(), error.code.requirement(), digest],
-    )
-    .map_err(fault)?;
-    Ok(())
+    let entry = audit::Entry {
+        time: now,
+        path,
+        outcome: error.code.as_str(),
+        requirement: error.code.requirement(),
+        body_digest: digest,
+    };
+    audit::append(tx, &entry)
 }
 
-/// How many refusals are recorded.
+/// How many refusals the audit log holds.
 pub fn refusal_count(tx: &Transaction<'_>) -> Result<u64> {
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM refusals", [], |r| r.get(0)).map_err(fault)?;
+    let count: i64 =
+        tx.query_row("SELECT COUNT(*) FROM audit WHERE outcome != 'ok'", [], |r| r.get(0)).map_err(fault)?;
     Ok(count as u64)
 }

@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE TABLE feed_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL);
      CREATE TABLE refusals (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, path TEXT NOT NULL,
                             code TEXT NOT NULL, requirement TEXT NOT NULL, body_digest BLOB NOT NULL);",
+    // 3: the hash-chained audit log (store/audit.rs): every accepted step
+    // and every refusal; it takes over from `refusals`, whose rows stay as
+    // they were (unchained)
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, path TEXT NOT NULL,
+                         outcome TEXT NOT NULL, requirement TEXT NOT NULL, body_digest BLOB NOT NULL,
+                         prev BLOB NOT NULL, hash BLOB NOT NULL);",
 ];
 
 /// The schema version this build writes.

@@ -404,13 +404,7 @@ impl ShimBinding {
 
     /// Whether the adapter's `hello` listed `role`.
     pub fn serves(&self, role: ServedRole) -> bool {
-        let name = match role {
-            ServedRole::Issuer => "issuer",
-            ServedRole::Status => "status",
-            ServedRole::Verifier => "verifier",
-            ServedRole::Device => "device",
-        };
-        self.0.borrow().roles.iter().any(|r| r == name)
+        self.0.borrow().roles.iter().any(|r| r == role.as_str())
     }
 }
 
