@@ -83,7 +83,8 @@ impl IssuerWrites {
 }
 
 /// A transition in progress: the records as they stand plus the writes made
-/// so far, which later reads see.
+/// so far, which later reads see (records it pruned read as gone, sessions
+/// it opened or completed count as they now stand).
 pub(super) struct Tx<'a> {
     base: &'a dyn IssuerRecords,
     /// The writes so far.
@@ -146,19 +147,31 @@ impl IssuerRecords for Tx<'_> {
         Ok(certs)
     }
     fn session(&self, nonce: &Nonce) -> Result<Option<Session>> {
+        let pruned = self.writes.prune.sessions_expired_before;
         match self.writes.sessions.get(nonce) {
             Some(session) => Ok(Some(session.clone())),
-            None => self.base.session(nonce),
+            None => Ok(self.base.session(nonce)?.filter(|s| pruned.is_none_or(|before| s.expiry >= before))),
         }
     }
     fn open_sessions(&self, now: UnixTime) -> Result<usize> {
-        // a transition opens at most one session, after counting
-        self.base.open_sessions(now)
+        // the sessions this transition opened (or closed) count as they now stand
+        let mut open = self.base.open_sessions(now)?;
+        for (nonce, session) in &self.writes.sessions {
+            let was = self.base.session(nonce)?.is_some_and(|s| !s.completed && s.expiry >= now);
+            let is = !session.completed && session.expiry >= now;
+            match (was, is) {
+                (false, true) => open += 1,
+                (true, false) => open = open.saturating_sub(1),
+                _ => {}
+            }
+        }
+        Ok(open)
     }
     fn answer(&self, scope: &Scope) -> Result<Option<StoredAnswer>> {
+        let pruned = self.writes.prune.answers_stored_before;
         match self.writes.answers.get(scope) {
             Some(answer) => Ok(Some(answer.clone())),
-            None => self.base.answer(scope),
+            None => Ok(self.base.answer(scope)?.filter(|a| pruned.is_none_or(|before| a.stored_at >= before))),
         }
     }
     fn wipe(&self, id: &WipeId) -> Result<Option<WipeRecord>> {
@@ -244,4 +257,28 @@ pub(super) fn sessions_kept_from(now: UnixTime) -> UnixTime {
 /// The cut-off for idempotency records kept at `now` (ISS-012).
 pub(super) fn answers_kept_from(now: UnixTime) -> UnixTime {
     now.saturating_sub(IDEMPOTENCY_RETENTION_SECS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transition_reads_its_own_writes_and_not_what_it_pruned() {
+        let mut state = IssuerState::default();
+        state.sessions.insert([1; 32], Session { expiry: 10, completed: false });
+        state.sessions.insert([2; 32], Session { expiry: 500, completed: false });
+        let mut tx = Tx::new(&state);
+        assert_eq!(tx.open_sessions(100).ok(), Some(1));
+        tx.writes.prune.sessions_expired_before = Some(20);
+        tx.put_session([3; 32], Session { expiry: 400, completed: false });
+        tx.put_session([2; 32], Session { expiry: 500, completed: true });
+        assert_eq!(tx.session(&[1; 32]).ok(), Some(None), "pruned");
+        assert_eq!(tx.session(&[3; 32]).ok().flatten().map(|s| s.expiry), Some(400), "written");
+        assert_eq!(tx.open_sessions(100).ok(), Some(1), "one opened, one completed");
+        let writes = tx.writes;
+        state.apply(writes);
+        assert_eq!(state.open_sessions(100).ok(), Some(1));
+        assert!(!state.sessions.contains_key(&[1; 32]));
+    }
 }

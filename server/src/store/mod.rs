@@ -185,9 +185,10 @@ pub fn queue_feed(tx: &Transaction<'_>, feed: &[Vec<u8>]) -> Result<()> {
     Ok(())
 }
 
-/// The feed messages not yet taken by Status, oldest first.
+/// The oldest feed messages not yet taken by Status (at most a hundred: a
+/// Status long out of reach does not make every step read them all).
 pub fn pending_feed(tx: &Transaction<'_>) -> Result<Vec<(i64, Vec<u8>)>> {
-    let mut query = tx.prepare("SELECT seq, body FROM feed_outbox ORDER BY seq").map_err(fault)?;
+    let mut query = tx.prepare("SELECT seq, body FROM feed_outbox ORDER BY seq LIMIT 100").map_err(fault)?;
     let rows = query.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(fault)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fault)
 }

@@ -44,6 +44,9 @@ pub const MIGRATIONS: &[&str] = &[
     "CREATE TABLE audit (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, path TEXT NOT NULL,
                          outcome TEXT NOT NULL, requirement TEXT NOT NULL, body_digest BLOB NOT NULL,
                          prev BLOB NOT NULL, hash BLOB NOT NULL);",
+    // 4: the open-session and open-nonce counts (NON-004) read only open rows
+    "CREATE INDEX sessions_open ON sessions (expiry) WHERE completed = 0;
+     CREATE INDEX verifier_nonces_open ON verifier_nonces (rp, expiry) WHERE consumed = 0;",
 ];
 
 /// The schema version this build writes.

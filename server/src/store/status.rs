@@ -24,13 +24,19 @@ impl<'a> StatusTables<'a> {
     /// Writes a step's writes.
     pub fn apply(&self, writes: &StatusWrites) -> Result<()> {
         let tx = self.tx;
+        // an entry and its feed sequence are written each on its own: a write
+        // of one never resets the other (STA-008)
         for (serial, entry) in &writes.entries {
-            let sequence = writes.sequences.get(serial).copied().unwrap_or(0);
             tx.execute(
-                "INSERT OR REPLACE INTO status_entries (serial, body, sequence) VALUES (?1, ?2, ?3)",
-                params![serial, encode(entry)?, sequence as i64],
+                "INSERT INTO status_entries (serial, body, sequence) VALUES (?1, ?2, 0)
+                 ON CONFLICT (serial) DO UPDATE SET body = excluded.body",
+                params![serial, encode(entry)?],
             )
             .map_err(fault)?;
+        }
+        for (serial, sequence) in &writes.sequences {
+            tx.execute("UPDATE status_entries SET sequence = ?2 WHERE serial = ?1", params![serial, *sequence as i64])
+                .map_err(fault)?;
         }
         for entry in &writes.usage_log {
             tx.execute("INSERT INTO usage_log (body) VALUES (?1)", params![encode(entry)?]).map_err(fault)?;
