@@ -162,6 +162,23 @@ struct ServeArgs {
     /// Run a built-in (scenario) mutant instead of the reference.
     #[arg(long)]
     mutant: Option<String>,
+    /// Send notifications by plain SMTP to this relay (host:port) instead
+    /// of the default maildir folder (`DATA/mail`; none in memory).
+    #[arg(long)]
+    smtp: Option<String>,
+    /// Write notifications as files into this maildir-style folder.
+    #[arg(long, conflicts_with = "smtp")]
+    maildir: Option<PathBuf>,
+    /// The `From` of the notification e-mails.
+    #[arg(long, default_value = "JPKI mobile <notify@localhost>")]
+    mail_from: String,
+    /// Where notifications go whose holder has no address on record.
+    #[arg(long, default_value = "postmaster@localhost")]
+    operator_mail: String,
+    /// Stop at this failpoint and wait to be killed (test mode; the crash
+    /// tests, server/src/failpoint.rs).
+    #[arg(long, hide = true)]
+    failpoint: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -666,6 +683,18 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         Some(name) => Some(Mutation::from_name(name).ok_or(format!("no built-in mutant {name:?}"))?),
         None => None,
     };
+    use jpki_server::mail::MailConfig;
+    let mail = match (&args.smtp, &args.maildir) {
+        (Some(relay), _) => MailConfig::Smtp(relay.clone()),
+        (None, Some(folder)) => MailConfig::Maildir(folder.clone()),
+        (None, None) if args.in_memory => MailConfig::Off,
+        (None, None) => MailConfig::Maildir(args.data.join("mail")),
+    };
+    let mail_said = match &mail {
+        MailConfig::Off => "notifications kept in the outbox, not sent".to_owned(),
+        MailConfig::Maildir(folder) => format!("notifications to {}", folder.join("new").display()),
+        MailConfig::Smtp(relay) => format!("notifications by SMTP to {relay}"),
+    };
     let config = jpki_server::ServeConfig {
         address: args.listen,
         data: (!args.in_memory).then(|| args.data.clone()),
@@ -674,11 +703,14 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         seed: None,
         mutation,
         fault: None,
+        mail,
+        senders: jpki_server::delivery::Senders { from: args.mail_from.clone(), operator: args.operator_mail.clone() },
+        failpoint: args.failpoint.clone(),
     };
     let running = jpki_server::start(config)?;
     let store = if args.in_memory { "in memory".to_owned() } else { format!("in {}", args.data.display()) };
     let mode = if args.test_mode { ", test mode (controls under /jpki/test/)" } else { "" };
-    println!("jpki-mobile reference servers at {} (store {store}{mode}); Ctrl-C stops", running.url());
+    println!("jpki-mobile reference servers at {} (store {store}{mode}; {mail_said}); Ctrl-C stops", running.url());
     running.wait();
     Ok(ExitCode::SUCCESS)
 }

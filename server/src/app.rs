@@ -14,9 +14,9 @@ use jpki_reference::time::UnixTime;
 use jpki_reference::verifier::StatusAnswer;
 use jpki_reference::{Code, Error, Result, issuer, status, verifier};
 
-use crate::outbound;
 use crate::roles::Roles;
 use crate::store::{self, HttpAnswer, IssuerTables, StatusTables, Store, VerifierTables};
+use crate::{failpoint, outbound};
 
 /// An answer: the HTTP status and the CBOR body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +132,17 @@ impl App {
         Ok(self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// Runs `work` in one write transaction of the store, under the lock
+    /// (the delivery worker's reads and marks).
+    pub fn with_store<T>(&self, work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.lock()?.store.write(work)
+    }
+
+    /// The server's time now.
+    pub fn now(&self) -> UnixTime {
+        self.lock().map_or(0, |inner| inner.clock.now())
+    }
+
     /// Whether this server hosts verifier `rp` (read without the step lock:
     /// the edge asks on an async worker).
     pub fn hosts_verifier(&self, rp: &str) -> bool {
@@ -179,15 +190,18 @@ impl App {
         let mut inner = self.lock()?;
         let Inner { store, roles, clock, .. } = &mut *inner;
         let now = clock.now();
-        store.write(|tx| {
+        let answer = store.write(|tx| {
             if let Some(stored) = replay(tx, request, &digest, now)? {
                 return Ok(stored);
             }
             let body = step_in(tx, roles, request, now)?;
             let answer = Answer::ok(body);
             remember(tx, request, &digest, &answer, now)?;
+            failpoint::hit(&failpoint::before_commit(request.endpoint));
             Ok(answer)
-        })
+        })?;
+        failpoint::hit(&failpoint::after_commit(request.endpoint));
+        Ok(answer)
     }
 
     /// A verifier's check of an assertion: local checks, then Status (out
@@ -222,7 +236,7 @@ impl App {
         let (pending, query) = checked?;
         let answer = self.ask_status(address.as_deref(), query);
         let mut inner = self.lock()?;
-        inner.store.write(|tx| {
+        let answer = inner.store.write(|tx| {
             // a retry that raced this attempt through Status: the first answer stands (HTTP-008)
             if let Some(stored) = replay(tx, request, digest, now)? {
                 return Ok(stored);
@@ -233,8 +247,11 @@ impl App {
             let body = UseOutcome { serial: pending.serial.clone(), counter: pending.counter }.to_bytes()?;
             let answer = Answer::ok(body);
             remember(tx, request, digest, &answer, now)?;
+            failpoint::hit(&failpoint::before_commit(Endpoint::UseVerify));
             Ok(answer)
-        })
+        })?;
+        failpoint::hit(&failpoint::after_commit(Endpoint::UseVerify));
+        Ok(answer)
     }
 
     /// Asks Status: the one at `address`, or this server's own.
@@ -260,12 +277,15 @@ impl App {
             let mut inner = self.lock()?;
             let Inner { store, roles, clock, .. } = &mut *inner;
             let now = clock.now();
-            store.write(|tx| {
+            let response = store.write(|tx| {
                 let tables = StatusTables::new(tx);
                 let (writes, response) = status::answer(roles.provider, &roles.status, &tables, query, now)?;
                 tables.apply(&writes)?;
+                failpoint::hit(&failpoint::before_commit(Endpoint::StatusQuery));
                 Ok(response)
-            })
+            })?;
+            failpoint::hit(&failpoint::after_commit(Endpoint::StatusQuery));
+            Ok(response)
         };
         run().map_or_else(|e| Answer::refusal(&e), Answer::ok)
     }

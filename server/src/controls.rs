@@ -10,6 +10,7 @@ use jpki_reference::verifier::VerifierState;
 use jpki_reference::{Code, Error, Result, issuer};
 
 use crate::app::{Answer, App, Clock, Inner};
+use crate::failpoint;
 use crate::roles::Roles;
 use crate::store::{self, IssuerTables, StatusTables, VerifierTables};
 
@@ -61,6 +62,11 @@ fn observation<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     ciborium::from_reader(body).map_err(|e| malformed(format!("an observation: {e}")))
 }
 
+/// The `meta` key of the test clock (kept across restarts in test mode).
+pub const TEST_CLOCK: &str = "test-clock";
+/// The `meta` key of the Status address the `status-address` control set.
+pub const STATUS_ADDRESS: &str = "status-address";
+
 /// Runs the control at `path` (after `/jpki/test/`).
 pub fn control(app: &App, path: &str, body: &[u8]) -> Answer {
     let outcome = run(app, path, body);
@@ -103,7 +109,8 @@ fn run(app: &App, path: &str, body: &[u8]) -> Result<Vec<u8>> {
                     store::clear(tx)?;
                 }
                 store::meta_set(tx, "seed", &seed_bytes)?;
-                Ok(())
+                store::meta_set_u64(tx, TEST_CLOCK, now)?;
+                store::meta_delete(tx, STATUS_ADDRESS)
             })?;
             let hosted: Vec<Value> = app.hosted.iter().map(|r| Value::Text(r.as_str().to_owned())).collect();
             let identity = match mutation {
@@ -116,11 +123,24 @@ fn run(app: &App, path: &str, body: &[u8]) -> Result<Vec<u8>> {
             ]))
         }
         "clock" => {
-            *clock = Clock::Fixed(uint_field(&body_map(body)?, "now")?);
+            let now = uint_field(&body_map(body)?, "now")?;
+            // kept in the store, so a server restarted on it keeps its test clock
+            store.write(|tx| store::meta_set_u64(tx, TEST_CLOCK, now))?;
+            *clock = Clock::Fixed(now);
             empty()
         }
         "status-address" => {
-            *status_address = Some(text_field(&body_map(body)?, "url")?);
+            // a text URL, or null for this server's own Status; kept like the clock
+            let entries = body_map(body)?;
+            let url = match field(&entries, "url") {
+                Some(Value::Null) => None,
+                _ => Some(text_field(&entries, "url")?),
+            };
+            store.write(|tx| match &url {
+                Some(url) => store::meta_set(tx, STATUS_ADDRESS, url.as_bytes()),
+                None => store::meta_delete(tx, STATUS_ADDRESS),
+            })?;
+            *status_address = url;
             empty()
         }
         "observe/issuer" => cbor(&store.write(|tx| IssuerTables::new(tx).state())?.observe()),
@@ -155,12 +175,24 @@ fn run(app: &App, path: &str, body: &[u8]) -> Result<Vec<u8>> {
                 other => return Err(malformed(format!("no card event {other}"))),
             };
             let now = clock.now();
+            let digest = roles.provider.sha256(body);
             store.write(|tx| {
                 let tables = IssuerTables::new(tx);
                 let (writes, output) = issuer::card_event(roles.provider, &roles.issuer, &tables, &holder, event, now)?;
                 tables.apply(&writes)?;
-                store::queue_feed(tx, &output.status_feed)
+                store::queue_feed(tx, &output.status_feed)?;
+                let entry = store::audit::Entry {
+                    time: now,
+                    path: "/jpki/test/card-event",
+                    outcome: "ok",
+                    requirement: "",
+                    body_digest: &digest,
+                };
+                store::audit::append(tx, &entry)?;
+                failpoint::hit(failpoint::CARD_EVENT_BEFORE_COMMIT);
+                Ok(())
             })?;
+            failpoint::hit(failpoint::CARD_EVENT_AFTER_COMMIT);
             empty()
         }
         other => {

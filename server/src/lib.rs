@@ -10,8 +10,11 @@
 pub mod app;
 pub mod client;
 pub mod controls;
+pub mod delivery;
 pub mod edge;
+pub mod failpoint;
 pub mod faults;
+pub mod mail;
 mod outbound;
 pub mod roles;
 pub mod store;
@@ -19,6 +22,7 @@ pub mod store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jpki_reference::http::ServerRole;
 use jpki_reference::mutants::Mutation;
@@ -45,6 +49,12 @@ pub struct ServeConfig {
     pub mutation: Option<Mutation>,
     /// A planted bug of the HTTP edge (the binding checks' own test only).
     pub fault: Option<faults::EdgeFault>,
+    /// Where notifications go as e-mail.
+    pub mail: mail::MailConfig,
+    /// The e-mails' sender and the operator's mailbox.
+    pub senders: delivery::Senders,
+    /// A failpoint to stop at (test mode only: the crash tests).
+    pub failpoint: Option<String>,
 }
 
 impl ServeConfig {
@@ -58,6 +68,9 @@ impl ServeConfig {
             seed: None,
             mutation: None,
             fault: None,
+            mail: mail::MailConfig::Off,
+            senders: delivery::Senders::default(),
+            failpoint: None,
         }
     }
 }
@@ -68,6 +81,8 @@ pub struct Running {
     pub address: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    stop_worker: Arc<AtomicBool>,
+    worker: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -94,6 +109,10 @@ impl Running {
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        self.stop_worker.store(true, Ordering::Relaxed);
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
         }
     }
 }
@@ -135,14 +154,38 @@ pub fn start(config: ServeConfig) -> Result<Running, String> {
             config.address.ip()
         ));
     }
-    let (store, seed) = store_and_seed(&config)?;
+    if let Some(name) = &config.failpoint {
+        if !config.test_mode {
+            return Err("failpoints are for the crash tests: test mode only".into());
+        }
+        failpoint::arm(name)?;
+    }
+    let (mut store, seed) = store_and_seed(&config)?;
     // the operating system's randomness until a `reset` empties the store: a
     // seeded stream restarted on kept records would repeat its draws
     let roles = Roles::from_seed(seed, config.mutation, false).map_err(|e| e.to_string())?;
-    let inner = Inner { store, roles, clock: Clock::System, status_address: None, seed: (seed, config.mutation) };
+    // a test-mode server restarted on its data keeps the clock and the Status
+    // address its controls set
+    let (clock, status_address) = if config.test_mode {
+        store
+            .write(|tx| {
+                let clock =
+                    store::meta_get(tx, controls::TEST_CLOCK)?.map(|_| store::meta_u64(tx, controls::TEST_CLOCK));
+                let address = store::meta_get(tx, controls::STATUS_ADDRESS)?;
+                Ok((clock.transpose()?, address))
+            })
+            .map_err(|e| e.to_string())?
+    } else {
+        (None, None)
+    };
+    let clock = clock.map_or(Clock::System, Clock::Fixed);
+    let status_address = status_address.map(|url| String::from_utf8_lossy(&url).into_owned());
+    let mailer = mail::Mailer::open(&config.mail)?;
+    let inner = Inner { store, roles, clock, status_address, seed: (seed, config.mutation) };
     let mut app = App::new(inner, config.test_mode, config.roles.clone());
     app.fault = config.fault;
     let app = Arc::new(app);
+    let worker_app = app.clone();
     let listener =
         std::net::TcpListener::bind(config.address).map_err(|e| format!("cannot listen on {}: {e}", config.address))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -167,5 +210,12 @@ pub fn start(config: ServeConfig) -> Result<Running, String> {
             });
         })
         .map_err(|e| format!("cannot start the server thread: {e}"))?;
-    Ok(Running { address, shutdown: Some(shutdown), thread: Some(thread) })
+    let stop_worker = Arc::new(AtomicBool::new(false));
+    let stop = stop_worker.clone();
+    let senders = config.senders.clone();
+    let worker = std::thread::Builder::new()
+        .name(format!("jpki-serve {address} delivery"))
+        .spawn(move || delivery::run(worker_app, mailer, senders, stop))
+        .map_err(|e| format!("cannot start the delivery worker: {e}"))?;
+    Ok(Running { address, shutdown: Some(shutdown), thread: Some(thread), stop_worker, worker: Some(worker) })
 }

@@ -2,10 +2,12 @@
 //! and every test on one thread pool); each module is one subject.
 
 mod cli;
+mod crash;
 mod external_vectors;
 mod fuzz_regressions;
 mod http;
 mod judge;
+mod live;
 mod matrix;
 mod model_check;
 mod property;

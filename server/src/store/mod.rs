@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod issuer;
+pub mod outbox;
 pub mod schema;
 mod status;
 mod verifier;
@@ -110,6 +111,12 @@ pub fn meta_get(tx: &Transaction<'_>, key: &str) -> Result<Option<Vec<u8>>> {
 /// Sets a setting in the `meta` table.
 pub fn meta_set(tx: &Transaction<'_>, key: &str, value: &[u8]) -> Result<()> {
     tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value]).map_err(fault)?;
+    Ok(())
+}
+
+/// Removes a setting from the `meta` table.
+pub fn meta_delete(tx: &Transaction<'_>, key: &str) -> Result<()> {
+    tx.execute("DELETE FROM meta WHERE key = ?1", params![key]).map_err(fault)?;
     Ok(())
 }
 

@@ -47,6 +47,10 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: the open-session and open-nonce counts (NON-004) read only open rows
     "CREATE INDEX sessions_open ON sessions (expiry) WHERE completed = 0;
      CREATE INDEX verifier_nonces_open ON verifier_nonces (rp, expiry) WHERE consumed = 0;",
+    // 5: each notification marked once the mail system accepted it (the
+    // delivery worker, at least once); the waiting ones found without a scan
+    "ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
+     CREATE INDEX outbox_waiting ON outbox (seq) WHERE delivered_at IS NULL;",
 ];
 
 /// The schema version this build writes.
