@@ -361,7 +361,7 @@ pub fn http_body(data: &[u8]) {
             let seed = crate::vectors::VECTOR_SEED;
             let inner = Inner {
                 store: jpki_server::store::Store::in_memory().expect("an in-memory store"),
-                roles: jpki_server::roles::Roles::from_seed(seed, None, true).expect("the test PKI"),
+                roles: jpki_server::roles::Roles::from_seed(seed, None, true, &[]).expect("the test PKI"),
                 clock: Clock::Fixed(jpki_reference::world::WORLD_START),
                 status_address: None,
                 seed: (seed, None),
@@ -377,7 +377,8 @@ pub fn http_body(data: &[u8]) {
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&requests.to_be_bytes());
         let path = endpoint.path(GOV_RP);
-        let answer = app.step(&Request { endpoint, rp: GOV_RP, path: &path, key, body, no_replay: false });
+        let answer =
+            app.step(&Request { endpoint, rp: GOV_RP, path: &path, key, body, no_replay: false, refuse_valid: false });
         if answer.status == 200 {
             return;
         }

@@ -17,3 +17,4 @@ pub mod spec_index;
 pub mod vector_digest;
 pub mod vectors;
 pub mod verdict;
+pub mod walkthrough;

@@ -130,6 +130,29 @@ enum Command {
         #[arg(long, default_value = "jpki-data")]
         data: PathBuf,
     },
+    /// Walk one wallet through its whole life against live servers (`serve
+    /// --test-mode --smtp ADDR`, or yours): issue, use, migrate, wipe,
+    /// revoke; then read the e-mails back from an SMTP server run here.
+    Walkthrough {
+        /// The servers' base URL (in test mode: the walkthrough resets them).
+        #[arg(long, default_value = "http://127.0.0.1:8439")]
+        server: String,
+        /// Where the walkthrough's SMTP server listens (give it to `serve --smtp`).
+        #[arg(long, default_value = "127.0.0.1:2525")]
+        mail_listen: String,
+        /// Your wallet's adapter command (conformance/SHIM.md); the reference wallet when absent.
+        #[arg(long)]
+        wallet: Option<String>,
+        /// A platform attestation root (DER file) your wallet attests under; repeatable.
+        #[arg(long)]
+        platform_root: Vec<PathBuf>,
+        /// The test PKI's seed (64 hex digits).
+        #[arg(long)]
+        seed: Option<String>,
+        /// Seconds to wait for the e-mails after the last step.
+        #[arg(long, default_value_t = 30)]
+        mail_wait: u64,
+    },
     /// Run the suite against every built-in mutant and print the mutation score.
     Mutants {
         /// The run seed (64 hex digits).
@@ -179,6 +202,15 @@ struct ServeArgs {
     /// tests, server/src/failpoint.rs).
     #[arg(long, hide = true)]
     failpoint: Option<String>,
+    /// Chaos for a wallet under test: this percentage of issuance and
+    /// migration requests is refused with `retry_later` though valid,
+    /// answered late, or committed and its answer dropped (ISS-016).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+    chaos: Option<u8>,
+    /// A platform attestation root (DER file) the Issuer trusts beside the
+    /// test PKI's: your wallet's; repeatable.
+    #[arg(long)]
+    platform_root: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -278,6 +310,9 @@ fn main() -> ExitCode {
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Serve(args) => serve(args),
         Command::VerifyAudit { data } => verify_audit(&data),
+        Command::Walkthrough { server, mail_listen, wallet, platform_root, seed, mail_wait } => {
+            walkthrough(server, &mail_listen, wallet, &platform_root, seed.as_deref(), mail_wait)
+        }
         Command::BenchStore { holders, lives, folder } => bench_store(&holders, lives, &folder),
         Command::Keygen { out } => keygen(&out),
         Command::FuzzCorpus { out } => fuzz_corpus(out),
@@ -706,10 +741,19 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         mail,
         senders: jpki_server::delivery::Senders { from: args.mail_from.clone(), operator: args.operator_mail.clone() },
         failpoint: args.failpoint.clone(),
+        chaos: args.chaos,
+        platform_roots: args
+            .platform_root
+            .iter()
+            .map(|file| std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display())))
+            .collect::<Result<Vec<_>, String>>()?,
     };
     let running = jpki_server::start(config)?;
     let store = if args.in_memory { "in memory".to_owned() } else { format!("in {}", args.data.display()) };
-    let mode = if args.test_mode { ", test mode (controls under /jpki/test/)" } else { "" };
+    let mut mode = if args.test_mode { ", test mode (controls under /jpki/test/)" } else { "" }.to_owned();
+    if let Some(percent) = args.chaos {
+        mode.push_str(&format!(", chaos on {percent}% of issuance requests"));
+    }
     println!("jpki-mobile reference servers at {} (store {store}{mode}; {mail_said}); Ctrl-C stops", running.url());
     running.wait();
     Ok(ExitCode::SUCCESS)
@@ -746,6 +790,58 @@ fn bench_store(sizes: &[u64], lives: usize, folder: &Path) -> Result<ExitCode, S
         2.0 * sign + 3.0 * verify
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn walkthrough(
+    server: String,
+    mail_listen: &str,
+    wallet: Option<String>,
+    platform_root: &[PathBuf],
+    seed: Option<&str>,
+    mail_wait: u64,
+) -> Result<ExitCode, String> {
+    use jpki_conformance::walkthrough::{self, Walkthrough};
+    let sink = jpki_server::mail::sink::SmtpSink::start_on(mail_listen)
+        .map_err(|e| format!("cannot listen for e-mail on {mail_listen}: {e}"))?;
+    let platform_roots = platform_root
+        .iter()
+        .map(|file| std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display())))
+        .collect::<Result<Vec<_>, String>>()?;
+    let config = Walkthrough {
+        server,
+        wallet,
+        platform_roots,
+        seed: parse_seed(seed)?,
+        mail_wait: std::time::Duration::from_secs(mail_wait),
+    };
+    println!(
+        "walkthrough against {} ({} wallet)",
+        config.server,
+        if config.wallet.is_some() { "your" } else { "the reference" }
+    );
+    let mut step = 0;
+    let outcome = walkthrough::run(&config, &sink, &mut |what| {
+        step += 1;
+        println!("  {step:>2}. {what}");
+    });
+    match outcome {
+        Ok(summary) => {
+            println!(
+                "{} e-mails for {} notifications, each once, to the holder:",
+                summary.mails.len(),
+                summary.notifications
+            );
+            for mail in &summary.mails {
+                println!("  to {}: {} {}", mail.to, mail.subject, mail.message_id);
+            }
+            println!("walkthrough passed");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            println!("walkthrough FAILED: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn verify_audit(data: &Path) -> Result<ExitCode, String> {

@@ -141,6 +141,12 @@ pub fn prepare_issuance(
             && previous.idempotency_key == choice.idempotency_key
             && previous.replaces == choice.replaces;
         if same && !Mutation::FreshKeysOnRetry.disables(None) {
+            if Mutation::NewIdempotencyKeyOnRetry.disables(None) {
+                // the mutant: the same keys, a key of its own for the retry
+                let mut retry = previous;
+                entropy.fill(&mut retry.idempotency_key);
+                return Ok((state.clone(), retry.to_bytes()?));
+            }
             return Ok((state.clone(), answered.to_vec()));
         }
     }

@@ -162,6 +162,9 @@ registry! {
     AlreadyActive = "already_active", "ISS-005", Issuance;
     /// An idempotency key reused with a different request body.
     IdempotencyConflict = "idempotency_conflict", "ISS-006", Issuance;
+    /// The Issuer cannot judge a request now (busy); nothing changed and no
+    /// answer is stored: the device sends the same request again.
+    RetryLater = "retry_later", "ISS-016", Issuance;
     /// The assertion is for another relying party.
     RpMismatch = "rp_mismatch", "USE-001", Use;
     /// The transcript hash does not bind this session (rp, nonce, purpose, cert).

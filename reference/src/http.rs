@@ -217,7 +217,7 @@ pub fn status_of(code: Code) -> u16 {
         | Code::FeedStale => 409,
         Code::NotAuthorised | Code::NotOwner => 403,
         Code::TooManyOpenNonces => 429,
-        Code::StatusUndetermined => 503,
+        Code::StatusUndetermined | Code::RetryLater => 503,
         Code::MethodNotAllowed => 405,
         Code::UnknownEndpoint => 404,
         Code::UnsupportedMediaType => 415,

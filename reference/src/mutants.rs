@@ -168,11 +168,14 @@ pub enum Mutation {
     InlineSignedParts,
     /// Device: takes an IssuanceResponse with any number of certificates.
     AnyCertCount,
+    /// Device: a request sent again for the same challenge keeps its keys
+    /// but carries an idempotency key of its own.
+    NewIdempotencyKeyOnRetry,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 77] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 78] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
     pub const SCENARIOS: [Mutation; 29] = [
@@ -287,6 +290,7 @@ impl Mutation {
             Mutation::FreshKeysOnRetry => "fresh-keys-on-retry",
             Mutation::InlineSignedParts => "inline-signed-parts",
             Mutation::AnyCertCount => "any-cert-count",
+            Mutation::NewIdempotencyKeyOnRetry => "new-idempotency-key-on-retry",
         }
     }
 
@@ -375,6 +379,7 @@ impl Mutation {
             Mutation::FreshKeysOnRetry => "ISS-015",
             Mutation::InlineSignedParts => "ENC-001",
             Mutation::AnyCertCount => "ENC-001",
+            Mutation::NewIdempotencyKeyOnRetry => "ISS-015",
         }
     }
 
@@ -398,7 +403,7 @@ impl Mutation {
     /// checked in one direction only; and for each rule about a message
     /// delivered twice, the repeat judged afresh. Written from the steps and
     /// rules, not from the checks that catch them.
-    pub const STEPS: [Mutation; 48] = [
+    pub const STEPS: [Mutation; 49] = [
         Mutation::AcceptAnySignature,
         Mutation::SkipChainSignatures,
         Mutation::SkipNotAfter,
@@ -447,6 +452,7 @@ impl Mutation {
         Mutation::FreshKeysOnRetry,
         Mutation::InlineSignedParts,
         Mutation::AnyCertCount,
+        Mutation::NewIdempotencyKeyOnRetry,
     ];
 }
 
@@ -480,14 +486,14 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 48]) -> [Mutation; 77] {
-    let mut out = [Mutation::SkipStatusCheck; 77];
+const fn concat(a: [Mutation; 29], b: [Mutation; 49]) -> [Mutation; 78] {
+    let mut out = [Mutation::SkipStatusCheck; 78];
     let mut i = 0;
     while i < 29 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 77 {
+    while i < 78 {
         out[i] = b[i - 29];
         i += 1;
     }

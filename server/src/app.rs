@@ -90,6 +90,10 @@ pub struct App {
     pub hosted: Vec<ServerRole>,
     /// A planted bug of the edge (`None` but in the binding checks' test).
     pub fault: Option<crate::faults::EdgeFault>,
+    /// `serve --chaos`: the share of issuance requests chaos takes a turn with.
+    pub chaos: Option<u8>,
+    /// Platform attestation roots (DER) the Issuer trusts beside the test PKI's.
+    pub platform_roots: Vec<Vec<u8>>,
 }
 
 /// One request that passed the edge's checks.
@@ -106,6 +110,9 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     /// The planted fault `NoReplay` (always `false` but in its test).
     pub no_replay: bool,
+    /// Chaos: a valid request is judged, rolled back and refused with
+    /// `retry_later` (ISS-016).
+    pub refuse_valid: bool,
 }
 
 impl App {
@@ -122,6 +129,8 @@ impl App {
             test_mode,
             hosted,
             fault: None,
+            chaos: None,
+            platform_roots: Vec::new(),
         }
     }
 
@@ -195,6 +204,9 @@ impl App {
                 return Ok(stored);
             }
             let body = step_in(tx, roles, request, now)?;
+            if request.refuse_valid {
+                return Err(Error::new(Code::RetryLater, "chaos: a valid request, not judged now; send it again"));
+            }
             let answer = Answer::ok(body);
             remember(tx, request, &digest, &answer, now)?;
             failpoint::hit(&failpoint::before_commit(request.endpoint));

@@ -99,7 +99,7 @@ fn run(app: &App, path: &str, body: &[u8]) -> Result<Vec<u8>> {
             let keep = matches!(field(&entries, "keep"), Some(Value::Bool(true)));
             // seeded randomness only on an empty store: on kept records a
             // restarted stream would draw the nonces and serials it drew before
-            *roles = Roles::from_seed(seed_bytes, mutation, !keep)?;
+            *roles = Roles::from_seed(seed_bytes, mutation, !keep, &app.platform_roots)?;
             app.set_verifier_ids(roles.verifiers.keys().cloned().collect());
             *clock = Clock::Fixed(now);
             *status_address = None;

@@ -17,6 +17,7 @@ use jpki_reference::http::{
 use jpki_reference::{Code, Error};
 
 use crate::app::{Answer, App, Request as StepRequest};
+use crate::chaos::{self, Turn};
 use crate::faults::EdgeFault;
 
 /// The router: every path goes through [`handle`].
@@ -115,14 +116,31 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                 Ok(body) => body,
                 Err(response) => return response,
             };
+            let turn = app.chaos.map_or(Turn::Calm, |percent| chaos::turn(percent, endpoint));
             let answer = run_blocking(move || {
                 let no_replay = fault == Some(EdgeFault::NoReplay);
-                app.step(&StepRequest { endpoint, rp: &rp, path: &path, key, body: &body, no_replay })
+                let refuse_valid = turn == Turn::Refuse;
+                app.step(&StepRequest { endpoint, rp: &rp, path: &path, key, body: &body, no_replay, refuse_valid })
             })
             .await;
+            match turn {
+                Turn::Delay(wait) => tokio::time::sleep(wait).await,
+                Turn::DropAfterCommit if answer.status == 200 => return cut_off(),
+                _ => {}
+            }
             respond(answer)
         }
     }
+}
+
+/// An answer whose body fails at once: the connection is cut after the
+/// status line, and the client gets no answer it can read.
+fn cut_off() -> Response {
+    let failing =
+        futures_util::stream::once(async { Err::<Vec<u8>, _>(std::io::Error::other("chaos: answer dropped")) });
+    let mut response = Response::new(Body::from_stream(failing));
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(CONTENT_TYPE));
+    response
 }
 
 /// Runs `work` on a blocking thread; a panic there is the server's fault

@@ -8,6 +8,7 @@
 //! other servers.
 
 pub mod app;
+pub mod chaos;
 pub mod client;
 pub mod controls;
 pub mod delivery;
@@ -55,6 +56,12 @@ pub struct ServeConfig {
     pub senders: delivery::Senders,
     /// A failpoint to stop at (test mode only: the crash tests).
     pub failpoint: Option<String>,
+    /// The percentage of issuance and migration requests chaos takes a
+    /// turn with (`serve --chaos`, [`chaos`]).
+    pub chaos: Option<u8>,
+    /// Platform attestation roots (DER) the Issuer trusts beside the test
+    /// PKI's: those a vendor's wallet attests its keys under.
+    pub platform_roots: Vec<Vec<u8>>,
 }
 
 impl ServeConfig {
@@ -71,6 +78,8 @@ impl ServeConfig {
             mail: mail::MailConfig::Off,
             senders: delivery::Senders::default(),
             failpoint: None,
+            chaos: None,
+            platform_roots: Vec::new(),
         }
     }
 }
@@ -163,7 +172,7 @@ pub fn start(config: ServeConfig) -> Result<Running, String> {
     let (mut store, seed) = store_and_seed(&config)?;
     // the operating system's randomness until a `reset` empties the store: a
     // seeded stream restarted on kept records would repeat its draws
-    let roles = Roles::from_seed(seed, config.mutation, false).map_err(|e| e.to_string())?;
+    let roles = Roles::from_seed(seed, config.mutation, false, &config.platform_roots).map_err(|e| e.to_string())?;
     // a test-mode server restarted on its data keeps the clock and the Status
     // address its controls set
     let (clock, status_address) = if config.test_mode {
@@ -184,6 +193,8 @@ pub fn start(config: ServeConfig) -> Result<Running, String> {
     let inner = Inner { store, roles, clock, status_address, seed: (seed, config.mutation) };
     let mut app = App::new(inner, config.test_mode, config.roles.clone());
     app.fault = config.fault;
+    app.chaos = config.chaos;
+    app.platform_roots = config.platform_roots.clone();
     let app = Arc::new(app);
     let worker_app = app.clone();
     let listener =

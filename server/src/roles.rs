@@ -54,12 +54,19 @@ pub struct Roles {
 }
 
 impl Roles {
-    /// The roles of `seed`; `seeded` draws randomness from the seed's streams.
-    pub fn from_seed(seed: [u8; 32], mutation: Option<Mutation>, seeded: bool) -> Result<Roles> {
+    /// The roles of `seed`; `seeded` draws randomness from the seed's
+    /// streams; the Issuer also trusts `platform_roots` (DER), the
+    /// attestation roots of a vendor's wallet, beside the test PKI's.
+    pub fn from_seed(
+        seed: [u8; 32],
+        mutation: Option<Mutation>,
+        seeded: bool,
+        platform_roots: &[Vec<u8>],
+    ) -> Result<Roles> {
         if mutation.is_some_and(|m| m.family() == jpki_reference::mutants::Family::Step) {
             return Err(Error::new(Code::Malformed, "a step mutant rides in the suite's thread, not in a server"));
         }
-        let setup = ReferenceSetup::new(seed, mutation)?;
+        let setup = ReferenceSetup::new(seed, mutation)?.trusting_platform_roots(platform_roots)?;
         let stream = |label: &str| {
             if seeded { Randomness::Seeded(setup.pki.entropy(label)) } else { Randomness::System }
         };

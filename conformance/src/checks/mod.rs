@@ -9,6 +9,7 @@
 // every panic into a `fail` outcome. Nothing here runs outside the runner.
 
 mod binding;
+mod chaos;
 mod comparable;
 pub mod context;
 pub mod divergence;
@@ -264,6 +265,7 @@ pub fn all() -> Vec<Check> {
     checks.extend(lifecycle::checks());
     checks.extend(vector_checks());
     checks.extend(repetition::checks());
+    checks.extend(chaos::checks());
     checks.extend(binding::checks());
     // one committed trace per mutant: the rules they witness, and USE-012 a
     // use may break first on the way (an unreachable Status read as good)

@@ -98,6 +98,14 @@ fn issue_through_intermediate(role: CertRole) -> Result<Vec<u8>, jpki_reference:
 /// One check per defect case.
 pub(crate) fn cases() -> Vec<Case> {
     vec![
+        // chaos (PROTOCOL.md §7): a valid request the Issuer is too busy to judge
+        device(
+            ISSUE,
+            &["ISS-015", "ISS-016"],
+            "a valid request refused with retry_later: the wallet sends the same request again",
+            Code::RetryLater,
+            super::chaos::refused_then_retried,
+        ),
         // encoding: defects in the UseRequest the device reads, or the assertion a verifier reads
         verifier(AUTH, &["ENC-001"], "truncated assertion", Code::Malformed, || {
             let mut w = issued();

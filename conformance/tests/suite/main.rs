@@ -17,3 +17,4 @@ mod robustness;
 mod runner;
 mod shim;
 mod vectors;
+mod walkthrough;

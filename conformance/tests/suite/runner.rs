@@ -301,3 +301,24 @@ fn the_reference_passes_every_check_but_the_property_run() {
         .collect();
     assert_eq!(failed, Vec::<String>::new());
 }
+
+#[test]
+fn the_chaos_checks_pass_on_the_reference_wallet_and_catch_one_that_retries_otherwise() {
+    // PROTOCOL.md §7: a refused, a dropped and a delayed answer
+    let selection = Selection { only: vec!["chaos::*".into(), "registry::retry_later".into()], ..Selection::default() };
+    let chaos = selection.apply(checks::all());
+    assert_eq!(chaos.len(), 3, "{:?}", chaos.iter().map(|c| &c.id).collect::<Vec<_>>());
+    let reference = runner::run(&chaos, &RunConfig::default(), &mut |_, _, _| {});
+    for run in &reference {
+        assert!(matches!(run.outcome, Outcome::Pass), "{}: {:?}", run.check.id, run.outcome);
+    }
+    // a wallet that makes new keys, or a new idempotency key, on a retry
+    for mutation in [Mutation::FreshKeysOnRetry, Mutation::NewIdempotencyKeyOnRetry] {
+        let config = RunConfig { sut: Sut::Mutant(mutation), ..RunConfig::default() };
+        let runs = runner::run(&chaos, &config, &mut |_, _, _| {});
+        let caught = runner::catchers(&runs, mutation);
+        for id in ["registry::retry_later", "chaos::answer-dropped-after-commit"] {
+            assert!(caught.contains(&id), "{} not caught by {id} on ISS-015: {runs:?}", mutation.name());
+        }
+    }
+}

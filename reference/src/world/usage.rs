@@ -171,6 +171,15 @@ impl World {
         })
     }
 
+    /// Chaos (ISS-016): the Issuer, too busy to judge `request`, refuses it
+    /// with `retry_later`; the request never reaches it, nothing changes.
+    pub fn issuer_busy(&mut self, request: &[u8]) -> Result<Vec<u8>, FlowError> {
+        let _unjudged = request;
+        self.deliver(Hop::IssuanceRequest, |_| {
+            Err(crate::Error::with_detail(crate::Code::RetryLater, "the Issuer is busy: send the same request again"))
+        })
+    }
+
     /// A device judges a message at `endpoint` (fixed vectors):
     /// `issuance_challenge` (answered with the payload for the card, both
     /// kinds asked), `use_request` (answered with biometric user
