@@ -2,6 +2,7 @@
 //! each naming the requirements it covers, run against a system under test
 //! through the role bindings, with outcomes, reports and built-in mutants.
 
+pub mod bench_mail;
 pub mod bench_store;
 pub mod checks;
 pub mod external;

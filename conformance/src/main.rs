@@ -123,6 +123,16 @@ enum Command {
         #[arg(long, default_value = "target/bench-store")]
         folder: PathBuf,
     },
+    /// Measure the delivery worker: notifications per second from a full
+    /// outbox to an SMTP server on loopback and to a maildir folder.
+    BenchMail {
+        /// How many notifications.
+        #[arg(long, default_value_t = 2000)]
+        events: usize,
+        /// A scratch folder (emptied).
+        #[arg(long, default_value = "target/bench-mail")]
+        folder: PathBuf,
+    },
     /// Walk the audit log of a `serve` data folder: exit 0 when the chain
     /// holds, 1 with the first broken row (edited, missing) otherwise.
     VerifyAudit {
@@ -310,6 +320,7 @@ fn main() -> ExitCode {
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Serve(args) => serve(args),
         Command::VerifyAudit { data } => verify_audit(&data),
+        Command::BenchMail { events, folder } => bench_mail(events, &folder),
         Command::Walkthrough { server, mail_listen, wallet, platform_root, seed, mail_wait } => {
             walkthrough(server, &mail_listen, wallet, &platform_root, seed.as_deref(), mail_wait)
         }
@@ -821,8 +832,12 @@ fn walkthrough(
     );
     let mut step = 0;
     let outcome = walkthrough::run(&config, &sink, &mut |what| {
-        step += 1;
-        println!("  {step:>2}. {what}");
+        if what.starts_with('…') {
+            println!("  {what}");
+        } else {
+            step += 1;
+            println!("  {step:>2}. {what}");
+        }
     });
     match outcome {
         Ok(summary) => {
@@ -842,6 +857,20 @@ fn walkthrough(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn bench_mail(events: usize, folder: &Path) -> Result<ExitCode, String> {
+    let (smtp, maildir) = jpki_conformance::bench_mail::rates(events, folder)?;
+    for (sink, rate) in [("SMTP on loopback", smtp), ("maildir folder", maildir)] {
+        println!(
+            "{sink:>17}: {} notifications in {:.2} s: {:.0} per second ({:.2} ms each)",
+            rate.events,
+            rate.secs,
+            rate.per_second(),
+            1000.0 * rate.secs / rate.events.max(1) as f64
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verify_audit(data: &Path) -> Result<ExitCode, String> {

@@ -20,7 +20,6 @@ use jpki_bindings::shim::roles::ShimBinding;
 use jpki_bindings::{Binding, ServedRole};
 use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::RevocationReason;
-use jpki_reference::observation::WorldObservation;
 use jpki_reference::pki::{HolderAttributes, Sex};
 use jpki_reference::roles::{
     DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
@@ -134,19 +133,37 @@ fn describe(payload: &(dyn std::any::Any + Send)) -> String {
 /// each step as it happens.
 pub fn run(config: &Walkthrough, sink: &SmtpSink, say: &mut dyn FnMut(&str)) -> Result<Summary, String> {
     let mut summary = Summary::default();
-    let walked = std::panic::catch_unwind(AssertUnwindSafe(|| walk(config, &mut summary, say)));
-    let world = match walked {
-        Ok(result) => result?,
-        Err(payload) => return Err(format!("after {:?}: {}", summary.steps.last(), describe(payload.as_ref()))),
-    };
-    let now = world.observe();
-    summary.notifications = now.issuer.outbox.len() + now.status.outbox.len();
-    say(&format!("waiting for {} e-mails at smtp://{}", summary.notifications, sink.relay()));
-    summary.mails = mails_for(&now, sink, config.mail_wait)?;
+    let mut recipients = Recipients::new();
+    let walked = std::panic::catch_unwind(AssertUnwindSafe(|| walk(config, &mut summary, &mut recipients, say)));
+    if let Err(payload) = walked.map_err(|payload| describe(payload.as_ref())).and_then(|result| result) {
+        return Err(format!("after {:?}: {payload}", summary.steps.last()));
+    }
+    summary.notifications = recipients.len();
+    say(&format!("… waiting for {} e-mails at smtp://{}", summary.notifications, sink.relay()));
+    summary.mails = mails_for(&recipients, sink, config.mail_wait)?;
     Ok(summary)
 }
 
-fn walk(config: &Walkthrough, summary: &mut Summary, say: &mut dyn FnMut(&str)) -> Result<World, String> {
+/// Each notification's Message-ID (NTF-002) and the address it must go to:
+/// the holder's on record when the step that wrote it was answered.
+type Recipients = BTreeMap<String, String>;
+
+/// Adds the notifications `w` holds that `recipients` lacks, each to the
+/// holder's address on record now.
+fn note_recipients(w: &World, recipients: &mut Recipients) {
+    let now = w.observe();
+    let address = now.issuer.cards.values().find_map(|card| card.notification_address.clone()).unwrap_or_default();
+    for note in now.issuer.outbox.iter().chain(&now.status.outbox) {
+        recipients.entry(expected_message_id(&note.key)).or_insert_with(|| address.clone());
+    }
+}
+
+fn walk(
+    config: &Walkthrough,
+    summary: &mut Summary,
+    recipients: &mut Recipients,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), String> {
     context::enter(Sut::Http { url: config.server.clone(), mutation: None }, config.seed);
     context::trust_platform_roots(config.platform_roots.clone());
     let servers = HttpBinding::start(&config.server, &config.seed, None);
@@ -174,6 +191,7 @@ fn walk(config: &Walkthrough, summary: &mut Summary, say: &mut dyn FnMut(&str)) 
         if let Some(v) = w.violations().first() {
             return Err(format!("{what}: INV-{:03}: {}", v.invariant, v.detail));
         }
+        note_recipients(w, recipients);
         say(what);
         summary.steps.push(what.to_owned());
         Ok(())
@@ -199,15 +217,13 @@ fn walk(config: &Walkthrough, summary: &mut Summary, say: &mut dyn FnMut(&str)) 
     let reason = RevocationReason::HolderRequest;
     let r = w.revoke_from_device("third phone", reason, &LifecycleParams::with_key(5)).map(drop);
     did(&mut w, "revoked the third phone's certificates from the phone itself", r)?;
-    Ok(w)
+    Ok(())
 }
 
-/// Waits until every notification of `now` arrived as an e-mail; checks
-/// each arrived once, to the holder, with its Message-ID (NTF-002, NTF-003).
-fn mails_for(now: &WorldObservation, sink: &SmtpSink, wait: Duration) -> Result<Vec<Mail>, String> {
-    let expected: Vec<String> =
-        now.issuer.outbox.iter().chain(&now.status.outbox).map(|n| expected_message_id(&n.key)).collect();
-    let address = format!("{HOLDER}@mail.example.jp");
+/// Waits until every notification arrived as an e-mail; checks each
+/// arrived once, to the holder's address, with its Message-ID (NTF-002, NTF-003).
+fn mails_for(recipients: &Recipients, sink: &SmtpSink, wait: Duration) -> Result<Vec<Mail>, String> {
+    let expected: Vec<&String> = recipients.keys().collect();
     let deadline = Instant::now() + wait;
     loop {
         let received = sink.received();
@@ -230,8 +246,13 @@ fn mails_for(now: &WorldObservation, sink: &SmtpSink, wait: Duration) -> Result<
                     message_id: m.header("Message-ID").unwrap_or_default().to_owned(),
                 })
                 .collect();
-            if let Some(stray) = mails.iter().find(|m| m.to != address) {
-                return Err(format!("an e-mail to {} instead of the holder's {address}", stray.to));
+            if let Some(stray) = mails.iter().find(|m| recipients.get(&m.message_id) != Some(&m.to)) {
+                return Err(format!(
+                    "{} went to {} instead of the holder's address on record, {:?}",
+                    stray.message_id,
+                    stray.to,
+                    recipients.get(&stray.message_id)
+                ));
             }
             return Ok(mails);
         }

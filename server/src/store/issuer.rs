@@ -78,8 +78,7 @@ impl<'a> IssuerTables<'a> {
             .map_err(fault)?;
         }
         for notification in &writes.outbox {
-            tx.execute("INSERT INTO outbox (role, body) VALUES ('issuer', ?1)", params![encode(notification)?])
-                .map_err(fault)?;
+            super::outbox::append(tx, "issuer", notification)?;
         }
         if let Some(sequence) = writes.feed_sequence {
             meta_set_u64(tx, "feed_sequence", sequence)?;

@@ -20,21 +20,39 @@ pub struct Pending {
     pub to: Option<String>,
 }
 
+/// Writes `note` to the outbox of `role` in the step's transaction, with
+/// the holder's address as the records give it now, the step's own writes
+/// applied (a migration's notification goes to the address it gave).
+pub fn append(tx: &Transaction<'_>, role: &str, note: &Notification) -> Result<()> {
+    let address = match note.certs.first() {
+        Some(serial) => address_of(tx, serial)?,
+        None => None,
+    };
+    tx.execute(
+        "INSERT INTO outbox (role, body, address) VALUES (?1, ?2, ?3)",
+        params![role, super::encode(note)?, address],
+    )
+    .map_err(fault)?;
+    Ok(())
+}
+
 /// The oldest `limit` entries not yet delivered, each with its address.
 pub fn pending(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Pending>> {
-    let rows: Vec<(i64, Vec<u8>)> = {
+    let rows: Vec<(i64, Vec<u8>, Option<String>)> = {
         let mut query = tx
-            .prepare("SELECT seq, body FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?1")
+            .prepare("SELECT seq, body, address FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?1")
             .map_err(fault)?;
-        let rows = query.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(fault)?;
+        let rows = query.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fault)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fault)?
     };
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, body) in rows {
+    for (seq, body, address) in rows {
         let note: Notification = decode(&body)?;
-        let to = match note.certs.first() {
-            Some(serial) => address_of(tx, serial)?,
-            None => None,
+        // an entry an older schema wrote has no address: the records' now
+        let to = match (address, note.certs.first()) {
+            (Some(address), _) => Some(address),
+            (None, Some(serial)) => address_of(tx, serial)?,
+            (None, None) => None,
         };
         out.push(Pending { seq, note, to });
     }

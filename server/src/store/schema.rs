@@ -47,9 +47,12 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: the open-session and open-nonce counts (NON-004) read only open rows
     "CREATE INDEX sessions_open ON sessions (expiry) WHERE completed = 0;
      CREATE INDEX verifier_nonces_open ON verifier_nonces (rp, expiry) WHERE consumed = 0;",
-    // 5: each notification marked once the mail system accepted it (the
-    // delivery worker, at least once); the waiting ones found without a scan
-    "ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
+    // 5: each notification with the address it goes to, as the records gave
+    // it when the event was written, and marked once the mail system
+    // accepted it (the delivery worker, at least once); the waiting ones
+    // found without a scan
+    "ALTER TABLE outbox ADD COLUMN address TEXT;
+     ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
      CREATE INDEX outbox_waiting ON outbox (seq) WHERE delivered_at IS NULL;",
 ];
 

@@ -42,8 +42,7 @@ impl<'a> StatusTables<'a> {
             tx.execute("INSERT INTO usage_log (body) VALUES (?1)", params![encode(entry)?]).map_err(fault)?;
         }
         for notification in &writes.outbox {
-            tx.execute("INSERT INTO outbox (role, body) VALUES ('status', ?1)", params![encode(notification)?])
-                .map_err(fault)?;
+            super::outbox::append(tx, "status", notification)?;
         }
         for (rp, nonce, serial) in &writes.notified {
             tx.execute(
