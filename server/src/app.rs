@@ -338,11 +338,16 @@ impl App {
             let Inner { store, roles, clock, .. } = &mut *inner;
             let now = clock.now();
             // a feed this Status refuses is judged, so taken: the refusal is recorded
-            let _ = store.write(|tx| {
+            let applied = store.write(|tx| {
                 let tables = StatusTables::new(tx);
                 let writes = status::apply_feed(roles.provider, &roles.status, &tables, message, now)?;
-                tables.apply(&writes)
+                tables.apply(&writes)?;
+                failpoint::hit(&failpoint::before_commit(Endpoint::StatusFeed));
+                Ok(())
             });
+            if applied.is_ok() {
+                failpoint::hit(&failpoint::after_commit(Endpoint::StatusFeed));
+            }
         }
     }
 

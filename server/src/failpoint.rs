@@ -14,18 +14,10 @@ use jpki_reference::http::Endpoint;
 /// followed by the failpoint's name.
 pub const REACHED: &str = "failpoint reached: ";
 
-/// The endpoints whose steps write records: each has a failpoint just
+/// Every step writes records (a challenge its session, a use request its
+/// nonce, a wipe poll the delivery), so every endpoint has a failpoint just
 /// before its transaction commits and one just after, before the answer.
-pub const WRITING_STEPS: [Endpoint; 8] = [
-    Endpoint::Issue,
-    Endpoint::Migrate,
-    Endpoint::HolderAction,
-    Endpoint::DeviceRevocation,
-    Endpoint::Wipes,
-    Endpoint::WipeReceipt,
-    Endpoint::StatusQuery,
-    Endpoint::UseVerify,
-];
+pub const WRITING_STEPS: [Endpoint; 11] = Endpoint::ALL;
 
 /// The failpoint of the card-event control (a revocation linked to the
 /// card, REV-009), before its commit.

@@ -64,12 +64,18 @@ fn one_issuance(w: &World) {
     no_violations(w);
 }
 
-/// A valid request refused with `retry_later`; the wallet sends it again.
-pub(crate) fn refused_then_retried() {
+/// A fresh world, a challenge and the wallet's first request for it.
+fn first_request(tag: u8) -> (World, IssueParams, Vec<u8>, Vec<u8>) {
     let mut w = surgery::fresh();
-    let params = IssueParams::both(1);
+    let params = IssueParams::both(tag);
     let challenge = accepted(w.issuance_challenge(), "the challenge");
     let first = accepted(w.issuance_request(HOLDER, DEVICE, &challenge, &params), "the wallet's request");
+    (w, params, challenge, first)
+}
+
+/// A valid request refused with `retry_later`; the wallet sends it again.
+pub(crate) fn refused_then_retried() {
+    let (mut w, params, challenge, first) = first_request(1);
     step("ISS-016");
     refused(w.issuer_busy(&first), Code::RetryLater);
     w.advance(30);
@@ -81,10 +87,7 @@ pub(crate) fn refused_then_retried() {
 
 /// The Issuer committed and its answer was lost; the wallet's retry gets the stored answer.
 fn answer_dropped_after_commit() {
-    let mut w = surgery::fresh();
-    let params = IssueParams::both(2);
-    let challenge = accepted(w.issuance_challenge(), "the challenge");
-    let first = accepted(w.issuance_request(HOLDER, DEVICE, &challenge, &params), "the wallet's request");
+    let (mut w, params, challenge, first) = first_request(2);
     let dropped = accepted(w.issuer_judges_at("issue", &first), "the first attempt, committed");
     w.advance(30);
     let again = asked_again(&mut w, &challenge, &params, &first);
@@ -97,10 +100,7 @@ fn answer_dropped_after_commit() {
 
 /// The Issuer's answer arrives late (within the clock skew); the wallet installs it.
 fn answer_delayed() {
-    let mut w = surgery::fresh();
-    let params = IssueParams::both(3);
-    let challenge = accepted(w.issuance_challenge(), "the challenge");
-    let request = accepted(w.issuance_request(HOLDER, DEVICE, &challenge, &params), "the wallet's request");
+    let (mut w, _, _, request) = first_request(3);
     let answer = accepted(w.issuer_judges_at("issue", &request), "the request");
     w.advance(CLOCK_SKEW_SECS - 1);
     step("ISS-016");

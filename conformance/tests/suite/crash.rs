@@ -11,6 +11,8 @@
 //! only for the one the crash caught between the server's acceptance and
 //! the delivered-mark, and the audit chain verifies. A failpoint the life
 //! never reaches fails the test: no crash test passes without its crash.
+//! And `verify-audit` on a served log: intact, then an edited and a
+//! deleted row each named.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,6 +25,7 @@ use ciborium::Value;
 use jpki_bindings::http::roles::{HttpBinding, control_map};
 use jpki_conformance::checks::context::{self, Sut};
 use jpki_conformance::checks::served::Served as ServedRoles;
+use jpki_conformance::walkthrough::expected_message_id as message_id;
 use jpki_reference::http::Endpoint;
 use jpki_reference::invariants;
 use jpki_reference::issuer::CardEvent;
@@ -35,7 +38,7 @@ use jpki_server::client::Client;
 use jpki_server::failpoint;
 use jpki_server::mail::sink::SmtpSink;
 
-use crate::live::{LiveServer, fresh_folder, verify_audit};
+use crate::live::{LiveServer, fresh_folder, holder, verify_audit};
 
 const SEED: [u8; 32] = [0x5c; 32];
 
@@ -46,17 +49,6 @@ thread_local! {
 
 fn remember(_: &WorldObservation, _: UnixTime, after: &WorldObservation, _: UnixTime) {
     ANSWERED.with(|a| *a.borrow_mut() = Some(after.clone()));
-}
-
-fn holder() -> jpki_reference::pki::HolderAttributes {
-    use jpki_reference::pki::{HolderAttributes, Sex};
-    use jpki_reference::time::CivilDate;
-    HolderAttributes {
-        name: "佐藤 一郎".into(),
-        address: "大阪府大阪市北区1-1".into(),
-        date_of_birth: CivilDate::new(1985, 5, 5).unwrap(),
-        sex: Sex::Male,
-    }
 }
 
 /// A world whose Issuer, Status and verifiers are the server at `url`,
@@ -76,10 +68,6 @@ fn world_on(url: &str) -> World {
 /// sign), migrate, the old phone's wipe, hold and lift, a revocation from
 /// the device, and a card revocation at J-LIS.
 fn life(w: &mut World) {
-    w.add_holder("ichiro", holder()).unwrap();
-    w.add_device("old phone");
-    w.add_device("new phone");
-    w.set_online("old phone", true);
     w.issue("ichiro", "old phone", &IssueParams::both(1)).unwrap();
     w.authenticate("old phone", GOV_RP).unwrap();
     w.sign("old phone", GOV_RP, b"a lease").unwrap();
@@ -103,6 +91,12 @@ fn judge_the_cut(point: &str, answered: &WorldObservation, now: &WorldObservatio
     let step = point.split_once(':').map_or("", |(_, step)| step);
     let verify = Endpoint::UseVerify.step();
     let query = Endpoint::StatusQuery.step();
+    if step == Endpoint::StatusFeed.step() {
+        // Status takes the feed inside the Issuer step that made it, after
+        // that step's commit; the delivery worker sends it again after the
+        // restart (HTTP-011), racing this look: `kept` and the invariants judge it
+        return Ok(());
+    }
     if point.starts_with("before-commit:") {
         // a verify's Status answer completed before the verifier's commit (STA-009)
         let untouched = same_issuer && same_verifiers && (same_status || step == verify);
@@ -111,7 +105,7 @@ fn judge_the_cut(point: &str, answered: &WorldObservation, now: &WorldObservatio
     if point.starts_with("after-commit:") {
         let changed = if step == query {
             now.status.usage_log.len() > answered.status.usage_log.len()
-        } else if step == verify {
+        } else if step == verify || step == Endpoint::UseRequest.step() {
             !same_verifiers
         } else {
             !same_issuer
@@ -156,14 +150,6 @@ fn kept(answered: &WorldObservation, now: &WorldObservation) -> Result<(), Strin
     Ok(())
 }
 
-/// The Message-ID NTF-002 gives the notification with `key`, computed
-/// here from the spec's words, not by the server's function.
-fn message_id(key: &[u8]) -> String {
-    let digest = jpki_reference::crypto::default_provider().sha256(key);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("<{hex}@notify.jpki-mobile.invalid>")
-}
-
 /// Waits until every notification of `now` reached the sink; then the
 /// Message-IDs seen more than once.
 fn delivered(sink: &SmtpSink, now: &WorldObservation) -> Result<Vec<String>, String> {
@@ -199,8 +185,14 @@ fn crash_at(point: &str) -> Result<(), String> {
     let relay = sink.relay();
     let server = LiveServer::start(&data, "127.0.0.1:0", &["--smtp", &relay, "--failpoint", point]);
     let (url, listen) = (server.url.clone(), server.listen());
-    ANSWERED.with(|a| *a.borrow_mut() = None);
     let mut world = world_on(&url);
+    world.add_holder("ichiro", holder()).unwrap();
+    world.add_device("old phone");
+    world.add_device("new phone");
+    world.set_online("old phone", true);
+    // the card registered, no step yet: what a crash at the first step must keep
+    let start = world.observe();
+    ANSWERED.with(|a| *a.borrow_mut() = Some(start));
     let ran = std::panic::catch_unwind(AssertUnwindSafe(|| life(&mut world)));
     let Some(reached) = server.reached(Duration::from_secs(10)) else {
         return Err(format!("{point}: never reached (the life ended {})", if ran.is_ok() { "whole" } else { "early" }));
@@ -245,7 +237,52 @@ fn crash_at(point: &str) -> Result<(), String> {
 #[test]
 fn a_server_killed_at_every_failpoint_restarts_with_nothing_lost() {
     let points = failpoint::all();
-    assert!(points.len() >= 20, "{points:?}");
+    assert!(points.len() >= 26, "{points:?}");
     let failures: Vec<String> = points.iter().filter_map(|point| crash_at(point).err()).collect();
     assert!(failures.is_empty(), "{} of {} failpoints:\n{}", failures.len(), points.len(), failures.join("\n"));
+}
+
+/// A copy of the data folder `from` at `to` (the store and its WAL).
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn verify_audit_names_an_edited_and_a_deleted_row_of_a_served_log() {
+    // a served life's log, then the `verify-audit` command on it and on two tampered copies
+    let data = fresh_folder("audit-cli");
+    let server = LiveServer::start(&data, "127.0.0.1:0", &[]);
+    let mut world = world_on(&server.url);
+    world.add_holder("ichiro", holder()).unwrap();
+    world.add_device("old phone");
+    world.issue("ichiro", "old phone", &IssueParams::both(1)).unwrap();
+    world.authenticate("old phone", GOV_RP).unwrap();
+    server.kill();
+    let (intact, said) = verify_audit(&data);
+    assert!(intact && said.contains("intact"), "{said}");
+    let rows = |folder: &std::path::Path| -> u64 {
+        let mut store = jpki_server::store::Store::open(&folder.join("jpki.sqlite3")).unwrap();
+        store
+            .write(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get::<_, i64>(0)).unwrap() as u64))
+            .unwrap()
+    };
+    assert!(rows(&data) >= 4, "a challenge, an issuance, a use request, a verify");
+    for (name, tamper) in [
+        ("edited", "UPDATE audit SET outcome = 'nonce_unknown' WHERE seq = 2"),
+        ("deleted", "DELETE FROM audit WHERE seq = 2"),
+    ] {
+        let copy = fresh_folder(&format!("audit-cli-{name}"));
+        copy_folder(&data, &copy);
+        let mut store = jpki_server::store::Store::open(&copy.join("jpki.sqlite3")).unwrap();
+        store.write(|tx| Ok(tx.execute(tamper, []).unwrap())).unwrap();
+        drop(store);
+        let (intact, said) = verify_audit(&copy);
+        assert!(!intact && said.contains("broken at row"), "{name}: {said}");
+    }
 }

@@ -92,6 +92,18 @@ pub fn verify_audit(data: &Path) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// A holder's four attributes, for the tests that start worlds on live servers.
+pub fn holder() -> jpki_reference::pki::HolderAttributes {
+    use jpki_reference::pki::{HolderAttributes, Sex};
+    use jpki_reference::time::CivilDate;
+    HolderAttributes {
+        name: "佐藤 一郎".into(),
+        address: "大阪府大阪市北区1-1".into(),
+        date_of_birth: CivilDate::new(1985, 5, 5).unwrap(),
+        sex: Sex::Male,
+    }
+}
+
 /// A fresh empty folder under the target directory's tmp.
 pub fn fresh_folder(name: &str) -> PathBuf {
     let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);

@@ -23,17 +23,6 @@ use jpki_server::client::Client;
 
 use crate::live::{LiveServer, fresh_folder};
 
-fn attributes() -> jpki_reference::pki::HolderAttributes {
-    use jpki_reference::pki::{HolderAttributes, Sex};
-    use jpki_reference::time::CivilDate;
-    HolderAttributes {
-        name: "鈴木 一郎".into(),
-        address: "福岡県福岡市中央区1-1".into(),
-        date_of_birth: CivilDate::new(1970, 7, 7).unwrap(),
-        sex: Sex::Male,
-    }
-}
-
 /// A loopback port nothing listens on just now.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -101,7 +90,7 @@ fn serve_chaos_refuses_delays_and_drops_and_a_wallet_that_resends_ends_with_one_
     let mut first_answers = Vec::new();
     for (n, holder) in ["ichiro", "jiro", "saburo"].into_iter().enumerate() {
         let phone = format!("{holder}'s phone");
-        w.add_holder(holder, attributes()).unwrap();
+        w.add_holder(holder, crate::live::holder()).unwrap();
         w.add_device(&phone);
         let params = IssueParams::both(n as u8 + 1);
         let challenge = w.issuance_challenge().unwrap();
