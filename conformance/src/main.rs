@@ -212,9 +212,9 @@ struct ServeArgs {
     /// tests, server/src/failpoint.rs).
     #[arg(long, hide = true)]
     failpoint: Option<String>,
-    /// Chaos for a wallet under test: this percentage of issuance and
-    /// migration requests is refused with `retry_later` though valid,
-    /// answered late, or committed and its answer dropped (ISS-016).
+    /// Chaos for a wallet under test: this percentage of issuance requests
+    /// is refused with `retry_later` though valid, answered late, or
+    /// committed and its answer dropped (ISS-016).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
     chaos: Option<u8>,
     /// A platform attestation root (DER file) the Issuer trusts beside the

@@ -20,6 +20,7 @@ use jpki_bindings::shim::roles::ShimBinding;
 use jpki_bindings::{Binding, ServedRole};
 use jpki_reference::msgs::lifecycle::HolderAction;
 use jpki_reference::msgs::status::RevocationReason;
+use jpki_reference::notify::Event;
 use jpki_reference::pki::{HolderAttributes, Sex};
 use jpki_reference::roles::{
     DeviceRole, IssuerRole, ReferenceDevice, ReferenceIssuer, ReferenceStatus, ReferenceVerifier, StatusRole,
@@ -174,9 +175,12 @@ fn walk(
     }
     // the server's Issuer feeds its own Status, as deployed
     let own_status = control_map(vec![("url", Value::Null)]);
-    jpki_server::client::Client::new()
+    let answer = jpki_server::client::Client::new()
         .post(&format!("{}/jpki/test/status-address", config.server.trim_end_matches('/')), &own_status, None)
         .map_err(|e| format!("status-address: {e}"))?;
+    if answer.status != 200 {
+        return Err(format!("the status-address control with url null (spec/http.md §5) answered {}", answer.status));
+    }
     let wallet = config.wallet.as_deref().map(|command| ShimBinding::start(command, &config.seed, None));
     let factory = Box::new(Served(Box::new(WalletAndServers { servers, wallet })));
     let mut w = World::with_factory_trusting(config.seed, None, factory, &config.platform_roots)
@@ -217,6 +221,21 @@ fn walk(
     let reason = RevocationReason::HolderRequest;
     let r = w.revoke_from_device("third phone", reason, &LifecycleParams::with_key(5)).map(drop);
     did(&mut w, "revoked the third phone's certificates from the phone itself", r)?;
+    // what the spec says these steps write, one notification each (lifecycle.md §4)
+    let expected = [
+        (Event::Issued, 2),   // two issuances (lifecycle.md §4)
+        (Event::Used, 3),     // three `good` answers of Status (STA-004)
+        (Event::Migrated, 1), // one migration (MIG-003)
+        (Event::Wiped, 2),    // two acknowledged wipes
+        (Event::Revoked, 2),  // the lost phone, the revocation from the phone
+    ];
+    let now = w.observe();
+    for (event, count) in expected {
+        let written = now.issuer.outbox.iter().chain(&now.status.outbox).filter(|n| n.event == event).count();
+        if written != count {
+            return Err(format!("the servers wrote {written} {event:?} notifications; these steps make {count}"));
+        }
+    }
     Ok(())
 }
 
@@ -227,7 +246,7 @@ fn mails_for(recipients: &Recipients, sink: &SmtpSink, wait: Duration) -> Result
     let deadline = Instant::now() + wait;
     loop {
         let received = sink.received();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for mail in &received {
             *counts.entry(mail.header("Message-ID").unwrap_or_default()).or_default() += 1;
         }
@@ -235,15 +254,15 @@ fn mails_for(recipients: &Recipients, sink: &SmtpSink, wait: Duration) -> Result
             if let Some((id, n)) = counts.iter().find(|(_, n)| **n > 1) {
                 return Err(format!("NTF-003: {id} arrived {n} times with no crash between"));
             }
-            if let Some(id) = counts.keys().find(|id| !expected.iter().any(|e| e == *id)) {
+            if let Some(id) = counts.keys().find(|id| !expected.contains(id)) {
                 return Err(format!("NTF-002: an e-mail whose Message-ID {id} no notification explains"));
             }
             let mails: Vec<Mail> = received
                 .iter()
                 .map(|m| Mail {
                     to: m.to.join(", "),
-                    subject: m.header("Subject").unwrap_or_default().to_owned(),
-                    message_id: m.header("Message-ID").unwrap_or_default().to_owned(),
+                    subject: m.header("Subject").unwrap_or_default(),
+                    message_id: m.header("Message-ID").unwrap_or_default(),
                 })
                 .collect();
             if let Some(stray) = mails.iter().find(|m| recipients.get(&m.message_id) != Some(&m.to)) {

@@ -209,10 +209,10 @@ impl App {
             }
             let answer = Answer::ok(body);
             remember(tx, request, &digest, &answer, now)?;
-            failpoint::hit(&failpoint::before_commit(request.endpoint));
+            failpoint::at_commit(request.endpoint, true);
             Ok(answer)
         })?;
-        failpoint::hit(&failpoint::after_commit(request.endpoint));
+        failpoint::at_commit(request.endpoint, false);
         Ok(answer)
     }
 
@@ -259,10 +259,10 @@ impl App {
             let body = UseOutcome { serial: pending.serial.clone(), counter: pending.counter }.to_bytes()?;
             let answer = Answer::ok(body);
             remember(tx, request, digest, &answer, now)?;
-            failpoint::hit(&failpoint::before_commit(Endpoint::UseVerify));
+            failpoint::at_commit(Endpoint::UseVerify, true);
             Ok(answer)
         })?;
-        failpoint::hit(&failpoint::after_commit(Endpoint::UseVerify));
+        failpoint::at_commit(Endpoint::UseVerify, false);
         Ok(answer)
     }
 
@@ -293,10 +293,10 @@ impl App {
                 let tables = StatusTables::new(tx);
                 let (writes, response) = status::answer(roles.provider, &roles.status, &tables, query, now)?;
                 tables.apply(&writes)?;
-                failpoint::hit(&failpoint::before_commit(Endpoint::StatusQuery));
+                failpoint::at_commit(Endpoint::StatusQuery, true);
                 Ok(response)
             })?;
-            failpoint::hit(&failpoint::after_commit(Endpoint::StatusQuery));
+            failpoint::at_commit(Endpoint::StatusQuery, false);
             Ok(response)
         };
         run().map_or_else(|e| Answer::refusal(&e), Answer::ok)
@@ -342,11 +342,11 @@ impl App {
                 let tables = StatusTables::new(tx);
                 let writes = status::apply_feed(roles.provider, &roles.status, &tables, message, now)?;
                 tables.apply(&writes)?;
-                failpoint::hit(&failpoint::before_commit(Endpoint::StatusFeed));
+                failpoint::at_commit(Endpoint::StatusFeed, true);
                 Ok(())
             });
             if applied.is_ok() {
-                failpoint::hit(&failpoint::after_commit(Endpoint::StatusFeed));
+                failpoint::at_commit(Endpoint::StatusFeed, false);
             }
         }
     }

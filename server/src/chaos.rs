@@ -1,6 +1,6 @@
 //! `serve --chaos PERCENT`: the reference Issuer misbehaving on purpose, as
-//! the suite's chaos checks do (PROTOCOL.md §7), for a wallet vendor testing
-//! live. A share of the issuance and migration requests gets one of three
+//! the suite's chaos checks do, for a wallet vendor testing live. A share of
+//! the issuance requests gets one of three
 //! turns: a valid request refused with `retry_later` after it was judged
 //! and rolled back (ISS-016), an answer held back a few seconds, or an
 //! answer dropped after the step committed (the connection cut mid-answer).
@@ -29,10 +29,10 @@ pub enum Turn {
 /// (refuse, delay, drop), so `--chaos 100` is predictable.
 static TURNS: AtomicU64 = AtomicU64::new(0);
 
-/// The turn for a request to `endpoint`, `percent` of them (drawn at
-/// random) not calm.
+/// The turn for a request to `endpoint`: for an issuance (ISS-016 is
+/// about IssuanceRequests), `percent` of them (drawn at random) not calm.
 pub fn turn(percent: u8, endpoint: Endpoint) -> Turn {
-    if !matches!(endpoint, Endpoint::Issue | Endpoint::Migrate) {
+    if endpoint != Endpoint::Issue {
         return Turn::Calm;
     }
     let draw = crate::client::fresh_key();

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use lettre::Message;
+
 use crate::app::App;
 use crate::failpoint;
-use crate::mail::{Mailer, compose};
+use crate::mail::{Mailer, Refused, compose};
 use crate::store::outbox;
 
 /// How long the worker rests when both outboxes are empty.
@@ -41,6 +43,7 @@ impl Default for Senders {
 
 /// Runs the worker until `stop` is set.
 pub fn run(app: Arc<App>, mailer: Option<Mailer>, senders: Senders, stop: Arc<AtomicBool>) {
+    let mut last_complaint = String::new();
     while !stop.load(Ordering::Relaxed) {
         app.send_feed();
         let rest = match &mailer {
@@ -48,7 +51,11 @@ pub fn run(app: Arc<App>, mailer: Option<Mailer>, senders: Senders, stop: Arc<At
                 Ok(0) => IDLE,
                 Ok(_) => Duration::ZERO,
                 Err(e) => {
-                    eprintln!("jpki-serve: notification delivery: {e} (retrying)");
+                    // said once, not every half second while the relay is away
+                    if e != last_complaint {
+                        eprintln!("jpki-serve: notification delivery: {e} (retrying)");
+                        last_complaint = e;
+                    }
                     BACKOFF
                 }
             },
@@ -58,19 +65,68 @@ pub fn run(app: Arc<App>, mailer: Option<Mailer>, senders: Senders, stop: Arc<At
     }
 }
 
-/// Sends up to one batch of waiting notifications; how many were sent.
+/// What became of one entry.
+enum Fate {
+    /// Accepted (by the holder's mail system, or the operator's).
+    Delivered,
+    /// Refused for good at both addresses: marked with why, never sent again.
+    Undeliverable(String),
+    /// Not accepted now: the entry waits, and the ones after it.
+    Later(String),
+}
+
+/// Hands `message` over, with the failpoints around the acceptance.
+fn hand_over(mailer: &Mailer, message: &Message, key: &[u8]) -> Result<(), Refused> {
+    failpoint::hit(failpoint::MAIL_BEFORE_SEND);
+    mailer.send(message, key)?;
+    failpoint::hit(failpoint::MAIL_AFTER_ACCEPT);
+    Ok(())
+}
+
+/// Sends one entry: to the holder's address; when there is none, it is not
+/// an address, or the mail system refuses it for good, to the operator's,
+/// saying why. One bad address never holds up the entries after it.
+fn deliver_one(mailer: &Mailer, senders: &Senders, entry: &outbox::Pending) -> Fate {
+    let key = &entry.note.key;
+    let why_not_holder = match entry.to.as_deref() {
+        None => "no address on record".to_owned(),
+        Some(to) => match compose(&entry.note, &senders.from, to, None) {
+            Err(e) => e,
+            Ok(message) => match hand_over(mailer, &message, key) {
+                Ok(()) => return Fate::Delivered,
+                Err(Refused::Transient(e)) => return Fate::Later(e),
+                Err(Refused::Permanent(e)) => format!("{to}: {e}"),
+            },
+        },
+    };
+    let message = match compose(&entry.note, &senders.from, &senders.operator, Some(&why_not_holder)) {
+        Ok(message) => message,
+        Err(e) => return Fate::Undeliverable(format!("{why_not_holder}; the operator's address: {e}")),
+    };
+    match hand_over(mailer, &message, key) {
+        Ok(()) => Fate::Delivered,
+        Err(Refused::Transient(e)) => Fate::Later(e),
+        Err(Refused::Permanent(e)) => Fate::Undeliverable(format!("{why_not_holder}; the operator's address: {e}")),
+    }
+}
+
+/// Sends up to one batch of waiting notifications; how many it settled
+/// (delivered, or marked undeliverable). A mail system that accepts
+/// nothing now ends the batch with its reason.
 pub fn deliver_some(app: &App, mailer: &Mailer, senders: &Senders) -> Result<usize, String> {
     let batch = app.with_store(|tx| outbox::pending(tx, BATCH)).map_err(|e| e.to_string())?;
-    for (sent, entry) in batch.iter().enumerate() {
-        let to = entry.to.as_deref().unwrap_or(&senders.operator);
-        let message = compose(&entry.note, &senders.from, to)?;
-        failpoint::hit(failpoint::MAIL_BEFORE_SEND);
-        if let Err(e) = mailer.send(&message, &entry.note.key) {
-            return if sent == 0 { Err(e) } else { Ok(sent) };
-        }
-        failpoint::hit(failpoint::MAIL_AFTER_ACCEPT);
+    for (settled, entry) in batch.iter().enumerate() {
         let now = app.now();
-        app.with_store(|tx| outbox::delivered(tx, entry.seq, now)).map_err(|e| e.to_string())?;
+        match deliver_one(mailer, senders, entry) {
+            Fate::Delivered => app.with_store(|tx| outbox::delivered(tx, entry.seq, now)),
+            Fate::Undeliverable(why) => {
+                eprintln!("jpki-serve: notification {} undeliverable: {why}", entry.seq);
+                app.with_store(|tx| outbox::undeliverable(tx, entry.seq, now, &why))
+            }
+            Fate::Later(e) if settled == 0 => return Err(e),
+            Fate::Later(_) => return Ok(settled),
+        }
+        .map_err(|e| e.to_string())?;
     }
     Ok(batch.len())
 }

@@ -40,6 +40,14 @@ pub fn after_commit(step: Endpoint) -> String {
     format!("after-commit:{}", step.step())
 }
 
+/// Marks the place before (`before` true) or after `step`'s commit; costs
+/// one check when no failpoint is armed.
+pub fn at_commit(step: Endpoint, before: bool) {
+    if ARMED.get().is_some() {
+        hit(&if before { before_commit(step) } else { after_commit(step) });
+    }
+}
+
 /// Every failpoint, in the order the crash tests visit them.
 pub fn all() -> Vec<String> {
     let mut names = Vec::new();

@@ -56,8 +56,8 @@ pub struct ServeConfig {
     pub senders: delivery::Senders,
     /// A failpoint to stop at (test mode only: the crash tests).
     pub failpoint: Option<String>,
-    /// The percentage of issuance and migration requests chaos takes a
-    /// turn with (`serve --chaos`, [`chaos`]).
+    /// The percentage of issuance requests chaos takes a turn with
+    /// (`serve --chaos`, [`chaos`]).
     pub chaos: Option<u8>,
     /// Platform attestation roots (DER) the Issuer trusts beside the test
     /// PKI's: those a vendor's wallet attests its keys under.

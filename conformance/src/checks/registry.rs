@@ -98,7 +98,7 @@ fn issue_through_intermediate(role: CertRole) -> Result<Vec<u8>, jpki_reference:
 /// One check per defect case.
 pub(crate) fn cases() -> Vec<Case> {
     vec![
-        // chaos (PROTOCOL.md §7): a valid request the Issuer is too busy to judge
+        // chaos (the suite's chaos mode): a valid request the Issuer is too busy to judge
         device(
             ISSUE,
             &["ISS-015", "ISS-016"],

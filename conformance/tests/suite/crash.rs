@@ -159,7 +159,7 @@ fn delivered(sink: &SmtpSink, now: &WorldObservation) -> Result<Vec<String>, Str
     loop {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for message in sink.received() {
-            *counts.entry(message.header("Message-ID").unwrap_or_default().to_owned()).or_default() += 1;
+            *counts.entry(message.header("Message-ID").unwrap_or_default()).or_default() += 1;
         }
         if let Some(stranger) = counts.keys().find(|id| !expected.contains(id)) {
             return Err(format!("NTF-002: an e-mail whose Message-ID no notification explains: {stranger}"));

@@ -304,7 +304,7 @@ fn the_reference_passes_every_check_but_the_property_run() {
 
 #[test]
 fn the_chaos_checks_pass_on_the_reference_wallet_and_catch_one_that_retries_otherwise() {
-    // PROTOCOL.md §7: a refused, a dropped and a delayed answer
+    // the suite's chaos mode: a refused, a dropped and a delayed answer
     let selection = Selection { only: vec!["chaos::*".into(), "registry::retry_later".into()], ..Selection::default() };
     let chaos = selection.apply(checks::all());
     assert_eq!(chaos.len(), 3, "{:?}", chaos.iter().map(|c| &c.id).collect::<Vec<_>>());

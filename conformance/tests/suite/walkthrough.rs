@@ -135,3 +135,32 @@ fn serve_chaos_refuses_delays_and_drops_and_a_wallet_that_resends_ends_with_one_
     assert!(first_answers[2].1 >= Duration::from_secs(1), "{first_answers:?}");
     drop(server);
 }
+
+#[test]
+fn a_refused_or_malformed_address_goes_to_the_operator_and_holds_up_nothing() {
+    // the sink refuses every mailbox with "refused" in it for good (550)
+    let sink = jpki_server::mail::sink::SmtpSink::start_refusing("127.0.0.1:0", Some("refused")).unwrap();
+    let data = fresh_folder("delivery-fallback");
+    let server = LiveServer::start(&data, "127.0.0.1:0", &["--smtp", &sink.relay()]);
+    let seed = [0x71; 32];
+    context::enter(Sut::Http { url: server.url.clone(), mutation: None }, seed);
+    let binding = HttpBinding::start(&server.url, &seed, None);
+    let mut w = World::with_factory_trusting(seed, None, Box::new(ServedRoles(Box::new(binding))), &[]).unwrap();
+    // the world gives each holder the address "{holder}@mail.example.jp": refused, not an address, fine
+    for (n, holder) in ["refused", "two words", "ichiro"].into_iter().enumerate() {
+        w.add_holder(holder, crate::live::holder()).unwrap();
+        w.add_device(holder);
+        w.issue(holder, holder, &IssueParams::both(n as u8 + 1)).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.received().len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let received = sink.received();
+    assert_eq!(received.len(), 3, "{received:?}");
+    let to: Vec<String> = received.iter().map(|m| m.to.join(",")).collect();
+    assert_eq!(to, ["postmaster@localhost", "postmaster@localhost", "ichiro@mail.example.jp"], "{received:?}");
+    assert!(received[0].data.contains("Not delivered to the holder (refused@mail.example.jp"), "{}", received[0].data);
+    assert!(received[1].data.contains("Not delivered to the holder"), "{}", received[1].data);
+    drop(server);
+}

@@ -53,9 +53,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The message for `note`, from `from` to `to`.
-pub fn compose(note: &Notification, from: &str, to: &str) -> Result<Message, String> {
-    let mut text = format!("{}.\n\nWhen (Unix time): {}\n", subject(note.event), note.time);
+/// The message for `note`, from `from` to `to`; `undelivered` says why it
+/// goes to the operator instead of the holder, when it does.
+pub fn compose(note: &Notification, from: &str, to: &str, undelivered: Option<&str>) -> Result<Message, String> {
+    let mut text = String::new();
+    if let Some(why) = undelivered {
+        text.push_str(&format!("Not delivered to the holder ({why}); for the operator.\n\n"));
+    }
+    text.push_str(&format!("{}.\n\nWhen (Unix time): {}\n", subject(note.event), note.time));
     if let Some(rp) = &note.rp_id {
         text.push_str(&format!("Checked by: {rp}\n"));
     }
@@ -71,6 +76,25 @@ pub fn compose(note: &Notification, from: &str, to: &str) -> Result<Message, Str
         .header(ContentType::TEXT_PLAIN)
         .body(text)
         .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// Why a message was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// For good (an SMTP 5xx: no such mailbox, a malformed address): sending
+    /// it again will not help.
+    Permanent(String),
+    /// For now (no connection, a 4xx, a full disk): send it again later.
+    Transient(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Permanent(why) => write!(f, "refused for good: {why}"),
+            Refused::Transient(why) => write!(f, "not accepted now: {why}"),
+        }
+    }
 }
 
 /// A sink opened from a [`MailConfig`].
@@ -108,10 +132,16 @@ impl Mailer {
     }
 
     /// Hands `message` over; `Ok` once the sink accepted it (the SMTP
-    /// server answered 250 to the data, or the file is in `new/`).
-    pub fn send(&self, message: &Message, key: &[u8]) -> Result<(), String> {
+    /// server answered 250 to the data, or the file is in `new/`, flushed).
+    pub fn send(&self, message: &Message, key: &[u8]) -> Result<(), Refused> {
         match self {
-            Mailer::Smtp(transport) => transport.send(message).map(|_| ()).map_err(|e| format!("SMTP: {e}")),
+            Mailer::Smtp(transport) => transport.send(message).map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    Refused::Permanent(format!("SMTP: {e}"))
+                } else {
+                    Refused::Transient(format!("SMTP: {e}"))
+                }
+            }),
             Mailer::Maildir(folder) => {
                 // one file per key: a message sent again replaces itself
                 let name = format!("{}.eml", &message_id(key)[1..65]);
@@ -120,10 +150,12 @@ impl Mailer {
                     use std::io::Write;
                     let mut file = std::fs::File::create(&staged)?;
                     file.write_all(&message.formatted())?;
-                    file.sync_all()
+                    file.sync_all()?;
+                    std::fs::rename(&staged, folder.join("new").join(&name))?;
+                    // the rename itself on disk before the delivered-mark is (NTF-003)
+                    std::fs::File::open(folder.join("new"))?.sync_all()
                 };
-                write().map_err(|e| format!("maildir: {e}"))?;
-                std::fs::rename(&staged, folder.join("new").join(&name)).map_err(|e| format!("maildir: {e}"))
+                write().map_err(|e| Refused::Transient(format!("maildir: {e}")))
             }
         }
     }

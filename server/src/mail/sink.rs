@@ -2,7 +2,8 @@
 //! walkthrough's mail system on loopback. It speaks the part of SMTP
 //! (RFC 5321) a relay-bound client uses: EHLO/HELO, MAIL, RCPT, DATA, RSET,
 //! NOOP, QUIT; no extensions, no authentication. It is a test tool, not a
-//! mail server: it accepts every message from loopback and delivers none.
+//! mail server: it accepts every message from whoever connects and delivers
+//! none, so it belongs on loopback.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -21,12 +22,22 @@ pub struct Received {
 }
 
 impl Received {
-    /// The value of header `name` (case-insensitive), if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.data.lines().take_while(|line| !line.is_empty()).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then(|| value.trim())
-        })
+    /// The value of header `name` (case-insensitive), if present, its
+    /// folded continuation lines (RFC 5322 §2.2.3) joined.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let mut lines = self.data.lines().take_while(|line| !line.is_empty()).peekable();
+        while let Some(line) = lines.next() {
+            let Some((key, value)) = line.split_once(':') else { continue };
+            if key.eq_ignore_ascii_case(name) {
+                let mut value = value.trim().to_owned();
+                while let Some(more) = lines.next_if(|next| next.starts_with([' ', '\t'])) {
+                    value.push(' ');
+                    value.push_str(more.trim());
+                }
+                return Some(value);
+            }
+        }
+        None
     }
 }
 
@@ -45,15 +56,23 @@ impl SmtpSink {
 
     /// Starts a sink listening on `address`.
     pub fn start_on(address: &str) -> std::io::Result<SmtpSink> {
+        SmtpSink::start_refusing(address, None)
+    }
+
+    /// Starts a sink on `address` that refuses for good (550 at `RCPT`) every
+    /// recipient whose address contains `refused`: a mailbox that does not
+    /// exist, for the tests of what delivery does then.
+    pub fn start_refusing(address: &str, refused: Option<&str>) -> std::io::Result<SmtpSink> {
+        let refused = refused.map(str::to_owned);
         let listener = TcpListener::bind(address)?;
         let address = listener.local_addr()?;
         let received = Arc::new(Mutex::new(Vec::new()));
         let kept = received.clone();
         std::thread::Builder::new().name(format!("smtp sink {address}")).spawn(move || {
             for stream in listener.incoming().flatten() {
-                let kept = kept.clone();
+                let (kept, refused) = (kept.clone(), refused.clone());
                 std::thread::spawn(move || {
-                    let _ = session(stream, &kept);
+                    let _ = session(stream, &kept, refused.as_deref());
                 });
             }
         })?;
@@ -71,7 +90,7 @@ impl SmtpSink {
     }
 }
 
-fn session(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> {
+fn session(stream: TcpStream, kept: &Mutex<Vec<Received>>, refused: Option<&str>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
     // each reply at once: a small reply held back for the peer's ack costs 40 ms a round
     stream.set_nodelay(true)?;
@@ -95,8 +114,12 @@ fn session(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()
             }
             "RCPT" => {
                 let address = command.split_once(':').map(|(_, a)| a.trim().trim_matches(['<', '>'])).unwrap_or("");
-                to.push(address.to_owned());
-                out.write_all(b"250 OK\r\n")?;
+                if refused.is_some_and(|part| address.contains(part)) {
+                    out.write_all(b"550 no such mailbox\r\n")?;
+                } else {
+                    to.push(address.to_owned());
+                    out.write_all(b"250 OK\r\n")?;
+                }
             }
             "DATA" => {
                 out.write_all(b"354 end with <CRLF>.<CRLF>\r\n")?;

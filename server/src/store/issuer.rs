@@ -142,7 +142,8 @@ impl<'a> IssuerTables<'a> {
             feed_sequence: Some(state.feed_sequence),
             ..IssuerWrites::default()
         };
-        self.apply(&writes)
+        self.apply(&writes)?;
+        super::outbox::loaded(self.tx, "issuer")
     }
 }
 

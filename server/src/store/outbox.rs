@@ -28,6 +28,8 @@ pub fn append(tx: &Transaction<'_>, role: &str, note: &Notification) -> Result<(
         Some(serial) => address_of(tx, serial)?,
         None => None,
     };
+    // '' when the records give none: the operator's, not one added later
+    let address = address.unwrap_or_default();
     tx.execute(
         "INSERT INTO outbox (role, body, address) VALUES (?1, ?2, ?3)",
         params![role, super::encode(note)?, address],
@@ -48,9 +50,10 @@ pub fn pending(tx: &Transaction<'_>, limit: usize) -> Result<Vec<Pending>> {
     let mut out = Vec::with_capacity(rows.len());
     for (seq, body, address) in rows {
         let note: Notification = decode(&body)?;
-        // an entry an older schema wrote has no address: the records' now
+        // '' : none on record when written; NULL only in a row `load` or an
+        // older build wrote: the records' address now
         let to = match (address, note.certs.first()) {
-            (Some(address), _) => Some(address),
+            (Some(address), _) => Some(address).filter(|a| !a.is_empty()),
             (None, Some(serial)) => address_of(tx, serial)?,
             (None, None) => None,
         };
@@ -77,6 +80,25 @@ fn address_of(tx: &Transaction<'_>, serial: &[u8]) -> Result<Option<String>> {
 /// Marks entry `seq` delivered at `now`.
 pub fn delivered(tx: &Transaction<'_>, seq: i64, now: u64) -> Result<()> {
     tx.execute("UPDATE outbox SET delivered_at = ?2 WHERE seq = ?1", params![seq, now as i64]).map_err(fault)?;
+    Ok(())
+}
+
+/// Marks entry `seq` as never to be delivered, and why (the mail system
+/// refused it for good, at the holder's and at the operator's address).
+pub fn undeliverable(tx: &Transaction<'_>, seq: i64, now: u64, why: &str) -> Result<()> {
+    tx.execute("UPDATE outbox SET delivered_at = ?2, failure = ?3 WHERE seq = ?1", params![seq, now as i64, why])
+        .map_err(fault)?;
+    Ok(())
+}
+
+/// Marks every waiting entry of `role` delivered: the rows the `load`
+/// control wrote, a fixture's past, not events to announce.
+pub fn loaded(tx: &Transaction<'_>, role: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE outbox SET delivered_at = 0, failure = 'loaded' WHERE role = ?1 AND delivered_at IS NULL",
+        params![role],
+    )
+    .map_err(fault)?;
     Ok(())
 }
 

@@ -48,11 +48,15 @@ pub const MIGRATIONS: &[&str] = &[
     "CREATE INDEX sessions_open ON sessions (expiry) WHERE completed = 0;
      CREATE INDEX verifier_nonces_open ON verifier_nonces (rp, expiry) WHERE consumed = 0;",
     // 5: each notification with the address it goes to, as the records gave
-    // it when the event was written, and marked once the mail system
-    // accepted it (the delivery worker, at least once); the waiting ones
-    // found without a scan
+    // it when the event was written ('' for none), and marked once the mail
+    // system accepted it (the delivery worker, at least once), or with why
+    // it could not be (refused for good, even at the operator's address);
+    // the waiting ones found without a scan. Rows written before delivery
+    // existed are marked, not sent: no e-mail for events long past
     "ALTER TABLE outbox ADD COLUMN address TEXT;
      ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
+     ALTER TABLE outbox ADD COLUMN failure TEXT;
+     UPDATE outbox SET delivered_at = 0, failure = 'written before delivery existed (schema 5)';
      CREATE INDEX outbox_waiting ON outbox (seq) WHERE delivered_at IS NULL;",
 ];
 

@@ -102,7 +102,8 @@ impl<'a> StatusTables<'a> {
             outbox: state.outbox.clone(),
             notified: state.notified.clone(),
         };
-        self.apply(&writes)
+        self.apply(&writes)?;
+        super::outbox::loaded(self.tx, "status")
     }
 }
 
