@@ -13,8 +13,9 @@ use jpki_reference::issuer::{CardRecord, MobileCertRecord, Origin};
 use jpki_reference::msgs::status::CertStatus;
 use jpki_reference::msgs::{Kind, Message};
 use jpki_reference::world::{GOV_RP, IssueParams, World};
+use jpki_server::args;
 use jpki_server::client::{Client, fresh_key};
-use jpki_server::store::{Store, fault};
+use jpki_server::store::Store;
 use jpki_server::{ServeConfig, start};
 
 /// One size's figures.
@@ -49,12 +50,6 @@ pub fn fill(path: &std::path::Path, holders: u64, seed: &[u8; 32]) -> Result<(),
     store
         .write(|tx| {
             jpki_server::store::meta_set(tx, "seed", seed)?;
-            let mut card = tx.prepare("INSERT INTO cards (holder, body) VALUES (?1, ?2)").map_err(fault)?;
-            let mut cert = tx.prepare("INSERT INTO certs (serial, holder, body) VALUES (?1, ?2, ?3)").map_err(fault)?;
-            let mut entry =
-                tx.prepare("INSERT INTO status_entries (serial, body, sequence) VALUES (?1, ?2, ?3)").map_err(fault)?;
-            let mut counter =
-                tx.prepare("INSERT INTO verifier_counters (rp, serial, counter) VALUES (?1, ?2, ?3)").map_err(fault)?;
             for i in 0..holders {
                 let (holder, serial) = (synthetic_key(i, 1), synthetic_key(i, 2));
                 let record = CardRecord {
@@ -65,7 +60,10 @@ pub fn fill(path: &std::path::Path, holders: u64, seed: &[u8; 32]) -> Result<(),
                     not_after: 2_000_000_000,
                     attributes: None,
                 };
-                card.execute(rusqlite::params![holder, jpki_server::store::encode(&record)?]).map_err(fault)?;
+                tx.execute(
+                    "INSERT INTO cards (holder, body) VALUES (?1, ?2)",
+                    args![holder, jpki_server::store::encode(&record)?],
+                )?;
                 let mobile = MobileCertRecord {
                     holder: holder.clone(),
                     kind: Kind::Auth,
@@ -75,10 +73,19 @@ pub fn fill(path: &std::path::Path, holders: u64, seed: &[u8; 32]) -> Result<(),
                     status: CertStatus::Good,
                     origin: Origin::Card,
                 };
-                cert.execute(rusqlite::params![serial, holder, jpki_server::store::encode(&mobile)?]).map_err(fault)?;
+                tx.execute(
+                    "INSERT INTO certs (serial, holder, body) VALUES (?1, ?2, ?3)",
+                    args![serial, holder, jpki_server::store::encode(&mobile)?],
+                )?;
                 let status = (Kind::Auth, CertStatus::Good);
-                entry.execute(rusqlite::params![serial, jpki_server::store::encode(&status)?, 1]).map_err(fault)?;
-                counter.execute(rusqlite::params![GOV_RP, serial, 7]).map_err(fault)?;
+                tx.execute(
+                    "INSERT INTO status_entries (serial, body, sequence) VALUES (?1, ?2, ?3)",
+                    args![serial, jpki_server::store::encode(&status)?, 1u64],
+                )?;
+                tx.execute(
+                    "INSERT INTO verifier_counters (rp, serial, counter) VALUES (?1, ?2, ?3)",
+                    args![GOV_RP, serial, 7u64],
+                )?;
             }
             Ok(())
         })

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod external;
 pub mod fuzz_corpus;
 pub mod fuzzing;
+pub mod load;
 pub mod matrix;
 pub mod model_check;
 pub mod report;

@@ -133,12 +133,36 @@ enum Command {
         #[arg(long, default_value = "target/bench-mail")]
         folder: PathBuf,
     },
+    /// Drive many holders' whole lives at once against servers in test mode
+    /// (one, or several instances on one store): per-endpoint p50/p99,
+    /// throughput, refusals by code; then the invariants over what the
+    /// servers report. Exit 1 on a violation or a life cut short.
+    Load {
+        /// A server's base URL (test mode); repeat for several instances on one store.
+        #[arg(long, required = true)]
+        sut: Vec<String>,
+        /// Holders, each living one whole life.
+        #[arg(long, default_value_t = 100)]
+        holders: usize,
+        /// Lives run at once (spread over the servers).
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// The test PKI's seed (64 hex digits).
+        #[arg(long)]
+        seed: Option<String>,
+        /// Have the servers run this built-in (scenario) mutant.
+        #[arg(long)]
+        mutant: Option<String>,
+    },
     /// Walk the audit log of a `serve` data folder: exit 0 when the chain
     /// holds, 1 with the first broken row (edited, missing) otherwise.
     VerifyAudit {
         /// The data folder.
         #[arg(long, default_value = "jpki-data")]
         data: PathBuf,
+        /// The PostgreSQL database instead (`postgres://…`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
     },
     /// Walk one wallet through its whole life against live servers (`serve
     /// --test-mode --smtp ADDR`, or yours): issue, use, migrate, wipe,
@@ -185,6 +209,12 @@ struct ServeArgs {
     /// Keep the store in memory instead (nothing survives the process).
     #[arg(long)]
     in_memory: bool,
+    /// Keep the records in this PostgreSQL database instead of the data
+    /// folder's SQLite file (`postgres://user@host:port/db`; several
+    /// instances may share one). The data folder still holds the maildir
+    /// (none with `--in-memory`).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Offer the test controls (spec/http.md §5; loopback only) and draw
     /// randomness from the seed, as the suite's reference does.
     #[arg(long)]
@@ -319,8 +349,11 @@ fn main() -> ExitCode {
         }
         Command::Mutants { seed, shim } => mutants(seed.as_deref(), shim.as_deref()),
         Command::Serve(args) => serve(args),
-        Command::VerifyAudit { data } => verify_audit(&data),
+        Command::VerifyAudit { data, store } => verify_audit(&data, store.as_deref()),
         Command::BenchMail { events, folder } => bench_mail(events, &folder),
+        Command::Load { sut, holders, workers, seed, mutant } => {
+            parse_seed(seed.as_deref()).and_then(|seed| load(LoadConfig { suts: sut, holders, workers, seed, mutant }))
+        }
         Command::Walkthrough { server, mail_listen, wallet, platform_root, seed, mail_wait } => {
             walkthrough(server, &mail_listen, wallet, &platform_root, seed.as_deref(), mail_wait)
         }
@@ -744,6 +777,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let config = jpki_server::ServeConfig {
         address: args.listen,
         data: (!args.in_memory).then(|| args.data.clone()),
+        store: args.store.clone(),
         test_mode: args.test_mode,
         roles,
         seed: None,
@@ -760,7 +794,11 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
             .collect::<Result<Vec<_>, String>>()?,
     };
     let running = jpki_server::start(config)?;
-    let store = if args.in_memory { "in memory".to_owned() } else { format!("in {}", args.data.display()) };
+    let store = match &args.store {
+        Some(url) => format!("in PostgreSQL at {}", jpki_server::store::redact(url)),
+        None if args.in_memory => "in memory".to_owned(),
+        None => format!("in {}", args.data.display()),
+    };
     let mut mode = if args.test_mode { ", test mode (controls under /jpki/test/)" } else { "" }.to_owned();
     if let Some(percent) = args.chaos {
         mode.push_str(&format!(", chaos on {percent}% of issuance requests"));
@@ -873,13 +911,97 @@ fn bench_mail(events: usize, folder: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify_audit(data: &Path) -> Result<ExitCode, String> {
-    use jpki_server::store::audit::{self, Verdict};
-    let file = data.join("jpki.sqlite3");
-    if !file.exists() {
-        return Err(format!("no store at {}", file.display()));
+fn load(config: LoadConfig) -> Result<ExitCode, String> {
+    use jpki_conformance::load;
+    use std::io::Write as _;
+    println!(
+        "load: {} holders, {} at once, against {} ({} steps a life: {})",
+        config.holders,
+        config.workers,
+        config.suts.join(", "),
+        load::LIFE.len(),
+        load::LIFE.join(", ")
+    );
+    let started = std::time::Instant::now();
+    let last_drawn = std::sync::Mutex::new(std::time::Instant::now());
+    let progress = |done: usize, total: usize| {
+        // redrawn at most four times a second, and at the end
+        let mut last = last_drawn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if done < total && last.elapsed() < std::time::Duration::from_millis(250) {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let width = 30;
+        let filled = done * width / total.max(1);
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let mut err = std::io::stderr();
+        let _ =
+            write!(err, "\r[{}{}] {done}/{total} lives, {rate:.1}/s ", "=".repeat(filled), " ".repeat(width - filled));
+        if done == total {
+            let _ = writeln!(err);
+        }
+    };
+    let report = load::run(&config, &progress)?;
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "{} lives whole, {} cut short, in {secs:.1} s: {:.1} lives/s, {} requests, {:.0} requests/s",
+        report.lives,
+        report.failed_lives.len(),
+        report.lives as f64 / secs,
+        report.requests,
+        report.requests as f64 / secs
+    );
+    println!("{:<40} {:>8} {:>9} {:>9} {:>8}", "endpoint", "requests", "p50 ms", "p99 ms", "refused");
+    for (path, f) in &report.endpoints {
+        println!("{path:<40} {:>8} {:>9.2} {:>9.2} {:>8}", f.requests, f.p50_ms, f.p99_ms, f.refused);
     }
-    let mut store = jpki_server::store::Store::open(&file).map_err(|e| e.to_string())?;
+    if report.errors.is_empty() {
+        println!("refusals: none");
+    } else {
+        let listed: Vec<String> = report.errors.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
+        println!("refusals by code: {}", listed.join(", "));
+        for (code, detail) in &report.first_detail {
+            println!("  first {code}: {detail}");
+        }
+    }
+    for failed in report.failed_lives.iter().take(10) {
+        println!("cut short: {failed}");
+    }
+    if report.violations.is_empty() {
+        println!("invariants over the servers' final state: none violated");
+    } else {
+        for violation in &report.violations {
+            println!("violated: {violation}");
+        }
+    }
+    // the ECDSA the steps need, measured now on this machine: the ratio is the figure to read
+    let (sign, verify) = jpki_conformance::bench_store::raw_ecdsa(300)?;
+    let issuance = 4.0 * sign + 6.0 * verify;
+    let issue_p50 = report.endpoints.get("/jpki/v0/issuer/issue").map_or(0.0, |f| f.p50_ms);
+    println!(
+        "raw ES256 here ({}): sign {sign:.3} ms, verify {verify:.3} ms; an issuance's 4 signs and 6 verifies \
+         {issuance:.2} ms, its p50 above {:.1} × that",
+        jpki_reference::crypto::default_provider().name(),
+        issue_p50 / issuance.max(1e-9)
+    );
+    let clean = report.violations.is_empty() && report.failed_lives.is_empty();
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+use jpki_conformance::load::LoadConfig;
+
+fn verify_audit(data: &Path, url: Option<&str>) -> Result<ExitCode, String> {
+    use jpki_server::store::audit::{self, Verdict};
+    let mut store = match url {
+        Some(url) => jpki_server::store::Store::connect(url).map_err(|e| e.to_string())?,
+        None => {
+            let file = data.join("jpki.sqlite3");
+            if !file.exists() {
+                return Err(format!("no store at {}", file.display()));
+            }
+            jpki_server::store::Store::open(&file).map_err(|e| e.to_string())?
+        }
+    };
     match store.write(audit::verify).map_err(|e| e.to_string())? {
         Verdict::Intact { rows } => {
             println!("audit log intact: {rows} rows");

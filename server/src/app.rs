@@ -75,13 +75,33 @@ pub struct Inner {
     pub seed: ([u8; 32], Option<Mutation>),
 }
 
+impl Inner {
+    /// Reads the test clock and the Status address the controls kept in
+    /// the store (another instance's control may have set them).
+    fn read_shared_settings(&mut self) -> Result<()> {
+        use crate::controls::{STATUS_ADDRESS, TEST_CLOCK};
+        let (clock, address) = self.store.read(|tx| {
+            let clock = store::meta_get(tx, TEST_CLOCK)?.map(|_| store::meta_u64(tx, TEST_CLOCK)).transpose()?;
+            Ok((clock, store::meta_get(tx, STATUS_ADDRESS)?))
+        })?;
+        if let Some(now) = clock {
+            self.clock = Clock::Fixed(now);
+        }
+        self.status_address = address.map(|url| String::from_utf8_lossy(&url).into_owned());
+        Ok(())
+    }
+}
+
 /// A server.
 pub struct App {
     inner: Mutex<Inner>,
     /// Held while feed messages go out, so that they leave in order.
     feed_lock: Mutex<()>,
-    /// Makes the idempotency keys of this process's feed messages unique.
-    feed_salt: [u8; 8],
+    /// Whether other instances may share the store (PostgreSQL): in test
+    /// mode the clock and the Status address the controls set are then
+    /// read from the store at each step, so that every instance keeps one
+    /// clock.
+    shared: bool,
     /// The rp ids of the verifiers hosted, readable without the lock.
     verifier_ids: std::sync::RwLock<Vec<String>>,
     /// Whether the test controls are offered (HTTP-010).
@@ -118,13 +138,12 @@ pub struct Request<'a> {
 impl App {
     /// A server on `store` playing `roles`.
     pub fn new(inner: Inner, test_mode: bool, hosted: Vec<ServerRole>) -> App {
-        let mut feed_salt = [0u8; 8];
-        feed_salt.copy_from_slice(&crate::client::fresh_key()[..8]);
+        let shared = inner.store.backend() == crate::store::Backend::Postgres;
         let verifier_ids = std::sync::RwLock::new(inner.roles.verifiers.keys().cloned().collect());
         App {
             inner: Mutex::new(inner),
             feed_lock: Mutex::new(()),
-            feed_salt,
+            shared,
             verifier_ids,
             test_mode,
             hosted,
@@ -141,15 +160,26 @@ impl App {
         Ok(self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// The server's state, locked, at the start of a step: on a store other
+    /// instances share, in test mode, with the clock and the Status address
+    /// the controls of any instance last set.
+    pub fn lock_step(&self) -> Result<MutexGuard<'_, Inner>> {
+        let mut inner = self.lock()?;
+        if self.shared && self.test_mode {
+            inner.read_shared_settings()?;
+        }
+        Ok(inner)
+    }
+
     /// Runs `work` in one write transaction of the store, under the lock
     /// (the delivery worker's reads and marks).
-    pub fn with_store<T>(&self, work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn with_store<T>(&self, work: impl FnMut(&crate::store::Tx<'_>) -> Result<T>) -> Result<T> {
         self.lock()?.store.write(work)
     }
 
     /// The server's time now.
     pub fn now(&self) -> UnixTime {
-        self.lock().map_or(0, |inner| inner.clock.now())
+        self.lock_step().map_or(0, |inner| inner.clock.now())
     }
 
     /// Whether this server hosts verifier `rp` (read without the step lock:
@@ -196,7 +226,7 @@ impl App {
         // the stored answer, the step and the new stored answer in one
         // transaction under the lock: a retry racing its first attempt
         // sees either nothing or the whole first answer (HTTP-008)
-        let mut inner = self.lock()?;
+        let mut inner = self.lock_step()?;
         let Inner { store, roles, clock, .. } = &mut *inner;
         let now = clock.now();
         let answer = store.write(|tx| {
@@ -220,7 +250,7 @@ impl App {
     /// of the lock: it may be this very server), then the commit.
     fn verify(&self, request: &Request<'_>, digest: &[u8; 32]) -> Result<Answer> {
         let (config, provider, now, address, checked) = {
-            let mut inner = self.lock()?;
+            let mut inner = self.lock_step()?;
             let Inner { store, roles, clock, status_address, .. } = &mut *inner;
             let now = clock.now();
             if let Some(stored) = store.write(|tx| replay(tx, request, digest, now))? {
@@ -286,7 +316,7 @@ impl App {
             return Answer::refusal(&Error::new(Code::StatusUndetermined, "no Status address and no Status here"));
         }
         let run = || -> Result<Vec<u8>> {
-            let mut inner = self.lock()?;
+            let mut inner = self.lock_step()?;
             let Inner { store, roles, clock, .. } = &mut *inner;
             let now = clock.now();
             let response = store.write(|tx| {
@@ -307,53 +337,59 @@ impl App {
     /// Status that cannot be reached leaves them for the next step.
     pub fn send_feed(&self) {
         let _order = self.feed_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Ok(pending) = self.lock().and_then(|mut inner| inner.store.write(store::pending_feed)) else {
+        let Ok(address) = self.lock_step().map(|inner| inner.status_address.clone()) else { return };
+        let address = address.filter(|_| self.fault != Some(crate::faults::EdgeFault::IgnoreStatusAddress));
+        let Some(address) = address else {
+            if self.hosted.contains(&ServerRole::Status) {
+                while let Ok(true) = self.own_feed() {}
+            }
+            return;
+        };
+        // the salt is the store's, so that instances sharing it send one
+        // message under one idempotency key, and Status takes it once
+        let Ok((salt, pending)) = self.with_store(|tx| Ok((store::feed_salt(tx)?, store::pending_feed(tx)?))) else {
             return;
         };
         for (seq, message) in pending {
-            let address = match self.lock() {
-                Ok(inner) => inner.status_address.clone(),
-                Err(_) => return,
-            };
-            let address = address.filter(|_| self.fault != Some(crate::faults::EdgeFault::IgnoreStatusAddress));
-            let delivered = match address {
-                Some(address) => outbound::feed(&address, &self.feed_salt, seq, &message),
-                None if self.hosted.contains(&ServerRole::Status) => {
-                    self.own_feed(&message);
-                    true
-                }
-                None => false,
-            };
-            if !delivered {
+            if !outbound::feed(&address, &salt, seq, &message) {
                 return;
             }
-            if let Ok(mut inner) = self.lock() {
-                let _ = inner.store.write(|tx| store::feed_taken(tx, seq));
-            }
+            let _ = self.with_store(|tx| store::feed_taken(tx, seq));
         }
     }
 
-    fn own_feed(&self, message: &[u8]) {
-        if let Ok(mut inner) = self.lock() {
-            let Inner { store, roles, clock, .. } = &mut *inner;
-            let now = clock.now();
-            // a feed this Status refuses is judged, so taken: the refusal is recorded
-            let applied = store.write(|tx| {
-                let tables = StatusTables::new(tx);
-                let writes = status::apply_feed(roles.provider, &roles.status, &tables, message, now)?;
-                tables.apply(&writes)?;
-                failpoint::at_commit(Endpoint::StatusFeed, true);
-                Ok(())
-            });
-            if applied.is_ok() {
-                failpoint::at_commit(Endpoint::StatusFeed, false);
+    /// This server's own Status takes the oldest waiting feed message: the
+    /// message leaves the outbox in the transaction that applies it, so
+    /// that of instances sharing the store one takes it, once. `false`
+    /// when none waits.
+    fn own_feed(&self) -> Result<bool> {
+        let mut inner = self.lock_step()?;
+        let Inner { store, roles, clock, .. } = &mut *inner;
+        let now = clock.now();
+        let taken = store.write(|tx| {
+            let Some((seq, message)) = store::pending_feed(tx)?.into_iter().next() else { return Ok(false) };
+            if !store::feed_taken(tx, seq)? {
+                return Ok(false);
             }
+            let tables = StatusTables::new(tx);
+            match status::apply_feed(roles.provider, &roles.status, &tables, &message, now) {
+                Ok(writes) => tables.apply(&writes)?,
+                Err(error) if tx.conflicted() => return Err(error),
+                // a feed this Status refuses is judged, so taken
+                Err(_) => {}
+            }
+            failpoint::at_commit(Endpoint::StatusFeed, true);
+            Ok(true)
+        })?;
+        if taken {
+            failpoint::at_commit(Endpoint::StatusFeed, false);
         }
+        Ok(taken)
     }
 
     /// Records a refusal in its own transaction, after the step's was rolled back.
     fn record_refusal(&self, request: &Request<'_>, error: &Error) {
-        if let Ok(mut inner) = self.lock() {
+        if let Ok(mut inner) = self.lock_step() {
             let Inner { store, roles, clock, .. } = &mut *inner;
             let (now, digest) = (clock.now(), roles.provider.sha256(request.body));
             let _ = store.write(|tx| store::record_refusal(tx, now, request.path, error, &digest));
@@ -364,7 +400,7 @@ impl App {
 /// The answer stored for this request's key: itself for the same body, a
 /// conflict for another (HTTP-008).
 fn replay(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::store::Tx<'_>,
     request: &Request<'_>,
     digest: &[u8; 32],
     now: UnixTime,
@@ -381,7 +417,7 @@ fn replay(
 }
 
 fn remember(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::store::Tx<'_>,
     request: &Request<'_>,
     digest: &[u8; 32],
     answer: &Answer,
@@ -397,10 +433,10 @@ fn remember(
 }
 
 /// One step of the Issuer, Status or a verifier (all but `verify`), in `tx`.
-fn step_in(tx: &rusqlite::Transaction<'_>, roles: &mut Roles, request: &Request<'_>, now: UnixTime) -> Result<Vec<u8>> {
+fn step_in(tx: &crate::store::Tx<'_>, roles: &mut Roles, request: &Request<'_>, now: UnixTime) -> Result<Vec<u8>> {
     let provider = roles.provider;
     let body = request.body;
-    let issuer_step = |tx: &rusqlite::Transaction<'_>, writes: issuer::IssuerWrites, output: issuer::IssuerOutput| {
+    let issuer_step = |tx: &crate::store::Tx<'_>, writes: issuer::IssuerWrites, output: issuer::IssuerOutput| {
         IssuerTables::new(tx).apply(&writes)?;
         store::queue_feed(tx, &output.status_feed)?;
         Ok(output.response)

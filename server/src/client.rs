@@ -68,6 +68,7 @@ impl Client {
         // closes gets no answer. It goes once more, on a fresh connection:
         // every step carries its idempotency key (HTTP-008), and the test
         // controls set state rather than add to it.
+        let started = std::time::Instant::now();
         let mut response = match send() {
             Ok(response) => response,
             Err(_) => send().map_err(|e| format!("POST {url}: {e}"))?,
@@ -78,6 +79,7 @@ impl Client {
         let reader = response.body_mut().with_config().limit(u64::MAX).reader();
         std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit), &mut body)
             .map_err(|e| format!("POST {url}: reading the answer: {e}"))?;
+        timings::record(url, started.elapsed(), status, &body);
         Ok(Received { status, content_type, body })
     }
 }
@@ -91,4 +93,68 @@ pub fn fresh_key() -> [u8; 16] {
         key.copy_from_slice(&nanos.to_be_bytes());
     }
     key
+}
+
+/// Every request's time, path and outcome, kept for the threads a load
+/// run attached to its [`timings::Recorder`] (`jpki-conformance load`);
+/// nothing is kept for any other thread.
+pub mod timings {
+    use std::cell::RefCell;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    thread_local! {
+        static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+    }
+
+    /// One request as the client saw it.
+    #[derive(Clone, Debug)]
+    pub struct Timing {
+        /// The path (the URL without its scheme and host).
+        pub path: String,
+        /// From sending to the whole answer read.
+        pub took: Duration,
+        /// The HTTP status.
+        pub status: u16,
+        /// The answer's body when it was not 200 (a refusal: its code).
+        pub refusal: Option<Vec<u8>>,
+    }
+
+    /// Where the requests of the threads attached to it are kept.
+    #[derive(Clone, Debug, Default)]
+    pub struct Recorder(Arc<Mutex<Vec<Timing>>>);
+
+    impl Recorder {
+        /// An empty recorder.
+        pub fn new() -> Recorder {
+            Recorder::default()
+        }
+
+        /// Keeps this thread's requests from now on.
+        pub fn attach(&self) {
+            RECORDER.with(|r| *r.borrow_mut() = Some(self.clone()));
+        }
+
+        /// The recorder this thread is attached to, if any (to attach a
+        /// thread it starts to send a request for it).
+        pub fn current() -> Option<Recorder> {
+            RECORDER.with(|r| r.borrow().clone())
+        }
+
+        /// What every attached thread sent so far (the recorder is emptied).
+        pub fn take(&self) -> Vec<Timing> {
+            std::mem::take(&mut *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        }
+    }
+
+    pub(super) fn record(url: &str, took: Duration, status: u16, body: &[u8]) {
+        RECORDER.with(|recorder| {
+            let Some(recorder) = &*recorder.borrow() else { return };
+            let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]).to_owned();
+            let refusal = (status != 200).then(|| body.to_vec());
+            let timing = Timing { path, took, status, refusal };
+            recorder.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(timing);
+        });
+    }
 }

@@ -81,7 +81,7 @@ pub fn control(app: &App, path: &str, body: &[u8]) -> Answer {
 }
 
 fn run(app: &App, path: &str, body: &[u8]) -> Result<Vec<u8>> {
-    let mut inner = app.lock()?;
+    let mut inner = app.lock_step()?;
     let Inner { store, roles, clock, status_address, seed } = &mut *inner;
     match path {
         "reset" => {

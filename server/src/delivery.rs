@@ -14,7 +14,7 @@ use lettre::Message;
 use crate::app::App;
 use crate::failpoint;
 use crate::mail::{Mailer, Refused, compose};
-use crate::store::outbox;
+use crate::store::{Store, outbox};
 
 /// How long the worker rests when both outboxes are empty.
 const IDLE: Duration = Duration::from_millis(50);
@@ -41,13 +41,18 @@ impl Default for Senders {
     }
 }
 
-/// Runs the worker until `stop` is set.
-pub fn run(app: Arc<App>, mailer: Option<Mailer>, senders: Senders, stop: Arc<AtomicBool>) {
+/// Runs the worker until `stop` is set. With `shared`, a connection of its
+/// own to a store other instances share, it takes each entry under a row
+/// lock ([`deliver_claimed`]); otherwise through the server's own.
+pub fn run(app: Arc<App>, mailer: Option<Mailer>, senders: Senders, stop: Arc<AtomicBool>, mut shared: Option<Store>) {
     let mut last_complaint = String::new();
     while !stop.load(Ordering::Relaxed) {
         app.send_feed();
         let rest = match &mailer {
-            Some(mailer) => match deliver_some(&app, mailer, &senders) {
+            Some(mailer) => match match shared.as_mut() {
+                Some(store) => deliver_claimed(&app, store, mailer, &senders),
+                None => deliver_some(&app, mailer, &senders),
+            } {
                 Ok(0) => IDLE,
                 Ok(_) => Duration::ZERO,
                 Err(e) => {
@@ -129,4 +134,39 @@ pub fn deliver_some(app: &App, mailer: &Mailer, senders: &Senders) -> Result<usi
         .map_err(|e| e.to_string())?;
     }
     Ok(batch.len())
+}
+
+/// Sends up to one batch of waiting notifications from a store several
+/// instances share: each entry in a transaction of its own that locks it
+/// (`FOR UPDATE SKIP LOCKED`), so that no two instances send one entry and
+/// a crash between the acceptance and the mark releases it to be sent again
+/// (NTF-003). How many it settled; a mail system that accepts nothing now
+/// ends the batch with its reason.
+pub fn deliver_claimed(app: &App, store: &mut Store, mailer: &Mailer, senders: &Senders) -> Result<usize, String> {
+    let mut settled = 0;
+    while settled < BATCH {
+        let now = app.now();
+        let fate = store
+            .write_locking(|tx| {
+                let Some(entry) = outbox::claim_one(tx)? else { return Ok(None) };
+                let fate = deliver_one(mailer, senders, &entry);
+                match &fate {
+                    Fate::Delivered => outbox::delivered(tx, entry.seq, now)?,
+                    Fate::Undeliverable(why) => {
+                        eprintln!("jpki-serve: notification {} undeliverable: {why}", entry.seq);
+                        outbox::undeliverable(tx, entry.seq, now, why)?;
+                    }
+                    Fate::Later(_) => {}
+                }
+                Ok(Some(fate))
+            })
+            .map_err(|e| e.to_string())?;
+        match fate {
+            None => break,
+            Some(Fate::Later(e)) if settled == 0 => return Err(e),
+            Some(Fate::Later(_)) => break,
+            Some(_) => settled += 1,
+        }
+    }
+    Ok(settled)
 }

@@ -1,5 +1,6 @@
 //! The reference Issuer, Status and verifiers as HTTP servers
-//! (spec/http.md), on an embedded SQLite store.
+//! (spec/http.md), on an embedded SQLite store or a PostgreSQL database
+//! several instances share.
 //!
 //! The protocol logic is the reference's, unchanged and sans-IO: each step
 //! reads the records it needs through the core's record traits and returns
@@ -37,8 +38,13 @@ use crate::store::Store;
 pub struct ServeConfig {
     /// Where to listen (port 0: any free port).
     pub address: SocketAddr,
-    /// The data folder (created if absent); `None` keeps the store in memory.
+    /// The data folder (created if absent); `None` keeps the store in
+    /// memory (or in `store`).
     pub data: Option<PathBuf>,
+    /// A PostgreSQL database (`postgres://…`) to keep the records in
+    /// instead of the data folder's SQLite file; several instances may
+    /// share it.
+    pub store: Option<String>,
     /// Offer the test controls (HTTP-010: loopback only).
     pub test_mode: bool,
     /// The roles to host.
@@ -70,6 +76,7 @@ impl ServeConfig {
         ServeConfig {
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
             data: None,
+            store: None,
             test_mode: true,
             roles: vec![ServerRole::Issuer, ServerRole::Status, ServerRole::Verifier],
             seed: None,
@@ -134,6 +141,9 @@ impl Drop for Running {
 
 fn store_and_seed(config: &ServeConfig) -> Result<(Store, [u8; 32]), String> {
     let mut store = match &config.data {
+        _ if config.store.is_some() => {
+            Store::connect(config.store.as_deref().unwrap_or_default()).map_err(|e| e.to_string())?
+        }
         Some(folder) => {
             std::fs::create_dir_all(folder).map_err(|e| format!("cannot create the data folder {folder:?}: {e}"))?;
             Store::open(&folder.join("jpki.sqlite3")).map_err(|e| e.to_string())?
@@ -224,9 +234,14 @@ pub fn start(config: ServeConfig) -> Result<Running, String> {
     let stop_worker = Arc::new(AtomicBool::new(false));
     let stop = stop_worker.clone();
     let senders = config.senders.clone();
+    // on a shared store the worker takes entries under row locks, on a connection of its own
+    let shared = match (&config.store, &mailer) {
+        (Some(url), Some(_)) => Some(Store::connect(url).map_err(|e| e.to_string())?),
+        _ => None,
+    };
     let worker = std::thread::Builder::new()
         .name(format!("jpki-serve {address} delivery"))
-        .spawn(move || delivery::run(worker_app, mailer, senders, stop))
+        .spawn(move || delivery::run(worker_app, mailer, senders, stop, shared))
         .map_err(|e| format!("cannot start the delivery worker: {e}"))?;
     Ok(Running { address, shutdown: Some(shutdown), thread: Some(thread), stop_worker, worker: Some(worker) })
 }

@@ -183,12 +183,17 @@ fn delivered(sink: &SmtpSink, now: &WorldObservation, repeat: bool) -> Result<Ve
     }
 }
 
-/// One crash at `point`; what went wrong, if anything.
-fn crash_at(point: &str) -> Result<(), String> {
+/// One crash at `point`, the records in the data folder or, with `store`,
+/// in that PostgreSQL database; what went wrong, if anything.
+fn crash_at(point: &str, store: Option<&str>) -> Result<(), String> {
     let data = fresh_folder(&format!("crash-{}", point.replace(':', "-")));
     let sink = SmtpSink::start().unwrap();
     let relay = sink.relay();
-    let server = LiveServer::start(&data, "127.0.0.1:0", &["--smtp", &relay, "--failpoint", point]);
+    let mut args = vec!["--smtp", &relay];
+    if let Some(url) = store {
+        args.extend(["--store", url]);
+    }
+    let server = LiveServer::start(&data, "127.0.0.1:0", &[args.as_slice(), &["--failpoint", point]].concat());
     let (url, listen) = (server.url.clone(), server.listen());
     let mut world = world_on(&url);
     world.add_holder("ichiro", holder()).unwrap();
@@ -207,7 +212,7 @@ fn crash_at(point: &str) -> Result<(), String> {
     let answered = ANSWERED.with(|a| a.borrow().clone()).ok_or(format!("{point}: no step was answered"))?;
 
     // the same folder, the same port, no failpoint
-    let server = LiveServer::start(&data, &listen, &["--smtp", &relay]);
+    let server = LiveServer::start(&data, &listen, &args);
     let now = world.observe();
     judge_the_cut(point, &answered, &now)?;
     kept(&answered, &now)?;
@@ -232,19 +237,25 @@ fn crash_at(point: &str) -> Result<(), String> {
         return Err(format!("{point}: NTF-003: e-mails sent more than once: {repeated:?}"));
     }
     server.kill();
-    let (intact, said) = verify_audit(&data);
+    let (intact, said) = verify_audit(&data, store);
     if !intact {
         return Err(format!("{point}: verify-audit after the restart: {said}"));
     }
     Ok(())
 }
 
-#[test]
-fn a_server_killed_at_every_failpoint_restarts_with_nothing_lost() {
+/// The crash at every failpoint, each on the store `store` gives it.
+pub fn at_every_failpoint(store: impl Fn(&str) -> Option<String>) {
     let points = failpoint::all();
     assert!(points.len() >= 26, "{points:?}");
-    let failures: Vec<String> = points.iter().filter_map(|point| crash_at(point).err()).collect();
+    let failures: Vec<String> =
+        points.iter().filter_map(|point| crash_at(point, store(point).as_deref()).err()).collect();
     assert!(failures.is_empty(), "{} of {} failpoints:\n{}", failures.len(), points.len(), failures.join("\n"));
+}
+
+#[test]
+fn a_server_killed_at_every_failpoint_restarts_with_nothing_lost() {
+    at_every_failpoint(|_| None);
 }
 
 /// A copy of the data folder `from` at `to` (the store and its WAL).
@@ -269,13 +280,11 @@ fn verify_audit_names_an_edited_and_a_deleted_row_of_a_served_log() {
     world.issue("ichiro", "old phone", &IssueParams::both(1)).unwrap();
     world.authenticate("old phone", GOV_RP).unwrap();
     server.kill();
-    let (intact, said) = verify_audit(&data);
+    let (intact, said) = verify_audit(&data, None);
     assert!(intact && said.contains("intact"), "{said}");
     let rows = |folder: &std::path::Path| -> u64 {
         let mut store = jpki_server::store::Store::open(&folder.join("jpki.sqlite3")).unwrap();
-        store
-            .write(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get::<_, i64>(0)).unwrap() as u64))
-            .unwrap()
+        store.write(|tx| jpki_server::store::count(tx, "SELECT COUNT(*) FROM audit", &[])).unwrap()
     };
     assert!(rows(&data) >= 4, "a challenge, an issuance, a use request, a verify");
     for (name, tamper) in [
@@ -285,9 +294,9 @@ fn verify_audit_names_an_edited_and_a_deleted_row_of_a_served_log() {
         let copy = fresh_folder(&format!("audit-cli-{name}"));
         copy_folder(&data, &copy);
         let mut store = jpki_server::store::Store::open(&copy.join("jpki.sqlite3")).unwrap();
-        store.write(|tx| Ok(tx.execute(tamper, []).unwrap())).unwrap();
+        store.write(|tx| tx.execute(tamper, &[])).unwrap();
         drop(store);
-        let (intact, said) = verify_audit(&copy);
+        let (intact, said) = verify_audit(&copy, None);
         assert!(!intact && said.contains("broken at row"), "{name}: {said}");
     }
 }

@@ -96,23 +96,29 @@ impl Drop for Served {
 fn serve_passes_the_issuer_status_and_verifier_profiles_over_http() {
     // the README's `serve`, twice, half of the checks each: every check resets its server
     let servers = [Served::start(), Served::start()];
+    profiles_pass_over(&[servers[0].url(), servers[1].url()]);
+}
+
+/// The Issuer, Status and verifier checks, split between `servers` (each
+/// check resets the server it runs on), all pass; at least ten of each role.
+pub fn profiles_pass_over(servers: &[String]) {
     let all: Vec<checks::Check> =
         checks::all().into_iter().filter(|c| !matches!(c.target, Target::Sut(Role::Device) | Target::Suite)).collect();
-    let (first, second) = all.split_at(all.len() / 2);
+    let share = all.len().div_ceil(servers.len().max(1));
     let runs: Vec<runner::CheckRun> = std::thread::scope(|scope| {
-        let halves: Vec<_> = [first, second]
-            .into_iter()
-            .zip(&servers)
-            .map(|(half, server)| {
+        let parts: Vec<_> = all
+            .chunks(share)
+            .zip(servers)
+            .map(|(part, url)| {
                 scope.spawn(move || {
-                    let sut = Sut::Http { url: server.url(), mutation: None };
+                    let sut = Sut::Http { url: url.clone(), mutation: None };
                     let profile = SutProfile::ask(&sut, &[0x4a; 32]).unwrap();
                     let config = RunConfig { sut, profile, seed: [0x4a; 32], ..RunConfig::default() };
-                    runner::run(half, &config, &mut |_, _, _| {})
+                    runner::run(part, &config, &mut |_, _, _| {})
                 })
             })
             .collect();
-        halves.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        parts.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     let failed: Vec<String> = runs
         .iter()
@@ -273,7 +279,7 @@ fn thousands_of_malformed_requests_get_4xx_and_the_server_still_serves() {
 
 #[test]
 fn a_store_made_by_the_previous_schema_migrates_and_serves() {
-    use jpki_server::store::{self, IssuerTables, Store, schema};
+    use jpki_server::store::{self, Backend, IssuerTables, Store, schema};
     let folder = std::env::temp_dir().join(format!("jpki-migrate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).unwrap();
@@ -282,8 +288,9 @@ fn a_store_made_by_the_previous_schema_migrates_and_serves() {
     let setup = jpki_reference::world::ReferenceSetup::new(seed, None).unwrap();
     let issuer_config = setup.issuer_config().unwrap();
     {
-        let mut old = Store::open_at_version(&folder.join("jpki.sqlite3"), schema::current_version() - 1).unwrap();
-        assert_eq!(old.version().unwrap(), schema::current_version() - 1);
+        let mut old =
+            Store::open_at_version(&folder.join("jpki.sqlite3"), schema::current_version(Backend::Sqlite) - 1).unwrap();
+        assert_eq!(old.version().unwrap(), schema::current_version(Backend::Sqlite) - 1);
         old.write(|tx| {
             store::meta_set(tx, "seed", &seed)?;
             let tables = IssuerTables::new(tx);
@@ -301,10 +308,13 @@ fn a_store_made_by_the_previous_schema_migrates_and_serves() {
     let config = ServeConfig { data: Some(folder.clone()), ..ServeConfig::for_tests() };
     let server = start(config).unwrap();
     // the store is at the new version (a second connection reads it; WAL allows it)
-    assert_eq!(Store::open(&folder.join("jpki.sqlite3")).unwrap().version().unwrap(), schema::current_version());
+    assert_eq!(
+        Store::open(&folder.join("jpki.sqlite3")).unwrap().version().unwrap(),
+        schema::current_version(Backend::Sqlite)
+    );
     // a whole life on the migrated store, keeping its records
     normal_flow(&server.url(), seed, true);
-    let connection = jpki_bindings::http::roles::Connection::attach(&server.url(), &seed).unwrap();
+    let connection = jpki_bindings::http::roles::Connection::attach(&server.url(), &seed, None).unwrap();
     let observed = connection.control("observe/issuer", &jpki_bindings::http::roles::control_map(vec![])).unwrap();
     let issuer: jpki_reference::observation::IssuerObservation = ciborium::from_reader(observed.as_slice()).unwrap();
     assert!(issuer.cards.contains_key(b"old-holder".as_slice()), "the previous build's card is gone");
@@ -435,4 +445,40 @@ fn each_planted_edge_fault_fails_a_binding_check_naming_its_requirement() {
             runs.iter().map(|r| (&r.check.id, &r.outcome)).collect::<Vec<_>>()
         );
     }
+}
+
+#[test]
+fn the_load_generator_runs_whole_lives_and_judges_the_servers_once_at_the_end() {
+    use jpki_conformance::load::{self, LIFE, LoadConfig};
+    let server = start(ServeConfig::for_tests()).unwrap();
+    let config = LoadConfig { suts: vec![server.url()], holders: 12, workers: 3, seed: [0x1d; 32], mutant: None };
+    let report = load::run(&config, &|_, _| {}).unwrap();
+    assert_eq!((report.lives, report.failed_lives.len()), (12, 0), "{:?}", report.failed_lives);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // every step of every life went over HTTP, and was timed
+    let issued = &report.endpoints["/jpki/v0/issuer/issue"];
+    assert_eq!(issued.requests, 12);
+    assert!(issued.p50_ms > 0.0 && issued.p99_ms >= issued.p50_ms);
+    assert!(report.requests >= 12 * LIFE.len(), "{} requests", report.requests);
+    // a verify is sent from a thread of its own while the suite answers Status: timed too
+    assert_eq!(report.endpoints["/jpki/v0/verifier/gov.example.jp/verify"].requests, 12 * 5);
+    // a server whose migration leaves the old phone's certificates live:
+    // the final judging names the invariant it breaks (INV-013: a certificate
+    // moved to a new phone replaces one superseded at that instant)
+    let mutant = start(ServeConfig::for_tests()).unwrap();
+    let config = LoadConfig {
+        suts: vec![mutant.url()],
+        holders: 3,
+        workers: 2,
+        seed: [0x1d; 32],
+        mutant: Some("old-device-stays-active".into()),
+    };
+    let report = load::run(&config, &|_, _| {}).unwrap();
+    assert!(
+        report.violations.iter().any(|v| v.starts_with("INV-013")),
+        "{:?} {:?}",
+        report.violations,
+        report.failed_lives
+    );
 }

@@ -82,13 +82,15 @@ impl Drop for LiveServer {
     }
 }
 
-/// Runs `verify-audit` on `data`; its exit status and output.
-pub fn verify_audit(data: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"))
-        .args(["verify-audit", "--data"])
-        .arg(data)
-        .output()
-        .expect("cannot run verify-audit");
+/// Runs `verify-audit` on `data` (or on the PostgreSQL database `store`);
+/// its exit status and output.
+pub fn verify_audit(data: &Path, store: Option<&str>) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jpki-conformance"));
+    command.args(["verify-audit", "--data"]).arg(data);
+    if let Some(url) = store {
+        command.args(["--store", url]);
+    }
+    let out = command.output().expect("cannot run verify-audit");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 

@@ -10,6 +10,7 @@ mod judge;
 mod live;
 mod matrix;
 mod model_check;
+mod postgres;
 mod property;
 mod providers;
 mod reports;

@@ -181,6 +181,10 @@ pub struct World {
     devices: BTreeMap<String, Box<dyn DeviceRole>>,
     violations: Vec<crate::invariants::Violation>,
     step_observer: Option<StepObserver>,
+    /// Whether every delivery is judged against the invariants (each
+    /// observes the whole world twice); a load run turns it off and judges
+    /// once, at its end.
+    judging_each_step: bool,
     online: BTreeMap<String, bool>,
     tamper: Option<Tamper>,
     sent_feeds: Vec<Vec<u8>>,
@@ -276,6 +280,7 @@ impl World {
             devices: BTreeMap::new(),
             violations: Vec::new(),
             step_observer: None,
+            judging_each_step: true,
             online: BTreeMap::new(),
             tamper: None,
             sent_feeds: Vec::new(),
@@ -314,6 +319,7 @@ impl World {
             devices,
             violations: self.violations.clone(),
             step_observer: self.step_observer,
+            judging_each_step: self.judging_each_step,
             online: self.online.clone(),
             tamper: None,
             sent_feeds: self.sent_feeds.clone(),
@@ -357,6 +363,20 @@ impl World {
     /// state machines' transitions with it).
     pub fn observe_steps(&mut self, observer: StepObserver) {
         self.step_observer = Some(observer);
+    }
+
+    /// Whether each delivery is judged against the invariants (the default:
+    /// on). Off, a step only runs: no observation before and after it, no
+    /// violation recorded, and a refusal's `unchanged` is not claimed (the
+    /// load generator, which judges what the servers report once, at its
+    /// end).
+    pub fn judge_each_step(&mut self, on: bool) {
+        self.judging_each_step = on;
+    }
+
+    /// Whether deliveries are judged one by one (see [`World::judge_each_step`]).
+    pub(crate) fn judging(&self) -> bool {
+        self.judging_each_step || self.step_observer.is_some()
     }
 
     /// Tampers with every message in flight from now on.
@@ -513,6 +533,9 @@ impl World {
 
     /// Runs one receiver step; on refusal, checks nothing moved.
     fn deliver<T>(&mut self, hop: Hop, step: impl FnOnce(&mut World) -> Result<T, Error>) -> Result<T, FlowError> {
+        if !self.judging() {
+            return step(self).map_err(|error| FlowError { error, hop, unchanged: false });
+        }
         let before = self.observe();
         let result = step(self);
         let after = self.observe();

@@ -5,11 +5,14 @@
 //! one breaks the next row's link (or, for the newest, the kept head).
 //! [`verify`] walks the chain.
 
-use jpki_reference::{Error, Result};
-use rusqlite::{OptionalExtension, Transaction, params};
+use jpki_reference::Result;
 use sha2::{Digest as _, Sha256};
 
-use super::{fault, meta_get, meta_set};
+use super::{Tx, fault, meta_get, meta_set};
+use crate::args;
+
+/// The `meta` key of the newest row's number and hash.
+const HEAD: &str = "audit_head";
 
 /// The hash before the first row.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -50,32 +53,31 @@ pub fn row_hash(prev: &[u8], seq: i64, entry: &Entry<'_>) -> [u8; 32] {
 }
 
 /// Appends `entry` in `tx` (the step's own transaction, or the refusal's).
-pub fn append(tx: &Transaction<'_>, entry: &Entry<'_>) -> Result<()> {
-    let last: Option<(i64, Vec<u8>)> = tx
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
-        .map_err(fault)?;
-    let (seq, prev) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
+///
+/// The chain is one order of every change, so it is the store's one
+/// serialisation point: on PostgreSQL every writing step takes the `audit`
+/// table's lock (SHARE ROW EXCLUSIVE, which excludes itself and no reader)
+/// before its first query, so the steps of all instances queue there and
+/// each sees the ones before it; the head row is also read `FOR UPDATE`.
+/// On SQLite the write transaction already holds the only write lock.
+pub fn append(tx: &Tx<'_>, entry: &Entry<'_>) -> Result<()> {
+    let head = tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?1{}", tx.for_update()), args![HEAD])?;
+    let (seq, prev) = match head {
+        Some(row) => {
+            let head = row.bytes(0)?;
+            let (seq, hash) = head.split_at_checked(8).ok_or_else(|| fault("the audit head is short"))?;
+            let seq = i64::from_be_bytes(seq.try_into().map_err(fault)?);
+            (seq + 1, hash.to_vec())
+        }
         None => (1, GENESIS.to_vec()),
     };
     let hash = row_hash(&prev, seq, entry);
     tx.execute(
         "INSERT INTO audit (seq, time, path, outcome, requirement, body_digest, prev, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            seq,
-            entry.time as i64,
-            entry.path,
-            entry.outcome,
-            entry.requirement,
-            entry.body_digest,
-            prev,
-            hash.as_slice()
-        ],
-    )
-    .map_err(fault)?;
-    meta_set(tx, "audit_head", &[seq.to_be_bytes().as_slice(), hash.as_slice()].concat())
+        args![seq, entry.time, entry.path, entry.outcome, entry.requirement, entry.body_digest, prev, hash],
+    )?;
+    meta_set(tx, HEAD, &[seq.to_be_bytes().as_slice(), hash.as_slice()].concat())
 }
 
 /// What a walk of the chain found.
@@ -97,23 +99,20 @@ pub enum Verdict {
 }
 
 /// Walks the whole chain, oldest first.
-pub fn verify(tx: &Transaction<'_>) -> Result<Verdict> {
-    let mut query = tx
-        .prepare("SELECT seq, time, path, outcome, requirement, body_digest, prev, hash FROM audit ORDER BY seq")
-        .map_err(fault)?;
-    let mut rows = query.query([]).map_err(fault)?;
+pub fn verify(tx: &Tx<'_>) -> Result<Verdict> {
+    let rows =
+        tx.query("SELECT seq, time, path, outcome, requirement, body_digest, prev, hash FROM audit ORDER BY seq", &[])?;
     let (mut expected_seq, mut prev_hash) = (1i64, GENESIS.to_vec());
     let mut count = 0u64;
-    while let Some(row) = rows.next().map_err(fault)? {
-        let read = |e: rusqlite::Error| -> Error { fault(e) };
-        let seq: i64 = row.get(0).map_err(read)?;
-        let time: i64 = row.get(1).map_err(read)?;
-        let path: String = row.get(2).map_err(read)?;
-        let outcome: String = row.get(3).map_err(read)?;
-        let requirement: String = row.get(4).map_err(read)?;
-        let body_digest: Vec<u8> = row.get(5).map_err(read)?;
-        let prev: Vec<u8> = row.get(6).map_err(read)?;
-        let hash: Vec<u8> = row.get(7).map_err(read)?;
+    for row in rows {
+        let seq = row.int(0)?;
+        let time = row.int(1)?;
+        let path = row.text(2)?;
+        let outcome = row.text(3)?;
+        let requirement = row.text(4)?;
+        let body_digest = row.bytes(5)?;
+        let prev = row.bytes(6)?;
+        let hash = row.bytes(7)?;
         if seq != expected_seq {
             return Ok(Verdict::Broken {
                 seq: expected_seq,
@@ -137,7 +136,7 @@ pub fn verify(tx: &Transaction<'_>) -> Result<Verdict> {
         expected_seq += 1;
         count += 1;
     }
-    let head = meta_get(tx, "audit_head")?;
+    let head = meta_get(tx, HEAD)?;
     let walked_head = (count > 0).then(|| [(expected_seq - 1).to_be_bytes().as_slice(), prev_hash.as_slice()].concat());
     if head != walked_head {
         return Ok(Verdict::Broken {

@@ -78,8 +78,8 @@ impl Connection {
 
     /// As [`open`](Self::open), keeping the server's records (`reset` with
     /// `keep`): the roles are those of `seed`, the records those it has.
-    pub fn attach(base: &str, seed: &[u8; 32]) -> std::result::Result<Connection, String> {
-        Connection::reset(base, seed, None, true)
+    pub fn attach(base: &str, seed: &[u8; 32], mutation: Option<&str>) -> std::result::Result<Connection, String> {
+        Connection::reset(base, seed, mutation, true)
     }
 
     fn reset(
@@ -336,7 +336,11 @@ impl VerifierRole for HttpVerifier {
         };
         // the server asks the suite's Status while this thread waits: answer each query here
         let body = assertion.to_vec();
+        let recorder = jpki_server::client::timings::Recorder::current();
         std::thread::spawn(move || {
+            if let Some(recorder) = recorder {
+                recorder.attach();
+            }
             let _ = events.send(Event::Answered(client.post(&url, &body, Some(&fresh_key()))));
         });
         let received = loop {
@@ -376,7 +380,13 @@ impl HttpBinding {
 
     /// As [`start`](Self::start), keeping the server's records.
     pub fn attach(base: &str, seed: &[u8; 32]) -> HttpBinding {
-        match Connection::attach(base, seed) {
+        HttpBinding::attach_running(base, seed, None)
+    }
+
+    /// As [`attach`](Self::attach), the server running built-in mutant
+    /// `mutation` (a second world on a server another world set up so).
+    pub fn attach_running(base: &str, seed: &[u8; 32], mutation: Option<&str>) -> HttpBinding {
+        match Connection::attach(base, seed, mutation) {
             Ok(connection) => HttpBinding(Rc::new(RefCell::new(connection))),
             Err(e) => broken(format!("cannot attach to the server at {base}: {e}")),
         }
