@@ -186,6 +186,7 @@ pub fn run(config: &LoadConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let ready = Barrier::new(workers);
+    let set_up = Barrier::new(workers);
     let last_life_ended = Mutex::new(Instant::now());
     let outcomes: Mutex<Vec<Result<(), String>>> = Mutex::new(Vec::new());
     let observations: Mutex<Vec<WorldObservation>> = Mutex::new(Vec::new());
@@ -195,6 +196,7 @@ pub fn run(config: &LoadConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
     std::thread::scope(|scope| {
         for worker in 0..workers {
             let (next, done, ready, outcomes, last_life_ended) = (&next, &done, &ready, &outcomes, &last_life_ended);
+            let set_up = &set_up;
             let (observations, setup_failures, recorder) = (&observations, &setup_failures, &recorder);
             let sut = &config.suts[worker % config.suts.len()];
             scope.spawn(move || {
@@ -208,6 +210,10 @@ pub fn run(config: &LoadConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     ready.wait();
                     caught(|| world_on(sut, config, false))
                 };
+                // no life starts before every world is set up: a set-up points
+                // its server at the binding's own Status for a moment (then
+                // back at the server's), and a life's StatusFeed must not go there
+                set_up.wait();
                 let mut world = match world {
                     Ok(world) => world,
                     Err(e) => {
@@ -276,10 +282,10 @@ pub fn run(config: &LoadConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
             figures.p99_ms = percentile(&durations, 0.99);
         }
     }
-    // one picture of the servers, every worker's phones beside it
-    let mut observations = observations.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(mut whole) = observations.pop() else { return Err("no worker observed the servers".into()) };
-    for other in observations {
+    // one picture of the servers, taken after every life ended (a world of
+    // its own, keeping the records), every worker's phones and cards beside it
+    let mut whole = caught(|| Ok(world_on(&config.suts[0], config, false)?.observe()))?;
+    for other in observations.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
         whole.devices.extend(other.devices);
         whole.cards.extend(other.cards);
     }

@@ -339,6 +339,12 @@ impl App {
         let _order = self.feed_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Ok(address) = self.lock_step().map(|inner| inner.status_address.clone()) else { return };
         let address = address.filter(|_| self.fault != Some(crate::faults::EdgeFault::IgnoreStatusAddress));
+        // a look that writes nothing first: an idle worker takes no place in
+        // the writing steps' queue (on a shared store)
+        let waiting = self.lock().and_then(|mut inner| inner.store.read(|tx| Ok(!store::pending_feed(tx)?.is_empty())));
+        if !matches!(waiting, Ok(true)) {
+            return;
+        }
         let Some(address) = address else {
             if self.hosted.contains(&ServerRole::Status) {
                 while let Ok(true) = self.own_feed() {}
@@ -374,7 +380,8 @@ impl App {
             let tables = StatusTables::new(tx);
             match status::apply_feed(roles.provider, &roles.status, &tables, &message, now) {
                 Ok(writes) => tables.apply(&writes)?,
-                Err(error) if tx.conflicted() => return Err(error),
+                // the store's own fault (a conflict among them) is not a judgement: the message stays
+                Err(error) if tx.conflicted() || error.code == Code::ServerFault => return Err(error),
                 // a feed this Status refuses is judged, so taken
                 Err(_) => {}
             }

@@ -55,10 +55,12 @@ pub fn row_hash(prev: &[u8], seq: i64, entry: &Entry<'_>) -> [u8; 32] {
 /// Appends `entry` in `tx` (the step's own transaction, or the refusal's).
 ///
 /// The chain is one order of every change, so it is the store's one
-/// serialisation point: on PostgreSQL every writing step takes the `audit`
-/// table's lock (SHARE ROW EXCLUSIVE, which excludes itself and no reader)
-/// before its first query, so the steps of all instances queue there and
-/// each sees the ones before it; the head row is also read `FOR UPDATE`.
+/// serialisation point: on PostgreSQL every writing step takes the lock of
+/// the empty `write_queue` table (SHARE ROW EXCLUSIVE, which excludes itself
+/// and no reader) before its first query, so the steps of all instances
+/// queue there and each sees the ones before it; the head row is also read
+/// `FOR UPDATE`. (Not `audit`'s own lock: a vacuum of the growing log would
+/// stall every step.)
 /// On SQLite the write transaction already holds the only write lock.
 pub fn append(tx: &Tx<'_>, entry: &Entry<'_>) -> Result<()> {
     let head = tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?1{}", tx.for_update()), args![HEAD])?;

@@ -47,7 +47,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 const ATTEMPTS: u32 = 30;
 
 /// Transactions PostgreSQL refused as conflicting with another and the
-/// store ran again, since the process started (the load report's figure).
+/// store ran again, since the process started (counted; no report reads
+/// it yet).
 pub static CONFLICT_RETRIES: AtomicU64 = AtomicU64::new(0);
 
 enum Db {
@@ -214,7 +215,12 @@ impl Store {
                             Err((true, e)) => e,
                             Err((false, e)) => return Err(fault(e)),
                         },
-                        Err(error) if tx.conflicted() => error.to_string(),
+                        Err(error) if tx.conflicted() => {
+                            // rolled back now: an aborted transaction keeps its locks
+                            // (the queue's among them) until it ends, not through the sleep
+                            drop(tx);
+                            error.to_string()
+                        }
                         Err(error) => return Err(error),
                     };
                     if attempt >= ATTEMPTS {

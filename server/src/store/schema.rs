@@ -106,7 +106,9 @@ pub const POSTGRES_MIGRATIONS: &[&str] = &[
                             body_digest BYTEA NOT NULL);
      CREATE TABLE audit (seq BIGINT PRIMARY KEY, time BIGINT NOT NULL, path TEXT NOT NULL,
                          outcome TEXT NOT NULL, requirement TEXT NOT NULL, body_digest BYTEA NOT NULL,
-                         prev BYTEA NOT NULL, hash BYTEA NOT NULL);",
+                         prev BYTEA NOT NULL, hash BYTEA NOT NULL);
+     CREATE TABLE write_queue (never_written BOOLEAN);
+     COMMENT ON TABLE write_queue IS 'only locked: every writing step takes its lock first (the audit chain orders every change); empty, so no vacuum ever waits on it';",
 ];
 
 /// Where a PostgreSQL database records its schema version.

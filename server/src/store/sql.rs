@@ -189,7 +189,8 @@ impl PgConnection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum PgKind {
     /// A step that may write: serialisable, and queued behind the other
-    /// instances' writing steps at the audit chain's head.
+    /// instances' writing steps (the `write_queue` table's lock: the audit
+    /// chain orders every change).
     Step,
     /// Reads only: serialisable, read only, queued behind nothing.
     Read,
@@ -204,6 +205,10 @@ pub struct Tx<'c> {
     /// conflicted with another (serialisation failure, deadlock): the
     /// store then runs the step again.
     conflicted: Cell<bool>,
+    /// Set when any PostgreSQL statement failed: the transaction is aborted,
+    /// and its COMMIT would only roll back, so [`Tx::commit`] says it failed
+    /// even if the step swallowed the error.
+    failed: Cell<bool>,
 }
 
 enum Inner<'c> {
@@ -216,7 +221,7 @@ enum Inner<'c> {
 
 impl<'c> Tx<'c> {
     pub(super) fn sqlite(tx: rusqlite::Transaction<'c>) -> Tx<'c> {
-        Tx { inner: Inner::Sqlite(Some(tx)), conflicted: Cell::new(false) }
+        Tx { inner: Inner::Sqlite(Some(tx)), conflicted: Cell::new(false), failed: Cell::new(false) }
     }
 
     /// Begins a transaction on `client` of `kind`.
@@ -224,12 +229,23 @@ impl<'c> Tx<'c> {
         let begin = match kind {
             // the table lock before any query, so before the snapshot: the
             // step sees every step committed before it (see audit::append)
-            PgKind::Step => "BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE",
+            PgKind::Step => "BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE write_queue IN SHARE ROW EXCLUSIVE MODE",
             PgKind::Read => "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY",
             PgKind::RowLocks => "BEGIN ISOLATION LEVEL READ COMMITTED",
         };
-        client.borrow_mut().client.batch_execute(begin).map_err(pg_fault)?;
-        Ok(Tx { inner: Inner::Postgres(client, Cell::new(false)), conflicted: Cell::new(false) })
+        let mut connection = client.borrow_mut();
+        if let Err(error) = connection.client.batch_execute(begin) {
+            // a BEGIN that went through before the lock failed leaves the
+            // connection inside an aborted transaction: end it
+            let _ = connection.client.batch_execute("ROLLBACK");
+            return Err(pg_fault(error));
+        }
+        drop(connection);
+        Ok(Tx {
+            inner: Inner::Postgres(client, Cell::new(false)),
+            conflicted: Cell::new(false),
+            failed: Cell::new(false),
+        })
     }
 
     /// Commits; `Err(true)` when PostgreSQL refused the commit as conflicting.
@@ -241,6 +257,10 @@ impl<'c> Tx<'c> {
             },
             Inner::Postgres(client, done) => {
                 done.set(true);
+                if self.failed.get() {
+                    let _ = client.borrow_mut().client.batch_execute("ROLLBACK");
+                    return Err((self.conflicted.get(), "a statement of the transaction failed: rolled back".into()));
+                }
                 client.borrow_mut().client.batch_execute("COMMIT").map_err(|e| (is_conflict(&e), describe(&e)))
             }
         }
@@ -269,6 +289,7 @@ impl<'c> Tx<'c> {
     }
 
     fn pg_error(&self, error: postgres::Error) -> jpki_reference::Error {
+        self.failed.set(true);
         if is_conflict(&error) {
             self.conflicted.set(true);
         }
@@ -439,8 +460,9 @@ impl postgres::types::ToSql for Value {
                 Type::BOOL => (*n != 0).to_sql(ty, out),
                 ref other => Err(format!("an integer bound to a {other} parameter").into()),
             },
-            Value::Bytes(bytes) => bytes.as_slice().to_sql(ty, out),
-            Value::Text(text) => text.as_str().to_sql(ty, out),
+            Value::Bytes(bytes) if *ty == Type::BYTEA => bytes.as_slice().to_sql(ty, out),
+            Value::Text(text) if matches!(*ty, Type::TEXT | Type::VARCHAR) => text.as_str().to_sql(ty, out),
+            Value::Bytes(_) | Value::Text(_) => Err(format!("{self:?} bound to a {ty} parameter").into()),
         }
     }
 
