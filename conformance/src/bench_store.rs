@@ -92,7 +92,8 @@ pub fn fill(path: &std::path::Path, holders: u64, seed: &[u8; 32]) -> Result<(),
         .map_err(|e| e.to_string())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile (0 to 1) of `sorted` times, nearest rank; 0 for none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

@@ -124,6 +124,24 @@ pub fn seed_corpus() -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>
             }
         }
     }
+    // status lists: the table's lists, and a token of the reference's
+    let table = dir.join("codec/status-list.json");
+    let text = std::fs::read_to_string(&table).map_err(|e| format!("{}: {e}", table.display()))?;
+    let table: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    for entry in table["entries"].as_array().into_iter().flatten() {
+        let cbor = hex::decode(entry["cbor"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+        // the appendix lists inflate past one chunk: they seed the refusal path
+        add("status_list", with_prefix(0, &cbor));
+    }
+    let mut world = jpki_reference::world::World::new([0x5a; 32]).map_err(|e| e.to_string())?;
+    world.add_holder("seed", crate::checks::surgery::attributes()).map_err(|e| e.to_string())?;
+    world.add_device("phone");
+    world.issue("seed", "phone", &jpki_reference::world::IssueParams::both(1)).map_err(|e| e.error.to_string())?;
+    let token = world.status_list(0).map_err(|e| e.error.to_string())?;
+    if let Ok(signed) = decode_sign1(&token, &Limits::V0) {
+        add("status_list", with_prefix(1, signed.payload()));
+    }
+    add("status_list", with_prefix(2, &token));
     // keys: the COSE_Key encodings of the fixture PKI's public keys
     let world = jpki_reference::world::World::new(crate::vectors::VECTOR_SEED).map_err(|e| e.to_string())?;
     for root in [&world.pki().card_root, &world.pki().mobile_root, &world.pki().platform_root] {

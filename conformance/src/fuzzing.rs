@@ -36,7 +36,7 @@ use crate::checks::surgery::attributes;
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by name (the names of `fuzz/fuzz_targets/*.rs`).
-pub const TARGETS: [(&str, Target); 13] = [
+pub const TARGETS: [(&str, Target); 14] = [
     ("strict_cbor", strict_cbor),
     ("differential_cbor", differential_cbor),
     ("cose_sign1", cose_sign1),
@@ -50,6 +50,7 @@ pub const TARGETS: [(&str, Target); 13] = [
     ("status_feed", status_feed),
     ("receipt", receipt),
     ("http_body", http_body),
+    ("status_list", status_list),
 ];
 
 /// The strict decoder: whatever it accepts re-encodes to the same bytes.
@@ -217,6 +218,45 @@ pub fn receipt(data: &[u8]) {
             assert_eq!(said.to_bytes().ok().as_deref(), Some(signed.payload()), "receipt payload round trip");
         }
     });
+}
+
+/// The status-list reader (STL-002, STL-003), the first byte choosing what
+/// the rest is: a `StatusList` (bounded by one chunk), a token's payload,
+/// or a whole token judged for chunk 0. It never panics; a list it accepts
+/// has 1, 2, 4 or 8 bits, answers for every index below its length and none
+/// past it, and reads the same once encoded again; an accepted ZLIB stream
+/// inflates as `miniz_oxide`'s own one-shot decoder inflates it.
+pub fn status_list(data: &[u8]) {
+    use jpki_reference::status_list::{ListToken, MAX_CHUNK_BYTES, StatusList, inflate, open_chunk};
+    let Some((&which, rest)) = data.split_first() else { return };
+    let list = match which % 3 {
+        0 => StatusList::decode(rest, MAX_CHUNK_BYTES),
+        1 => ListToken::decode(rest).map(|token| token.list),
+        _ => {
+            let world = World::new([0x5a; 32]).expect("the fixture world");
+            open_chunk(world.provider(), world.mobile_anchor(), rest, 0, world.now()).map(|token| token.list)
+        }
+    };
+    let Ok(list) = list else { return };
+    assert!(matches!(list.bits(), 1 | 2 | 4 | 8), "accepted {} bits (STL-003)", list.bits());
+    assert!(list.bytes().len() <= MAX_CHUNK_BYTES, "inflated past the bound (STL-003)");
+    assert!(list.is_empty() || list.get(list.len() - 1).is_some(), "the last entry reads");
+    assert_eq!(list.get(list.len()), None, "an entry past the end reads");
+    let encoded = list.encode().expect("an accepted list encodes");
+    let again = StatusList::decode(&encoded, MAX_CHUNK_BYTES).expect("an encoded list decodes");
+    assert_eq!(again, list, "round trip");
+    if which % 3 == 0 {
+        // the ZLIB stream itself, against the one-shot decoder
+        let value = jpki_reference::codec::decode_v0(rest).expect("accepted bytes decode");
+        let lst = match value {
+            ciborium::Value::Map(pairs) => pairs.into_iter().find(|(k, _)| k.as_text() == Some("lst")).map(|(_, v)| v),
+            _ => None,
+        };
+        if let Some(ciborium::Value::Bytes(lst)) = lst {
+            let theirs = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&lst, MAX_CHUNK_BYTES);
+            assert_eq!(theirs.ok(), inflate(&lst, MAX_CHUNK_BYTES).ok(), "two inflaters disagree");
+        }
+    }
 }
 
 /// A signed StatusFeed as Status judges it, in the issued state: a refusal

@@ -3,6 +3,8 @@
 //! through the role bindings, with outcomes, reports and built-in mutants.
 
 pub mod bench_mail;
+pub mod bench_status;
+pub mod bench_status_list;
 pub mod bench_store;
 pub mod checks;
 pub mod external;

@@ -123,6 +123,35 @@ enum Command {
         #[arg(long, default_value = "target/bench-store")]
         folder: PathBuf,
     },
+    /// Measure Status at national size: the per-query answer time and a
+    /// list chunk's, load time and size on disk, with many synthetic Status
+    /// entries in SQLite or PostgreSQL (checks the disk space first); see
+    /// BENCHMARKS.md. Never run in CI.
+    BenchStatus {
+        /// The sizes, in Status entries (comma-separated).
+        #[arg(long, default_value = "10000,1000000,10000000", value_delimiter = ',')]
+        rows: Vec<u64>,
+        /// Queries and list chunks timed at each size.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+        /// A PostgreSQL database to fill instead of an SQLite store (its Status table is emptied).
+        #[arg(long)]
+        store: Option<String>,
+        /// Where the SQLite stores are made (removed afterwards).
+        #[arg(long, default_value = "target/bench-status")]
+        folder: PathBuf,
+    },
+    /// Measure Status's status lists at national size: size at 0.1, 1 and
+    /// 5 % revoked, time to build and sign, to publish one change, and a
+    /// reader's lookup; see BENCHMARKS.md.
+    BenchStatusList {
+        /// Certificates in the list.
+        #[arg(long, default_value_t = 125_000_000)]
+        entries: u64,
+        /// Changes and lookups timed at each share.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+    },
     /// Measure the delivery worker: notifications per second from a full
     /// outbox to an SMTP server on loopback and to a maildir folder.
     BenchMail {
@@ -351,6 +380,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::VerifyAudit { data, store } => verify_audit(&data, store.as_deref()),
         Command::BenchMail { events, folder } => bench_mail(events, &folder),
+        Command::BenchStatusList { entries, samples } => bench_status_list(entries, samples),
+        Command::BenchStatus { rows, samples, store, folder } => bench_status(&rows, samples, store, folder),
         Command::Load { sut, holders, workers, seed, mutant } => {
             parse_seed(seed.as_deref()).and_then(|seed| load(LoadConfig { suts: sut, holders, workers, seed, mutant }))
         }
@@ -895,6 +926,87 @@ fn walkthrough(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn bench_status(rows: &[u64], samples: usize, store: Option<String>, folder: PathBuf) -> Result<ExitCode, String> {
+    use jpki_conformance::bench_status::{Target, measure};
+    let target = match store {
+        Some(url) => Target::Postgres(url),
+        None => Target::Sqlite(folder),
+    };
+    println!(
+        "{} ({}):",
+        match &target {
+            Target::Sqlite(folder) => format!("SQLite in {}", folder.display()),
+            Target::Postgres(url) => format!("PostgreSQL at {}", jpki_server::store::redact(url)),
+        },
+        jpki_reference::crypto::default_provider().name()
+    );
+    println!(
+        "{:>11} {:>9} {:>10} {:>6} {:>20} {:>20}",
+        "entries", "load s", "disk MB", "B/row", "query p50/p99 ms", "list chunk p50/p99"
+    );
+    for &size in rows {
+        let started = std::time::Instant::now();
+        let f = measure(&target, size, samples, &mut |done| {
+            eprint!("\r  {done}/{size} rows written ({:.0} s)   ", started.elapsed().as_secs_f64());
+        })?;
+        eprint!("\r{:60}\r", "");
+        println!(
+            "{:>11} {:>9.1} {:>10.1} {:>6.0} {:>9.2}/{:<10.2} {:>9.2}/{:<10.2}",
+            f.rows,
+            f.load_secs,
+            f.bytes_on_disk as f64 / 1e6,
+            f.bytes_on_disk as f64 / f.rows.max(1) as f64,
+            f.query_ms.0,
+            f.query_ms.1,
+            f.list_ms.0,
+            f.list_ms.1
+        );
+    }
+    let (sign, verify) = jpki_conformance::bench_store::raw_ecdsa(500)?;
+    println!("raw ES256: sign {sign:.3} ms, verify {verify:.3} ms (a query verifies the request and signs the answer)");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_status_list(entries: u64, samples: usize) -> Result<ExitCode, String> {
+    use jpki_conformance::bench_status_list::{measure, whole_list_ms};
+    println!(
+        "{entries} entries in chunks of {} ({}):",
+        jpki_reference::constants::LIST_CHUNK_ENTRIES,
+        jpki_reference::crypto::default_provider().name()
+    );
+    println!(
+        "{:>8} {:>4} {:>7} {:>10} {:>9} {:>9} {:>17} {:>17}",
+        "revoked", "bits", "chunks", "total MB", "max KB", "build s", "one change p50/99", "lookup p50/99 ms"
+    );
+    for bits in [1u8, 2] {
+        for per_mille in [1u64, 10, 50] {
+            let f = measure(entries, per_mille, bits, samples)?;
+            println!(
+                "{:>7.1}% {:>4} {:>7} {:>10.2} {:>9.1} {:>9.2} {:>8.2}/{:<8.2} {:>8.2}/{:<8.2}",
+                f.per_mille as f64 / 10.0,
+                f.bits,
+                f.chunks,
+                f.total_bytes as f64 / 1e6,
+                f.largest_token as f64 / 1e3,
+                f.build_secs,
+                f.change_ms.0,
+                f.change_ms.1,
+                f.lookup_ms.0,
+                f.lookup_ms.1
+            );
+        }
+    }
+    println!(
+        "one list of all {entries} entries (2 bits, 1 % revoked), compressed once: {:.0} ms",
+        whole_list_ms(entries)?
+    );
+    let (sign, verify) = jpki_conformance::bench_store::raw_ecdsa(500)?;
+    println!(
+        "raw ES256: sign {sign:.3} ms, verify {verify:.3} ms (a change signs once; a lookup verifies twice: token and chain)"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_mail(events: usize, folder: &Path) -> Result<ExitCode, String> {

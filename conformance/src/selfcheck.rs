@@ -42,6 +42,13 @@ pub(crate) fn checks() -> Vec<Check> {
             || finish(strict_decoder_table(default_provider())),
         ),
         Check::suite(
+            "status-list-table",
+            "the suite's status-list reader against its table (vectors/codec/status-list.json, the draft's examples included)",
+            CheckKind::Vector,
+            &["STL-002", "STL-003", "ENC-005"],
+            || finish(status_list_table()),
+        ),
+        Check::suite(
             "wycheproof-ecdsa-p256-p1363",
             "the suite's ECDSA verification against Wycheproof's P-256 (P1363) vectors",
             CheckKind::Vector,
@@ -175,6 +182,83 @@ fn strict_decoder_table(_: &dyn CryptoProvider) -> Outcome {
                 "{}: got {}, expected {} {}",
                 case.hex,
                 got.map_or_else(|e| e.code.to_string(), |_| "accept".into()),
+                case.expect,
+                case.code.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    Outcome::Report(report)
+}
+
+#[derive(Deserialize)]
+struct StatusListCase {
+    comment: String,
+    #[serde(rename = "maxBytes")]
+    max_bytes: usize,
+    cbor: String,
+    expect: String,
+    bits: Option<u8>,
+    size: Option<u64>,
+    #[serde(default)]
+    statuses: std::collections::BTreeMap<u64, u8>,
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusListTable {
+    entries: Vec<StatusListCase>,
+}
+
+/// One accepted list against its entry: the width, the size, every
+/// non-zero entry where the table puts it and no other; then the list
+/// encoded again reads the same.
+fn status_list_matches(case: &StatusListCase, list: &jpki_reference::status_list::StatusList) -> Result<(), String> {
+    use jpki_reference::status_list::StatusList;
+    if Some(list.bits()) != case.bits || Some(list.len()) != case.size {
+        return Err(format!("{} bits and {} entries", list.bits(), list.len()));
+    }
+    for index in 0..list.len() {
+        let want = case.statuses.get(&index).copied().unwrap_or(0);
+        if list.get(index) != Some(want) {
+            return Err(format!("entry {index} is {:?}, not {want}", list.get(index)));
+        }
+    }
+    let again =
+        StatusList::decode(&list.encode().map_err(|e| e.to_string())?, case.max_bytes).map_err(|e| e.to_string())?;
+    if again != *list {
+        return Err("encoded again, it reads otherwise".into());
+    }
+    Ok(())
+}
+
+fn status_list_table() -> Outcome {
+    let path = external::project_vectors_dir().join("codec/status-list.json");
+    let table: StatusListTable = match external::rfc8949::read_json(&path) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Broken(e),
+    };
+    let mut report = SetReport::default();
+    for case in &table.entries {
+        report.total += 1;
+        let Ok(bytes) = hex::decode(&case.cbor) else {
+            report.mismatches.push(format!("{}: not hex", case.comment));
+            continue;
+        };
+        let got = jpki_reference::status_list::StatusList::decode(&bytes, case.max_bytes);
+        let verdict = match (&got, case.expect.as_str()) {
+            (Ok(list), "accept") => status_list_matches(case, list),
+            (Err(e), "refuse") if Some(e.code.as_str()) == case.code.as_deref() => Ok(()),
+            (Err(e), _) => Err(format!("refused: {e}")),
+            (Ok(_), _) => Err("accepted".into()),
+        };
+        match &got {
+            Ok(_) => report.accepted += 1,
+            Err(_) => report.refused += 1,
+        }
+        if let Err(why) = verdict {
+            report.mismatches.push(format!(
+                "{}: {why}, expected {} {}",
+                case.comment,
                 case.expect,
                 case.code.as_deref().unwrap_or("")
             ));

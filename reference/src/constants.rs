@@ -22,5 +22,8 @@ pub const AUTH_PIN_TRIES: u64 = 3;
 /// The most open nonces (unanswered, unexpired) a receiver holds: issuance
 /// sessions at the Issuer, use nonces at each verifier.
 pub const MAX_OPEN_NONCES: usize = 1024;
+/// Entries in one chunk of Status's status list (STL-004): one change
+/// re-signs one chunk, never the whole list.
+pub const LIST_CHUNK_ENTRIES: u64 = 65_536;
 /// How long the Issuer keeps an idempotency record, in seconds.
 pub const IDEMPOTENCY_RETENTION_SECS: u64 = 86_400;

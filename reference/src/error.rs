@@ -185,6 +185,12 @@ registry! {
     StatusMismatch = "status_mismatch", "USE-011", Use;
     /// Status could not be reached: neither good nor revoked, and refused.
     StatusUndetermined = "status_undetermined", "USE-012", Use;
+    /// A status list that is not a StatusList: unknown or missing keys, bits not 1, 2, 4 or 8, not one ZLIB stream, or too large once inflated.
+    ListMalformed = "list_malformed", "STL-003", Use;
+    /// A status-list token issued in the future or past its expiry.
+    ListStale = "list_stale", "STL-005", Use;
+    /// A status-list token for another chunk, or an index past its list.
+    ListMismatch = "list_mismatch", "STL-006", Use;
     /// A verifier not authorised for `sign` asked about a `sign` cert.
     NotAuthorised = "not_authorised", "STA-002", Status;
     /// Status knows no mobile certificate with that serial.

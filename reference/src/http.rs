@@ -184,6 +184,13 @@ pub enum Route {
     },
     /// A test control: the path after [`CONTROL_PREFIX`].
     Control(String),
+    /// One chunk of Status's status list (`GET`, STL-004, HTTP-013).
+    List(u64),
+}
+
+/// The path of one chunk of Status's status list.
+pub fn list_path(chunk: u64) -> String {
+    format!("{PREFIX}status/list/{chunk}")
 }
 
 /// Reads a request path (no query string is defined: one makes the path unknown).
@@ -200,6 +207,8 @@ pub fn route(path: &str) -> Option<Route> {
         }
         ["issuer", step] => found(ServerRole::Issuer, step).map(|endpoint| Route::Step { endpoint, rp: String::new() }),
         ["status", step] => found(ServerRole::Status, step).map(|endpoint| Route::Step { endpoint, rp: String::new() }),
+        // a chunk number in its shortest decimal form
+        ["status", "list", chunk] => chunk.parse::<u64>().ok().filter(|n| n.to_string() == *chunk).map(Route::List),
         _ => None,
     }
 }

@@ -24,6 +24,7 @@ pub mod pki;
 pub mod receipt;
 pub mod roles;
 pub mod status;
+pub mod status_list;
 pub mod time;
 pub mod verifier;
 pub mod world;

@@ -69,6 +69,8 @@ pub enum Mutation {
     UnboundedNonces,
     /// Issuer: keeps idempotency records (and answers retries from them) forever.
     KeepIdempotencyForever,
+    /// Status: publishes its status list with each byte's entries from the most significant bit.
+    ListBitOrder,
     /// COSE: a COSE_Sign1 signature is never checked.
     AcceptAnySignature,
     /// Chains: a certificate's signature by its issuer is never checked.
@@ -175,10 +177,10 @@ pub enum Mutation {
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 78] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 79] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
-    pub const SCENARIOS: [Mutation; 29] = [
+    pub const SCENARIOS: [Mutation; 30] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -208,6 +210,7 @@ impl Mutation {
         Mutation::ReRegisterUnrevokes,
         Mutation::UnboundedNonces,
         Mutation::KeepIdempotencyForever,
+        Mutation::ListBitOrder,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -281,6 +284,7 @@ impl Mutation {
             Mutation::UnknownAsGood => "unknown-as-good",
             Mutation::SkipNonceExpiry => "skip-nonce-expiry",
             Mutation::SignerBeforePayload => "signer-before-payload",
+            Mutation::ListBitOrder => "list-bit-order",
             Mutation::AcceptUnknownNonce => "accept-unknown-nonce",
             Mutation::ReplaceInactive => "replace-inactive",
             Mutation::InstallForAnyKey => "install-for-any-key",
@@ -370,6 +374,7 @@ impl Mutation {
             Mutation::UnknownAsGood => "STA-005",
             Mutation::SkipNonceExpiry => "NON-003",
             Mutation::SignerBeforePayload => "ENC-018",
+            Mutation::ListBitOrder => "STL-002",
             Mutation::AcceptUnknownNonce => "NON-001",
             Mutation::ReplaceInactive => "MIG-004",
             Mutation::InstallForAnyKey => "ISS-010",
@@ -486,15 +491,15 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 29], b: [Mutation; 49]) -> [Mutation; 78] {
-    let mut out = [Mutation::SkipStatusCheck; 78];
+const fn concat(a: [Mutation; 30], b: [Mutation; 49]) -> [Mutation; 79] {
+    let mut out = [Mutation::SkipStatusCheck; 79];
     let mut i = 0;
-    while i < 29 {
+    while i < 30 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 78 {
-        out[i] = b[i - 29];
+    while i < 79 {
+        out[i] = b[i - 30];
         i += 1;
     }
     out

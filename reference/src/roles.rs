@@ -62,6 +62,8 @@ pub trait StatusRole {
     fn apply_feed(&mut self, feed: &[u8], now: UnixTime) -> Result<()>;
     /// StatusRequest → StatusResponse.
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>>;
+    /// One chunk of the status list, as a signed token made at `now` (STL-004).
+    fn list(&mut self, chunk: u64, now: UnixTime) -> Result<Vec<u8>>;
     /// Observe: entries, usage log, outbox (spec/observation.cddl).
     fn observe(&self) -> StatusObservation;
     /// Control: replace the stored state with the one `observation`
@@ -294,6 +296,10 @@ impl StatusRole for ReferenceStatus {
         let (writes, response) = status::answer(self.provider, &self.config, &self.state, request, now)?;
         self.state.apply(writes);
         Ok(response)
+    }
+
+    fn list(&mut self, chunk: u64, now: UnixTime) -> Result<Vec<u8>> {
+        status::publish_chunk(self.provider, &self.config, &self.state, chunk, now)
     }
 
     fn observe(&self) -> StatusObservation {

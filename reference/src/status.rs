@@ -57,6 +57,8 @@ pub struct StatusState {
     pub notified: BTreeSet<NotifiedScope>,
     /// The sequence number of the last feed applied, per certificate (STA-008).
     pub sequences: BTreeMap<Vec<u8>, u64>,
+    /// Each certificate's index in the status list (STL-001).
+    pub list_index: BTreeMap<Vec<u8>, u64>,
 }
 
 /// A "used" notification's scope: (verifier, nonce, certificate).
@@ -70,6 +72,12 @@ pub trait StatusRecords {
     fn sequence(&self, serial: &[u8]) -> Result<u64>;
     /// Whether this scope was notified already.
     fn notified(&self, scope: &NotifiedScope) -> Result<bool>;
+    /// A certificate's status-list index (STL-001).
+    fn list_index(&self, serial: &[u8]) -> Result<Option<u64>>;
+    /// The index the next new certificate gets: one past the largest given, 0 for the first.
+    fn next_list_index(&self) -> Result<u64>;
+    /// The statuses of the certificates whose indices lie in `from .. from + count`.
+    fn list_range(&self, from: u64, count: u64) -> Result<Vec<(u64, CertStatus)>>;
 }
 
 /// The writes one Status transition makes, applied in one step.
@@ -85,6 +93,8 @@ pub struct StatusWrites {
     pub outbox: Vec<Notification>,
     /// Scopes now notified.
     pub notified: BTreeSet<NotifiedScope>,
+    /// Status-list indices given.
+    pub list_index: BTreeMap<Vec<u8>, u64>,
 }
 
 impl StatusRecords for StatusState {
@@ -97,6 +107,21 @@ impl StatusRecords for StatusState {
     fn notified(&self, scope: &NotifiedScope) -> Result<bool> {
         Ok(self.notified.contains(scope))
     }
+    fn list_index(&self, serial: &[u8]) -> Result<Option<u64>> {
+        Ok(self.list_index.get(serial).copied())
+    }
+    fn next_list_index(&self) -> Result<u64> {
+        Ok(self.list_index.values().max().map_or(0, |last| last + 1))
+    }
+    fn list_range(&self, from: u64, count: u64) -> Result<Vec<(u64, CertStatus)>> {
+        let within = |index: u64| index >= from && index - from < count;
+        Ok(self
+            .list_index
+            .iter()
+            .filter(|(_, index)| within(**index))
+            .filter_map(|(serial, index)| self.entries.get(serial).map(|(_, status)| (*index, *status)))
+            .collect())
+    }
 }
 
 impl StatusState {
@@ -107,6 +132,7 @@ impl StatusState {
         self.usage_log.extend(writes.usage_log);
         self.outbox.extend(writes.outbox);
         self.notified.extend(writes.notified);
+        self.list_index.extend(writes.list_index);
     }
 }
 
@@ -153,6 +179,10 @@ pub fn apply_feed(
         }
     }
     let mut next = StatusWrites::default();
+    // a certificate new to Status gets the next list index (STL-001)
+    if view.list_index(&feed.serial)?.is_none() {
+        next.list_index.insert(feed.serial.clone(), view.next_list_index()?);
+    }
     next.sequences.insert(feed.serial.clone(), feed.sequence.max(last));
     next.entries.insert(feed.serial, (feed.kind, feed.status));
     Ok(next)
@@ -193,6 +223,7 @@ pub fn answer(
         this_update: now,
         next_update: crate::time::later(now, STATUS_FRESHNESS_SECS)?,
         nonce: query.nonce,
+        list_index: view.list_index(&query.serial)?,
     };
     let chain = [config.signer.cert.clone()];
     let response = sign1(
@@ -226,4 +257,26 @@ pub fn answer(
         next.notified.insert(scope);
     }
     Ok((next, response))
+}
+
+/// Status's signed list for one chunk at `now` (STL-004): every certificate
+/// whose index falls in it, at its status now; entries never given are 0.
+/// It changes nothing at Status: a list read is not a use (STL-007).
+pub fn publish_chunk(
+    provider: &dyn CryptoProvider,
+    config: &StatusConfig,
+    view: &dyn StatusRecords,
+    chunk: u64,
+    now: UnixTime,
+) -> Result<Vec<u8>> {
+    use crate::constants::LIST_CHUNK_ENTRIES;
+    use crate::status_list::{STATUS_BITS, StatusList, sign_chunk, value_of};
+    let from = chunk.checked_mul(LIST_CHUNK_ENTRIES).ok_or(Error::new(Code::ListMismatch, "no such chunk"))?;
+    let mut list = StatusList::new(STATUS_BITS, LIST_CHUNK_ENTRIES)?;
+    let mirror = crate::mutants::Mutation::ListBitOrder.disables(config.mutation);
+    for (index, status) in view.list_range(from, LIST_CHUNK_ENTRIES)? {
+        let position = index - from;
+        list.set(if mirror { list.mirrored(position) } else { position }, value_of(&status))?;
+    }
+    sign_chunk(provider, &config.signer, chunk, list, now)
 }

@@ -218,6 +218,20 @@ impl App {
         answer
     }
 
+    /// One chunk of Status's status list, signed now (STL-004). A read: it
+    /// changes nothing, logs nothing and notifies no one (STL-007).
+    pub fn status_list(&self, chunk: u64) -> Answer {
+        let signed = self.lock_step().and_then(|mut inner| {
+            let Inner { store, roles, clock, .. } = &mut *inner;
+            let now = clock.now();
+            store.read(|tx| status::publish_chunk(roles.provider, &roles.status, &StatusTables::new(tx), chunk, now))
+        });
+        match signed {
+            Ok(token) => Answer::ok(token),
+            Err(error) => Answer::refusal(&error),
+        }
+    }
+
     fn run(&self, request: &Request<'_>) -> Result<Answer> {
         let digest = self.lock()?.roles.provider.sha256(request.body);
         if request.endpoint == Endpoint::UseVerify {

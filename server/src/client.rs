@@ -53,6 +53,23 @@ impl Client {
         self.post_reading(url, body, key, MAX_BODY_BYTES as u64 + 1)
     }
 
+    /// GETs `url` (a status-list chunk, HTTP-013); the answer read as by [`post`](Self::post).
+    pub fn get(&self, url: &str) -> Result<Received, String> {
+        let started = std::time::Instant::now();
+        let mut response = match self.agent.get(url).call() {
+            Ok(response) => response,
+            Err(_) => self.agent.get(url).call().map_err(|e| format!("GET {url}: {e}"))?,
+        };
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut body = Vec::new();
+        let reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        std::io::Read::read_to_end(&mut std::io::Read::take(reader, MAX_BODY_BYTES as u64 + 1), &mut body)
+            .map_err(|e| format!("GET {url}: reading the answer: {e}"))?;
+        timings::record(url, started.elapsed(), status, &body);
+        Ok(Received { status, content_type, body })
+    }
+
     /// As [`post`](Self::post), reading up to `limit` bytes of the answer
     /// (the test controls' observations are larger than any message).
     pub fn post_reading(&self, url: &str, body: &[u8], key: Option<&[u8; 16]>, limit: u64) -> Result<Received, String> {

@@ -78,6 +78,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     let hosted = match &found {
         Route::Control(_) => app.test_mode,
+        Route::List(_) => app.hosted.contains(&jpki_reference::http::ServerRole::Status),
         Route::Step { endpoint, rp } => {
             let role = endpoint.role();
             app.hosted.contains(&role) && (rp.is_empty() || app.hosts_verifier(rp))
@@ -85,6 +86,13 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     if !hosted {
         return refuse(Code::UnknownEndpoint, "no such endpoint here");
+    }
+    // HTTP-013: a status list is read with GET, and nothing else is
+    if let Route::List(chunk) = found {
+        if parts.method != Method::GET {
+            return refuse(Code::MethodNotAllowed, "only GET");
+        }
+        return respond(run_blocking(move || app.status_list(chunk)).await);
     }
     // HTTP-001, HTTP-003
     if parts.method != Method::POST && fault != Some(EdgeFault::AnyMethod) {
@@ -95,6 +103,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         return refuse(Code::UnsupportedMediaType, "Content-Type must be application/cbor");
     }
     match found {
+        Route::List(_) => refuse(Code::UnknownEndpoint, "answered above"),
         Route::Control(control) => {
             let body = match read_body(&parts.headers, body, MAX_CONTROL_BYTES).await {
                 Ok(body) => body,

@@ -90,6 +90,11 @@ impl StatusRole for JudgedStatus {
         Ok(response)
     }
 
+    fn list(&mut self, chunk: u64, now: UnixTime) -> Result<Vec<u8>> {
+        // the list checks judge the token (STL-004 … STL-006)
+        self.inner.list(chunk, now)
+    }
+
     fn observe(&self) -> StatusObservation {
         self.inner.observe()
     }

@@ -22,6 +22,7 @@ pub mod repetition;
 pub mod robustness;
 pub mod served;
 pub mod state_machine;
+mod status_list;
 pub(crate) mod surgery;
 pub mod trace;
 pub mod transitions;
@@ -263,6 +264,7 @@ pub fn all() -> Vec<Check> {
         ));
     }
     checks.extend(lifecycle::checks());
+    checks.extend(status_list::checks());
     checks.extend(vector_checks());
     checks.extend(repetition::checks());
     checks.extend(chaos::checks());

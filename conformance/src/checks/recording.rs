@@ -78,6 +78,10 @@ impl StatusRole for Recorded<dyn StatusRole> {
         drove(Role::Status);
         self.0.answer(request, now)
     }
+    fn list(&mut self, chunk: u64, now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Status);
+        self.0.list(chunk, now)
+    }
     fn observe(&self) -> StatusObservation {
         self.0.observe()
     }

@@ -278,6 +278,10 @@ impl<R: Read, W: Write> Server<R, W> {
                 }
                 Ok(Value::Bytes(response))
             }
+            "status.list" => {
+                let chunk = frame::uint(p, "chunk").map_err(bad)?;
+                Ok(Value::Bytes(self.roles()?.status.list(chunk, now()?)?))
+            }
             "status.observe" => observation_value(&self.roles()?.status.observe()),
             "verifier.request" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;

@@ -103,6 +103,7 @@ METHODS = {
     # Status
     "status.apply_feed": unimplemented,
     "status.answer": unimplemented,
+    "status.list": unimplemented,
     "status.observe": unimplemented,
     "status.load": unimplemented,
     # Verifier

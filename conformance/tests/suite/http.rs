@@ -482,3 +482,39 @@ fn the_load_generator_runs_whole_lives_and_judges_the_servers_once_at_the_end() 
         report.failed_lives
     );
 }
+
+#[test]
+fn a_status_list_chunk_is_read_with_get_and_nothing_else() {
+    // HTTP-013, STL-004, STL-007
+    let server = start(ServeConfig::for_tests()).unwrap();
+    let url = server.url();
+    jpki_conformance::checks::context::enter(Sut::Http { url: url.clone(), mutation: None }, [4; 32]);
+    let mut w = world_over(&url, [4; 32]);
+    w.add_holder("hanako", attributes()).unwrap();
+    w.add_device("phone");
+    w.issue("hanako", "phone", &IssueParams::both(1)).unwrap();
+    let before = w.observe().status;
+    let client = Client::new();
+    let path = jpki_reference::http::list_path(0);
+    let answer = client.get(&format!("{url}{path}")).unwrap();
+    assert_eq!((answer.status, answer.content_type.as_deref()), (200, Some(jpki_reference::http::CONTENT_TYPE)));
+    let token = jpki_reference::status_list::open_chunk(w.provider(), w.mobile_anchor(), &answer.body, 0, w.now())
+        .expect("a token a reader accepts");
+    // both certificates are good: their entries (indices 0 and 1) are 0, and the chunk is whole
+    assert_eq!((token.list.get(0), token.list.get(1), token.list.len()), (Some(0), Some(0), 65_536));
+    assert_eq!(w.observe().status, before, "a list read changes nothing (STL-007)");
+    // any other method there: 405 method_not_allowed
+    let posted = client.post(&format!("{url}{path}"), &[], Some(&fresh_key())).unwrap();
+    let refusal = ErrorMessage::from_bytes(&posted.body).unwrap().to_error();
+    assert_eq!((posted.status, refusal.code), (405, Code::MethodNotAllowed));
+    // a chunk number in another form is no path (HTTP-002)
+    for odd in ["00", "-1", "+1", "x", "1.0", ""] {
+        let got = client.get(&format!("{url}/jpki/v0/status/list/{odd}")).unwrap();
+        let refusal = ErrorMessage::from_bytes(&got.body).unwrap().to_error();
+        assert_eq!((got.status, refusal.code), (404, Code::UnknownEndpoint), "{odd:?}");
+    }
+    // a server not hosting Status has no list
+    let verifier_only = start(ServeConfig { roles: vec![ServerRole::Verifier], ..ServeConfig::for_tests() }).unwrap();
+    let got = client.get(&format!("{}{path}", verifier_only.url())).unwrap();
+    assert_eq!(got.status, 404);
+}

@@ -50,13 +50,18 @@ fn the_transitions_of_a_step_are_read_from_the_observations() {
 /// Mutants no operation sequence of the model reaches, and why. The suite
 /// catches them with other checks (the mutant tests in tests/suite/runner.rs);
 /// the property run and the committed traces make no claim about them.
-const BEYOND_THE_OPERATIONS: [(Mutation, &str); 3] = [
+const BEYOND_THE_OPERATIONS: [(Mutation, &str); 4] = [
     (
         Mutation::AckQueuedWipe,
         "it needs a wipe receipt for a command the Issuer never delivered, which no party \
          following the model's operations can hold; vectors::issuer-lifecycle hands the Issuer one",
     ),
     (Mutation::UnboundedNonces, "it needs MAX_OPEN_NONCES (1024) open nonces; a sequence has at most 24 operations"),
+    (
+        Mutation::ListBitOrder,
+        "it shows only in a status list, which no property operation reads (a list read is not a use, STL-007); \
+         status-list::each-certificate-through-its-life reads one",
+    ),
     (
         Mutation::KeepIdempotencyForever,
         "it needs a retry a retention period (a day) after its answer; Advance moves at most 700 s",

@@ -270,7 +270,7 @@ fn observations_have_the_shape_spec_observation_cddl_gives_and_load_back() {
     let ciborium::Value::Array(records) = field(&issuer, "idempotency") else { panic!() };
     assert_eq!(keys(&records[0]), ["endpoint", "requester", "key", "body_digest", "answer", "stored_at"]);
     let status = ciborium::Value::serialized(&observed.status).unwrap();
-    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "sequences"]);
+    assert_eq!(keys(&status), ["entries", "usage_log", "outbox", "sequences", "list_index"]);
     let verifier = ciborium::Value::serialized(&observed.verifiers[SHOP_RP]).unwrap();
     assert_eq!(keys(&verifier), ["nonces", "counters"]);
     let device = ciborium::Value::serialized(&observed.devices["d"]).unwrap();

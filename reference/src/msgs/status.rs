@@ -137,6 +137,8 @@ pub struct StatusResponsePayload {
     pub next_update: UnixTime,
     /// The request's nonce, echoed.
     pub nonce: Nonce,
+    /// The certificate's index in Status's status list (STL-001).
+    pub list_index: Option<u64>,
 }
 
 impl Message for StatusResponsePayload {
@@ -150,6 +152,9 @@ impl Message for StatusResponsePayload {
             (5, bytes(&self.nonce)),
         ];
         entries.extend(status_entries(&self.status));
+        if let Some(index) = self.list_index {
+            entries.push((8, Value::Integer(index.into())));
+        }
         map(entries)
     }
 
@@ -160,6 +165,14 @@ impl Message for StatusResponsePayload {
             this_update: fields.time(3, "this update")?,
             next_update: fields.time(4, "next update")?,
             nonce: fields.fixed_bytes(5, "nonce")?,
+            list_index: match fields.optional(8) {
+                None => None,
+                Some(Value::Integer(i)) => Some(
+                    u64::try_from(i128::from(i))
+                        .map_err(|_| Error::new(Code::Malformed, "StatusResponsePayload: list index must be a uint"))?,
+                ),
+                Some(_) => return Err(Error::new(Code::Malformed, "StatusResponsePayload: list index must be a uint")),
+            },
         })
     }
 }

@@ -67,6 +67,9 @@ pub struct StatusObservation {
     /// The last feed sequence applied per certificate (STA-008).
     #[serde(default, with = "bstr::keyed")]
     pub sequences: BTreeMap<Vec<u8>, u64>,
+    /// Each certificate's status-list index (STL-001).
+    #[serde(default, with = "bstr::keyed")]
+    pub list_index: BTreeMap<Vec<u8>, u64>,
 }
 
 /// What may be observed of a verifier (`VerifierObservation` in the CDDL).
@@ -150,14 +153,15 @@ impl StatusState {
             usage_log: self.usage_log.clone(),
             outbox: self.outbox.clone(),
             sequences: self.sequences.clone(),
+            list_index: self.list_index.clone(),
         }
     }
 
     /// The state an observation describes: every logged use was notified.
     pub fn from_observation(observation: StatusObservation) -> StatusState {
-        let StatusObservation { entries, usage_log, outbox, sequences } = observation;
+        let StatusObservation { entries, usage_log, outbox, sequences, list_index } = observation;
         let notified = usage_log.iter().map(|e| (e.rp_id.clone(), e.nonce, e.serial.clone())).collect();
-        StatusState { entries, usage_log, outbox, notified, sequences }
+        StatusState { entries, usage_log, outbox, notified, sequences, list_index }
     }
 }
 

@@ -343,6 +343,12 @@ impl World {
         &self.pki
     }
 
+    /// The mobile root as a trust anchor (what a reader of receipts and
+    /// status lists trusts).
+    pub fn mobile_anchor(&self) -> &TrustAnchor {
+        &self.mobile_anchor
+    }
+
     /// The simulated clock.
     pub fn now(&self) -> UnixTime {
         self.now

@@ -235,6 +235,13 @@ impl World {
         self.deliver(Hop::StatusRequest, |w| w.status.answer(request, now))
     }
 
+    /// Status publishes one chunk of its status list (STL-004), judged like
+    /// any step: the world checks it changed nothing (STL-007).
+    pub fn status_list(&mut self, chunk: u64) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        self.deliver(Hop::StatusResponse, |w| w.status.list(chunk, now))
+    }
+
     /// Status (as the suite plays it) answers a StatusRequest.
     pub fn status_answer(&mut self, request: &[u8]) -> crate::Result<Vec<u8>> {
         let now = self.now;

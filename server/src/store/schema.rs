@@ -64,6 +64,11 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE outbox ADD COLUMN failure TEXT;
      UPDATE outbox SET delivered_at = 0, failure = 'written before delivery existed (schema 5)';
      CREATE INDEX outbox_waiting ON outbox (seq) WHERE delivered_at IS NULL;",
+    // 6: each certificate's place in Status's status list (STL-001); the
+    // entries of an older store get theirs in the order they were written
+    "ALTER TABLE status_entries ADD COLUMN list_index INTEGER;
+     UPDATE status_entries SET list_index = rowid - 1;
+     CREATE UNIQUE INDEX status_entries_by_list_index ON status_entries (list_index);",
 ];
 
 /// PostgreSQL's migrations, oldest first: integers are BIGINT, bytes
@@ -109,6 +114,12 @@ pub const POSTGRES_MIGRATIONS: &[&str] = &[
                          prev BYTEA NOT NULL, hash BYTEA NOT NULL);
      CREATE TABLE write_queue (never_written BOOLEAN);
      COMMENT ON TABLE write_queue IS 'only locked: every writing step takes its lock first (the audit chain orders every change); empty, so no vacuum ever waits on it';",
+    // 2: SQLite's 6
+    "ALTER TABLE status_entries ADD COLUMN list_index BIGINT;
+     UPDATE status_entries SET list_index = numbered.n
+       FROM (SELECT serial, row_number() OVER (ORDER BY serial) - 1 AS n FROM status_entries) AS numbered
+       WHERE status_entries.serial = numbered.serial;
+     CREATE UNIQUE INDEX status_entries_by_list_index ON status_entries (list_index);",
 ];
 
 /// Where a PostgreSQL database records its schema version.

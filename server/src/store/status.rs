@@ -33,6 +33,9 @@ impl<'a> StatusTables<'a> {
                 args![serial, encode(entry)?],
             )?;
         }
+        for (serial, index) in &writes.list_index {
+            tx.execute("UPDATE status_entries SET list_index = ?2 WHERE serial = ?1", args![serial, index])?;
+        }
         for (serial, sequence) in &writes.sequences {
             tx.execute("UPDATE status_entries SET sequence = ?2 WHERE serial = ?1", args![serial, sequence])?;
         }
@@ -55,9 +58,12 @@ impl<'a> StatusTables<'a> {
     pub fn state(&self) -> Result<StatusState> {
         let tx = self.tx;
         let mut state = StatusState::default();
-        for row in tx.query("SELECT serial, body, sequence FROM status_entries", &[])? {
+        for row in tx.query("SELECT serial, body, sequence, list_index FROM status_entries", &[])? {
             let (serial, body, sequence) = (row.bytes(0)?, row.bytes(1)?, row.int(2)?);
             state.entries.insert(serial.clone(), decode(&body)?);
+            if let Some(index) = row.opt_int(3)? {
+                state.list_index.insert(serial.clone(), index as u64);
+            }
             if sequence > 0 {
                 state.sequences.insert(serial, sequence as u64);
             }
@@ -88,6 +94,7 @@ impl<'a> StatusTables<'a> {
             usage_log: state.usage_log.clone(),
             outbox: state.outbox.clone(),
             notified: state.notified.clone(),
+            list_index: state.list_index.clone(),
         };
         self.apply(&writes)?;
         super::outbox::loaded(self.tx, "status")
@@ -110,5 +117,25 @@ impl StatusRecords for StatusTables<'_> {
             args![rp, nonce, serial],
         )?;
         Ok(found.is_some())
+    }
+    fn list_index(&self, serial: &[u8]) -> Result<Option<u64>> {
+        let row = self.tx.query_opt("SELECT list_index FROM status_entries WHERE serial = ?1", args![serial])?;
+        Ok(row.map(|r| r.opt_int(0)).transpose()?.flatten().map(|i| i as u64))
+    }
+    fn next_list_index(&self) -> Result<u64> {
+        let row = self.tx.query_opt("SELECT MAX(list_index) FROM status_entries", &[])?;
+        Ok(row.map(|r| r.opt_int(0)).transpose()?.flatten().map_or(0, |last| last as u64 + 1))
+    }
+    fn list_range(&self, from: u64, count: u64) -> Result<Vec<(u64, CertStatus)>> {
+        let rows = self.tx.query(
+            "SELECT list_index, body FROM status_entries WHERE list_index >= ?1 AND list_index < ?2",
+            args![from, from.saturating_add(count)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let (_, status): (Kind, CertStatus) = decode(&row.bytes(1)?)?;
+                Ok((row.int(0)? as u64, status))
+            })
+            .collect()
     }
 }

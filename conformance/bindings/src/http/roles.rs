@@ -296,6 +296,14 @@ impl StatusRole for HttpStatus {
     fn answer(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>> {
         send(&self.0, Endpoint::StatusQuery, "", request, now)
     }
+    fn list(&mut self, chunk: u64, now: UnixTime) -> Result<Vec<u8>> {
+        let mut connection = self.0.borrow_mut();
+        connection.set_clock(now);
+        let url = format!("{}{}", connection.base, jpki_reference::http::list_path(chunk));
+        let received = connection.client.get(&url);
+        // judged as the binding judges any answer (HTTP-006, HTTP-007)
+        judge(Endpoint::StatusQuery, received)
+    }
     fn observe(&self) -> StatusObservation {
         observation(&self.0, "observe/status")
     }

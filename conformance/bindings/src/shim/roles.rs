@@ -182,6 +182,10 @@ impl StatusRole for ShimStatus {
     fn answer(&mut self, request: &[u8], now: UnixTime) -> jpki_reference::Result<Vec<u8>> {
         call(&self.0, "status.answer", request_and_now(request, now)).map(|v| bytes_of(v, "status answer"))
     }
+    fn list(&mut self, chunk: u64, now: UnixTime) -> jpki_reference::Result<Vec<u8>> {
+        let params = map(vec![("chunk", Value::Integer(chunk.into())), ("now", Value::Integer(now.into()))]);
+        call(&self.0, "status.list", params).map(|v| bytes_of(v, "status list"))
+    }
     fn observe(&self) -> StatusObservation {
         observe(&self.0, "status.observe", map(vec![]))
     }
