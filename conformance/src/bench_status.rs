@@ -80,6 +80,10 @@ pub fn check_space(rows: u64, path: &std::path::Path) -> Result<(), String> {
 
 fn fill(store: &mut Store, rows: u64, progress: &mut dyn FnMut(u64)) -> Result<(), String> {
     let body = jpki_server::store::encode(&(Kind::Auth, CertStatus::Good)).map_err(|e| e.to_string())?;
+    // SQLite: a page cache of 4 GB for this connection, so the key index grows in memory
+    store
+        .write(|tx| if tx.backend() == Backend::Sqlite { tx.batch("PRAGMA cache_size = -4000000") } else { Ok(()) })
+        .map_err(|e| e.to_string())?;
     let mut from = 0;
     while from < rows {
         let to = (from + FILL_BATCH).min(rows);
@@ -94,7 +98,6 @@ fn fill(store: &mut Store, rows: u64, progress: &mut dyn FnMut(u64)) -> Result<(
                         args![body, from, to],
                     )?;
                 } else {
-                    tx.batch("PRAGMA cache_size = -4000000")?;
                     for i in from..to {
                         tx.execute(
                             "INSERT INTO status_entries (serial, body, sequence, list_index) VALUES (?1, ?2, 1, ?3)",

@@ -42,11 +42,6 @@ pub fn value_of(status: &CertStatus) -> u8 {
     }
 }
 
-/// The chunk an index falls in, and its position there (STL-004).
-pub fn chunk_of(index: u64) -> (u64, u64) {
-    (index / LIST_CHUNK_ENTRIES, index % LIST_CHUNK_ENTRIES)
-}
-
 /// The `sub` claim naming a chunk.
 pub fn chunk_name(chunk: u64) -> String {
     format!("jpki-status-list/{chunk}")
@@ -69,8 +64,10 @@ impl StatusList {
         if !matches!(bits, 1 | 2 | 4 | 8) {
             return Err(malformed(format!("{bits} bits per entry: 1, 2, 4 or 8")));
         }
-        let bytes = usize::try_from((entries * u64::from(bits)).div_ceil(8))
-            .map_err(|_| Error::new(Code::TooLarge, "list too long"))?;
+        let bytes = entries
+            .checked_mul(u64::from(bits))
+            .and_then(|b| usize::try_from(b.div_ceil(8)).ok())
+            .ok_or(Error::new(Code::TooLarge, "list too long"))?;
         Ok(StatusList { bits, bytes: vec![0; bytes] })
     }
 
@@ -80,13 +77,6 @@ impl StatusList {
         for (index, value) in values.iter().enumerate() {
             list.set(index as u64, *value)?;
         }
-        Ok(list)
-    }
-
-    /// A list over raw (uncompressed) bytes.
-    pub fn from_bytes(bits: u8, bytes: Vec<u8>) -> Result<Self> {
-        let mut list = StatusList::new(bits, 0)?;
-        list.bytes = bytes;
         Ok(list)
     }
 

@@ -60,14 +60,7 @@ impl Client {
             Ok(response) => response,
             Err(_) => self.agent.get(url).call().map_err(|e| format!("GET {url}: {e}"))?,
         };
-        let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let mut body = Vec::new();
-        let reader = response.body_mut().with_config().limit(u64::MAX).reader();
-        std::io::Read::read_to_end(&mut std::io::Read::take(reader, MAX_BODY_BYTES as u64 + 1), &mut body)
-            .map_err(|e| format!("GET {url}: reading the answer: {e}"))?;
-        timings::record(url, started.elapsed(), status, &body);
-        Ok(Received { status, content_type, body })
+        answer_read("GET", url, started, &mut response, MAX_BODY_BYTES as u64 + 1)
     }
 
     /// As [`post`](Self::post), reading up to `limit` bytes of the answer
@@ -90,15 +83,27 @@ impl Client {
             Ok(response) => response,
             Err(_) => send().map_err(|e| format!("POST {url}: {e}"))?,
         };
-        let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let mut body = Vec::new();
-        let reader = response.body_mut().with_config().limit(u64::MAX).reader();
-        std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit), &mut body)
-            .map_err(|e| format!("POST {url}: reading the answer: {e}"))?;
-        timings::record(url, started.elapsed(), status, &body);
-        Ok(Received { status, content_type, body })
+        answer_read("POST", url, started, &mut response, limit)
     }
+}
+
+/// An answer's status, content type and body (up to `limit` bytes), timed
+/// from `started` for the thread's recorder.
+fn answer_read(
+    method: &str,
+    url: &str,
+    started: std::time::Instant,
+    response: &mut ureq::http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<Received, String> {
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut body = Vec::new();
+    let reader = response.body_mut().with_config().limit(u64::MAX).reader();
+    std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit), &mut body)
+        .map_err(|e| format!("{method} {url}: reading the answer: {e}"))?;
+    timings::record(url, started.elapsed(), status, &body);
+    Ok(Received { status, content_type, body })
 }
 
 /// A fresh idempotency key from the operating system.

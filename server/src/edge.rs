@@ -87,23 +87,21 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     if !hosted {
         return refuse(Code::UnknownEndpoint, "no such endpoint here");
     }
-    // HTTP-013: a status list is read with GET, and nothing else is
-    if let Route::List(chunk) = found {
-        if parts.method != Method::GET {
-            return refuse(Code::MethodNotAllowed, "only GET");
-        }
-        return respond(run_blocking(move || app.status_list(chunk)).await);
+    // HTTP-013: a status list is read with GET, and nothing else is; it has no body
+    let list = matches!(found, Route::List(_));
+    if list && parts.method != Method::GET {
+        return refuse(Code::MethodNotAllowed, "only GET");
     }
     // HTTP-001, HTTP-003
-    if parts.method != Method::POST && fault != Some(EdgeFault::AnyMethod) {
+    if !list && parts.method != Method::POST && fault != Some(EdgeFault::AnyMethod) {
         return refuse(Code::MethodNotAllowed, "only POST");
     }
     let cbor = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some(CONTENT_TYPE);
-    if !cbor && fault != Some(EdgeFault::AnyContentType) {
+    if !list && !cbor && fault != Some(EdgeFault::AnyContentType) {
         return refuse(Code::UnsupportedMediaType, "Content-Type must be application/cbor");
     }
     match found {
-        Route::List(_) => refuse(Code::UnknownEndpoint, "answered above"),
+        Route::List(chunk) => respond(run_blocking(move || app.status_list(chunk)).await),
         Route::Control(control) => {
             let body = match read_body(&parts.headers, body, MAX_CONTROL_BYTES).await {
                 Ok(body) => body,
