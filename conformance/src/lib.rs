@@ -7,6 +7,7 @@ pub mod bench_status;
 pub mod bench_status_list;
 pub mod bench_store;
 pub mod checks;
+pub mod diagrams;
 pub mod external;
 pub mod fuzz_corpus;
 pub mod fuzzing;

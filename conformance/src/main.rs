@@ -58,6 +58,14 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Draw the state diagrams from the transition table (reference/src/machines.rs)
+    /// into `spec/diagrams/` (SVG and Graphviz DOT); `--check` writes nothing and
+    /// fails when the committed files differ.
+    Diagrams {
+        /// Compare with the committed files instead of writing them.
+        #[arg(long)]
+        check: bool,
+    },
     /// Rebuild the fixed vector files from their seed (byte-identical each time).
     Vectors {
         /// The folder to write (default: the project's `vectors/`).
@@ -400,6 +408,7 @@ fn main() -> ExitCode {
         }
         Command::Matrix { write } => matrix(write),
         Command::Vectors { out } => generate_vectors(out),
+        Command::Diagrams { check } => diagrams(check),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
     result.unwrap_or_else(|message| {
@@ -566,7 +575,7 @@ fn print_transitions(runs: &[CheckRun], sut: &Sut) {
     let Some(run) = runs.iter().find(|r| r.check.id == "property::lifecycle-model") else { return };
     let Some(tally) = transitions::fired_in(&sut.name(), &run.seed) else { return };
     println!("\ntransitions fired by the property run ({} cases):", jpki_conformance::checks::property::cases());
-    for name in transitions::ALL {
+    for name in transitions::all().chain(transitions::unlisted(&tally)) {
         println!("{:>7}  {name}", tally.get(name).copied().unwrap_or(0));
     }
     let never = transitions::never_fired(&tally);
@@ -682,6 +691,35 @@ fn model_check(bounds: jpki_conformance::model_check::Bounds, mutant: Option<&st
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn diagrams(check: bool) -> Result<ExitCode, String> {
+    let spec = jpki_conformance::external::project_vectors_dir().join("../spec");
+    let spec = std::fs::canonicalize(&spec).unwrap_or(spec);
+    let mut stale = Vec::new();
+    for (name, text) in jpki_conformance::diagrams::files() {
+        let path = spec.join(&name);
+        if check {
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(name);
+            }
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    if stale.is_empty() {
+        if check {
+            println!("spec/diagrams/ matches reference/src/machines.rs");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("spec/diagrams/ differs from reference/src/machines.rs: {}", stale.join(", "));
+    println!("run `jpki-conformance diagrams` and commit the result");
+    Ok(ExitCode::from(jpki_conformance::verdict::EXIT_FAILED))
 }
 
 fn fuzz_corpus(out: Option<PathBuf>) -> Result<ExitCode, String> {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod invariants;
 pub mod issuer;
+pub mod machines;
 pub mod msgs;
 pub mod mutants;
 pub mod notify;

@@ -344,6 +344,38 @@ pub(crate) fn expiry_at_the_card_cap() {
     assert_no_violations(&w);
 }
 
+pub(crate) fn a_hold_that_outlives_the_certificates() {
+    // SUS-005: a certificate past its notAfter is expired, suspended or not, and stays so
+    let mut w = super::served::world(1);
+    let card_end = WORLD_START + 3650 * DAY;
+    w.add_holder_with_card_validity("hanako", attributes(), (WORLD_START - DAY, card_end)).unwrap();
+    w.add_device("old");
+    w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
+    w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
+    // the mobile certificates end at the holder's fifth birthday, long before the card
+    let not_after = w.observe().issuer.certs.values().map(|c| c.not_after).max().unwrap();
+    assert!(not_after < card_end, "the mobile certificates end with the card: {not_after} vs {card_end}");
+    w.advance(not_after + 1 - w.now());
+    context::step("SUS-005");
+    let before = w.observe();
+    let refused = w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap_err();
+    assert_eq!(
+        (refused.code(), refused.unchanged),
+        (Code::NotSuspended, true),
+        "lifting a hold on expired certificates"
+    );
+    assert_eq!(w.observe(), before, "a refused lift changed the state");
+    assert!(w.observe().issuer.certs.values().all(|c| c.status == CertStatus::Suspended));
+    assert_eq!(events(&w, Event::Resumed), 0);
+    // nothing is live for a new hold or a lost report either (SUS-004)
+    let hold = w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(3)).unwrap_err();
+    assert_eq!(hold.code(), Code::NothingLive, "a hold with only expired certificates");
+    let lost = w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(4)).unwrap_err();
+    assert_eq!(lost.code(), Code::NothingLive, "a lost report with only expired certificates");
+    assert_eq!(w.authenticate("old", SHOP_RP).unwrap_err().code(), Code::CertExpired);
+    assert_no_violations(&w);
+}
+
 pub(crate) fn double_revocation_gives_one_receipt_and_one_notification() {
     // REV-001, REV-002, INV-012
     let mut w = world();
@@ -550,6 +582,14 @@ pub(crate) fn checks() -> Vec<super::Check> {
             &["SUS-001", "SUS-002", "SUS-003", "PKI-013"],
             vec![Issuance, Suspension, Signing],
             suspension_then_resumption,
+        ),
+        scenario(
+            "a-hold-that-outlives-the-certificates",
+            "a hold that outlives the certificates: expired stays expired, the lift is refused",
+            Role::Issuer,
+            &["SUS-005", "SUS-003", "SUS-004"],
+            vec![Issuance, Suspension],
+            a_hold_that_outlives_the_certificates,
         ),
         scenario(
             "expiry-at-card-cap",

@@ -3,6 +3,7 @@
 
 mod cli;
 mod crash;
+mod diagrams;
 mod external_vectors;
 mod fuzz_regressions;
 mod http;

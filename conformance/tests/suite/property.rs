@@ -24,6 +24,8 @@ fn the_reference_matches_its_model_and_the_run_fires_every_observable_transition
     // the operation mix reaches every transition spec/state-machines.md lets an observer see
     let tally = transitions::fired_in(&Sut::Reference.name(), &runs[0].seed).expect("the run published its tally");
     assert_eq!(transitions::never_fired(&tally), Vec::<&str>::new(), "{tally:#?}");
+    // and no step moved a machine along a transition the table (reference/src/machines.rs) lacks
+    assert_eq!(transitions::unlisted(&tally), Vec::<&str>::new(), "{tally:#?}");
 }
 
 #[test]
@@ -35,16 +37,50 @@ fn the_transitions_of_a_step_are_read_from_the_observations() {
     let fired = transitions::fired(&before, then, &world.observe(), world.now());
     let count = |name: &str| fired.iter().filter(|t| **t == name).count();
     // one challenge, completed in the same step; two kinds each made pending and installed, and certified
-    assert_eq!(count("issuance session: (none) → challenged"), 1, "{fired:?}");
-    assert_eq!(count("issuance session: challenged → completed"), 1, "{fired:?}");
+    assert_eq!(count("issuance-session: (none) → challenged"), 1, "{fired:?}");
+    assert_eq!(count("issuance-session: challenged → completed"), 1, "{fired:?}");
     assert_eq!(count("credential: (none) → active"), 2);
-    assert_eq!(count("device key: (none) → pending"), 2);
-    assert_eq!(count("device key: pending → installed"), 2);
+    assert_eq!(count("device-key: (none) → pending"), 2);
+    assert_eq!(count("device-key: pending → installed"), 2);
     assert_eq!(fired.len(), 8, "nothing else: {fired:?}");
     // nothing else moved
     let (before, then) = (world.observe(), world.now());
     world.advance(10);
     assert_eq!(transitions::fired(&before, then, &world.observe(), world.now()), Vec::<&str>::new());
+}
+
+#[test]
+fn wrong_secrets_in_a_row_move_a_card_key_to_locked() {
+    // the card-key transitions reference/src/machines.rs marks as beyond the property operations
+    let mut world = property::world_for(false, [6; 32]);
+    let mut fired = Vec::new();
+    for _ in 0..jpki_reference::constants::AUTH_PIN_TRIES {
+        let (before, then) = (world.observe(), world.now());
+        property::apply(&mut world, &property::Op::WrongSecret { holder: 0, device: 0, password: false });
+        fired.extend(transitions::fired(&before, then, &world.observe(), world.now()));
+    }
+    let card: Vec<&str> = fired.iter().copied().filter(|t| t.starts_with("card-key")).collect();
+    let mut expected = vec!["card-key: clear → failing"];
+    for _ in 2..jpki_reference::constants::AUTH_PIN_TRIES {
+        expected.push("card-key: failing → failing");
+    }
+    expected.push("card-key: failing → locked");
+    assert_eq!(card, expected, "{fired:?}");
+}
+
+#[test]
+fn a_move_the_transition_table_lacks_is_named_unlisted() {
+    // an expired credential seen active again: no such transition in reference/src/machines.rs
+    let mut world = property::world_for(false, [6; 32]);
+    assert_eq!(property::apply(&mut world, &property::Op::Issue { holder: 0, device: 0, kinds: 0, key: 1 }), "ok");
+    let (active, then) = (world.observe(), world.now());
+    let not_after = active.issuer.certs.values().map(|c| c.not_after).max().unwrap();
+    let later = not_after + 1;
+    let fired = transitions::fired(&active, later, &active, then);
+    assert_eq!(fired, vec!["unlisted: credential: expired → active"; 2], "{fired:?}");
+    let mut tally = transitions::Tally::new();
+    tally.insert(fired[0], 2);
+    assert_eq!(transitions::unlisted(&tally), vec!["unlisted: credential: expired → active"]);
 }
 
 /// Mutants no operation sequence of the model reaches, and why. The suite

@@ -165,12 +165,17 @@ fn check_time(config: &IssuerConfig, stated: UnixTime, now: UnixTime) -> Result<
 /// A live certificate: serial, kind, device, status.
 type Live = (Vec<u8>, Kind, Digest, CertStatus);
 
-/// The live (active or suspended) certificates of `holder`.
-fn live_certs(view: &dyn IssuerRecords, holder: &[u8]) -> Result<Vec<Live>> {
+/// The live (active or suspended) certificates of `holder`; with `unexpired_at`,
+/// only those not past their notAfter then. A holder action leaves an
+/// expired certificate as it is, suspended or not (SUS-005); a card event
+/// still revokes it (its revocation comes after its expiry, so an observer
+/// keeps seeing it expired, spec/state-machines.md).
+fn live_certs(view: &dyn IssuerRecords, holder: &[u8], unexpired_at: Option<UnixTime>) -> Result<Vec<Live>> {
     Ok(view
         .holder_certs(holder)?
         .into_iter()
         .filter(|(_, c)| matches!(c.status, CertStatus::Good | CertStatus::Suspended))
+        .filter(|(_, c)| unexpired_at.is_none_or(|now| now <= c.not_after))
         .map(|(s, c)| (s, c.kind, c.device, c.status))
         .collect())
 }
@@ -202,7 +207,7 @@ pub fn holder_action(
         return Ok((IssuerWrites::default(), IssuerOutput { response: stored, status_feed: vec![] }));
     }
     check_time(config, payload.time, now)?;
-    let live = live_certs(view, &holder)?;
+    let live = live_certs(view, &holder, Some(now))?;
     let mut next = Tx::new(view);
     let mut feed = Vec::new();
     let (event, changed, reason) = match payload.action {
@@ -427,7 +432,7 @@ pub fn card_event(
     next.put_card(holder, card);
     let mut feed = Vec::new();
     let mut revoked = Vec::new();
-    for (serial, kind, _, _) in live_certs(view, holder)? {
+    for (serial, kind, _, _) in live_certs(view, holder, None)? {
         if event == CardEvent::AuthRevoked || kind == Kind::Sign {
             feed.extend(records::revoke(provider, config, &mut next, &serial, RevocationReason::CardRevoked, now)?);
             revoked.push(serial);
