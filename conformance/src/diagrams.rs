@@ -5,6 +5,7 @@
 //! committed files and the table disagree. Reports draw the same SVG with
 //! each transition coloured by the outcome of the requirements it names.
 
+use crate::html_escape::escape;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -91,10 +92,6 @@ fn forward_edges(machine: &Machine) -> Vec<&'static Transition> {
 
 fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR_WIDTH
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn layout(machine: &Machine) -> BTreeMap<&'static str, Node> {

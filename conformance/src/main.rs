@@ -58,6 +58,23 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// List every numbered requirement with the checks and vectors that
+    /// enforce it (from the registry's declarations, not source text); fails
+    /// when a requirement is enforced by no check, not the suite's own
+    /// (covered by a self-test) and not marked untestable.
+    Coverage {
+        /// Print every requirement, not only the counts and the gaps.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Render spec/ to one self-contained HTML page: every chapter, each
+    /// requirement anchored by id with what enforces it, the diagrams inline,
+    /// the CDDL.
+    RenderSpec {
+        /// The page to write.
+        #[arg(long, default_value = "target/spec.html")]
+        out: PathBuf,
+    },
     /// Draw the state diagrams from the transition table (reference/src/machines.rs)
     /// into `spec/diagrams/` (SVG and Graphviz DOT); `--check` writes nothing and
     /// fails when the committed files differ.
@@ -409,6 +426,8 @@ fn main() -> ExitCode {
         Command::Matrix { write } => matrix(write),
         Command::Vectors { out } => generate_vectors(out),
         Command::Diagrams { check } => diagrams(check),
+        Command::Coverage { verbose } => coverage(verbose),
+        Command::RenderSpec { out } => render_spec(&out),
         Command::VerifyReport { signed, key, report } => verify_report(&signed, &key, report.as_deref()),
     };
     result.unwrap_or_else(|message| {
@@ -691,6 +710,61 @@ fn model_check(bounds: jpki_conformance::model_check::Bounds, mutant: Option<&st
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn coverage(verbose: bool) -> Result<ExitCode, String> {
+    use jpki_conformance::coverage::{self, Standing};
+    let (covered, gaps) = coverage::of_the_suite()?;
+    if verbose {
+        for c in &covered {
+            let vectors: Vec<String> = c.vectors.iter().map(|(file, n)| format!("{file} ×{n}")).collect();
+            println!(
+                "{:<9} {:<12} checks: {}{}{}",
+                c.requirement.id,
+                c.standing.name(),
+                if c.checks.is_empty() { "-".to_owned() } else { c.checks.join(", ") },
+                if c.self_tests.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · self-tests: {}", c.self_tests.join(", "))
+                },
+                if vectors.is_empty() { String::new() } else { format!(" · vectors: {}", vectors.join(", ")) },
+            );
+        }
+        println!();
+    }
+    let count = |s: Standing| covered.iter().filter(|c| c.standing == s).count();
+    println!(
+        "{} requirements: {} checked by SUT-driving checks, {} self-tested (roles the suite plays), {} untestable, {} uncovered",
+        covered.len(),
+        count(Standing::Checked),
+        count(Standing::SelfTested),
+        count(Standing::Untestable),
+        count(Standing::Uncovered)
+    );
+    let with_vectors = covered.iter().filter(|c| !c.vectors.is_empty()).count();
+    println!("{with_vectors} of them also enforced by fixed vectors");
+    if gaps.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for gap in &gaps {
+        println!("gap: {gap}");
+    }
+    Ok(ExitCode::from(jpki_conformance::verdict::EXIT_FAILED))
+}
+
+fn render_spec(out: &Path) -> Result<ExitCode, String> {
+    let (covered, gaps) = jpki_conformance::coverage::of_the_suite()?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let page = jpki_conformance::spec_render::render(&covered);
+    std::fs::write(out, &page).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    println!("wrote {} ({} KB, {} requirements)", out.display(), page.len() / 1024, covered.len());
+    for gap in &gaps {
+        println!("gap: {gap}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn diagrams(check: bool) -> Result<ExitCode, String> {

@@ -34,6 +34,7 @@ pub fn suite_played(requirement: &str) -> Option<&'static str> {
         match requirement {
             "PKI-011" => Some("the suite's test PKI"),
             "CRY-002" => Some("the reference's own signatures"),
+            "STL-003" => Some("the status-list reader, which the suite plays (no role under test reads a list in v0)"),
             _ => None,
         }
     }

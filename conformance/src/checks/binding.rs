@@ -364,6 +364,48 @@ fn feed_and_status_address() {
     context::accepted(w.authenticate("phone", GOV_RP), "a use whose status query the suite's Status answers");
 }
 
+fn status_list_by_get() {
+    let served = served();
+    let mut w = served.world();
+    w.add_holder("hanako", super::surgery::attributes()).unwrap_or_else(|e| fail("a holder", e.to_string()));
+    w.add_device("phone");
+    w.issue("hanako", "phone", &IssueParams::both(1)).unwrap_or_else(|e| fail("an issuance", format!("{e:?}")));
+    let before = observe_all(&served);
+    step("HTTP-013");
+    let path = jpki_reference::http::list_path(0);
+    for extra in [vec![], vec![format!("Content-Type: {CONTENT_TYPE}")]] {
+        let answer = served.raw("GET", &path, &extra, &[], Upload::Whole, Role::Status);
+        let content_type = answer.header("content-type").unwrap_or("none");
+        if answer.status != 200 || content_type != CONTENT_TYPE {
+            fail_on(
+                "HTTP-013",
+                format!("GET {path} (headers {extra:?}): 200 with Content-Type {CONTENT_TYPE}"),
+                format!("{} with Content-Type {content_type}", answer.status),
+            );
+        }
+        if jpki_reference::codec::cose_sign1::decode_sign1(&answer.body, &jpki_reference::codec::Limits::V0).is_err() {
+            fail_on(
+                "HTTP-013",
+                "a StatusListToken (COSE_Sign1)",
+                format!("{} bytes that are not one", answer.body.len()),
+            );
+        }
+    }
+    for method in ["POST", "PUT", "DELETE"] {
+        let answer = served.raw(method, &path, &head(&[]), &[], Upload::Whole, Role::Status);
+        refused_with(&answer, Code::MethodNotAllowed, &format!("{method} at {path}"));
+    }
+    for odd in ["00", "+0", "0x0", "a", "-1", ""] {
+        let odd_path = format!("{}status/list/{odd}", jpki_reference::http::PREFIX);
+        let answer = served.raw("GET", &odd_path, &[], &[], Upload::Whole, Role::Status);
+        refused_with(&answer, Code::UnknownEndpoint, &format!("GET {odd_path}"));
+    }
+    // reading a list changes nothing (STL-007)
+    if observe_all(&served) != before {
+        fail_on("HTTP-013", "the records as they were before the GETs", "changed");
+    }
+}
+
 /// The registry checks of the binding's own codes.
 pub(crate) fn cases() -> Vec<Case> {
     let issuer =
@@ -453,6 +495,15 @@ pub(crate) fn checks() -> Vec<Check> {
             &["HTTP-011", "USE-009"],
             vec![F::Issuance, F::Authentication],
             feed_and_status_address,
+        ),
+        Check::new(
+            "http::status-list-by-get",
+            "a status-list chunk by GET only, at its shortest-decimal path, changing nothing",
+            Role::Status,
+            scenario,
+            &["HTTP-013", "STL-007"],
+            vec![F::Issuance],
+            status_list_by_get,
         ),
     ]
 }

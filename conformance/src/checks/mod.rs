@@ -13,6 +13,7 @@ mod chaos;
 mod comparable;
 pub mod context;
 pub mod divergence;
+mod encoding;
 pub mod judge;
 mod lifecycle;
 pub mod property;
@@ -265,6 +266,7 @@ pub fn all() -> Vec<Check> {
     }
     checks.extend(lifecycle::checks());
     checks.extend(status_list::checks());
+    checks.extend(encoding::checks());
     checks.extend(vector_checks());
     checks.extend(repetition::checks());
     checks.extend(chaos::checks());
@@ -293,7 +295,7 @@ pub fn all() -> Vec<Check> {
             "INV-011", "INV-012", "ENC-005", "NON-002", "USE-001", "USE-005", "USE-006", "USE-012", "USE-013",
             "STA-004", "MIG-003", "ISS-006", "PKI-012", "SUS-002", "MIG-005", "MIG-006", "MIG-007", "STA-006",
             "STA-007", "STA-008", "REV-010", "USE-009", "DEV-001", "PIN-004", "ISS-011", "SUS-004", "REV-011",
-            "REV-013", "INV-013", "INV-014", "INV-015", "NTF-001",
+            "REV-013", "INV-013", "INV-014", "INV-015", "NTF-001", "INV-004",
         ],
         Feature::ALL.to_vec(),
         property::run,

@@ -875,5 +875,44 @@ pub(crate) fn cases() -> Vec<Case> {
             });
             refused(w.authenticate("phone", SHOP_RP), Code::CertUnknown);
         }),
+        // COSE-010 (kept last: a case's id numbers its code's cases in list order)
+        verifier(AUTH, &["COSE-010"], "detached (nil) payload", Code::Malformed, || {
+            let mut w = issued();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            let parts = split(&assertion);
+            let protected = encode(&Value::Map(parts.protected)).unwrap();
+            let detached = encode(&Value::Tag(
+                18,
+                Box::new(Value::Array(vec![
+                    Value::Bytes(protected),
+                    Value::Map(parts.unprotected),
+                    Value::Null,
+                    Value::Bytes(parts.signature),
+                ])),
+            ))
+            .unwrap();
+            refused(w.verify(SHOP_RP, &detached), Code::Malformed);
+        }),
+        verifier(AUTH, &["COSE-010"], "signed over another external AAD", Code::BadSignature, || {
+            let mut w = issued_to_suite_phone();
+            let request = w.use_request(SHOP_RP, Kind::Auth, "log in", None).unwrap();
+            let assertion = w.assertion("phone", &request, UserVerification::BIOMETRIC).unwrap();
+            let parts = split(&assertion);
+            let protected = encode(&Value::Map(parts.protected)).unwrap();
+            let payload = encode(&parts.payload).unwrap();
+            let tbs = encode(&Value::Array(vec![
+                Value::Text("Signature1".into()),
+                Value::Bytes(protected.clone()),
+                Value::Bytes(b"jpki".to_vec()),
+                Value::Bytes(payload.clone()),
+            ]))
+            .unwrap();
+            let signature = w.provider().sign_es256(&suite_secret(&w, Kind::Auth), &tbs).unwrap();
+            refused(
+                w.verify(SHOP_RP, &assemble(&protected, &parts.unprotected, &payload, &signature)),
+                Code::BadSignature,
+            );
+        }),
     ]
 }

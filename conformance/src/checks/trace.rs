@@ -23,6 +23,8 @@ pub const TRACE_SCHEMA: &str = "jpki-trace/1";
 pub struct TraceFile {
     /// [`TRACE_SCHEMA`].
     pub schema: String,
+    /// The spec version whose model recorded the answers (spec/README.md).
+    pub spec_version: String,
     /// What the trace shows.
     pub comment: String,
     /// The seed both worlds are built from (64 hex digits).
@@ -42,6 +44,7 @@ impl TraceFile {
         let model_answers = ops.iter().map(|op| property::apply(&mut model, op)).collect();
         TraceFile {
             schema: TRACE_SCHEMA.into(),
+            spec_version: crate::report::SPEC_VERSION.into(),
             comment: comment.into(),
             seed: hex::encode(seed),
             ops: ops.to_vec(),

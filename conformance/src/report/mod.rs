@@ -12,7 +12,7 @@ use crate::runner::{Capabilities, CheckRun, SutProfile};
 use crate::verdict::Certification;
 
 /// The spec version this suite checks.
-pub const SPEC_VERSION: &str = "0.14";
+pub const SPEC_VERSION: &str = "0.15";
 /// The suite version.
 pub const SUITE_VERSION: &str = env!("CARGO_PKG_VERSION");
 

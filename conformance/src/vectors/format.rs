@@ -12,6 +12,8 @@ pub struct VectorFile {
     pub schema: String,
     /// What made the file.
     pub generator: String,
+    /// The spec version the file's expectations come from (spec/README.md).
+    pub spec_version: String,
     /// The v0 message the tests carry.
     pub message: String,
     /// The role that judges it.

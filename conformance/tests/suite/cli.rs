@@ -106,3 +106,19 @@ fn bad_arguments_exit_2_and_list_names_requirements() {
     assert!(line("registry::untrusted_chain ").contains(" verifier "), "{}", line("registry::untrusted_chain "));
     assert!(line("suite::pki-fixture-chains ").contains(" suite "));
 }
+
+#[test]
+fn coverage_finds_every_requirement_enforced_and_the_diagrams_current() {
+    // the command CI runs: every requirement checked, self-tested or untestable with its reason
+    let output = cli().args(["coverage", "--verbose"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains(", 0 uncovered"), "{stdout}");
+    assert!(
+        stdout.contains("SUS-005   checked      checks: lifecycle::a-hold-that-outlives-the-certificates"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("gap:"), "{stdout}");
+    let output = cli().args(["diagrams", "--check"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+}

@@ -427,7 +427,7 @@ fn each_planted_edge_fault_fails_a_binding_check_naming_its_requirement() {
                     }))
         })
         .collect();
-    assert_eq!(checks.len(), 10);
+    assert_eq!(checks.len(), 11);
     for (fault, requirement) in EdgeFault::ALL {
         let server = start(ServeConfig { fault: Some(fault), ..ServeConfig::for_tests() }).unwrap();
         let sut = Sut::Http { url: server.url(), mutation: None };

@@ -1,6 +1,7 @@
 //! The conformance crate's integration tests, one binary (one build, one link,
 //! and every test on one thread pool); each module is one subject.
 
+mod browser;
 mod cli;
 mod crash;
 mod diagrams;
@@ -18,5 +19,7 @@ mod reports;
 mod robustness;
 mod runner;
 mod shim;
+mod snapshots;
 mod vectors;
+mod vendor_ci;
 mod walkthrough;

@@ -39,7 +39,19 @@ fn the_html_report_names_every_requirement_and_shows_failures() {
     assert!(html.contains("abc123") && html.contains("Example &lt;Wallet&gt; &amp; Co"));
     assert!(html.contains("id=\"requirement-table\""));
     assert!(html.contains("--replay registry::counter_regression"));
-    assert!(!html.contains("<script"), "self-contained, no scripts");
+    // self-contained: nothing fetched, one inline script (the table's filters)
+    assert!(!html.contains(" src=") && !html.contains("href=\"http"), "nothing fetched");
+    assert_eq!(html.matches("<script>").count(), 1);
+    // the verdict first, then the picture, the failures, the table, the diagrams
+    let at = |marker: &str| html.find(marker).unwrap_or_else(|| panic!("{marker} missing"));
+    assert!(at("id=\"verdict\"") < at("id=\"picture\""));
+    assert!(at("id=\"picture\"") < at("id=\"failures\""));
+    assert!(at("id=\"failures\"") < at("id=\"requirement-table\""));
+    assert!(at("id=\"requirement-table\"") < at("id=\"state-diagrams\""));
+    assert_eq!(html.matches("class=\"jd-diagram\"").count(), jpki_reference::machines::ALL.len());
+    // the failed requirement's transitions are red: USE-006 rules the verifier counter's
+    assert!(html.contains("data-machine=\"verifier-counter\""));
+    assert!(html.contains("jd-edge jd-fail"), "a failure colours its transitions");
 }
 
 #[test]
@@ -152,4 +164,32 @@ fn a_waived_failure_keeps_its_requirement_from_pass_and_replays_keep_the_sut() {
             hex::encode([5; 32])
         )
     );
+}
+
+#[test]
+fn one_spec_version_stated_once_and_carried_by_reports_and_vectors() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("spec/README.md")).unwrap();
+    let stated = format!("**Spec version {}.**", report::SPEC_VERSION);
+    assert_eq!(readme.matches("**Spec version ").count(), 1, "stated once");
+    assert!(readme.contains(&stated), "spec/README.md does not state {stated}");
+    // no chapter carries a version of its own
+    for entry in std::fs::read_dir(root.join("spec")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.lines().any(|l| l.starts_with("Version ")), "{} states its own version", path.display());
+        }
+    }
+    // every vector file, table and trace carries it
+    let vectors = root.join("vectors");
+    let mut files: Vec<std::path::PathBuf> = checks::VECTOR_FILES.iter().map(|f| vectors.join(f)).collect();
+    files.extend(["codec/strict-decoder.json", "codec/status-list.json"].map(|f| vectors.join(f)));
+    for entry in std::fs::read_dir(vectors.join("traces")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    for path in files {
+        let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(value["specVersion"], report::SPEC_VERSION, "{}", path.display());
+    }
 }

@@ -37,7 +37,7 @@ fn the_full_suite_passes_through_the_template_shim_as_in_process() {
     let mut in_process = outcomes(Sut::Reference);
     let mut through_shim = outcomes(shim(""));
     let edge: Vec<String> = in_process.keys().filter(|id| judges_the_http_edge(id)).cloned().collect();
-    assert_eq!(edge.len(), 11, "{edge:?}");
+    assert_eq!(edge.len(), 12, "{edge:?}");
     for id in &edge {
         assert_eq!(in_process.remove(id), Some(Outcome::Pass), "{id} in process");
         assert_eq!(
