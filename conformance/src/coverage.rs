@@ -2,11 +2,14 @@
 //! what they declare (each check's requirement list in the registry, each
 //! vector test's notes and expected code), never from source text.
 //!
-//! Every requirement must land in one of three places: enforced by a check
-//! that drives the SUT; on a role the suite itself plays (the Card, the
-//! test PKI) and enforced by one of the suite's self-tests; or marked
-//! untestable in the spec with its reason. Anything else is a gap, and
-//! `jpki-conformance coverage` fails on it.
+//! Every requirement must land in one of three places: on a role the suite
+//! itself plays (the Card, the test PKI, the status-list reader) and
+//! enforced by one of the suite's self-tests; otherwise enforced by a check
+//! that drives the SUT; or marked untestable in the spec with its reason (a
+//! marker a check contradicts is a gap). Anything else is a gap, and
+//! `jpki-conformance coverage` fails on it. Beside them it lists the tests
+//! outside the runner declared in [`crate::unit_tests`] (they do not change a
+//! standing: a test of the reference judges no one else's product).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,6 +54,8 @@ pub struct Covered {
     pub self_tests: Vec<String>,
     /// The vector tests that enforce it: file name → how many tests.
     pub vectors: BTreeMap<String, usize>,
+    /// The declared tests outside the runner that test it ([`crate::unit_tests`]), as `file::name`.
+    pub unit_tests: Vec<String>,
     /// Where it stands.
     pub standing: Standing,
 }
@@ -108,10 +113,12 @@ pub fn coverage(
                     .collect()
             };
             let (checks, self_tests) = (declaring(false), declaring(true));
-            let standing = if !checks.is_empty() {
+            // a rule of what the suite plays is the suite's to keep: only a
+            // self-test enforces it, whatever SUT-driving checks pass through it
+            let standing = if suite_played(&requirement.id).is_some() {
+                if self_tests.is_empty() { Standing::Uncovered } else { Standing::SelfTested }
+            } else if !checks.is_empty() {
                 Standing::Checked
-            } else if suite_played(&requirement.id).is_some() && !self_tests.is_empty() {
-                Standing::SelfTested
             } else if requirement.untestable {
                 Standing::Untestable
             } else {
@@ -122,6 +129,11 @@ pub fn coverage(
                 checks,
                 self_tests,
                 vectors: vectors.get(&requirement.id).cloned().unwrap_or_default(),
+                unit_tests: crate::unit_tests::ALL
+                    .iter()
+                    .filter(|t| t.requirements.contains(&requirement.id.as_str()))
+                    .map(|t| t.label())
+                    .collect(),
                 standing,
             }
         })
@@ -141,10 +153,24 @@ pub fn gaps(covered: &[Covered], checks: &[Check], vectors: &BTreeMap<String, BT
             format!("{} ({}) is enforced by no check{played}", c.requirement.id, c.requirement.file)
         })
         .collect();
+    // a marker gone stale: a check now enforces what the spec calls untestable
+    for c in covered.iter().filter(|c| c.requirement.untestable && !c.checks.is_empty()) {
+        out.push(format!(
+            "{} ({}) is marked untestable but {} declare it: drop the marker",
+            c.requirement.id,
+            c.requirement.file,
+            c.checks.join(", ")
+        ));
+    }
     let known: BTreeSet<&str> = covered.iter().map(|c| c.requirement.id.as_str()).collect();
     for check in checks {
         for id in check.requirements.iter().filter(|id| !known.contains(id.as_str())) {
             out.push(format!("check {} declares {id}, which the spec lacks", check.id));
+        }
+    }
+    for test in crate::unit_tests::ALL {
+        for id in test.requirements.iter().filter(|id| !known.contains(**id)) {
+            out.push(format!("the test {} declares {id}, which the spec lacks", test.label()));
         }
     }
     for (id, files) in vectors.iter().filter(|(id, _)| !known.contains(id.as_str())) {

@@ -34,7 +34,9 @@ pub const STYLE: &str = ".jd-node{fill:#f6f8fa;stroke:#24292f;stroke-width:1.5}\
 .jd-label-bg{fill:#ffffff;opacity:0.85}\
 .jd-pass{stroke:#1a7f37}.jd-head.jd-pass{fill:#1a7f37}\
 .jd-fail{stroke:#cf222e;stroke-width:2.5}.jd-head.jd-fail{fill:#cf222e}\
-.jd-not-tested{stroke:#9a6700}.jd-head.jd-not-tested{fill:#9a6700}";
+.jd-waived{stroke:#bf8700;stroke-width:2.5}.jd-head.jd-waived{fill:#bf8700}\
+.jd-not-tested{stroke:#8c959f}.jd-head.jd-not-tested{fill:#8c959f}\
+.jd-suite{stroke:#6e7fa3}.jd-head.jd-suite{fill:#6e7fa3}";
 
 struct Node {
     x: f64,
@@ -330,6 +332,27 @@ pub fn files() -> Vec<(String, String)> {
         .collect()
 }
 
+/// What under `spec_dir` differs from [`files`]: a drawing missing or
+/// changed, and any file in `diagrams/` that no machine draws.
+pub fn stale(spec_dir: &std::path::Path) -> Vec<String> {
+    let expected = files();
+    let mut out: Vec<String> = expected
+        .iter()
+        .filter(|(name, text)| std::fs::read_to_string(spec_dir.join(name)).ok().as_deref() != Some(text.as_str()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(spec_dir.join("diagrams")) {
+        for entry in entries.flatten() {
+            let name = format!("diagrams/{}", entry.file_name().to_string_lossy());
+            if !expected.iter().any(|(drawn, _)| *drawn == name) {
+                out.push(format!("{name} (drawn by no machine)"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +374,20 @@ mod tests {
         let rank = ranks(&CREDENTIAL);
         assert_eq!((rank[NONE], rank["active"], rank["suspended"]), (0, 1, 2));
         assert!(rank["revoked"] > rank["suspended"] && rank["expired"] > rank["suspended"]);
+    }
+
+    #[test]
+    fn a_changed_drawing_and_a_stray_file_are_stale() {
+        let dir = std::env::temp_dir().join(format!("jpki-diagrams-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("diagrams")).unwrap();
+        for (name, text) in files() {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        assert_eq!(stale(&dir), Vec::<String>::new());
+        std::fs::write(dir.join("diagrams/credential.svg"), "<svg/>").unwrap();
+        std::fs::write(dir.join("diagrams/hand-drawn.svg"), "<svg/>").unwrap();
+        assert_eq!(stale(&dir), vec!["diagrams/credential.svg", "diagrams/hand-drawn.svg (drawn by no machine)"]);
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod selfcheck;
 pub mod shim;
 pub mod spec_index;
 pub mod spec_render;
+pub mod unit_tests;
 pub mod vector_digest;
 pub mod vectors;
 pub mod verdict;

@@ -77,6 +77,13 @@ pub(crate) fn checks() -> Vec<Check> {
             || finish(with_vectors(|dir| external::cose_wg::run(default_provider(), dir))),
         ),
         Check::suite(
+            "card-pin-counts",
+            "the Card the suite plays: wrong entries counted, a key locked at its limit, a right entry resetting only its key",
+            CheckKind::Scenario,
+            &["PIN-001", "PIN-002", "PIN-003"],
+            card_pin_counts,
+        ),
+        Check::suite(
             "pki-fixtures-reproducible",
             "the suite's test PKI is reproducible from its seed",
             CheckKind::Vector,
@@ -450,4 +457,83 @@ fn use_flow(kind: jpki_reference::msgs::Kind) -> Outcome {
         report.mismatches.push(format!("{used} use notifications for {} accepted uses", report.accepted));
     }
     Outcome::Report(report)
+}
+
+/// The Card the suite plays, against PIN-001 … PIN-003: the expectations
+/// are the rules' words, the counts read from the card's state.
+fn card_pin_counts() {
+    use jpki_reference::Code;
+    use jpki_reference::card::{CardConfig, CardKey, CardState, sign};
+    use jpki_reference::constants::{AUTH_PIN_TRIES, SIGN_PASSWORD_TRIES};
+    let provider = default_provider();
+    fn setup<T>(what: &str, e: jpki_reference::Error) -> T {
+        context::fail(what.to_owned(), e.to_string())
+    }
+    let pki = TestPki::from_seed(provider, SEED, CLOCK).unwrap_or_else(|e| setup("the test PKI", e));
+    let attributes = HolderAttributes {
+        name: "SUITE TARO".into(),
+        date_of_birth: CivilDate { year: 1990, month: 4, day: 1 },
+        sex: Sex::Male,
+        address: "TOKYO".into(),
+    };
+    let card = pki
+        .card(provider, "pin-check", &attributes, (CLOCK - DAY, CLOCK + 3650 * DAY))
+        .unwrap_or_else(|e| setup("a card", e));
+    let (password, pin) = ("SUITE1", "4321");
+    let config = CardConfig::new(card.sign, card.auth, password, pin).unwrap_or_else(|e| setup("the card", e));
+    let mut state = CardState::default();
+    let enter = |state: &mut CardState, key: CardKey, secret: &str| {
+        let (next, result) = sign(provider, &config, state, key, secret, b"challenge");
+        *state = next;
+        (result.err().map(|e| e.code), state.clone())
+    };
+    let counts = |s: &CardState| (s.sign_failures, s.auth_failures);
+    // PIN-001: a wrong entry, whatever its format, moves its own count by one
+    context::step("PIN-001");
+    for (key, wrong, after) in
+        [(CardKey::Auth, "0000", (0, 1)), (CardKey::Auth, "not a pin", (0, 2)), (CardKey::Sign, "WRONG1", (1, 2))]
+    {
+        let (code, now) = enter(&mut state, key, wrong);
+        if code != Some(Code::PinWrong) || counts(&now) != after {
+            context::fail_on(
+                "PIN-001",
+                format!("{wrong:?}: pin_wrong, counts {after:?}"),
+                format!("{code:?}, counts {:?}", counts(&now)),
+            );
+        }
+    }
+    // PIN-003: a right entry resets its own count only
+    context::step("PIN-003");
+    let (code, now) = enter(&mut state, CardKey::Auth, pin);
+    if code.is_some() || counts(&now) != (1, 0) {
+        context::fail_on(
+            "PIN-003",
+            "the right PIN signs, counts (1, 0)",
+            format!("{code:?}, counts {:?}", counts(&now)),
+        );
+    }
+    // PIN-002: at the limit, even the right entry is refused and nothing moves
+    context::step("PIN-002");
+    for (key, wrong, right, limit) in
+        [(CardKey::Sign, "WRONG1", password, SIGN_PASSWORD_TRIES), (CardKey::Auth, "0000", pin, AUTH_PIN_TRIES)]
+    {
+        let already = match key {
+            CardKey::Sign => state.sign_failures,
+            CardKey::Auth => state.auth_failures,
+        };
+        for _ in already..limit {
+            enter(&mut state, key, wrong);
+        }
+        let before = counts(&state);
+        for secret in [right, wrong] {
+            let (code, now) = enter(&mut state, key, secret);
+            if code != Some(Code::PinLocked) || counts(&now) != before {
+                context::fail_on(
+                    "PIN-002",
+                    format!("{key:?} at its limit {limit}: pin_locked for {secret:?}, counts {before:?}"),
+                    format!("{code:?}, counts {:?}", counts(&now)),
+                );
+            }
+        }
+    }
 }

@@ -1,6 +1,11 @@
 //! The spec's numbered requirements, compiled into the suite so reports can
 //! list every requirement, covered or not, with its text.
 
+/// The spec version this suite checks: the one stated at the top of
+/// spec/README.md (a test holds the two equal); every report, vector file
+/// and trace carries it.
+pub const SPEC_VERSION: &str = "0.15";
+
 /// Every chapter of the spec, by file name, in reading order (the order of
 /// spec/README.md's table of contents).
 pub const SPEC_FILES: [(&str, &str); 13] = [

@@ -28,15 +28,13 @@ pub const EXIT_NOT_CERTIFIED: u8 = 3;
 /// Requirements on what the suite itself plays: no SUT can break them, so
 /// they are shown as the suite's, never as the SUT's pass or fail.
 pub fn suite_played(requirement: &str) -> Option<&'static str> {
-    if requirement.starts_with("PIN-") {
-        Some("the Card, which the suite plays")
-    } else {
-        match requirement {
-            "PKI-011" => Some("the suite's test PKI"),
-            "CRY-002" => Some("the reference's own signatures"),
-            "STL-003" => Some("the status-list reader, which the suite plays (no role under test reads a list in v0)"),
-            _ => None,
-        }
+    match requirement {
+        // the Card's own rules (PIN-004, the order a wallet asks in, is the wallet's)
+        "PIN-001" | "PIN-002" | "PIN-003" => Some("the Card, which the suite plays"),
+        "PKI-011" => Some("the suite's test PKI"),
+        "CRY-002" => Some("the reference's own signatures"),
+        "STL-003" => Some("the status-list reader, which the suite plays (no role under test reads a list in v0)"),
+        _ => None,
     }
 }
 

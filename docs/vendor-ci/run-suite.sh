@@ -61,7 +61,7 @@ args+=("$@")
 # Reports of an earlier run must not pass for this one's if this one
 # writes none (exit 2).
 mkdir -p "$JPKI_REPORTS"
-rm -f "$JPKI_REPORTS"/{report.json,junit.xml,report.html,report.json.cose,suite.log}
+rm -rf "$JPKI_REPORTS"/{report.json,junit.xml,report.html,report.json.cose,suite.log,traces}
 
 echo "+ $JPKI_SUITE ${args[*]}"
 started=$SECONDS

@@ -5,9 +5,11 @@
 //! The transition functions in `issuer/`, `status.rs`, `verifier.rs`,
 //! `device.rs` and `card.rs` are the behaviour; this table is what the spec's
 //! diagrams are drawn from (`jpki-conformance diagrams`), and it is held to
-//! the behaviour from both sides: every observable transition here fires in
-//! the property runs, and a step that moves a machine along a transition
-//! not listed here fails them (`conformance/src/checks/transitions.rs`).
+//! the behaviour from both sides by the reference's property-run test
+//! (`conformance/tests/suite/property.rs`): every observable transition here
+//! must fire in the run, and no step may move a machine along a transition
+//! not listed here (`conformance/src/checks/transitions.rs` says which moves
+//! it can see).
 
 /// The pseudo-state a machine instance is in before it exists.
 pub const NONE: &str = "(none)";
@@ -275,7 +277,7 @@ mod tests {
 
     #[test]
     fn terminal_states_are_the_protocol_s() {
-        // PROTOCOL.md §3: revoked and expired never leave; a credential can expire while suspended
+        // the product brief's state machines (§3): revoked and expired never leave; a credential can expire while suspended
         assert!(CREDENTIAL.terminal("revoked") && CREDENTIAL.terminal("expired"));
         assert!(!CREDENTIAL.terminal("suspended"));
         assert!(CREDENTIAL.transition("suspended", "expired").is_some());

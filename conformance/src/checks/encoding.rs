@@ -1,8 +1,11 @@
-//! What the SUT sends is in core deterministic encoding (ENC-014): every
-//! message of a short life, read by the suite's strict decoder, the
-//! protected header and payload inside each COSE_Sign1 too, re-encodes to
-//! exactly the bytes sent. One check per role, each reading only what that
-//! role sent.
+//! What the SUT sends is in core deterministic encoding (ENC-014): a
+//! sample of each role's messages (the Issuer's challenge, issuance response
+//! and receipt; the verifier's UseRequest; the wallet's assertion; Status's
+//! list token), read by the suite's strict decoder, the protected header and
+//! payload inside each COSE_Sign1 too, must re-encode to exactly the bytes
+//! sent. One check per role, each reading only what that role sent. Every
+//! other check reads the SUT's messages with the strict decoder too, but
+//! fails on the rule of the step it was at; these name ENC-014.
 
 use ciborium::Value;
 use jpki_reference::codec::{Limits, decode, encode};
@@ -31,8 +34,8 @@ fn deterministic(what: &str, bytes: &[u8]) {
     }
     if let Value::Tag(18, inner) = value {
         if let Value::Array(items) = *inner {
-            for (part, item) in ["protected header", "payload"].into_iter().zip([&items[0], &items[2]]) {
-                if let Value::Bytes(inner_bytes) = item {
+            for (part, item) in [("protected header", items.first()), ("payload", items.get(2))] {
+                if let Some(Value::Bytes(inner_bytes)) = item {
                     if !inner_bytes.is_empty() {
                         deterministic(&format!("{what}'s {part}"), inner_bytes);
                     }

@@ -344,19 +344,40 @@ pub(crate) fn expiry_at_the_card_cap() {
     assert_no_violations(&w);
 }
 
-pub(crate) fn a_hold_that_outlives_the_certificates() {
-    // SUS-005: a certificate past its notAfter is expired, suspended or not, and stays so
+/// A world whose holder's mobile certificates are issued on "old" and end at
+/// the holder's fifth birthday, long before the card (valid ten years).
+fn issued_before_a_long_card() -> World {
     let mut w = super::served::world(1);
     let card_end = WORLD_START + 3650 * DAY;
     w.add_holder_with_card_validity("hanako", attributes(), (WORLD_START - DAY, card_end)).unwrap();
     w.add_device("old");
     w.issue("hanako", "old", &IssueParams::both(1)).unwrap();
-    w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
-    // the mobile certificates end at the holder's fifth birthday, long before the card
-    let not_after = w.observe().issuer.certs.values().map(|c| c.not_after).max().unwrap();
+    let not_after = mobile_not_after(&w);
     assert!(not_after < card_end, "the mobile certificates end with the card: {not_after} vs {card_end}");
-    w.advance(not_after + 1 - w.now());
+    w
+}
+
+fn mobile_not_after(w: &World) -> u64 {
+    w.observe().issuer.certs.values().map(|c| c.not_after).max().unwrap()
+}
+
+pub(crate) fn a_hold_that_outlives_the_certificates() {
+    // SUS-005: a certificate past its notAfter is expired, suspended or not, and stays so
+    // 1. active certificates past their notAfter: nothing is live for a hold or a lost report
+    let mut w = issued_before_a_long_card();
+    w.advance(mobile_not_after(&w) + 1 - w.now());
     context::step("SUS-005");
+    let before = w.observe();
+    let hold = w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap_err();
+    assert_eq!((hold.code(), hold.unchanged), (Code::NothingLive, true), "a hold on expired active certificates");
+    let lost = w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(2)).unwrap_err();
+    assert_eq!((lost.code(), lost.unchanged), (Code::NothingLive, true), "a lost report on expired certificates");
+    assert_eq!(w.observe(), before, "a refused holder action changed the state");
+    assert!(before.issuer.certs.values().all(|c| c.status == CertStatus::Good), "the records stay as they were");
+    // 2. suspended certificates past their notAfter: the lift changes nothing
+    let mut w = issued_before_a_long_card();
+    w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(1)).unwrap();
+    w.advance(mobile_not_after(&w) + 1 - w.now());
     let before = w.observe();
     let refused = w.holder_action("hanako", HolderAction::Resume, &LifecycleParams::with_key(2)).unwrap_err();
     assert_eq!(
@@ -367,11 +388,8 @@ pub(crate) fn a_hold_that_outlives_the_certificates() {
     assert_eq!(w.observe(), before, "a refused lift changed the state");
     assert!(w.observe().issuer.certs.values().all(|c| c.status == CertStatus::Suspended));
     assert_eq!(events(&w, Event::Resumed), 0);
-    // nothing is live for a new hold or a lost report either (SUS-004)
-    let hold = w.holder_action("hanako", HolderAction::Suspend, &LifecycleParams::with_key(3)).unwrap_err();
-    assert_eq!(hold.code(), Code::NothingLive, "a hold with only expired certificates");
-    let lost = w.holder_action("hanako", HolderAction::ReportLost, &LifecycleParams::with_key(4)).unwrap_err();
-    assert_eq!(lost.code(), Code::NothingLive, "a lost report with only expired certificates");
+    // and a verifier refuses the certificate as expired, whatever it was (PKI-003)
+    context::step("PKI-003");
     assert_eq!(w.authenticate("old", SHOP_RP).unwrap_err().code(), Code::CertExpired);
     assert_no_violations(&w);
 }
@@ -587,8 +605,8 @@ pub(crate) fn checks() -> Vec<super::Check> {
             "a-hold-that-outlives-the-certificates",
             "a hold that outlives the certificates: expired stays expired, the lift is refused",
             Role::Issuer,
-            &["SUS-005", "SUS-003", "SUS-004"],
-            vec![Issuance, Suspension],
+            &["SUS-005", "SUS-003", "SUS-004", "PKI-003"],
+            vec![Issuance, Suspension, Authentication],
             a_hold_that_outlives_the_certificates,
         ),
         scenario(

@@ -324,6 +324,16 @@ fn judge_vector_file(name: &str) {
         .unwrap_or_else(|e| context::fail("the vector file", format!("{}: {e}", path.display())));
     let file: crate::vectors::VectorFile =
         serde_json::from_str(&text).unwrap_or_else(|e| context::fail("a vector file per schema", e.to_string()));
+    if file.spec_version != crate::spec_index::SPEC_VERSION {
+        context::fail(
+            format!("a vector file of spec {}", crate::spec_index::SPEC_VERSION),
+            format!(
+                "{} was made for spec {}: rebuild it (jpki-conformance vectors)",
+                path.display(),
+                file.spec_version
+            ),
+        );
+    }
     let mismatches = crate::vectors::judge::judge_file(&file);
     if let Some(first) = mismatches.first() {
         let detail: Vec<String> = mismatches

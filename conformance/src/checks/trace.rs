@@ -44,7 +44,7 @@ impl TraceFile {
         let model_answers = ops.iter().map(|op| property::apply(&mut model, op)).collect();
         TraceFile {
             schema: TRACE_SCHEMA.into(),
-            spec_version: crate::report::SPEC_VERSION.into(),
+            spec_version: crate::spec_index::SPEC_VERSION.into(),
             comment: comment.into(),
             seed: hex::encode(seed),
             ops: ops.to_vec(),
@@ -58,6 +58,14 @@ impl TraceFile {
         let file: TraceFile = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         if file.schema != TRACE_SCHEMA {
             return Err(format!("{}: schema {} (expected {TRACE_SCHEMA})", path.display(), file.schema));
+        }
+        if file.spec_version != crate::spec_index::SPEC_VERSION {
+            return Err(format!(
+                "{}: recorded under spec {} (the suite's is {}): re-record it with replay-trace --record",
+                path.display(),
+                file.spec_version,
+                crate::spec_index::SPEC_VERSION
+            ));
         }
         if file.model_answers.len() != file.ops.len() {
             return Err(format!("{}: one model answer per op", path.display()));

@@ -98,6 +98,12 @@ pub fn fired(before: &WorldObservation, then: UnixTime, after: &WorldObservation
             Some(_) => {}
         }
     }
+    // a registry never forgets a certificate
+    for (serial, record) in &before.issuer.certs {
+        if !after.issuer.certs.contains_key(serial) {
+            edge(credential_machine, credential(&record.status, record.not_after, then), "(gone)");
+        }
+    }
     for (holder, card) in &after.cards {
         let Some(old) = before.cards.get(holder) else { continue };
         let keys = [
@@ -120,6 +126,9 @@ pub fn fired(before: &WorldObservation, then: UnixTime, after: &WorldObservation
         if state.completed && !old.is_some_and(|o| o.completed) {
             edge(session, "challenged", "completed");
         }
+        if !state.completed && old.is_some_and(|o| o.completed) {
+            edge(session, "completed", "challenged");
+        }
     }
     for (rp, verifier) in &after.verifiers {
         let old = before.verifiers.get(rp);
@@ -130,6 +139,9 @@ pub fn fired(before: &WorldObservation, then: UnixTime, after: &WorldObservation
             }
             if issued.consumed && !was.is_some_and(|w| w.consumed) {
                 edge(&machines::VERIFIER_NONCE, "issued", "consumed");
+            }
+            if !issued.consumed && was.is_some_and(|w| w.consumed) {
+                edge(&machines::VERIFIER_NONCE, "consumed", "issued");
             }
         }
         for (serial, counter) in &verifier.counters {
@@ -144,6 +156,9 @@ pub fn fired(before: &WorldObservation, then: UnixTime, after: &WorldObservation
     for _ in before.status.usage_log.len()..after.status.usage_log.len() {
         edge(&machines::STATUS_USAGE, "not notified", "notified");
     }
+    for _ in after.status.usage_log.len()..before.status.usage_log.len() {
+        edge(&machines::STATUS_USAGE, "notified", "not notified");
+    }
     let wipe = &machines::WIPE_COMMAND;
     for (id, command) in &after.issuer.wipes {
         let rank = |state: &WipeState| match state {
@@ -157,6 +172,10 @@ pub fn fired(before: &WorldObservation, then: UnixTime, after: &WorldObservation
             if from <= step && step < rank(&command.state) {
                 edge(wipe, a, b);
             }
+        }
+        if rank(&command.state) < from {
+            let names = [NONE, "queued", "delivered", "acknowledged"];
+            edge(wipe, names[from], names[rank(&command.state)]);
         }
     }
     let key_machine = &machines::DEVICE_KEY;

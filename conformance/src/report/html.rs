@@ -78,11 +78,14 @@ th{background:#f6f8fa}code{font-size:13px}h1{font-size:22px}h2{font-size:18px;ma
 .filters{margin:0.6em 0}.filters label{margin-right:1em}\
 @media print{.filters{display:none}#requirement-table tr{display:table-row!important}body{margin:0}}";
 
-/// The filters' script: hides the requirement rows outside the chosen area and verdict.
+/// The filters' script: hides the requirement rows outside the chosen area
+/// and verdict, on each change and once at load (a page opened as
+/// `report.html#filter=fail` or `#filter=not-tested,USE` starts filtered).
 const FILTER_SCRIPT: &str = "(function(){var a=document.getElementById('filter-area'),v=document.getElementById('filter-verdict');\
 function apply(){document.querySelectorAll('#requirement-table tbody tr').forEach(function(r){\
 r.style.display=((a.value&&r.dataset.area!==a.value)||(v.value&&r.dataset.verdict!==v.value))?'none':'';});}\
-a.addEventListener('change',apply);v.addEventListener('change',apply);})();";
+var m=/^#filter=([a-z-]*)(?:,([A-Z]+))?$/.exec(location.hash);if(m){v.value=m[1];if(m[2]){a.value=m[2];}}\
+a.addEventListener('change',apply);v.addEventListener('change',apply);apply();})();";
 
 /// A stacked bar of `counts` (verdict class → count), widest first in [`VERDICTS`] order.
 fn bar(counts: &BTreeMap<&str, usize>) -> String {
@@ -106,17 +109,23 @@ fn counts_cells(counts: &BTreeMap<&str, usize>, columns: &[&str]) -> String {
     columns.iter().map(|c| format!("<td>{}</td>", counts.get(c).copied().unwrap_or(0))).collect()
 }
 
-/// The verdict each transition of the state diagrams gets: the worst of the
-/// verdicts of the requirements it names.
+/// The class each transition of the state diagrams gets: the worst verdict
+/// among the requirements it names that a SUT can be judged on (fail, then
+/// waived or unimplemented, then not tested or skipped, then pass); `suite`
+/// when every one is the suite's own or untestable.
 fn transition_class(verdicts: &BTreeMap<String, &'static str>, requirements: &[&str]) -> &'static str {
-    let of = |id: &str| verdicts.get(id).copied().unwrap_or("not-tested");
-    if requirements.iter().any(|r| matches!(of(r), "fail")) {
-        "fail"
-    } else if requirements.iter().any(|r| matches!(of(r), "pass" | "suite")) {
-        "pass"
-    } else {
-        "not-tested"
-    }
+    let rank = |verdict: &str| match verdict {
+        "fail" => Some((4, "fail")),
+        "waived" | "unimplemented" => Some((3, "waived")),
+        "not-tested" | "skipped" => Some((2, "not-tested")),
+        "pass" => Some((1, "pass")),
+        _ => None, // the suite's own, or untestable: nothing of the SUT's
+    };
+    requirements
+        .iter()
+        .filter_map(|r| rank(verdicts.get(*r).copied().unwrap_or("not-tested")))
+        .max()
+        .map_or("suite", |(_, class)| class)
 }
 
 fn verdict_section(summary: &RunSummary<'_>, html: &mut String) {
@@ -273,7 +282,7 @@ fn requirements_section(summary: &RunSummary<'_>, verdicts: &BTreeMap<String, &'
 fn diagrams_section(verdicts: &BTreeMap<String, &'static str>, html: &mut String) {
     let _ = writeln!(
         html,
-        "<h2 id=\"state-diagrams\">State machines</h2><p>Each transition is coloured by the verdict of the requirements that rule it: green pass, red fail, amber not tested; dashed, a transition no observer sees fire.</p><style>{}</style><div class=\"diagrams\">",
+        "<h2 id=\"state-diagrams\">State machines</h2><p>Each transition is coloured by the worst verdict among the requirements that rule it: red fail, amber waived or unimplemented, grey not tested, green pass only when every one passed; blue-grey when they are all the suite's own. Dashed: a transition no observer sees fire.</p><style>{}</style><div class=\"diagrams\">",
         crate::diagrams::STYLE
     );
     for machine in jpki_reference::machines::ALL {

@@ -11,8 +11,8 @@ use crate::checks::context::Sut;
 use crate::runner::{Capabilities, CheckRun, SutProfile};
 use crate::verdict::Certification;
 
-/// The spec version this suite checks.
-pub const SPEC_VERSION: &str = "0.15";
+/// The spec version this suite checks (defined with the spec's index).
+pub use crate::spec_index::SPEC_VERSION;
 /// The suite version.
 pub const SUITE_VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -1179,7 +1179,7 @@ pub(super) fn file(message: &str, role: &str, header: Vec<String>, test_groups: 
     VectorFile {
         schema: "jpki-vectors/3".into(),
         generator: format!("jpki-conformance vectors generate {}", env!("CARGO_PKG_VERSION")),
-        spec_version: crate::report::SPEC_VERSION.into(),
+        spec_version: crate::spec_index::SPEC_VERSION.into(),
         message: message.into(),
         role: role.into(),
         number_of_tests,

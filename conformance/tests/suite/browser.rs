@@ -26,6 +26,11 @@ fn tool(name: &str) -> Command {
 
 /// Headless Chromium on `page` with `args`; as root it needs `--no-sandbox`.
 fn chromium(page: &Path, args: &[&str]) -> String {
+    chromium_at(page, "", args)
+}
+
+/// The same, on `page` opened at `fragment` (`#…`, or empty).
+fn chromium_at(page: &Path, fragment: &str, args: &[&str]) -> String {
     // a profile of its own per run: two browsers on one profile refuse to start
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let profile = folder(&format!("profile-{}", RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
@@ -33,7 +38,7 @@ fn chromium(page: &Path, args: &[&str]) -> String {
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .output()
         .unwrap();
     assert!(output.status.success(), "chromium: {}", String::from_utf8_lossy(&output.stderr));
@@ -74,9 +79,17 @@ fn browser_reads_the_report_verdict_first_and_prints_it() {
     // one diagram per state machine, coloured where the failed requirement rules a transition
     assert_eq!(dom.matches("class=\"jd-diagram\"").count(), jpki_reference::machines::ALL.len());
     assert!(dom.contains("jd-edge jd-fail"), "the failed requirement's transitions are red");
-    // the filters' script ran without hiding anything yet
+    // the filters: nothing hidden before one is chosen; opened at #filter=fail, only the failed rows show
     assert!(dom.contains("id=\"filter-area\"") && dom.contains("id=\"filter-verdict\""));
     assert!(!dom.contains("display: none"), "no requirement row is hidden before a filter is chosen");
+    let filtered = chromium_at(&page, "#filter=fail", &["--dump-dom"]);
+    let hidden = filtered.matches("style=\"display: none;\"").count();
+    let rows = filtered.matches("<tr class=").count();
+    assert!(hidden > 100, "{hidden} of {rows} rows hidden by #filter=fail");
+    let failed_row = position(&filtered, "data-verdict=\"fail\"");
+    let row_end = failed_row + filtered[failed_row..].find('>').unwrap();
+    assert!(!filtered[failed_row..row_end].contains("display: none"), "the failed requirement's row stays shown");
+    assert!(filtered.contains("data-verdict=\"pass\" style=\"display: none;\""));
     // printed to PDF, the verdict is on paper
     let pdf = page.with_extension("pdf");
     chromium(&page, &[&format!("--print-to-pdf={}", pdf.display()), "--no-pdf-header-footer"]);

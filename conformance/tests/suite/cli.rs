@@ -122,3 +122,16 @@ fn coverage_finds_every_requirement_enforced_and_the_diagrams_current() {
     let output = cli().args(["diagrams", "--check"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
 }
+
+#[test]
+fn every_declared_unit_test_exists_where_it_says() {
+    // jpki_conformance::unit_tests names tests by file and function: each must be a #[test] there
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for test in jpki_conformance::unit_tests::ALL {
+        let text = std::fs::read_to_string(root.join(test.file)).unwrap_or_else(|e| panic!("{}: {e}", test.file));
+        let at =
+            text.find(&format!("fn {}(", test.name)).unwrap_or_else(|| panic!("{} is not in {}", test.name, test.file));
+        let before: Vec<&str> = text[..at].lines().rev().take(3).collect();
+        assert!(before.iter().any(|l| l.trim_start().starts_with("#[test]")), "{} is not a #[test]", test.label());
+    }
+}
