@@ -96,8 +96,7 @@ fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR_WIDTH
 }
 
-fn layout(machine: &Machine) -> BTreeMap<&'static str, Node> {
-    let rank = ranks(machine);
+fn layout(machine: &Machine, rank: &BTreeMap<&'static str, usize>) -> BTreeMap<&'static str, Node> {
     let depth = rank.values().copied().max().unwrap_or(0);
     let rows: Vec<Vec<&'static str>> =
         (0..=depth).map(|r| machine.states.iter().copied().filter(|s| rank[s] == r).collect()).collect();
@@ -141,9 +140,9 @@ impl Canvas {
         self.max = (self.max.0.max(x), self.max.1.max(y));
     }
 
-    fn label(&mut self, x: f64, y: f64, text: &str, anchor_start: bool) {
+    /// A label whose box starts at `x`, centred on `y`.
+    fn label(&mut self, left: f64, y: f64, text: &str) {
         let width = text_width(text) * 0.93 + 6.0;
-        let left = if anchor_start { x } else { x - width / 2.0 };
         self.cover(left, y - 10.0);
         self.cover(left + width, y + 10.0);
         let _ = write!(
@@ -179,8 +178,8 @@ impl Canvas {
 /// `inline`, as an `<svg>` element for a page that styles the `jd-` classes
 /// itself ([`STYLE`]). `class_of` colours transitions.
 pub fn svg(machine: &Machine, class_of: EdgeClass<'_>, inline: bool) -> String {
-    let nodes = layout(machine);
     let rank = ranks(machine);
+    let nodes = layout(machine, &rank);
     let mut canvas = Canvas { body: String::new(), min: (0.0, 0.0), max: (0.0, 0.0) };
     for t in machine.transitions {
         let mut class = String::new();
@@ -209,7 +208,7 @@ pub fn svg(machine: &Machine, class_of: EdgeClass<'_>, inline: bool) -> String {
             );
             canvas.cover(x + 46.0, y - 36.0);
             canvas.head(end, c2, &outcome);
-            canvas.label(x + 44.0, y - 2.0, t.on, true);
+            canvas.label(x + 44.0, y - 2.0, t.on);
         } else {
             let (dx, dy) = (b.x - a.x, b.y - a.y);
             let length = (dx * dx + dy * dy).sqrt().max(1e-9);
@@ -242,9 +241,9 @@ pub fn svg(machine: &Machine, class_of: EdgeClass<'_>, inline: bool) -> String {
             let mid_line = (a.x + b.x) / 2.0;
             let on_the_left = mid.0 < mid_line - 1.0 || (bend == 0.0 && b.x < a.x - 1.0);
             if on_the_left {
-                canvas.label(mid.0 - 6.0 - text_width(t.on) * 0.93 - 6.0, mid.1, t.on, true);
+                canvas.label(mid.0 - 6.0 - text_width(t.on) * 0.93 - 6.0, mid.1, t.on);
             } else {
-                canvas.label(mid.0 + 6.0, mid.1, t.on, true);
+                canvas.label(mid.0 + 6.0, mid.1, t.on);
             }
         }
         canvas.body.push_str("</g>");

@@ -300,6 +300,7 @@ pub fn open_chunk(
 }
 
 #[cfg(test)]
+// test code: every unwrap is on a fixed fixture built here, never on input
 mod tests {
     use super::*;
 
@@ -339,6 +340,7 @@ mod tests {
 }
 
 #[cfg(test)]
+// test code: every unwrap is on a fixed fixture built here, never on input
 mod token_tests {
     use super::*;
     use crate::world::World;

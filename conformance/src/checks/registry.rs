@@ -901,18 +901,9 @@ pub(crate) fn cases() -> Vec<Case> {
             let parts = split(&assertion);
             let protected = encode(&Value::Map(parts.protected)).unwrap();
             let payload = encode(&parts.payload).unwrap();
-            let tbs = encode(&Value::Array(vec![
-                Value::Text("Signature1".into()),
-                Value::Bytes(protected.clone()),
-                Value::Bytes(b"jpki".to_vec()),
-                Value::Bytes(payload.clone()),
-            ]))
-            .unwrap();
-            let signature = w.provider().sign_es256(&suite_secret(&w, Kind::Auth), &tbs).unwrap();
-            refused(
-                w.verify(SHOP_RP, &assemble(&protected, &parts.unprotected, &payload, &signature)),
-                Code::BadSignature,
-            );
+            let secret = suite_secret(&w, Kind::Auth);
+            let signed = sign_raw_over(w.provider(), &protected, &parts.unprotected, &payload, b"jpki", &secret);
+            refused(w.verify(SHOP_RP, &signed), Code::BadSignature);
         }),
     ]
 }

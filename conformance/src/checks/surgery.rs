@@ -129,10 +129,23 @@ pub(crate) fn sign_raw(
     payload: &[u8],
     secret: &SecretKey,
 ) -> Vec<u8> {
+    sign_raw_over(provider, protected, unprotected, payload, b"", secret)
+}
+
+/// [`sign_raw`] with the Sig_structure's external AAD given (v0's is empty,
+/// COSE-010): for a signature made over another AAD.
+pub(crate) fn sign_raw_over(
+    provider: &dyn CryptoProvider,
+    protected: &[u8],
+    unprotected: &[(Value, Value)],
+    payload: &[u8],
+    external_aad: &[u8],
+    secret: &SecretKey,
+) -> Vec<u8> {
     let tbs = encode(&Value::Array(vec![
         Value::Text("Signature1".into()),
         Value::Bytes(protected.to_vec()),
-        Value::Bytes(vec![]),
+        Value::Bytes(external_aad.to_vec()),
         Value::Bytes(payload.to_vec()),
     ]))
     .unwrap();

@@ -196,8 +196,7 @@ fn picture_section(summary: &RunSummary<'_>, verdicts: &BTreeMap<String, &'stati
     html.push_str("</tr></thead><tbody>\n");
     for (prefix, name) in AREAS {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (id, verdict) in verdicts.iter().filter(|(id, _)| area_of(id) == prefix) {
-            let _ = id;
+        for (_, verdict) in verdicts.iter().filter(|(id, _)| area_of(id) == prefix) {
             *counts.entry(verdict).or_default() += 1;
         }
         if counts.is_empty() {
