@@ -72,6 +72,7 @@ pub fn fill(path: &std::path::Path, holders: u64, seed: &[u8; 32]) -> Result<(),
                     not_after: 1_900_000_000,
                     status: CertStatus::Good,
                     origin: Origin::Card,
+                    mdocs: Vec::new(),
                 };
                 tx.execute(
                     "INSERT INTO certs (serial, holder, body) VALUES (?1, ?2, ?3)",

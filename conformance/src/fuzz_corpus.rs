@@ -142,6 +142,26 @@ pub fn seed_corpus() -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>
         add("status_list", with_prefix(1, signed.payload()));
     }
     add("status_list", with_prefix(2, &token));
+    // the qualification: a genuine DeviceResponse, DeviceRequest and IssuerSigned, each under its selector
+    use jpki_reference::msgs::Message;
+    let mut world = jpki_reference::world::World::new(crate::vectors::VECTOR_SEED).map_err(|e| e.to_string())?;
+    world.add_holder("vectors", crate::checks::surgery::attributes()).map_err(|e| e.to_string())?;
+    world.add_device("phone");
+    let params = jpki_reference::world::IssueParams { qualification: 1, ..jpki_reference::world::IssueParams::both(1) };
+    let response = world.issue("vectors", "phone", &params).map_err(|e| e.error.to_string())?;
+    let request =
+        world.mdoc_request(jpki_reference::world::SHOP_RP, &["qualified"]).map_err(|e| e.error.to_string())?;
+    let uv = jpki_reference::device::UserVerification::BIOMETRIC;
+    let shown = world.present_mdoc("phone", &request, &["qualified"], uv).map_err(|e| e.error.to_string())?;
+    let shown = jpki_reference::mdoc::session::MdocPresentation::from_bytes(&shown).map_err(|e| e.to_string())?;
+    let request = jpki_reference::mdoc::session::MdocRequest::from_bytes(&request).map_err(|e| e.to_string())?;
+    let issued = jpki_reference::msgs::issuance::IssuanceResponse::from_bytes(&response).map_err(|e| e.to_string())?;
+    add("mdoc", with_prefix(0, &shown.device_response));
+    add("mdoc", with_prefix(1, &request.device_request));
+    for mdoc in &issued.mdocs {
+        add("mdoc", with_prefix(2, mdoc));
+    }
+    add("mdoc", with_prefix(3, &shown.device_response));
     // keys: the COSE_Key encodings of the fixture PKI's public keys
     let world = jpki_reference::world::World::new(crate::vectors::VECTOR_SEED).map_err(|e| e.to_string())?;
     for root in [&world.pki().card_root, &world.pki().mobile_root, &world.pki().platform_root] {

@@ -17,6 +17,7 @@ use jpki_reference::codec::cose_sign1::decode_sign1;
 use jpki_reference::codec::{Limits, cose_key, decode_v0, encode};
 use jpki_reference::crypto::{SymbolicProvider, default_provider};
 use jpki_reference::device::UserVerification;
+use jpki_reference::mdoc::session::{MdocPresentation, MdocRequest};
 use jpki_reference::msgs::Message;
 use jpki_reference::msgs::error_msg::ErrorMessage;
 use jpki_reference::msgs::issuance::{IssuanceChallenge, IssuanceRequest, IssuanceResponse};
@@ -27,7 +28,7 @@ use jpki_reference::msgs::status::{StatusFeed, StatusRequestPayload, StatusRespo
 use jpki_reference::msgs::usage::{AssertionPayload, UseRequest};
 use jpki_reference::mutants::Mutation;
 use jpki_reference::pki::{ParsedCert, Purpose, validate_chain};
-use jpki_reference::world::{GOV_RP, IssueParams, World};
+use jpki_reference::world::{GOV_RP, IssueParams, SHOP_RP, World};
 
 use crate::checks::property::{HOLDERS, Op, apply};
 use crate::checks::surgery::attributes;
@@ -36,7 +37,7 @@ use crate::checks::surgery::attributes;
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by name (the names of `fuzz/fuzz_targets/*.rs`).
-pub const TARGETS: [(&str, Target); 14] = [
+pub const TARGETS: [(&str, Target); 15] = [
     ("strict_cbor", strict_cbor),
     ("differential_cbor", differential_cbor),
     ("cose_sign1", cose_sign1),
@@ -51,6 +52,7 @@ pub const TARGETS: [(&str, Target); 14] = [
     ("receipt", receipt),
     ("http_body", http_body),
     ("status_list", status_list),
+    ("mdoc", mdoc),
 ];
 
 /// The strict decoder: whatever it accepts re-encodes to the same bytes.
@@ -430,4 +432,66 @@ pub fn http_body(data: &[u8]) {
         );
         assert_eq!(status_of(code), answer.status, "{code} under another status (HTTP-006)");
     });
+}
+
+/// What the qualification target starts from: a world with one holder
+/// whose phone holds an mdoc, and an open reading at the shop's reader
+/// (forked per input).
+struct MdocFixture {
+    world: World,
+    nonce: jpki_reference::msgs::Nonce,
+}
+
+thread_local! {
+    static MDOC: RefCell<MdocFixture> = RefCell::new({
+        let mut world = World::new(crate::vectors::VECTOR_SEED).expect("the fixture world builds");
+        world.add_holder("vectors", attributes()).expect("a holder");
+        world.add_device("phone");
+        let params = IssueParams { qualification: 1, ..IssueParams::both(1) };
+        world.issue("vectors", "phone", &params).expect("issuance");
+        let request = world.mdoc_request(SHOP_RP, &["qualified"]).expect("a reader's request");
+        let nonce = MdocRequest::from_bytes(&request).expect("the request decodes").nonce;
+        MdocFixture { world, nonce }
+    });
+}
+
+/// The qualification's ISO/IEC 18013-5 decoders and the reader's checks
+/// (QUA-016); the first byte picks: a DeviceResponse, a DeviceRequest, an
+/// IssuerSigned, or the bytes as the DeviceResponse of a presentation the
+/// shop's reader judges. None panics; what the mdoc decoding accepts,
+/// ciborium reads as the same value; a refused presentation moves no state
+/// and breaks no invariant.
+pub fn mdoc(data: &[u8]) {
+    let Some((&which, body)) = data.split_first() else { return };
+    let provider = default_provider();
+    if let Ok(value) = jpki_reference::mdoc::cbor::decode(body) {
+        let mut reader = body;
+        let oracle: ciborium::Value =
+            ciborium::from_reader(&mut reader).expect("ciborium reads what mdoc decoding takes");
+        assert_eq!(value, oracle, "the decoders read different values");
+        assert!(reader.is_empty(), "mdoc decoding accepted trailing bytes");
+    }
+    match which % 4 {
+        0 => {
+            let _ = jpki_reference::mdoc::reader::read_device_response(provider, body);
+        }
+        1 => {
+            let _ = jpki_reference::mdoc::session::read_device_request(body);
+        }
+        2 => {
+            if let Ok(value) = jpki_reference::mdoc::cbor::decode(body) {
+                let _ = jpki_reference::mdoc::mso::IssuerSigned::from_value(provider, value);
+            }
+        }
+        _ => {
+            let (mut world, nonce) = MDOC.with(|f| {
+                let f = f.borrow();
+                (f.world.fork().expect("a reference world forks"), f.nonce)
+            });
+            let presentation = MdocPresentation { nonce, device_response: body.to_vec() };
+            let Ok(presentation) = presentation.to_bytes() else { return };
+            refused_cleanly("verifier.mdoc_verify", world.verify_mdoc(SHOP_RP, &presentation));
+            assert!(world.violations().is_empty(), "{:?}", world.violations());
+        }
+    }
 }

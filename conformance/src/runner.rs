@@ -318,6 +318,7 @@ pub fn run_one(check: &Check, config: &RunConfig) -> CheckRun {
     } else {
         quiet_check_panics();
         context::trust_platform_roots(config.capabilities.platform_roots.clone());
+        context::declare_absent(config.capabilities.absent.clone());
         context::enter_check(config.sut.clone(), seed, &check.id, config.trace_out.clone());
         IN_CHECK.with(|c| c.set(true));
         let result = catch_unwind(AssertUnwindSafe(check.run));

@@ -4,11 +4,11 @@
 /// The spec version this suite checks: the one stated at the top of
 /// spec/README.md (a test holds the two equal); every report, vector file
 /// and trace carries it.
-pub const SPEC_VERSION: &str = "0.15";
+pub const SPEC_VERSION: &str = "0.16";
 
 /// Every chapter of the spec, by file name, in reading order (the order of
 /// spec/README.md's table of contents).
-pub const SPEC_FILES: [(&str, &str); 13] = [
+pub const SPEC_FILES: [(&str, &str); 14] = [
     ("README.md", include_str!("../../spec/README.md")),
     ("protocol.md", include_str!("../../spec/protocol.md")),
     ("cose.md", include_str!("../../spec/cose.md")),
@@ -16,6 +16,7 @@ pub const SPEC_FILES: [(&str, &str); 13] = [
     ("issuance.md", include_str!("../../spec/issuance.md")),
     ("use.md", include_str!("../../spec/use.md")),
     ("lifecycle.md", include_str!("../../spec/lifecycle.md")),
+    ("qualification.md", include_str!("../../spec/qualification.md")),
     ("threat-model.md", include_str!("../../spec/threat-model.md")),
     ("privacy.md", include_str!("../../spec/privacy.md")),
     ("state-machines.md", include_str!("../../spec/state-machines.md")),

@@ -27,3 +27,11 @@ pub const MAX_OPEN_NONCES: usize = 1024;
 pub const LIST_CHUNK_ENTRIES: u64 = 65_536;
 /// How long the Issuer keeps an idempotency record, in seconds.
 pub const IDEMPOTENCY_RETENTION_SECS: u64 = 86_400;
+/// Most qualification mdocs (MSOs, each with its own device key) one
+/// issuance may ask for (QUA-001).
+pub const MDOC_BATCH_MAX: usize = 4;
+/// Most presentations a wallet makes with one MSO (QUA-007).
+pub const MDOC_PRESENTATIONS_PER_MSO: u32 = 4;
+/// How long an MSO is valid at most; never past the `auth` certificate it
+/// is recorded with (QUA-002).
+pub const MSO_LIFETIME_SECS: u64 = 2_592_000;

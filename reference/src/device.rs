@@ -58,6 +58,10 @@ pub struct DeviceState {
     /// The IssuanceRequestPayload made with the pending keys: the answer
     /// to the same challenge and choice again (ISS-015).
     pub pending_payload: Option<Vec<u8>>,
+    /// Keys made for the qualification MSOs of the pending issuance (QUA-001).
+    pub pending_mdoc_keys: Vec<KeyPair>,
+    /// The installed qualification mdocs (QUA-004).
+    pub mdocs: Vec<crate::mdoc::wallet::StoredMdoc>,
 }
 
 /// The user-verification outcome for one signature.
@@ -89,6 +93,8 @@ pub struct IssuanceChoice {
     pub idempotency_key: IdempotencyKey,
     /// Migration path B: the old certificates this issuance supersedes.
     pub replaces: Vec<Vec<u8>>,
+    /// How many qualification mdocs to ask for (0 to 4; QUA-001).
+    pub qualification: usize,
 }
 
 /// The platform's attestation of a new SE key: a certificate from the
@@ -139,7 +145,8 @@ pub fn prepare_issuance(
             && previous.keys.iter().map(|k| k.kind).eq(kinds.iter().copied())
             && previous.notification_address == choice.notification_address
             && previous.idempotency_key == choice.idempotency_key
-            && previous.replaces == choice.replaces;
+            && previous.replaces == choice.replaces
+            && previous.qualification.len() == choice.qualification;
         if same && !Mutation::FreshKeysOnRetry.disables(None) {
             if Mutation::NewIdempotencyKeyOnRetry.disables(None) {
                 // the mutant: the same keys, a key of its own for the retry
@@ -162,12 +169,26 @@ pub fn prepare_issuance(
         keys.push(KeyRequest { kind, key: key.public.clone(), attestation: vec![attestation] });
         next.pending.insert(kind, SeKey { key, counter: 0, cert: None });
     }
+    // one attested key per qualification MSO (QUA-001)
+    let mut qualification = Vec::new();
+    next.pending_mdoc_keys.clear();
+    for _ in 0..choice.qualification {
+        let key = generate_key(provider, entropy)?;
+        let mut serial = vec![0u8; 16];
+        entropy.fill(&mut serial);
+        serial[0] = (serial[0] & 0x7f) | 0x40;
+        let attestation = attest(provider, config, &key, &challenge.nonce, now, serial)?;
+        qualification
+            .push(crate::msgs::issuance::QualificationKey { key: key.public.clone(), attestation: vec![attestation] });
+        next.pending_mdoc_keys.push(key);
+    }
     let payload = IssuanceRequestPayload {
         nonce: challenge.nonce,
         keys,
         notification_address: choice.notification_address.clone(),
         idempotency_key: choice.idempotency_key,
         replaces: choice.replaces.clone(),
+        qualification,
     };
     let payload = payload.to_bytes()?;
     next.pending_payload = Some(payload.clone());
@@ -224,9 +245,16 @@ pub fn install(
         se_key.cert = Some(issued.cert.clone());
         next.installed.insert(issued.kind, se_key);
     }
+    // the qualification mdocs, each for its pending key (QUA-004)
+    let mdocs =
+        crate::mdoc::wallet::accept_issued(provider, &response.mdocs, &next.pending_mdoc_keys, mobile_anchor, now)?;
+    if !mdocs.is_empty() {
+        next.mdocs = mdocs;
+    }
     if !Mutation::KeepPendingKeys.disables(None) {
         next.pending.clear();
         next.pending_payload = None;
+        next.pending_mdoc_keys.clear();
     }
     Ok(next)
 }
@@ -371,8 +399,33 @@ pub fn apply_wipe(
     let mut next = state.clone();
     for kind in targets {
         next.installed.remove(&kind);
+        // the qualification MSOs go with the auth certificate they are recorded with (QUA-015)
+        if kind == Kind::Auth {
+            next.mdocs.clear();
+        }
     }
     let mut done = done.clone();
     done.insert(order.command_id, receipt.clone());
     Ok((next, done, receipt))
+}
+
+/// Answers a reader's MdocRequest (QUA-005 … QUA-007): the holder approved
+/// `approved` and was verified (`uv`, DEV-001); the mdoc used counts one
+/// presentation more. A refusal changes nothing.
+pub fn present_mdoc(
+    provider: &dyn CryptoProvider,
+    config: &DeviceConfig,
+    state: &DeviceState,
+    request: &[u8],
+    approved: &[String],
+    uv: UserVerification,
+) -> Result<(DeviceState, Vec<u8>)> {
+    require_uv(config, uv)?;
+    let (index, presentation) =
+        crate::mdoc::wallet::present(provider, config.mutation, &state.mdocs, request, approved)?;
+    let mut next = state.clone();
+    if let Some(used) = next.mdocs.get_mut(index) {
+        used.uses += 1;
+    }
+    Ok((next, presentation))
 }

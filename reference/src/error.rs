@@ -235,6 +235,18 @@ registry! {
     ServerFault = "server_fault", "HTTP-007", Http;
     /// A request without a well-formed `Idempotency-Key` header.
     IdempotencyKeyMissing = "idempotency_key_missing", "HTTP-008", Http;
+    /// The holder approved none of the elements a reader asked for.
+    ConsentDeclined = "consent_declined", "QUA-005", Use;
+    /// The wallet holds no qualification mdoc with presentations left (none issued, wiped, or all used).
+    MdocExhausted = "mdoc_exhausted", "QUA-007", Use;
+    /// A response releasing an element or doctype the request did not ask for.
+    NotRequested = "not_requested", "QUA-012", Use;
+    /// A released element whose digest is not the one its MSO lists.
+    ItemDigestMismatch = "item_digest_mismatch", "QUA-010", Use;
+    /// An MSO outside its validityInfo.
+    MdocExpired = "mdoc_expired", "QUA-011", Use;
+    /// A deviceSignature that does not verify over the reader's own session transcript with the MSO's device key.
+    DeviceAuthFailed = "device_auth_failed", "QUA-013", Use;
 }
 
 impl fmt::Display for Code {

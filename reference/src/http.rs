@@ -83,11 +83,15 @@ pub enum Endpoint {
     UseRequest,
     /// A relying party hands in an assertion.
     UseVerify,
+    /// A reader orders a qualification MdocRequest (QUA-008).
+    MdocRequest,
+    /// A reader hands in an MdocPresentation (QUA-009 … QUA-014).
+    MdocVerify,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order of spec/http.md §2.
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 13] = [
         Endpoint::Challenge,
         Endpoint::Issue,
         Endpoint::Migrate,
@@ -99,13 +103,17 @@ impl Endpoint {
         Endpoint::StatusFeed,
         Endpoint::UseRequest,
         Endpoint::UseVerify,
+        Endpoint::MdocRequest,
+        Endpoint::MdocVerify,
     ];
 
     /// The role that serves it.
     pub fn role(self) -> ServerRole {
         match self {
             Endpoint::StatusQuery | Endpoint::StatusFeed => ServerRole::Status,
-            Endpoint::UseRequest | Endpoint::UseVerify => ServerRole::Verifier,
+            Endpoint::UseRequest | Endpoint::UseVerify | Endpoint::MdocRequest | Endpoint::MdocVerify => {
+                ServerRole::Verifier
+            }
             _ => ServerRole::Issuer,
         }
     }
@@ -124,6 +132,8 @@ impl Endpoint {
             Endpoint::StatusFeed => "feed",
             Endpoint::UseRequest => "request",
             Endpoint::UseVerify => "verify",
+            Endpoint::MdocRequest => "mdoc-request",
+            Endpoint::MdocVerify => "mdoc-presentation",
         }
     }
 
@@ -141,6 +151,8 @@ impl Endpoint {
             Endpoint::StatusFeed => "StatusFeed",
             Endpoint::UseRequest => "UseOrder",
             Endpoint::UseVerify => "Assertion",
+            Endpoint::MdocRequest => "ItemsWanted",
+            Endpoint::MdocVerify => "MdocPresentation",
         }
     }
 
@@ -155,6 +167,8 @@ impl Endpoint {
             Endpoint::StatusQuery => "StatusResponse",
             Endpoint::UseRequest => "UseRequest",
             Endpoint::UseVerify => "UseOutcome",
+            Endpoint::MdocRequest => "MdocRequest",
+            Endpoint::MdocVerify => "MdocReading",
         }
     }
 

@@ -17,6 +17,7 @@ pub mod http;
 pub mod invariants;
 pub mod issuer;
 pub mod machines;
+pub mod mdoc;
 pub mod msgs;
 pub mod mutants;
 pub mod notify;

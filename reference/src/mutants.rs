@@ -173,14 +173,27 @@ pub enum Mutation {
     /// Device: a request sent again for the same challenge keeps its keys
     /// but carries an idempotency key of its own.
     NewIdempotencyKeyOnRetry,
+    /// Device: releases every qualification element the holder approved, asked for or not.
+    ReleaseUnrequested,
+    /// Device: releases the requested qualification elements whatever the holder approved.
+    ReleaseWithoutConsent,
+    /// Reader: takes released elements without comparing their digests with the MSO's.
+    MdocSkipDigests,
+    /// Reader: takes an MSO outside its validityInfo.
+    MdocAcceptExpired,
+    /// Reader: takes a deviceSignature without verifying it over its own session's transcript.
+    MdocAnyTranscript,
+    /// Issuer: lists an mdoc's status identifiers only in the feed that issues them, so a
+    /// later suspension or revocation of the certificate never reaches them.
+    MdocOutlivesRevocation,
 }
 
 impl Mutation {
     /// Every mutant: the scenario mutants, then the step mutants.
-    pub const ALL: [Mutation; 79] = concat(Mutation::SCENARIOS, Mutation::STEPS);
+    pub const ALL: [Mutation; 85] = concat(Mutation::SCENARIOS, Mutation::STEPS);
 
     /// The scenario mutants (see [`Family::Scenario`]).
-    pub const SCENARIOS: [Mutation; 30] = [
+    pub const SCENARIOS: [Mutation; 36] = [
         Mutation::SkipStatusCheck,
         Mutation::AcceptReusedNonce,
         Mutation::IgnoreCounter,
@@ -211,6 +224,12 @@ impl Mutation {
         Mutation::UnboundedNonces,
         Mutation::KeepIdempotencyForever,
         Mutation::ListBitOrder,
+        Mutation::ReleaseUnrequested,
+        Mutation::ReleaseWithoutConsent,
+        Mutation::MdocSkipDigests,
+        Mutation::MdocAcceptExpired,
+        Mutation::MdocAnyTranscript,
+        Mutation::MdocOutlivesRevocation,
     ];
 
     /// The name used on the command line (`--sut mutant:NAME`).
@@ -295,6 +314,12 @@ impl Mutation {
             Mutation::InlineSignedParts => "inline-signed-parts",
             Mutation::AnyCertCount => "any-cert-count",
             Mutation::NewIdempotencyKeyOnRetry => "new-idempotency-key-on-retry",
+            Mutation::ReleaseUnrequested => "release-unrequested",
+            Mutation::ReleaseWithoutConsent => "release-without-consent",
+            Mutation::MdocSkipDigests => "mdoc-skip-digests",
+            Mutation::MdocAcceptExpired => "mdoc-accept-expired",
+            Mutation::MdocAnyTranscript => "mdoc-any-transcript",
+            Mutation::MdocOutlivesRevocation => "mdoc-outlives-revocation",
         }
     }
 
@@ -385,6 +410,12 @@ impl Mutation {
             Mutation::InlineSignedParts => "ENC-001",
             Mutation::AnyCertCount => "ENC-001",
             Mutation::NewIdempotencyKeyOnRetry => "ISS-015",
+            Mutation::ReleaseUnrequested => "QUA-005",
+            Mutation::ReleaseWithoutConsent => "QUA-005",
+            Mutation::MdocSkipDigests => "QUA-010",
+            Mutation::MdocAcceptExpired => "QUA-011",
+            Mutation::MdocAnyTranscript => "QUA-013",
+            Mutation::MdocOutlivesRevocation => "QUA-003",
         }
     }
 
@@ -491,15 +522,15 @@ pub fn ambient() -> Option<Mutation> {
 }
 
 /// `a` then `b`, in a constant.
-const fn concat(a: [Mutation; 30], b: [Mutation; 49]) -> [Mutation; 79] {
-    let mut out = [Mutation::SkipStatusCheck; 79];
+const fn concat(a: [Mutation; 36], b: [Mutation; 49]) -> [Mutation; 85] {
+    let mut out = [Mutation::SkipStatusCheck; 85];
     let mut i = 0;
-    while i < 30 {
+    while i < 36 {
         out[i] = a[i];
         i += 1;
     }
-    while i < 79 {
-        out[i] = b[i - 30];
+    while i < 85 {
+        out[i] = b[i - 36];
         i += 1;
     }
     out

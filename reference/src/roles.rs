@@ -91,6 +91,17 @@ pub trait VerifierRole {
         now: UnixTime,
         status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
     ) -> Result<(Vec<u8>, u32)>;
+    /// A qualification reading's MdocRequest for `elements` (QUA-008).
+    fn mdoc_request(&mut self, elements: &[String], now: UnixTime) -> Result<Vec<u8>>;
+    /// Checks an MdocPresentation, asks Status through `status` (one call,
+    /// after every local check) and accepts or refuses; returns the
+    /// MdocReading (QUA-009 … QUA-014).
+    fn mdoc_verify(
+        &mut self,
+        presentation: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<Vec<u8>>;
     /// Model only: the nonces the next [`request`](Self::request) calls
     /// use, in order, instead of drawing their own, so that the model can
     /// adopt what a system under test drew (spec: nonces are random) and
@@ -145,6 +156,15 @@ pub trait DeviceRole {
     /// Signs a lifecycle payload (migration intent, revocation) with its SE
     /// key, after user verification (`uv`, DEV-001).
     fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> Result<Vec<u8>>;
+    /// Answers a reader's MdocRequest with the elements asked for that the
+    /// holder `approved`, after user verification `uv` (QUA-005 … QUA-007).
+    fn present_mdoc(
+        &mut self,
+        request: &[u8],
+        approved: &[String],
+        uv: UserVerification,
+        now: UnixTime,
+    ) -> Result<Vec<u8>>;
     /// The installed certificates' serials.
     fn installed_serials(&self) -> Result<Vec<Vec<u8>>>;
     /// Carries out a wipe command and returns the signed receipt.
@@ -379,6 +399,28 @@ impl VerifierRole for ReferenceVerifier {
         Ok((pending.serial, pending.counter))
     }
 
+    fn mdoc_request(&mut self, elements: &[String], now: UnixTime) -> Result<Vec<u8>> {
+        let mut entropy = Adopting { inner: &mut self.entropy, next: self.adopted.pop_front() };
+        let (writes, bytes) = verifier::mdoc_request(&self.config, &self.state, elements, &mut entropy, now)?;
+        self.state.apply(writes);
+        Ok(bytes)
+    }
+
+    fn mdoc_verify(
+        &mut self,
+        presentation: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<Vec<u8>> {
+        let (pending, reading, status_request) =
+            verifier::check_mdoc(self.provider, &self.config, &self.state, presentation, now)?;
+        let answer = status(status_request);
+        let writes = verifier::complete_mdoc(self.provider, &self.config, &self.state, &pending, &answer, now)?;
+        self.state.apply(writes);
+        use crate::msgs::Message;
+        reading.to_bytes()
+    }
+
     fn observe(&self) -> VerifierObservation {
         self.state.observe()
     }
@@ -496,6 +538,18 @@ impl DeviceRole for ReferenceDevice {
         device::sign_lifecycle(self.provider, &self.config, &self.state, payload, uv)
     }
 
+    fn present_mdoc(
+        &mut self,
+        request: &[u8],
+        approved: &[String],
+        uv: UserVerification,
+        _now: UnixTime,
+    ) -> Result<Vec<u8>> {
+        let (next, bytes) = device::present_mdoc(self.provider, &self.config, &self.state, request, approved, uv)?;
+        self.state = next;
+        Ok(bytes)
+    }
+
     fn installed_serials(&self) -> Result<Vec<Vec<u8>>> {
         Ok(device::installed_serials(self.provider, &self.state)?.into_iter().map(|(_, s)| s).collect())
     }
@@ -509,7 +563,9 @@ impl DeviceRole for ReferenceDevice {
     }
 
     fn release(&mut self) {
+        // QUA-015: the qualification mdocs go with the certificates
         self.state.installed.clear();
+        self.state.mdocs.clear();
     }
 
     fn observe(&self) -> DeviceObservation {

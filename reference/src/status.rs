@@ -179,12 +179,18 @@ pub fn apply_feed(
         }
     }
     let mut next = StatusWrites::default();
-    // a certificate new to Status gets the next list index (STL-001)
-    if view.list_index(&feed.serial)?.is_none() {
-        next.list_index.insert(feed.serial.clone(), view.next_list_index()?);
+    let mut next_index = view.next_list_index()?;
+    // the certificate and the qualification MSOs recorded with it, answered alike (QUA-003)
+    for serial in std::iter::once(&feed.serial).chain(&feed.aliases) {
+        // a certificate new to Status gets the next list index (STL-001)
+        if view.list_index(serial)?.is_none() && !next.list_index.contains_key(serial) {
+            next.list_index.insert(serial.clone(), next_index);
+            next_index += 1;
+        }
+        let last = view.sequence(serial)?;
+        next.sequences.insert(serial.clone(), feed.sequence.max(last));
+        next.entries.insert(serial.clone(), (feed.kind, feed.status));
     }
-    next.sequences.insert(feed.serial.clone(), feed.sequence.max(last));
-    next.entries.insert(feed.serial, (feed.kind, feed.status));
     Ok(next)
 }
 

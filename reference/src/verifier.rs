@@ -44,7 +44,15 @@ pub struct IssuedNonce {
     pub expiry: UnixTime,
     /// Whether an accepted use consumed it.
     pub consumed: bool,
+    /// For a qualification reading (QUA-008): the elements asked for. The
+    /// session's `request` is then recorded as an `auth` request with the
+    /// purpose [`MDOC_PURPOSE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdoc_elements: Option<Vec<String>>,
 }
+
+/// The purpose recorded for a qualification reading's session.
+pub const MDOC_PURPOSE: &str = "qualification";
 
 /// Everything that changes at a verifier.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -155,8 +163,88 @@ pub fn request(
         forget_expired_before: Some(now.saturating_sub(NONCE_LIFETIME_SECS)),
         ..VerifierWrites::default()
     };
-    next.nonces.insert(nonce, IssuedNonce { request, expiry, consumed: false });
+    next.nonces.insert(nonce, IssuedNonce { request, expiry, consumed: false, mdoc_elements: None });
     Ok((next, bytes))
+}
+
+/// Makes an MdocRequest for the qualification `elements` (QUA-008): a
+/// fresh nonce held as a verifier nonce is (NON-004), the elements recorded.
+pub fn mdoc_request(
+    config: &VerifierConfig,
+    view: &dyn VerifierRecords,
+    elements: &[String],
+    entropy: &mut dyn Entropy,
+    now: UnixTime,
+) -> Result<(VerifierWrites, Vec<u8>)> {
+    use crate::mdoc::session::{ItemsRequest, MdocRequest, device_request};
+    let (mut writes, _) = request(config, view, Kind::Auth, MDOC_PURPOSE, None, entropy, now)?;
+    let (nonce, issued) =
+        writes.nonces.iter_mut().next().ok_or(Error::new(Code::Malformed, "no session was opened"))?;
+    issued.mdoc_elements = Some(elements.to_vec());
+    let device_request = device_request(&ItemsRequest::qualification(elements))?;
+    let message = MdocRequest { rp_id: config.rp_id.clone(), nonce: *nonce, time: now, device_request };
+    Ok((writes, message.to_bytes()?))
+}
+
+/// Every local check of an MdocPresentation (QUA-008 … QUA-013, QUA-016);
+/// changes nothing. Returns the pending reading, what it shows, and the
+/// StatusRequest about the MSO's status identifier (QUA-014).
+pub fn check_mdoc(
+    provider: &dyn CryptoProvider,
+    config: &VerifierConfig,
+    view: &dyn VerifierRecords,
+    presentation: &[u8],
+    now: UnixTime,
+) -> Result<(PendingUse, crate::mdoc::session::MdocReading, Vec<u8>)> {
+    use crate::mdoc::reader::{Asked, check_response};
+    use crate::mdoc::session::MdocPresentation;
+    // 1. the envelope (QUA-016)
+    let presentation = MdocPresentation::from_bytes(presentation)?;
+    // 2. a session of ours, for a reading, unused, unexpired (QUA-008)
+    let issued = view.nonce(&presentation.nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    let elements = issued.mdoc_elements.clone().ok_or(Error::new(Code::NonceUnknown, "not a reading's nonce"))?;
+    if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
+        return Err(Error::new(Code::NonceReused, "nonce already used"));
+    }
+    if now > issued.expiry && !Mutation::SkipNonceExpiry.disables(config.mutation) {
+        return Err(Error::new(Code::NonceExpired, "nonce expired"));
+    }
+    // 3. the response itself (QUA-009 … QUA-013)
+    let asked = Asked { rp_id: &config.rp_id, nonce: &presentation.nonce, elements: &elements };
+    let reading =
+        check_response(provider, config.mutation, &config.mobile_anchor, &asked, &presentation.device_response, now)?
+            .reading()?;
+    // 4. one status query about the MSO's identifier, bound to this nonce (QUA-014)
+    let status_request = status_query(provider, config, presentation.nonce, &reading.status_id)?;
+    let pending = PendingUse {
+        nonce: presentation.nonce,
+        serial: reading.status_id.clone(),
+        counter: 0,
+        kind: Kind::Auth,
+        document_digest: None,
+    };
+    Ok((pending, reading, status_request))
+}
+
+/// Takes Status's answer about a reading and, when it is a fresh `good`,
+/// accepts: the nonce is consumed (QUA-014).
+pub fn complete_mdoc(
+    provider: &dyn CryptoProvider,
+    config: &VerifierConfig,
+    view: &dyn VerifierRecords,
+    pending: &PendingUse,
+    answer: &StatusAnswer,
+    now: UnixTime,
+) -> Result<VerifierWrites> {
+    check_status(provider, config, pending, answer, now)?;
+    let mut issued = view.nonce(&pending.nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
+        return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
+    }
+    issued.consumed = true;
+    let mut next = VerifierWrites::default();
+    next.nonces.insert(pending.nonce, issued);
+    Ok(next)
 }
 
 /// Every local check of an assertion, in spec order; changes nothing.
@@ -231,14 +319,7 @@ pub fn check_assertion(
         return Err(Error::new(Code::DigestMismatch, "signed another document"));
     }
     // 11. one status query per use, bound to this nonce (USE-009)
-    let query = StatusRequestPayload { rp_id: config.rp_id.clone(), nonce: payload.nonce, serial: leaf.serial.clone() };
-    let chain = [config.credential.cert.clone()];
-    let status_request = sign1(
-        provider,
-        &config.credential.key.secret,
-        &query.to_bytes()?,
-        &SignOptions { x5chain: &chain, external_aad: b"" },
-    )?;
+    let status_request = status_query(provider, config, payload.nonce, &leaf.serial)?;
     let pending = PendingUse {
         nonce: payload.nonce,
         serial: leaf.serial,
@@ -249,16 +330,28 @@ pub fn check_assertion(
     Ok((pending, status_request))
 }
 
+/// A StatusRequest about `serial` (a certificate's, or an MSO's status
+/// identifier) bound to `nonce`, signed with the verifier's certificate
+/// (USE-009, QUA-014).
+fn status_query(
+    provider: &dyn CryptoProvider,
+    config: &VerifierConfig,
+    nonce: Nonce,
+    serial: &[u8],
+) -> Result<Vec<u8>> {
+    let query = StatusRequestPayload { rp_id: config.rp_id.clone(), nonce, serial: serial.to_vec() };
+    let chain = [config.credential.cert.clone()];
+    let options = SignOptions { x5chain: &chain, external_aad: b"" };
+    sign1(provider, &config.credential.key.secret, &query.to_bytes()?, &options)
+}
+
 /// The mutant's status query (USE-009 switched off): made from whatever the
 /// assertion names, before (and whatever) its local checks say.
 pub fn premature_query(provider: &dyn CryptoProvider, config: &VerifierConfig, assertion: &[u8]) -> Option<Vec<u8>> {
     let signed = decode_sign1(assertion, &Limits::V0).ok()?;
     let leaf = crate::pki::ParsedCert::parse(provider, signed.x5chain().ok()?.first()?).ok()?;
     let payload = AssertionPayload::from_bytes(signed.payload()).ok()?;
-    let query = StatusRequestPayload { rp_id: config.rp_id.clone(), nonce: payload.nonce, serial: leaf.serial };
-    let chain = [config.credential.cert.clone()];
-    let options = SignOptions { x5chain: &chain, external_aad: b"" };
-    sign1(provider, &config.credential.key.secret, &query.to_bytes().ok()?, &options).ok()
+    status_query(provider, config, payload.nonce, &leaf.serial).ok()
 }
 
 /// Takes Status's answer and, when it is a fresh `good` for this use,

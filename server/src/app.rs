@@ -234,7 +234,7 @@ impl App {
 
     fn run(&self, request: &Request<'_>) -> Result<Answer> {
         let digest = self.lock()?.roles.provider.sha256(request.body);
-        if request.endpoint == Endpoint::UseVerify {
+        if matches!(request.endpoint, Endpoint::UseVerify | Endpoint::MdocVerify) {
             return self.verify(request, &digest);
         }
         // the stored answer, the step and the new stored answer in one
@@ -260,8 +260,9 @@ impl App {
         Ok(answer)
     }
 
-    /// A verifier's check of an assertion: local checks, then Status (out
-    /// of the lock: it may be this very server), then the commit.
+    /// A verifier's check of an assertion or a qualification presentation:
+    /// local checks, then Status (out of the lock: it may be this very
+    /// server), then the commit.
     fn verify(&self, request: &Request<'_>, digest: &[u8; 32]) -> Result<Answer> {
         let (config, provider, now, address, checked) = {
             let mut inner = self.lock_step()?;
@@ -278,18 +279,24 @@ impl App {
             let provider = roles.provider;
             let checked = store.write(|tx| {
                 let tables = VerifierTables::new(tx, request.rp);
-                Ok(verifier::check_assertion(provider, &config, &tables, request.body, now))
+                Ok(match request.endpoint {
+                    Endpoint::MdocVerify => verifier::check_mdoc(provider, &config, &tables, request.body, now)
+                        .and_then(|(pending, reading, query)| Ok((pending, query, Some(reading.to_bytes()?)))),
+                    _ => verifier::check_assertion(provider, &config, &tables, request.body, now)
+                        .map(|(pending, query)| (pending, query, None)),
+                })
             })?;
             let address =
                 status_address.clone().filter(|_| self.fault != Some(crate::faults::EdgeFault::IgnoreStatusAddress));
             (config, provider, now, address, checked)
         };
-        if checked.is_err() && Mutation::QueryStatusFirst.disables(config.mutation) {
+        let premature = checked.is_err() && request.endpoint == Endpoint::UseVerify;
+        if premature && Mutation::QueryStatusFirst.disables(config.mutation) {
             if let Some(query) = verifier::premature_query(provider, &config, request.body) {
                 self.ask_status(address.as_deref(), query);
             }
         }
-        let (pending, query) = checked?;
+        let (pending, query, reading) = checked?;
         let answer = self.ask_status(address.as_deref(), query);
         let mut inner = self.lock()?;
         let answer = inner.store.write(|tx| {
@@ -298,15 +305,22 @@ impl App {
                 return Ok(stored);
             }
             let tables = VerifierTables::new(tx, request.rp);
-            let writes = verifier::complete(provider, &config, &tables, &pending, &answer, now)?;
+            let (writes, body) = match &reading {
+                Some(reading) => {
+                    (verifier::complete_mdoc(provider, &config, &tables, &pending, &answer, now)?, reading.clone())
+                }
+                None => (
+                    verifier::complete(provider, &config, &tables, &pending, &answer, now)?,
+                    UseOutcome { serial: pending.serial.clone(), counter: pending.counter }.to_bytes()?,
+                ),
+            };
             tables.apply(&writes)?;
-            let body = UseOutcome { serial: pending.serial.clone(), counter: pending.counter }.to_bytes()?;
             let answer = Answer::ok(body);
             remember(tx, request, digest, &answer, now)?;
-            failpoint::at_commit(Endpoint::UseVerify, true);
+            failpoint::at_commit(request.endpoint, true);
             Ok(answer)
         })?;
-        failpoint::at_commit(Endpoint::UseVerify, false);
+        failpoint::at_commit(request.endpoint, false);
         Ok(answer)
     }
 
@@ -526,8 +540,7 @@ fn step_in(tx: &crate::store::Tx<'_>, roles: &mut Roles, request: &Request<'_>, 
             tables.apply(&writes)?;
             Ok(Vec::new())
         }
-        Endpoint::UseRequest => {
-            let order = UseOrder::from_bytes(body)?;
+        Endpoint::UseRequest | Endpoint::MdocRequest => {
             let config =
                 roles.verifiers.get(request.rp).ok_or(Error::new(Code::UnknownEndpoint, "no such verifier"))?;
             let entropy = roles
@@ -535,11 +548,16 @@ fn step_in(tx: &crate::store::Tx<'_>, roles: &mut Roles, request: &Request<'_>, 
                 .get_mut(request.rp)
                 .ok_or(Error::new(Code::UnknownEndpoint, "no such verifier"))?;
             let tables = VerifierTables::new(tx, request.rp);
-            let (writes, answer) =
-                verifier::request(config, &tables, order.kind, &order.purpose, order.document_digest, entropy, now)?;
+            let (writes, answer) = if request.endpoint == Endpoint::MdocRequest {
+                let elements = jpki_reference::mdoc::session::items_wanted_from_bytes(body)?;
+                verifier::mdoc_request(config, &tables, &elements, entropy, now)?
+            } else {
+                let order = UseOrder::from_bytes(body)?;
+                verifier::request(config, &tables, order.kind, &order.purpose, order.document_digest, entropy, now)?
+            };
             tables.apply(&writes)?;
             Ok(answer)
         }
-        Endpoint::UseVerify => Err(Error::new(Code::ServerFault, "verify runs in App::verify")),
+        Endpoint::UseVerify | Endpoint::MdocVerify => Err(Error::new(Code::ServerFault, "verify runs in App::verify")),
     }
 }

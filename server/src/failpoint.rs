@@ -17,7 +17,7 @@ pub const REACHED: &str = "failpoint reached: ";
 /// Every step writes records (a challenge its session, a use request its
 /// nonce, a wipe poll the delivery), so every endpoint has a failpoint just
 /// before its transaction commits and one just after, before the answer.
-pub const WRITING_STEPS: [Endpoint; 11] = Endpoint::ALL;
+pub const WRITING_STEPS: [Endpoint; 13] = Endpoint::ALL;
 
 /// The failpoint of the card-event control (a revocation linked to the
 /// card, REV-009), before its commit.

@@ -88,6 +88,8 @@ struct Current {
     /// Platform attestation roots (DER) the suite's Issuer trusts besides
     /// the test PKI's: those the SUT's capability statement declares.
     platform_roots: Vec<Vec<u8>>,
+    /// Features the capability statement declares absent.
+    absent: Vec<super::Feature>,
 }
 
 thread_local! {
@@ -100,6 +102,7 @@ thread_local! {
             step: None,
             driven: BTreeSet::new(),
             platform_roots: Vec::new(),
+            absent: Vec::new(),
         })
     };
 }
@@ -121,6 +124,7 @@ pub fn enter_check(sut: Sut, seed: [u8; 32], check_id: &str, trace_out: Option<P
     jpki_reference::mutants::set_ambient(step);
     CURRENT.with(|c| {
         let platform_roots = std::mem::take(&mut c.borrow_mut().platform_roots);
+        let absent = std::mem::take(&mut c.borrow_mut().absent);
         *c.borrow_mut() = Current {
             sut,
             seed,
@@ -129,8 +133,21 @@ pub fn enter_check(sut: Sut, seed: [u8; 32], check_id: &str, trace_out: Option<P
             step: None,
             driven: BTreeSet::new(),
             platform_roots,
+            absent,
         }
     });
+}
+
+/// The features the SUT's capability statement declares absent, for the
+/// checks run on this thread from now on (a check that needs one is
+/// skipped; the property run's operations of one answer alike on both sides).
+pub fn declare_absent(features: Vec<super::Feature>) {
+    CURRENT.with(|c| c.borrow_mut().absent = features);
+}
+
+/// Whether the SUT's capability statement declares `feature` absent.
+pub fn absent(feature: super::Feature) -> bool {
+    CURRENT.with(|c| c.borrow().absent.contains(&feature))
 }
 
 /// The platform attestation roots (DER) the suite's Issuer trusts, besides

@@ -65,6 +65,9 @@ fn op_requirement(op: &Op) -> Option<&'static str> {
         // a replayed request the model takes is a retry: its first answer, no second effect
         Op::ReplaySeen { .. } => "INV-012",
         Op::LostAnswer { .. } => "ISS-006",
+        Op::IssueQualified { .. } => "QUA-002",
+        // what the wallet released differs: only the asked and approved (QUA-005)
+        Op::ReadQualification { .. } => "QUA-005",
         _ => return None,
     })
 }
@@ -106,10 +109,28 @@ pub fn state_requirement(op: &Op, model: &WorldObservation, sut: &WorldObservati
         "USE-013"
     } else if same_but_notification_keys(model, sut) {
         "NTF-001"
+    } else if only_mdoc_entries_differ(model, sut) {
+        // Status answers an MSO's identifier as its auth certificate (QUA-003)
+        "QUA-003"
     } else {
         return op_requirement(op).map(str::to_owned);
     };
     Some(requirement.into())
+}
+
+/// True when Status's entries differ only for qualification MSOs' status
+/// identifiers (those the model's registry records with a certificate) and
+/// nothing else differs but their feed sequence numbers.
+fn only_mdoc_entries_differ(model: &WorldObservation, sut: &WorldObservation) -> bool {
+    let aliases: std::collections::BTreeSet<&Vec<u8>> = model.issuer.certs.values().flat_map(|c| &c.mdocs).collect();
+    let keys = |a: &WorldObservation| a.status.entries.keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    let differing: Vec<Vec<u8>> = keys(model)
+        .union(&keys(sut))
+        .filter(|k| model.status.entries.get(*k) != sut.status.entries.get(*k))
+        .cloned()
+        .collect();
+    let rest_same = model.issuer == sut.issuer && model.verifiers == sut.verifiers && model.devices == sut.devices;
+    rest_same && !differing.is_empty() && differing.iter().all(|k| aliases.contains(k))
 }
 
 /// True when the two states differ only in their notifications' keys.

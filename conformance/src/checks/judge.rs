@@ -120,17 +120,7 @@ pub fn judge_status_request(
     request: &[u8],
     now: UnixTime,
 ) -> std::result::Result<(), String> {
-    let signed = decode_sign1(request, &Limits::V0).map_err(|e| format!("is not a COSE_Sign1: {e}"))?;
-    let chain = signed.x5chain().map_err(|e| format!("carries no signer chain: {e}"))?;
-    let signer = validate_chain(provider, &chain, mobile_root, Purpose::Verifier, now)
-        .map_err(|e| format!("is not signed by a verifier certificate under the mobile root: {e}"))?;
-    signed
-        .verify(provider, &signer.public_key, b"")
-        .map_err(|e| format!("has a signature that does not verify: {e}"))?;
-    let asked = StatusRequestPayload::from_bytes(signed.payload()).map_err(|e| format!("has a payload that {e}"))?;
-    if asked.rp_id != rp_id {
-        return Err(format!("asks as {:?}, not as the verifier {rp_id:?}", asked.rp_id));
-    }
+    let asked = signed_query(provider, mobile_root, rp_id, request, now)?;
     // leniently: an assertion a verifier wrongly took despite its encoding is
     // the encoding rules' failure (the checks that send it name them); here
     // only which certificate and nonce the query is about
@@ -147,6 +137,52 @@ pub fn judge_status_request(
         .map_err(|e| format!("was made for an assertion that does not decode ({e}): no local check passed"))?;
     if asked.serial != used.0 || asked.nonce != used.1 {
         return Err("asks about another certificate or nonce than the assertion's".into());
+    }
+    Ok(())
+}
+
+/// A StatusRequest signed by a verifier certificate under the mobile root,
+/// as the verifier `rp_id`; its payload.
+fn signed_query(
+    provider: &dyn CryptoProvider,
+    mobile_root: &TrustAnchor,
+    rp_id: &str,
+    request: &[u8],
+    now: UnixTime,
+) -> std::result::Result<StatusRequestPayload, String> {
+    let signed = decode_sign1(request, &Limits::V0).map_err(|e| format!("is not a COSE_Sign1: {e}"))?;
+    let chain = signed.x5chain().map_err(|e| format!("carries no signer chain: {e}"))?;
+    let signer = validate_chain(provider, &chain, mobile_root, Purpose::Verifier, now)
+        .map_err(|e| format!("is not signed by a verifier certificate under the mobile root: {e}"))?;
+    signed
+        .verify(provider, &signer.public_key, b"")
+        .map_err(|e| format!("has a signature that does not verify: {e}"))?;
+    let asked = StatusRequestPayload::from_bytes(signed.payload()).map_err(|e| format!("has a payload that {e}"))?;
+    if asked.rp_id != rp_id {
+        return Err(format!("asks as {:?}, not as the verifier {rp_id:?}", asked.rp_id));
+    }
+    Ok(asked)
+}
+
+/// [`judge_status_request`] for a qualification reading (QUA-014): the
+/// query is about the status identifier of the presented MSO, bound to the
+/// presentation's nonce.
+pub fn judge_mdoc_status_request(
+    provider: &dyn CryptoProvider,
+    mobile_root: &TrustAnchor,
+    rp_id: &str,
+    presentation: &[u8],
+    request: &[u8],
+    now: UnixTime,
+) -> std::result::Result<(), String> {
+    use jpki_reference::mdoc::{reader, session::MdocPresentation};
+    let asked = signed_query(provider, mobile_root, rp_id, request, now)?;
+    let shown = MdocPresentation::from_bytes(presentation)
+        .and_then(|p| Ok((p.nonce, reader::read_device_response(provider, &p.device_response)?)))
+        .map_err(|e| format!("was made for a presentation that does not decode ({e}): no local check passed"))?;
+    let ids: Vec<Vec<u8>> = shown.1.iter().filter_map(|d| d.issuer_signed.mso.status_id.clone()).collect();
+    if asked.nonce != shown.0 || !ids.contains(&asked.serial) {
+        return Err("asks about another identifier or nonce than the presented MSO's".into());
     }
     Ok(())
 }
@@ -196,6 +232,31 @@ impl VerifierRole for JudgedVerifier {
             status(request)
         };
         inner.verify(assertion, now, &mut judged)
+    }
+
+    fn mdoc_request(&mut self, elements: &[String], now: UnixTime) -> Result<Vec<u8>> {
+        self.inner.mdoc_request(elements, now)
+    }
+
+    fn mdoc_verify(
+        &mut self,
+        presentation: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<Vec<u8>> {
+        let JudgedVerifier { inner, provider, mobile_root } = self;
+        let rp_id = inner.rp_id().to_owned();
+        let mut judged = |request: Vec<u8>| {
+            if let Err(why) = judge_mdoc_status_request(*provider, mobile_root, &rp_id, presentation, &request, now) {
+                context::fail_on(
+                    "QUA-014",
+                    "a status query signed with the verifier's certificate, about the MSO's identifier and the nonce",
+                    format!("the SUT's reader sent a StatusRequest that {why}"),
+                );
+            }
+            status(request)
+        };
+        inner.mdoc_verify(presentation, now, &mut judged)
     }
 
     fn adopt_nonces(&mut self, nonces: Vec<Nonce>) {

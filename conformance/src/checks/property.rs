@@ -102,6 +102,16 @@ pub enum Op {
     FetchWipes,
     /// Time passes every card's and certificate's notAfter (five years).
     Expire,
+    /// Issue both kinds with `count` qualification mdocs (spec/qualification.md).
+    /// This and `ReadQualification` are not drawn by [`op`]: the qualification's
+    /// trace vectors (vectors/traces/) use them, and the random mix stays the
+    /// lifecycle's (its rarest transitions fire only at its present weights).
+    IssueQualified { holder: usize, device: usize, count: u8, key: u8 },
+    /// A qualification reading at an rp: the elements of bit mask `asked`
+    /// (at least one), the holder approving those of `approved`; `defect` 1
+    /// changes a released value in flight, 2 hands the response in for
+    /// another session of the reader.
+    ReadQualification { device: usize, rp: usize, asked: u8, approved: u8, defect: u8 },
 }
 
 /// The strategy for one operation. proptest shrinks a union towards its
@@ -343,6 +353,16 @@ pub fn apply(w: &mut World, op: &Op) -> String {
             w.advance(5 * 365 * 86_400 + 86_400);
             "ok".into()
         }
+        Op::IssueQualified { .. } | Op::ReadQualification { .. } if context::absent(super::Feature::Qualification) => {
+            "qualification declared absent".into()
+        }
+        Op::IssueQualified { holder, device, count, key } => {
+            let params = IssueParams { qualification: usize::from(count), ..IssueParams::both(key) };
+            code(w.issue(HOLDERS[holder], DEVICES[device], &params))
+        }
+        Op::ReadQualification { device, rp: r, asked, approved, defect } => {
+            super::qualification::property_reading(w, DEVICES[device], rp(r), asked, approved, defect)
+        }
         Op::MigrateKinds { old, new, kinds, passcode, key } => {
             let replaces = w.installed_serials(DEVICES[old]).unwrap_or_default();
             let plan = MigrationPlan { replaces, kinds: kinds_of(kinds) };
@@ -515,6 +535,8 @@ fn indices(op: &Op) -> (usize, usize) {
         Op::MigrateKinds { new, .. } => (0, new),
         Op::ForgedFeed { device } | Op::WithoutUv { device } | Op::LateRevocation { device, .. } => (0, device),
         Op::LostAnswer { new, .. } => (0, new),
+        Op::IssueQualified { holder, device, .. } => (holder, device),
+        Op::ReadQualification { device, .. } => (0, device),
         Op::Advance { .. } | Op::Expire | Op::FetchWipes | Op::ReplayFeed { .. } | Op::ReplaySeen { .. } => (0, 0),
     }
 }

@@ -113,6 +113,19 @@ impl VerifierRole for Recorded<dyn VerifierRole> {
         drove(Role::Verifier);
         self.0.verify(assertion, now, status)
     }
+    fn mdoc_request(&mut self, elements: &[String], now: UnixTime) -> Result<Vec<u8>> {
+        drove(Role::Verifier);
+        self.0.mdoc_request(elements, now)
+    }
+    fn mdoc_verify(
+        &mut self,
+        presentation: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<Vec<u8>> {
+        drove(Role::Verifier);
+        self.0.mdoc_verify(presentation, now, status)
+    }
     fn observe(&self) -> VerifierObservation {
         self.0.observe()
     }
@@ -153,6 +166,16 @@ impl DeviceRole for Recorded<dyn DeviceRole> {
     fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> Result<Vec<u8>> {
         drove(Role::Device);
         self.0.sign_lifecycle(payload, uv)
+    }
+    fn present_mdoc(
+        &mut self,
+        request: &[u8],
+        approved: &[String],
+        uv: UserVerification,
+        now: UnixTime,
+    ) -> Result<Vec<u8>> {
+        drove(Role::Device);
+        self.0.present_mdoc(request, approved, uv, now)
     }
     fn installed_serials(&self) -> Result<Vec<Vec<u8>>> {
         self.0.installed_serials()

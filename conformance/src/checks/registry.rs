@@ -67,6 +67,8 @@ const SIGN: &[F] = &[F::Issuance, F::Signing];
 const ISSUE: &[F] = &[F::Issuance];
 /// The features of an issuance, then a migration with the old phone.
 const MIGRATE: &[F] = &[F::Issuance, F::MigrationOldDevice];
+/// The features of an issuance with the qualification, then a reading.
+const QUALIFY: &[F] = &[F::Issuance, F::Qualification];
 
 /// An issuance whose card auth certificate chains to the card root through
 /// an intermediate of `role`.
@@ -905,5 +907,48 @@ pub(crate) fn cases() -> Vec<Case> {
             let signed = sign_raw_over(w.provider(), &protected, &parts.unprotected, &payload, b"jpki", &secret);
             refused(w.verify(SHOP_RP, &signed), Code::BadSignature);
         }),
+        // the qualification's refusals (spec/qualification.md; scripts in qualification.rs)
+        device(
+            QUALIFY,
+            &["QUA-005"],
+            "present without consent: refused",
+            Code::ConsentDeclined,
+            super::qualification::present_without_consent,
+        ),
+        device(
+            QUALIFY,
+            &["QUA-007"],
+            "an MSO past its presentations",
+            Code::MdocExhausted,
+            super::qualification::each_mso_serves_a_bounded_number,
+        ),
+        verifier(
+            QUALIFY,
+            &["QUA-012", "QUA-009"],
+            "a genuine element not asked for",
+            Code::NotRequested,
+            super::qualification::reader_refuses_unrequested_elements,
+        ),
+        verifier(
+            QUALIFY,
+            &["QUA-010", "QUA-014"],
+            "a released element changed",
+            Code::ItemDigestMismatch,
+            super::qualification::reader_refuses_a_changed_element,
+        ),
+        verifier(
+            QUALIFY,
+            &["QUA-011"],
+            "an MSO a second past validUntil",
+            Code::MdocExpired,
+            super::qualification::reader_refuses_an_expired_mso,
+        ),
+        verifier(
+            QUALIFY,
+            &["QUA-013", "QUA-008"],
+            "another session's device signature",
+            Code::DeviceAuthFailed,
+            super::qualification::reader_refuses_another_sessions_signature,
+        ),
     ]
 }

@@ -31,7 +31,7 @@ const VERDICTS: [(&str, &str); 8] = [
 ];
 
 /// The spec areas, by requirement-id prefix.
-pub const AREAS: [(&str, &str); 19] = [
+pub const AREAS: [(&str, &str); 20] = [
     ("ENC", "wire encoding"),
     ("COSE", "COSE"),
     ("CRY", "cryptography"),
@@ -43,6 +43,7 @@ pub const AREAS: [(&str, &str); 19] = [
     ("USE", "use"),
     ("STA", "status"),
     ("STL", "status lists"),
+    ("QUA", "qualification (mdoc)"),
     ("DEV", "wallet"),
     ("MIG", "migration"),
     ("REV", "revocation"),

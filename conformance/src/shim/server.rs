@@ -294,13 +294,7 @@ impl<R: Read, W: Write> Server<R, W> {
                     _ => None,
                 };
                 let now = now()?;
-                let nonce = match self.nonces.as_deref() {
-                    // a verifier drawing real random nonces, as a product does
-                    Some("os") => Some(os_nonce()?),
-                    // a broken one, whose nonce never changes (the suite must object, NON-002)
-                    Some("constant") => Some([0x42; 32]),
-                    _ => None,
-                };
+                let nonce = self.drawn_nonce()?;
                 let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
                 if let Some(nonce) = nonce {
                     verifier.adopt_nonces(vec![nonce]);
@@ -308,6 +302,18 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(Value::Bytes(verifier.request(kind, &purpose, digest, now)?))
             }
             "verifier.verify" => self.verify(p),
+            "verifier.mdoc_request" => {
+                let rp = frame::text(p, "rp").map_err(bad)?;
+                let elements = texts(p, "elements")?;
+                let now = now()?;
+                let nonce = self.drawn_nonce()?;
+                let verifier = self.roles()?.verifiers.get_mut(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
+                if let Some(nonce) = nonce {
+                    verifier.adopt_nonces(vec![nonce]);
+                }
+                Ok(Value::Bytes(verifier.mdoc_request(&elements, now)?))
+            }
+            "verifier.mdoc_verify" => self.verify(p),
             "verifier.load" => {
                 let rp = frame::text(p, "rp").map_err(bad)?;
                 let observation = observation_param(p)?;
@@ -373,6 +379,10 @@ impl<R: Read, W: Write> Server<R, W> {
                 Ok(Value::Null)
             }
             "device.assert" => Ok(Value::Bytes(device.assert(&b("request")?, uv()?, now.unwrap_or_default())?)),
+            "device.present_mdoc" => {
+                let approved = texts(p, "approved")?;
+                Ok(Value::Bytes(device.present_mdoc(&b("request")?, &approved, uv()?, now.unwrap_or_default())?))
+            }
             "device.sign_lifecycle" => Ok(Value::Bytes(device.sign_lifecycle(&b("payload")?, uv()?)?)),
             "device.installed_serials" => Ok(list(&device.installed_serials()?)),
             "device.apply_wipe" => Ok(Value::Bytes(device.apply_wipe(&b("command")?, now.unwrap_or_default())?)),
@@ -387,25 +397,46 @@ impl<R: Read, W: Write> Server<R, W> {
 
     /// verifier.verify: the reference verifier asks Status through a
     /// call-back to the suite, which may send requests of its own meanwhile.
+    /// The nonce this adapter's verifiers draw instead of their seeded one,
+    /// per `JPKI_SHIM_NONCES`: `os` real random ones, as a product does;
+    /// `constant` one that never changes (the suite must object, NON-002).
+    fn drawn_nonce(&self) -> Result<Option<[u8; 32]>, Refusal> {
+        Ok(match self.nonces.as_deref() {
+            Some("os") => Some(os_nonce()?),
+            Some("constant") => Some([0x42; 32]),
+            _ => None,
+        })
+    }
+
+    /// verifier.mdoc_verify too: a presentation instead of an assertion.
     fn verify(&mut self, p: &Value) -> Answer {
         let rp = frame::text(p, "rp").map_err(bad)?;
-        let assertion = frame::bytes(p, "assertion").map_err(bad)?;
+        let presentation = frame::bytes(p, "presentation").ok();
+        let assertion = match &presentation {
+            Some(_) => Vec::new(),
+            None => frame::bytes(p, "assertion").map_err(bad)?,
+        };
         let now = frame::uint(p, "now").map_err(bad)?;
         let mut verifier = self.roles()?.verifiers.remove(&rp).ok_or_else(|| bad(format!("no verifier {rp}")))?;
         let mut failure = None;
-        let result = verifier.verify(&assertion, now, &mut |request| match self.callback_status(request) {
+        let mut ask = |request| match self.callback_status(request) {
             Ok(answer) => answer,
             Err(e) => {
                 failure = Some(e);
                 StatusAnswer::Unreachable
             }
-        });
+        };
+        let result = match &presentation {
+            Some(presentation) => verifier.mdoc_verify(presentation, now, &mut ask).map(Value::Bytes),
+            None => verifier.verify(&assertion, now, &mut ask).map(|(serial, counter)| {
+                map(vec![("serial", Value::Bytes(serial)), ("counter", int(u64::from(counter)))])
+            }),
+        };
         self.roles()?.verifiers.insert(rp, verifier);
         if let Some(e) = failure {
             return Err(bad(format!("status call-back failed: {e}")));
         }
-        let (serial, counter) = result?;
-        Ok(map(vec![("serial", Value::Bytes(serial)), ("counter", int(u64::from(counter)))]))
+        Ok(result?)
     }
 
     fn callback_status(&mut self, request: Vec<u8>) -> Result<StatusAnswer, String> {
@@ -455,6 +486,20 @@ pub fn serve_stdio() -> Result<(), String> {
     Server::new(stdin, stdout).serve()
 }
 
+/// A list of text parameters.
+fn texts(p: &Value, key: &str) -> Result<Vec<String>, Refusal> {
+    match get(p, key) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::Text(t) => Ok(t.clone()),
+                _ => Err(bad(format!("{key}: text items"))),
+            })
+            .collect(),
+        _ => Err(bad(format!("{key} must be a list of text"))),
+    }
+}
+
 fn read_choice(p: &Value) -> Result<IssuanceChoice, Refusal> {
     let kinds = match get(p, "kinds") {
         Some(Value::Array(items)) => items
@@ -475,6 +520,12 @@ fn read_choice(p: &Value) -> Result<IssuanceChoice, Refusal> {
             .try_into()
             .map_err(|_| bad("idempotency key".into()))?,
         replaces: frame::byte_list(p, "replaces").map_err(bad)?,
+        // QUA-001: optional, 0 when the frame (an older adapter's) has none
+        qualification: match get(p, "qualification") {
+            None => 0,
+            Some(_) => usize::try_from(frame::uint(p, "qualification").map_err(bad)?)
+                .map_err(|_| bad("qualification".into()))?,
+        },
     })
 }
 

@@ -41,7 +41,10 @@ pub fn stored_state(group: &VectorGroup) -> Result<VerifierObservation, String> 
             kind,
             document_digest,
         };
-        state.nonces.insert(nonce, StoredNonce { request, expiry: issued.expiry, consumed: issued.consumed });
+        state.nonces.insert(
+            nonce,
+            StoredNonce { request, expiry: issued.expiry, consumed: issued.consumed, mdoc_elements: None },
+        );
     }
     for (serial, counter) in &group.last_counters {
         state.counters.insert(unhex(serial, "serial")?, *counter);

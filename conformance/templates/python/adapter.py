@@ -109,6 +109,10 @@ METHODS = {
     # Verifier
     "verifier.request": unimplemented,
     "verifier.verify": unimplemented,
+    # ... as a qualification reader (spec/qualification.md; a product without
+    # it lists "qualification" in its capability statement's absent_features)
+    "verifier.mdoc_request": unimplemented,
+    "verifier.mdoc_verify": unimplemented,
     "verifier.observe": unimplemented,
     "verifier.load": unimplemented,
     # Wallet (device)
@@ -119,6 +123,7 @@ METHODS = {
     "device.install": unimplemented,
     "device.installed_serials": unimplemented,
     "device.assert": unimplemented,
+    "device.present_mdoc": unimplemented,
     "device.sign_lifecycle": unimplemented,
     "device.apply_wipe": unimplemented,
     "device.release": unimplemented,

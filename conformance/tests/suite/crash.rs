@@ -77,7 +77,12 @@ fn life(w: &mut World) {
     w.holder_action("ichiro", HolderAction::Resume, &LifecycleParams::with_key(4)).unwrap();
     w.authenticate("new phone", GOV_RP).unwrap();
     w.revoke_from_device("new phone", RevocationReason::HolderRequest, &LifecycleParams::with_key(5)).unwrap();
-    w.issue("ichiro", "old phone", &IssueParams::both(6)).unwrap();
+    // the last issuance carries a qualification mdoc, read once (spec/qualification.md)
+    w.issue("ichiro", "old phone", &IssueParams { qualification: 1, ..IssueParams::both(6) }).unwrap();
+    let request = w.mdoc_request(GOV_RP, &["qualified"]).unwrap();
+    let uv = jpki_reference::device::UserVerification::BIOMETRIC;
+    let presentation = w.present_mdoc("old phone", &request, &["qualified"], uv).unwrap();
+    w.verify_mdoc(GOV_RP, &presentation).unwrap();
     w.card_event("ichiro", CardEvent::AuthRevoked).unwrap();
 }
 
@@ -89,6 +94,8 @@ fn judge_the_cut(point: &str, answered: &WorldObservation, now: &WorldObservatio
     let same_status = now.status == answered.status;
     let same_verifiers = now.verifiers == answered.verifiers;
     let step = point.split_once(':').map_or("", |(_, step)| step);
+    let step = if step == Endpoint::MdocVerify.step() { Endpoint::UseVerify.step() } else { step };
+    let step = if step == Endpoint::MdocRequest.step() { Endpoint::UseRequest.step() } else { step };
     let verify = Endpoint::UseVerify.step();
     let query = Endpoint::StatusQuery.step();
     if step == Endpoint::StatusFeed.step() {

@@ -1,6 +1,7 @@
 //! The conformance crate's integration tests, one binary (one build, one link,
 //! and every test on one thread pool); each module is one subject.
 
+mod annex_d;
 mod browser;
 mod cli;
 mod crash;

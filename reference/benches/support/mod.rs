@@ -227,6 +227,7 @@ impl Roles {
             notification_address: "holder@mail.example.jp".into(),
             idempotency_key,
             replaces: Vec::new(),
+            qualification: 0,
         }
     }
 

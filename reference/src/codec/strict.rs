@@ -21,6 +21,11 @@ pub struct Limits {
     /// Whether the deterministic-encoding rules apply. Always true in the
     /// reference; only a built-in mutant turns it off.
     pub deterministic: bool,
+    /// Whether map keys must be sorted by their encoded bytes (ENC-005).
+    /// True for every v0 message; false only for the ISO/IEC 18013-5
+    /// structures a qualification reader receives, which that standard
+    /// lets a sender order as it likes (QUA-016). Every other rule holds.
+    pub sorted_keys: bool,
 }
 
 impl Limits {
@@ -30,7 +35,12 @@ impl Limits {
         max_depth: MAX_DEPTH,
         max_items: MAX_COLLECTION_ITEMS,
         deterministic: true,
+        sorted_keys: true,
     };
+
+    /// The v0 bounds and rules for ISO/IEC 18013-5 structures: map keys in
+    /// any order, nothing else relaxed (QUA-016).
+    pub const MDOC: Limits = Limits { sorted_keys: false, ..Limits::V0 };
 }
 
 impl Default for Limits {
@@ -239,7 +249,7 @@ impl Walker<'_> {
                 return self.fail(Code::DuplicateMapKey, key_start);
             }
             // Core deterministic encoding: keys sorted by their encoded bytes.
-            if previous.is_some_and(|p| p > key) {
+            if self.limits.sorted_keys && previous.is_some_and(|p| p > key) {
                 return self.fail(Code::UnsortedMapKeys, key_start);
             }
             previous = Some(key);

@@ -176,10 +176,11 @@ pub fn install_default_provider(
 /// The providers compiled into this build, slowest first: `p256` always,
 /// `ring` with the `ring` feature. Every one signs deterministically.
 pub fn providers() -> Vec<&'static dyn CryptoProvider> {
-    let mut all: Vec<&'static dyn CryptoProvider> = vec![&P256Provider];
-    #[cfg(feature = "ring")]
-    all.push(&RingProvider::DETERMINISTIC);
-    all
+    vec![
+        &P256Provider as &'static dyn CryptoProvider,
+        #[cfg(feature = "ring")]
+        &RingProvider::DETERMINISTIC,
+    ]
 }
 
 /// The compiled-in provider called `name` (see [`providers`]).

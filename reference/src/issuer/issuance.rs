@@ -98,8 +98,19 @@ pub fn issue(
     }
     // 4. the nonce: ours, unused, unexpired (NON-001 … NON-003)
     records::check_session(view, &payload.nonce, now)?;
-    // 5. each key attested by the platform for one device, answering this nonce (ISS-003)
-    let device = records::check_attestations(provider, config, &payload.keys, &payload.nonce, now)?;
+    // 5. each key attested by the platform for one device, answering this nonce (ISS-003),
+    // the qualification keys too, none repeating another, and only with `auth` (QUA-001)
+    let wants_auth = payload.keys.iter().any(|k| k.kind == crate::msgs::Kind::Auth);
+    if !payload.qualification.is_empty() && !wants_auth {
+        return Err(Error::new(Code::Malformed, "qualification keys come only with an auth key"));
+    }
+    let mut attested = payload.keys.clone();
+    attested.extend(payload.qualification.iter().map(|q| crate::msgs::issuance::KeyRequest {
+        kind: crate::msgs::Kind::Auth,
+        key: q.key.clone(),
+        attestation: q.attestation.clone(),
+    }));
+    let device = records::check_attestations(provider, config, &attested, &payload.nonce, now)?;
     // 6. what it replaces (MIG-002, MIG-004), then one device per kind (ISS-004, ISS-005)
     records::check_replaced(view, &holder, None, &payload.replaces)?;
     records::check_one_device_per_kind(view, &holder, device, &payload.keys, &payload.replaces)?;
@@ -117,6 +128,7 @@ pub fn issue(
         notification_address: &payload.notification_address,
         event: if payload.replaces.is_empty() { Event::Issued } else { Event::Migrated },
         origin: super::Origin::Card,
+        qualification: &payload.qualification,
     };
     let mut tx = Tx::new(view);
     let output = records::commit_issuance(provider, config, &mut tx, &commit, entropy, now)?;

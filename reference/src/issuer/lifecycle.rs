@@ -100,6 +100,7 @@ pub fn migrate_with_old_device(
         notification_address: &payload.notification_address,
         event: Event::Migrated,
         origin: super::Origin::Moved { replaced: payload.replaces.clone(), uv: payload.uv_method },
+        qualification: &[],
     };
     let mut tx = Tx::new(view);
     let output = records::commit_issuance(provider, config, &mut tx, &commit, entropy, now)?;

@@ -38,6 +38,11 @@ pub struct IssuerConfig {
     pub mobile_anchor: TrustAnchor,
     /// Signs receipts and wipe commands (issuer-receipts EKU, under the mobile root).
     pub receipts: crate::pki::Credential,
+    /// Signs qualification MSOs (document-signer EKU, under the mobile root; QUA-002).
+    pub document_signer: crate::pki::Credential,
+    /// The holders' eligibility, as the Issuer's source gives it (the
+    /// reference holds one test record for every holder).
+    pub eligibility: crate::mdoc::mso::Eligibility,
     /// A built-in mutant's switched-off rule; `None` in the reference.
     pub mutation: Option<crate::mutants::Mutation>,
 }
@@ -72,6 +77,10 @@ pub struct MobileCertRecord {
     /// certificate by migration path A (INV-013).
     #[serde(default)]
     pub origin: Origin,
+    /// The status identifiers of the qualification MSOs issued with this
+    /// (`auth`) certificate: they share its status (QUA-003).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::codec::bstr::list")]
+    pub mdocs: Vec<Vec<u8>>,
 }
 
 /// How a mobile certificate came to be (INV-013).

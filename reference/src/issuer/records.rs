@@ -184,6 +184,8 @@ pub(super) struct Commit<'a> {
     pub notification_address: &'a str,
     pub event: Event,
     pub origin: super::Origin,
+    /// Keys for qualification MSOs, recorded with the `auth` certificate (QUA-002).
+    pub qualification: &'a [crate::msgs::issuance::QualificationKey],
 }
 
 fn fresh_serial(entropy: &mut dyn Entropy) -> Vec<u8> {
@@ -208,9 +210,9 @@ pub(super) fn revoke(
         return Ok(None);
     }
     record.status = CertStatus::Revoked { reason, at };
-    let (kind, status) = (record.kind, record.status);
+    let (kind, status, aliases) = (record.kind, record.status, later_aliases(config, &record));
     tx.put_cert(serial, record);
-    Ok(Some(feed_message(provider, config, tx, serial, kind, status)?))
+    Ok(Some(feed_message(provider, config, tx, serial, kind, status, aliases)?))
 }
 
 /// Sets `serial`'s status to `status` (suspension, resumption).
@@ -223,9 +225,17 @@ pub(super) fn set_status(
 ) -> Result<Vec<u8>> {
     let mut record = tx.cert(serial)?.ok_or(Error::new(Code::CertUnknown, "no such certificate"))?;
     record.status = status;
-    let kind = record.kind;
+    let (kind, aliases) = (record.kind, later_aliases(config, &record));
     tx.put_cert(serial, record);
-    feed_message(provider, config, tx, serial, kind, status)
+    feed_message(provider, config, tx, serial, kind, status, aliases)
+}
+
+/// The status identifiers a feed after issuance lists for `record` (QUA-003).
+fn later_aliases(config: &IssuerConfig, record: &MobileCertRecord) -> Vec<Vec<u8>> {
+    if crate::mutants::Mutation::MdocOutlivesRevocation.disables(config.mutation) {
+        return Vec::new();
+    }
+    record.mdocs.clone()
 }
 
 /// The signed StatusFeed telling Status a certificate's new status, under
@@ -237,9 +247,10 @@ pub(super) fn feed_message(
     serial: &[u8],
     kind: Kind,
     status: CertStatus,
+    aliases: Vec<Vec<u8>>,
 ) -> Result<Vec<u8>> {
     let sequence = tx.next_feed_sequence()?;
-    let feed = StatusFeed { serial: serial.to_vec(), kind, status, sequence };
+    let feed = StatusFeed { serial: serial.to_vec(), kind, status, sequence, aliases };
     signed_by_issuer(provider, config, &feed.to_bytes()?)
 }
 
@@ -313,6 +324,7 @@ pub(super) fn commit_issuance(
         before.push(tx.cert(serial)?);
     }
     let mut issued = Vec::new();
+    let mut issued_mdocs = Vec::new();
     let mut feed = Vec::new();
     let mut serials = Vec::new();
     for request in commit.keys {
@@ -331,6 +343,24 @@ pub(super) fn commit_issuance(
             extra_extensions: vec![],
         };
         let cert = issue_certificate(provider, &template, config.mobile_root.as_issuer())?;
+        // the qualification MSOs go with the auth certificate (QUA-002, QUA-003)
+        let mut mdocs = Vec::new();
+        if request.kind == Kind::Auth {
+            for key in commit.qualification {
+                let mut status_id = vec![0u8; 16];
+                entropy.fill(&mut status_id);
+                let terms = crate::mdoc::mso::MsoTerms {
+                    signer: &config.document_signer,
+                    device_key: &key.key,
+                    eligibility: &config.eligibility,
+                    status_id: &status_id,
+                    now,
+                    valid_until: crate::time::later(now, crate::constants::MSO_LIFETIME_SECS)?.min(not_after),
+                };
+                issued_mdocs.push(crate::mdoc::mso::issue(provider, &terms, entropy)?);
+                mdocs.push(status_id);
+            }
+        }
         tx.put_cert(
             &serial,
             MobileCertRecord {
@@ -341,9 +371,10 @@ pub(super) fn commit_issuance(
                 not_after,
                 status: CertStatus::Good,
                 origin: commit.origin.clone(),
+                mdocs: mdocs.clone(),
             },
         );
-        feed.push(feed_message(provider, config, tx, &serial, request.kind, CertStatus::Good)?);
+        feed.push(feed_message(provider, config, tx, &serial, request.kind, CertStatus::Good, mdocs)?);
         issued.push(IssuedCert { kind: request.kind, cert });
         serials.push(serial);
     }
@@ -382,7 +413,7 @@ pub(super) fn commit_issuance(
     certs.extend(commit.replaces.iter().cloned());
     let key = crate::notify::dedup_key("issuance", &[commit.nonce]);
     notify(tx, commit.event, certs, now, key);
-    let response = IssuanceResponse { certs: issued }.to_bytes()?;
+    let response = IssuanceResponse { certs: issued, mdocs: issued_mdocs }.to_bytes()?;
     Ok(IssuerOutput { response, status_feed: feed })
 }
 

@@ -89,6 +89,44 @@ pub struct IssuanceRequestPayload {
     /// Migration path B: the holder's certificates this issuance supersedes
     /// (the old device is lost; the card authorises). Empty for a first issuance.
     pub replaces: Vec<Vec<u8>>,
+    /// Keys for qualification mdocs, one MSO each (QUA-001); empty for none.
+    pub qualification: Vec<QualificationKey>,
+}
+
+/// `QualificationKey = { 1 => COSE_Key, 2 => cert-chain }`: a device key
+/// for one qualification MSO, attested as a certificate key is (QUA-001).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QualificationKey {
+    /// The new SE public key.
+    pub key: PublicKey,
+    /// Its attestation chain, leaf first.
+    pub attestation: Vec<Vec<u8>>,
+}
+
+fn qualification_value(keys: &[QualificationKey]) -> Value {
+    Value::Array(
+        keys.iter().map(|k| map(vec![(1, cose_key::to_value(&k.key)), (2, chain_value(&k.attestation))])).collect(),
+    )
+}
+
+/// Reads `[1*4 QualificationKey]` (QUA-001).
+fn read_qualification(provider: &dyn CryptoProvider, value: Value) -> Result<Vec<QualificationKey>> {
+    let Value::Array(entries) = value else {
+        return Err(Error::new(Code::Malformed, "qualification must be an array"));
+    };
+    if entries.is_empty() || entries.len() > crate::constants::MDOC_BATCH_MAX {
+        return Err(Error::new(Code::Malformed, "qualification lists 1 to 4 keys"));
+    }
+    entries
+        .into_iter()
+        .map(|entry| {
+            let mut fields = Fields::open("QualificationKey", entry)?;
+            let key = cose_key::from_value(provider, fields.required(1, "key")?)?;
+            let attestation = read_chain(fields.required(2, "attestation")?, "attestation")?;
+            fields.finish()?;
+            Ok(QualificationKey { key, attestation })
+        })
+        .collect()
 }
 
 fn chain_value(chain: &[Vec<u8>]) -> Value {
@@ -178,6 +216,9 @@ impl IssuanceRequestPayload {
         if !self.replaces.is_empty() {
             entries.push((5, serials_value(&self.replaces)));
         }
+        if !self.qualification.is_empty() {
+            entries.push((6, qualification_value(&self.qualification)));
+        }
         map(entries)
     }
 
@@ -195,9 +236,11 @@ impl IssuanceRequestPayload {
         let notification_address = bounded_text(&mut fields, 3, "notification address", 3, 254)?;
         let idempotency_key = fields.fixed_bytes(4, "idempotency key")?;
         let replaces = fields.optional(5).map(|v| read_serials(v, "replaces")).transpose()?.unwrap_or_default();
+        let qualification =
+            fields.optional(6).map(|v| read_qualification(provider, v)).transpose()?.unwrap_or_default();
         fields.finish()?;
         let keys = read_keys(provider, entries)?;
-        Ok(IssuanceRequestPayload { nonce, keys, notification_address, idempotency_key, replaces })
+        Ok(IssuanceRequestPayload { nonce, keys, notification_address, idempotency_key, replaces, qualification })
     }
 }
 
@@ -210,11 +253,13 @@ pub struct IssuedCert {
     pub cert: Vec<u8>,
 }
 
-/// `IssuanceResponse = { 1 => [1*2 IssuedCert] }`: Issuer → Device.
+/// `IssuanceResponse = { 1 => [1*2 IssuedCert], ? 2 => [1*4 bstr] }`: Issuer → Device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuanceResponse {
     /// The issued certificates, in request order.
     pub certs: Vec<IssuedCert>,
+    /// One encoded `IssuerSigned` per qualification key, in request order (QUA-002).
+    pub mdocs: Vec<Vec<u8>>,
 }
 
 impl Message for IssuanceResponse {
@@ -222,7 +267,11 @@ impl Message for IssuanceResponse {
 
     fn to_value(&self) -> Value {
         let certs = self.certs.iter().map(|c| map(vec![(1, uint(c.kind.wire())), (2, bytes(&c.cert))])).collect();
-        map(vec![(1, Value::Array(certs))])
+        let mut entries = vec![(1, Value::Array(certs))];
+        if !self.mdocs.is_empty() {
+            entries.push((2, Value::Array(self.mdocs.iter().map(|m| bytes(m)).collect())));
+        }
+        map(entries)
     }
 
     fn read(fields: &mut Fields) -> Result<Self> {
@@ -239,6 +288,17 @@ impl Message for IssuanceResponse {
             f.finish()?;
             certs.push(IssuedCert { kind, cert });
         }
-        Ok(IssuanceResponse { certs })
+        let mdocs = match fields.optional(2) {
+            None => Vec::new(),
+            Some(Value::Array(items)) if (1..=crate::constants::MDOC_BATCH_MAX).contains(&items.len()) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::Bytes(mdoc) if !mdoc.is_empty() => Ok(mdoc),
+                    _ => Err(Error::new(Code::Malformed, "mdocs are non-empty bstr")),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(Error::new(Code::Malformed, "mdocs: an array of 1 to 4 bstr")),
+        };
+        Ok(IssuanceResponse { certs, mdocs })
     }
 }

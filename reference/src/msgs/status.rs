@@ -190,6 +190,9 @@ pub struct StatusFeed {
     /// The Issuer's feed sequence number: every feed the Issuer sends has a
     /// larger one than the feed before (STA-008).
     pub sequence: u64,
+    /// The status identifiers of the qualification MSOs recorded with this
+    /// certificate: Status answers them as the certificate (QUA-003).
+    pub aliases: Vec<Vec<u8>>,
 }
 
 impl Message for StatusFeed {
@@ -198,6 +201,9 @@ impl Message for StatusFeed {
     fn to_value(&self) -> Value {
         let mut entries = vec![(1, bytes(&self.serial)), (3, uint(self.kind.wire())), (4, uint(self.sequence))];
         entries.extend(status_entries(&self.status));
+        if !self.aliases.is_empty() {
+            entries.push((5, Value::Array(self.aliases.iter().map(|a| bytes(a)).collect())));
+        }
         map(entries)
     }
 
@@ -207,6 +213,10 @@ impl Message for StatusFeed {
             status: read_status(fields)?,
             kind: Kind::from_wire(fields.uint(3, "kind")?)?,
             sequence: fields.uint(4, "sequence")?,
+            aliases: match fields.optional(5) {
+                None => Vec::new(),
+                Some(value) => crate::msgs::issuance::read_serials(value, "aliases")?,
+            },
         })
     }
 }

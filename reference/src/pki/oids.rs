@@ -52,3 +52,6 @@ pub const ECDSA_WITH_SHA256: ObjectIdentifier = const_oid::db::rfc5912::ECDSA_WI
 pub const EC_PUBLIC_KEY: ObjectIdentifier = const_oid::db::rfc5912::ID_EC_PUBLIC_KEY;
 /// secp256r1 (P-256).
 pub const SECP256R1: ObjectIdentifier = const_oid::db::rfc5912::SECP_256_R_1;
+/// EKU of a document signer: ISO/IEC 18013-5's mdoc document-signer
+/// purpose (id-mdl-kp-mdlDS), used for the qualification's MSOs (QUA-002).
+pub const EKU_DOCUMENT_SIGNER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.18013.5.1.2");

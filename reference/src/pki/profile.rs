@@ -28,6 +28,8 @@ pub enum Purpose {
     KeyAttestation,
     /// The Issuer's receipts.
     IssuerReceipts,
+    /// The Issuer as document signer of qualification MSOs (QUA-002).
+    DocumentSigner,
 }
 
 impl Purpose {
@@ -40,7 +42,7 @@ impl Purpose {
     }
 
     /// Every purpose.
-    pub const ALL: [Purpose; 8] = [
+    pub const ALL: [Purpose; 9] = [
         Purpose::CardSign,
         Purpose::CardAuth,
         Purpose::MobileSign,
@@ -49,6 +51,7 @@ impl Purpose {
         Purpose::Verifier,
         Purpose::KeyAttestation,
         Purpose::IssuerReceipts,
+        Purpose::DocumentSigner,
     ];
 
     /// The EKU OID of this purpose.
@@ -62,6 +65,7 @@ impl Purpose {
             Purpose::Verifier => oids::EKU_VERIFIER,
             Purpose::KeyAttestation => oids::EKU_KEY_ATTESTATION,
             Purpose::IssuerReceipts => oids::EKU_ISSUER_RECEIPTS,
+            Purpose::DocumentSigner => oids::EKU_DOCUMENT_SIGNER,
         }
     }
 }

@@ -105,6 +105,7 @@ impl World {
                 notification_address: "holder@mail.example.jp".into(),
                 idempotency_key: params.idempotency_key,
                 replaces: Vec::new(),
+                qualification: 0,
             };
             w.device_mut(new)?.prepare_issuance(&challenge, &choice, now)
         })?;

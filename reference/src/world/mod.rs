@@ -63,6 +63,10 @@ pub enum Hop {
     WipeCommand,
     /// Device → Issuer: a wipe receipt.
     WipeReceipt,
+    /// Reader → Device: MdocRequest (QUA-008).
+    MdocRequest,
+    /// Device → Reader: MdocPresentation.
+    MdocPresentation,
     /// Issuer → Status: a certificate's new status (back office).
     StatusFeed,
 }
@@ -98,6 +102,8 @@ pub struct IssueParams {
     pub idempotency_key: IdempotencyKey,
     /// Migration path B: certificates to supersede (empty for a first issuance).
     pub replaces: Vec<Vec<u8>>,
+    /// How many qualification mdocs to ask for (QUA-001; 0 for none).
+    pub qualification: usize,
 }
 
 impl IssueParams {
@@ -109,6 +115,7 @@ impl IssueParams {
             auth_pin: AUTH_PIN.into(),
             idempotency_key: [tag; 16],
             replaces: Vec::new(),
+            qualification: 0,
         }
     }
 }
@@ -474,7 +481,9 @@ impl World {
         status: crate::msgs::status::CertStatus,
         sequence: u64,
     ) -> crate::Result<Vec<u8>> {
-        let feed = crate::msgs::status::StatusFeed { serial: serial.to_vec(), kind, status, sequence }.to_bytes()?;
+        let feed =
+            crate::msgs::status::StatusFeed { serial: serial.to_vec(), kind, status, sequence, aliases: Vec::new() }
+                .to_bytes()?;
         let receipts = self.setup.issuer_config()?.receipts;
         let chain = [receipts.cert];
         crate::codec::cose_sign1::sign1(
@@ -595,6 +604,7 @@ impl World {
                 notification_address: format!("{holder}@mail.example.jp"),
                 idempotency_key: params.idempotency_key,
                 replaces: params.replaces.clone(),
+                qualification: params.qualification,
             };
             let World { devices, cards, .. } = w;
             let device = devices.get_mut(device).ok_or(no_such("no such device"))?;

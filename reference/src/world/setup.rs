@@ -115,6 +115,17 @@ impl ReferenceSetup {
             (now - DAY, now + crate::pki::fixtures::ROOT_LIFETIME_SECS),
             vec![],
         )?;
+        let signer_key = pki.key(provider, "document-signer")?;
+        let signer_cert = pki.leaf(
+            provider,
+            &pki.mobile_root,
+            "document-signer",
+            vec![NameAttribute::common_name("JPKI Test Qualification Document Signer")],
+            &signer_key.public,
+            Purpose::DocumentSigner,
+            (now - DAY, now + crate::pki::fixtures::ROOT_LIFETIME_SECS),
+            vec![],
+        )?;
         let config = IssuerConfig {
             mobile_root: pki.mobile_root.clone(),
             card_anchor: pki.card_root.anchor(provider)?,
@@ -123,6 +134,8 @@ impl ReferenceSetup {
                 .collect(),
             mobile_anchor: self.mobile_anchor.clone(),
             receipts: Credential { key: receipts_key, cert: receipts_cert },
+            document_signer: Credential { key: signer_key, cert: signer_cert },
+            eligibility: crate::mdoc::mso::Eligibility::test_record(now),
             mutation: self.mutation,
         };
         Ok(config)

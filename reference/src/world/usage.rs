@@ -3,9 +3,12 @@
 
 use super::{AcceptedUse, FlowError, Hop, World, no_such};
 use crate::device::UserVerification;
+use crate::mdoc::session::MdocReading;
 use crate::msgs::error_msg::ErrorMessage;
 use crate::msgs::{Digest, Kind, Message, Nonce};
 use crate::observation::{IssuerObservation, StatusObservation, VerifierObservation, WorldObservation};
+use crate::roles::VerifierRole;
+use crate::time::UnixTime;
 use crate::verifier::StatusAnswer;
 
 impl World {
@@ -41,6 +44,67 @@ impl World {
     /// Nothing is patched after a refusal: the invariant checker judges the
     /// snapshots as they are (a `good` answer Status gave stands, STA-009).
     pub fn verify(&mut self, rp: &str, assertion: &[u8]) -> Result<AcceptedUse, FlowError> {
+        let (serial, counter) =
+            self.verify_through(rp, Hop::Assertion, |verifier, now, ask| verifier.verify(assertion, now, ask))?;
+        Ok(AcceptedUse { serial, counter })
+    }
+
+    /// Verifier `rp` (as a qualification reader): a reading's MdocRequest
+    /// for `elements` (QUA-008).
+    pub fn mdoc_request(&mut self, rp: &str, elements: &[&str]) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        let elements: Vec<String> = elements.iter().map(|e| (*e).to_owned()).collect();
+        let bytes = self.deliver(Hop::MdocRequest, |w| {
+            let verifier = w.verifiers.get_mut(rp).ok_or(no_such("no such verifier"))?;
+            verifier.mdoc_request(&elements, now)
+        })?;
+        // a reading's nonce is a verifier nonce: a model adopts it as it adopts a use's
+        if let Ok(request) = crate::mdoc::session::MdocRequest::from_bytes(&bytes) {
+            self.issued_nonces.push((rp.to_owned(), request.nonce));
+        }
+        Ok(self.in_flight(Hop::MdocRequest, bytes))
+    }
+
+    /// Device: answers an MdocRequest with the elements the holder
+    /// `approved`, after user verification `uv` (QUA-005 … QUA-007).
+    pub fn present_mdoc(
+        &mut self,
+        device: &str,
+        request: &[u8],
+        approved: &[&str],
+        uv: UserVerification,
+    ) -> Result<Vec<u8>, FlowError> {
+        let now = self.now;
+        let approved: Vec<String> = approved.iter().map(|e| (*e).to_owned()).collect();
+        let bytes =
+            self.deliver(Hop::MdocRequest, |w| w.device_mut(device)?.present_mdoc(request, &approved, uv, now))?;
+        Ok(self.in_flight(Hop::MdocPresentation, bytes))
+    }
+
+    /// Verifier `rp` reads a presentation, asking Status once (QUA-009 …
+    /// QUA-014); returns what it accepted.
+    pub fn verify_mdoc(&mut self, rp: &str, presentation: &[u8]) -> Result<MdocReading, FlowError> {
+        let reading = self.verify_through(rp, Hop::MdocPresentation, |verifier, now, ask| {
+            verifier.mdoc_verify(presentation, now, ask)
+        })?;
+        MdocReading::from_bytes(&reading).map_err(|error| FlowError {
+            error,
+            hop: Hop::MdocPresentation,
+            unchanged: false,
+        })
+    }
+
+    /// Runs one verifier judgement that may ask Status once (the suite
+    /// plays the network: tampering, reachability).
+    ///
+    /// Nothing is patched after a refusal: the invariant checker judges the
+    /// snapshots as they are (a `good` answer Status gave stands, STA-009).
+    fn verify_through<T>(
+        &mut self,
+        rp: &str,
+        hop: Hop,
+        judge: impl FnOnce(&mut dyn VerifierRole, UnixTime, &mut dyn FnMut(Vec<u8>) -> StatusAnswer) -> crate::Result<T>,
+    ) -> Result<T, FlowError> {
         let now = self.now;
         let judging = self.judging();
         let before = if judging { self.observe() } else { WorldObservation::default() };
@@ -70,15 +134,12 @@ impl World {
                             },
                         }
                     };
-                    verifier.verify(assertion, now, &mut ask_status)
+                    judge(verifier.as_mut(), now, &mut ask_status)
                 }
             }
         };
         if !judging {
-            return match result {
-                Ok((serial, counter)) => Ok(AcceptedUse { serial, counter }),
-                Err(error) => Err(FlowError { error, hop: Hop::Assertion, unchanged: false }),
-            };
+            return result.map_err(|error| FlowError { error, hop, unchanged: false });
         }
         let after = self.observe();
         self.violations.extend(crate::invariants::check_step(&before, &after));
@@ -86,15 +147,12 @@ impl World {
         if let Some(observer) = self.step_observer {
             observer(&before, now, &after, now);
         }
-        match result {
-            Ok((serial, counter)) => Ok(AcceptedUse { serial, counter }),
-            Err(error) => {
-                let refusal = crate::invariants::check_refusal(&before, &after, error.code);
-                let unchanged = refusal.is_empty();
-                self.violations.extend(refusal);
-                Err(FlowError { error, hop: Hop::Assertion, unchanged })
-            }
-        }
+        result.map_err(|error| {
+            let refusal = crate::invariants::check_refusal(&before, &after, error.code);
+            let unchanged = refusal.is_empty();
+            self.violations.extend(refusal);
+            FlowError { error, hop, unchanged }
+        })
     }
 
     /// Verifier `rp` judges an assertion with a given Status answer (fixed
@@ -212,6 +270,7 @@ impl World {
                     notification_address: "vectors@mail.example.jp".into(),
                     idempotency_key: [1; 16],
                     replaces: Vec::new(),
+                    qualification: 0,
                 };
                 w.device_mut(device)?.prepare_issuance(input, &choice, now)
             }),

@@ -5,6 +5,7 @@ mod chain_cache;
 mod cose;
 mod invariants;
 mod pki;
+mod qualification;
 mod spec_ids;
 mod strict_cbor;
 mod time_range;

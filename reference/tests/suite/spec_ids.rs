@@ -56,7 +56,7 @@ fn spec_requirements() -> BTreeMap<String, bool> {
 /// Requirement ids cited by tests and conformance checks, with where.
 fn cited_ids() -> BTreeMap<String, Vec<String>> {
     let id =
-        Regex::new(r"\b(ENC|COSE|CRY|KEY|PKI|ISS|USE|STA|PIN|NON|MIG|REV|SUS|NTF|WIP|INV|DEV|HTTP|STL)-[0-9]{3}\b")
+        Regex::new(r"\b(ENC|COSE|CRY|KEY|PKI|ISS|USE|STA|PIN|NON|MIG|REV|SUS|NTF|WIP|INV|DEV|HTTP|STL|QUA)-[0-9]{3}\b")
             .unwrap();
     let mut cited: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let dirs = [

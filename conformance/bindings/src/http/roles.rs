@@ -333,17 +333,49 @@ impl VerifierRole for HttpVerifier {
         now: UnixTime,
         status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
     ) -> Result<(Vec<u8>, u32)> {
+        let outcome = self.post_answering_status(Endpoint::UseVerify, assertion, now, status)?;
+        let outcome = UseOutcome::from_bytes(&outcome)
+            .unwrap_or_else(|e| fail_on("HTTP-006", "a UseOutcome", format!("undecodable: {e}")));
+        Ok((outcome.serial, outcome.counter))
+    }
+    fn mdoc_request(&mut self, elements: &[String], now: UnixTime) -> Result<Vec<u8>> {
+        let body = jpki_reference::mdoc::session::items_wanted_to_bytes(elements)
+            .unwrap_or_else(|e| broken(format!("ItemsWanted: {e}")));
+        send(&self.shared, Endpoint::MdocRequest, &self.rp_id, &body, now)
+    }
+    fn mdoc_verify(
+        &mut self,
+        presentation: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<Vec<u8>> {
+        self.post_answering_status(Endpoint::MdocVerify, presentation, now, status)
+    }
+    fn observe(&self) -> VerifierObservation {
+        observation(&self.shared, &format!("observe/verifier/{}", self.rp_id))
+    }
+    fn load(&mut self, state: VerifierObservation) -> Result<()> {
+        load(&self.shared, &format!("load/verifier/{}", self.rp_id), &state)
+    }
+}
+
+impl HttpVerifier {
+    /// Posts `body` to `endpoint` and, while the server asks the suite's
+    /// Status, answers each query with `status`; returns the judged answer.
+    fn post_answering_status(
+        &mut self,
+        endpoint: Endpoint,
+        body: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> Result<Vec<u8>> {
         let (url, client, events) = {
             let mut connection = self.shared.borrow_mut();
             connection.set_clock(now);
-            (
-                connection.url(Endpoint::UseVerify, &self.rp_id),
-                connection.client.clone(),
-                connection.counterpart.sender(),
-            )
+            (connection.url(endpoint, &self.rp_id), connection.client.clone(), connection.counterpart.sender())
         };
         // the server asks the suite's Status while this thread waits: answer each query here
-        let body = assertion.to_vec();
+        let body = body.to_vec();
         let recorder = jpki_server::client::timings::Recorder::current();
         std::thread::spawn(move || {
             if let Some(recorder) = recorder {
@@ -361,16 +393,7 @@ impl VerifierRole for HttpVerifier {
                 Err(_) => fail_on("HTTP-007", "an answer to verify", "none within the step timeout"),
             }
         };
-        let outcome = judge(Endpoint::UseVerify, received)?;
-        let outcome = UseOutcome::from_bytes(&outcome)
-            .unwrap_or_else(|e| fail_on("HTTP-006", "a UseOutcome", format!("undecodable: {e}")));
-        Ok((outcome.serial, outcome.counter))
-    }
-    fn observe(&self) -> VerifierObservation {
-        observation(&self.shared, &format!("observe/verifier/{}", self.rp_id))
-    }
-    fn load(&mut self, state: VerifierObservation) -> Result<()> {
-        load(&self.shared, &format!("load/verifier/{}", self.rp_id), &state)
+        judge(endpoint, received)
     }
 }
 

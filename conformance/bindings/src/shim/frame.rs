@@ -31,7 +31,8 @@ pub fn read_frame(input: &mut impl Read) -> Result<Option<Value>, String> {
     }
     let mut body = vec![0u8; length];
     input.read_exact(&mut body).map_err(|e| format!("truncated frame: {e}"))?;
-    let limits = Limits { max_bytes: MAX_FRAME_BYTES, max_depth: 16, max_items: 4096, deterministic: true };
+    let limits =
+        Limits { max_bytes: MAX_FRAME_BYTES, max_depth: 16, max_items: 4096, deterministic: true, sorted_keys: true };
     decode(&body, &limits).map(Some).map_err(|e| format!("frame is not deterministic CBOR: {e}"))
 }
 

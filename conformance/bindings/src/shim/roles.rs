@@ -263,6 +263,31 @@ impl VerifierRole for ShimVerifier {
         let counter = frame::uint(&value, "counter").unwrap_or_else(|e| protocol_error(e));
         Ok((serial, u32::try_from(counter).unwrap_or_else(|_| protocol_error("counter exceeds 32 bits".into()))))
     }
+    fn mdoc_request(&mut self, elements: &[String], now: UnixTime) -> jpki_reference::Result<Vec<u8>> {
+        let params = map(vec![
+            ("rp", Value::Text(self.rp_id.clone())),
+            ("elements", Value::Array(elements.iter().map(|e| Value::Text(e.clone())).collect())),
+            ("now", int(now)),
+        ]);
+        call(&self.client, "verifier.mdoc_request", params).map(|v| bytes_of(v, "mdoc request"))
+    }
+    fn mdoc_verify(
+        &mut self,
+        presentation: &[u8],
+        now: UnixTime,
+        status: &mut dyn FnMut(Vec<u8>) -> StatusAnswer,
+    ) -> jpki_reference::Result<Vec<u8>> {
+        let params = map(vec![
+            ("rp", Value::Text(self.rp_id.clone())),
+            ("presentation", Value::Bytes(presentation.to_vec())),
+            ("now", int(now)),
+        ]);
+        let mut on_callback = |name: &str, params: &Value| match (name, frame::bytes(params, "request")) {
+            ("status.answer", Ok(request)) => encode_status_answer(&status(request)),
+            _ => Value::Null,
+        };
+        call_with(&self.client, "verifier.mdoc_verify", params, &mut on_callback).map(|v| bytes_of(v, "mdoc reading"))
+    }
     fn observe(&self) -> VerifierObservation {
         observe(&self.client, "verifier.observe", map(vec![("rp", Value::Text(self.rp_id.clone()))]))
     }
@@ -302,6 +327,7 @@ impl DeviceRole for ShimDevice {
             ("address", Value::Text(choice.notification_address.clone())),
             ("idempotency_key", Value::Bytes(choice.idempotency_key.to_vec())),
             ("replaces", list(&choice.replaces)),
+            ("qualification", int(choice.qualification as u64)),
             ("now", int(now)),
         ]);
         call(&self.client, "device.prepare_issuance", params).map(|v| bytes_of(v, "payload"))
@@ -319,6 +345,7 @@ impl DeviceRole for ShimDevice {
             ("address", Value::Text(choice.notification_address.clone())),
             ("idempotency_key", Value::Bytes(choice.idempotency_key.to_vec())),
             ("replaces", list(&choice.replaces)),
+            ("qualification", int(choice.qualification as u64)),
             ("now", int(now)),
         ]);
         let mut on_callback = |name: &str, params: &Value| answer_card(card, name, params);
@@ -336,6 +363,22 @@ impl DeviceRole for ShimDevice {
             ("now", int(now)),
         ]);
         call(&self.client, "device.assert", params).map(|v| bytes_of(v, "assertion"))
+    }
+    fn present_mdoc(
+        &mut self,
+        request: &[u8],
+        approved: &[String],
+        uv: UserVerification,
+        now: UnixTime,
+    ) -> jpki_reference::Result<Vec<u8>> {
+        let params = self.params(vec![
+            ("request", Value::Bytes(request.to_vec())),
+            ("approved", Value::Array(approved.iter().map(|e| Value::Text(e.clone())).collect())),
+            ("verified", Value::Bool(uv.verified)),
+            ("method", int(uv.method.wire())),
+            ("now", int(now)),
+        ]);
+        call(&self.client, "device.present_mdoc", params).map(|v| bytes_of(v, "mdoc presentation"))
     }
     fn sign_lifecycle(&mut self, payload: &[u8], uv: UserVerification) -> jpki_reference::Result<Vec<u8>> {
         let params = self.params(vec![
