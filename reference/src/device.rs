@@ -248,7 +248,8 @@ pub fn install(
     // the qualification mdocs, each for its pending key (QUA-004)
     let mdocs =
         crate::mdoc::wallet::accept_issued(provider, &response.mdocs, &next.pending_mdoc_keys, mobile_anchor, now)?;
-    if !mdocs.is_empty() {
+    // a new auth certificate brings the MSOs recorded with it, none included: older ones go with the old one
+    if !mdocs.is_empty() || response.certs.iter().any(|c| c.kind == Kind::Auth) {
         next.mdocs = mdocs;
     }
     if !Mutation::KeepPendingKeys.disables(None) {

@@ -166,7 +166,10 @@ pub fn apply_feed(
     {
         return Ok(StatusWrites::default());
     }
-    if let Some((kind, status)) = held {
+    // the certificate and each MSO identifier it lists, by the same rules (STA-007, STA-008, QUA-003)
+    for serial in std::iter::once(&feed.serial).chain(&feed.aliases) {
+        let Some((kind, status)) = view.entry(serial)? else { continue };
+        let last = view.sequence(serial)?;
         let undoes = matches!(status, CertStatus::Revoked { .. }) && status != feed.status;
         if (kind != feed.kind || undoes) && !Mutation::FeedUndoesRevocation.disables(config.mutation) {
             return Err(Error::new(Code::FeedConflict, "the feed contradicts a revocation or changes the kind"));

@@ -176,7 +176,8 @@ pub fn mdoc_request(
     entropy: &mut dyn Entropy,
     now: UnixTime,
 ) -> Result<(VerifierWrites, Vec<u8>)> {
-    use crate::mdoc::session::{ItemsRequest, MdocRequest, device_request};
+    use crate::mdoc::session::{ItemsRequest, MdocRequest, check_items_wanted, device_request};
+    check_items_wanted(elements)?;
     let (mut writes, _) = request(config, view, Kind::Auth, MDOC_PURPOSE, None, entropy, now)?;
     let (nonce, issued) =
         writes.nonces.iter_mut().next().ok_or(Error::new(Code::Malformed, "no session was opened"))?;
@@ -196,10 +197,11 @@ pub fn check_mdoc(
     presentation: &[u8],
     now: UnixTime,
 ) -> Result<(PendingUse, crate::mdoc::session::MdocReading, Vec<u8>)> {
-    use crate::mdoc::reader::{Asked, check_response};
+    use crate::mdoc::reader::{Asked, check_document, read_answer};
     use crate::mdoc::session::MdocPresentation;
-    // 1. the envelope (QUA-016)
+    // 1. the envelope and the 18013-5 structures in it (QUA-016)
     let presentation = MdocPresentation::from_bytes(presentation)?;
+    let document = read_answer(provider, &presentation.device_response)?;
     // 2. a session of ours, for a reading, unused, unexpired (QUA-008)
     let issued = view.nonce(&presentation.nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
     let elements = issued.mdoc_elements.clone().ok_or(Error::new(Code::NonceUnknown, "not a reading's nonce"))?;
@@ -209,11 +211,9 @@ pub fn check_mdoc(
     if now > issued.expiry && !Mutation::SkipNonceExpiry.disables(config.mutation) {
         return Err(Error::new(Code::NonceExpired, "nonce expired"));
     }
-    // 3. the response itself (QUA-009 … QUA-013)
+    // 3 to 7. what was asked, the issuer, the digests, the validity, the device (QUA-009 … QUA-013)
     let asked = Asked { rp_id: &config.rp_id, nonce: &presentation.nonce, elements: &elements };
-    let reading =
-        check_response(provider, config.mutation, &config.mobile_anchor, &asked, &presentation.device_response, now)?
-            .reading()?;
+    let reading = check_document(provider, config.mutation, &config.mobile_anchor, &asked, document, now)?.reading()?;
     // 4. one status query about the MSO's identifier, bound to this nonce (QUA-014)
     let status_request = status_query(provider, config, presentation.nonce, &reading.status_id)?;
     let pending = PendingUse {
@@ -273,6 +273,10 @@ pub fn check_assertion(
         found => found,
     };
     let issued = issued.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    // a qualification reading's nonce is answered by a presentation, never an assertion (QUA-008)
+    if issued.mdoc_elements.is_some() {
+        return Err(Error::new(Code::NonceUnknown, "a reading's nonce, not a use's"));
+    }
     if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce already used"));
     }

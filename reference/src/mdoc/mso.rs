@@ -194,8 +194,8 @@ impl Mso {
                 let mut status = TextMap::open("Status", status)?;
                 let mut list = TextMap::open("IdentifierList", status.required("identifier_list")?)?;
                 let id = list.bytes("id")?;
-                if id.is_empty() || id.len() > 20 {
-                    return Err(malformed("status identifier must be 1 to 20 bytes"));
+                if id.len() != 16 {
+                    return Err(malformed("status identifier must be 16 bytes"));
                 }
                 list.text("uri", 256)?;
                 list.finish(&[])?;
@@ -233,6 +233,15 @@ impl IssuerSigned {
                     return Err(malformed("nameSpaces: tstr namespace to an array of items"));
                 };
                 let items = items.into_iter().map(SignedItem::from_value).collect::<Result<Vec<_>>>()?;
+                if items.is_empty() {
+                    return Err(malformed("nameSpaces: a namespace lists at least one item"));
+                }
+                let repeated = items.iter().enumerate().any(|(i, a)| {
+                    items[i + 1..].iter().any(|b| a.digest_id == b.digest_id || a.identifier == b.identifier)
+                });
+                if repeated {
+                    return Err(malformed("nameSpaces: an element or digestID given twice"));
+                }
                 namespaces.insert(ns, items);
             }
         }

@@ -62,7 +62,10 @@ fn read_document(provider: &dyn CryptoProvider, value: Value) -> Result<ReadDocu
     fields.finish(&["errors"])?;
     let namespaces = device.required("nameSpaces")?;
     let device_namespaces_tagged = codec::encode(&namespaces)?;
-    cbor::unembed(namespaces, "DeviceNameSpacesBytes")?;
+    // v0 has no device-signed elements
+    if cbor::unembed(namespaces, "DeviceNameSpacesBytes")?.1 != Value::Map(vec![]) {
+        return Err(malformed("deviceSigned nameSpaces must be an empty map in v0"));
+    }
     let mut auth = TextMap::open("DeviceAuth", device.required("deviceAuth")?)?;
     device.finish(&[])?;
     let device_signature = auth.optional("deviceSignature").map(MdocSign1::from_value).transpose()?;
@@ -114,11 +117,33 @@ pub fn check_response(
     device_response: &[u8],
     now: UnixTime,
 ) -> Result<Shown> {
-    // 1. decoding (QUA-016): one document
+    let document = read_answer(provider, device_response)?;
+    check_document(provider, mutation, anchor, asked, document, now)
+}
+
+/// Step 1 of the reader's checks (QUA-016): the DeviceResponse decodes and
+/// holds exactly one document, which releases at least one element.
+pub fn read_answer(provider: &dyn CryptoProvider, device_response: &[u8]) -> Result<ReadDocument> {
     let documents = read_device_response(provider, device_response)?;
     let [document]: [ReadDocument; 1] =
         documents.try_into().map_err(|_| malformed("a qualification answer holds exactly one document"))?;
-    // 2. the doctype asked for, and only the elements asked for (QUA-009, QUA-012)
+    if document.issuer_signed.namespaces.is_empty() {
+        return Err(malformed("a qualification answer releases at least one element"));
+    }
+    Ok(document)
+}
+
+/// Steps 3 to 7 of the reader's checks on a decoded document (QUA-009 …
+/// QUA-013); changes nothing. Returns what it shows.
+pub fn check_document(
+    provider: &dyn CryptoProvider,
+    mutation: Option<Mutation>,
+    anchor: &TrustAnchor,
+    asked: &Asked<'_>,
+    document: ReadDocument,
+    now: UnixTime,
+) -> Result<Shown> {
+    // 3. the doctype asked for, and only the elements asked for (QUA-009, QUA-012)
     if document.doc_type != DOC_TYPE {
         return Err(not_requested(format!("doctype {} was not asked for", document.doc_type)));
     }
@@ -129,22 +154,22 @@ pub fn check_response(
             }
         }
     }
-    // 3. the issuer: a document signer under the anchor, and its signature (QUA-009)
+    // 4. the issuer: a document signer under the anchor, and its signature (QUA-009)
     let signed = &document.issuer_signed;
     signed.check_issuer(provider, anchor, now)?;
     if signed.mso.doc_type != DOC_TYPE {
         return Err(not_requested("the MSO is for another doctype"));
     }
-    // 4. every released item is the one the MSO lists (QUA-010)
+    // 5. every released item is the one the MSO lists (QUA-010)
     if !Mutation::MdocSkipDigests.disables(mutation) {
         signed.check_digests(provider)?;
     }
-    // 5. within validityInfo (QUA-011)
+    // 6. within validityInfo (QUA-011)
     let within = signed.mso.valid_from <= now && now <= signed.mso.valid_until;
     if !within && !Mutation::MdocAcceptExpired.disables(mutation) {
         return Err(Error::new(Code::MdocExpired, "the MSO is not valid now"));
     }
-    // 6. the device signed this session's transcript with the MSO's key (QUA-013)
+    // 7. the device signed this session's transcript with the MSO's key (QUA-013)
     let Some(signature) = &document.device_signature else {
         return Err(Error::new(Code::DeviceAuthFailed, "deviceMac is out of v0's scope: only deviceSignature"));
     };

@@ -120,17 +120,26 @@ pub fn items_wanted_from_bytes(body: &[u8]) -> Result<Vec<String>> {
     let Value::Array(items) = crate::codec::decode_v0(body)? else {
         return Err(malformed("ItemsWanted must be an array"));
     };
-    if items.is_empty() || items.len() > super::mso::ELEMENTS.len() {
-        return Err(malformed("ItemsWanted lists 1 to 5 elements"));
-    }
-    let mut wanted: Vec<String> = Vec::new();
-    for item in items {
-        match item {
-            Value::Text(e) if super::mso::ELEMENTS.contains(&e.as_str()) && !wanted.contains(&e) => wanted.push(e),
-            _ => return Err(malformed("ItemsWanted: distinct element identifiers of the qualification")),
-        }
-    }
+    let wanted = items
+        .into_iter()
+        .map(|item| match item {
+            Value::Text(e) => Ok(e),
+            _ => Err(malformed("ItemsWanted: element identifiers are tstr")),
+        })
+        .collect::<Result<Vec<String>>>()?;
+    check_items_wanted(&wanted)?;
     Ok(wanted)
+}
+
+/// What a reader may ask for: 1 to 5 distinct element identifiers of the
+/// qualification (spec/qualification.md §4).
+pub fn check_items_wanted(elements: &[String]) -> Result<()> {
+    let known = elements.iter().all(|e| super::mso::ELEMENTS.contains(&e.as_str()));
+    let distinct = elements.iter().enumerate().all(|(i, e)| !elements[i + 1..].contains(e));
+    if elements.is_empty() || !known || !distinct {
+        return Err(malformed("ItemsWanted: 1 to 5 distinct element identifiers of the qualification"));
+    }
+    Ok(())
 }
 
 /// An `ItemsRequest`: the doctype and, per namespace, the elements asked
