@@ -214,7 +214,7 @@ pub fn check_mdoc(
     // 3 to 7. what was asked, the issuer, the digests, the validity, the device (QUA-009 … QUA-013)
     let asked = Asked { rp_id: &config.rp_id, nonce: &presentation.nonce, elements: &elements };
     let reading = check_document(provider, config.mutation, &config.mobile_anchor, &asked, document, now)?.reading()?;
-    // 4. one status query about the MSO's identifier, bound to this nonce (QUA-014)
+    // 8. one status query about the MSO's identifier, bound to this nonce (QUA-014)
     let status_request = status_query(provider, config, presentation.nonce, &reading.status_id)?;
     let pending = PendingUse {
         nonce: presentation.nonce,
@@ -237,14 +237,20 @@ pub fn complete_mdoc(
     now: UnixTime,
 ) -> Result<VerifierWrites> {
     check_status(provider, config, pending, answer, now)?;
-    let mut issued = view.nonce(&pending.nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
+    let mut next = VerifierWrites::default();
+    next.nonces.insert(pending.nonce, consumed(config, view, &pending.nonce)?);
+    Ok(next)
+}
+
+/// The session of `nonce`, consumed now; refused when it is not ours or
+/// an accepted use or reading consumed it meanwhile (NON-002, QUA-008).
+fn consumed(config: &VerifierConfig, view: &dyn VerifierRecords, nonce: &Nonce) -> Result<IssuedNonce> {
+    let mut issued = view.nonce(nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
     if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
         return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
     }
     issued.consumed = true;
-    let mut next = VerifierWrites::default();
-    next.nonces.insert(pending.nonce, issued);
-    Ok(next)
+    Ok(issued)
 }
 
 /// Every local check of an assertion, in spec order; changes nothing.
@@ -374,11 +380,7 @@ pub fn complete(
         check_status(provider, config, pending, answer, now)?;
     }
     // 17. commit: the nonce consumed and the counter recorded together (USE-013)
-    let mut issued = view.nonce(&pending.nonce)?.ok_or(Error::new(Code::NonceUnknown, "not our nonce"))?;
-    if issued.consumed && !Mutation::AcceptReusedNonce.disables(config.mutation) {
-        return Err(Error::new(Code::NonceReused, "nonce used meanwhile"));
-    }
-    issued.consumed = true;
+    let issued = consumed(config, view, &pending.nonce)?;
     let last = view.counter(&pending.serial)?;
     let counted = !Mutation::IgnoreCounter.disables(config.mutation);
     if counted && last.is_some_and(|last| pending.counter <= last) {
